@@ -1,0 +1,107 @@
+import type { Allowlist } from '../repo-config/types.ts';
+
+/**
+ * Files whose content is generated or not the repository's own: lockfiles (integrity
+ * hashes look like secrets), vendored trees, minified bundles and source maps.
+ */
+const SKIPPED_PATH = new RegExp(
+  [
+    // lockfiles
+    '(?:^|/)(?:package-lock\\.json|npm-shrinkwrap\\.json|yarn\\.lock|pnpm-lock\\.yaml|bun\\.lockb?|Cargo\\.lock|go\\.sum|poetry\\.lock|Pipfile\\.lock|uv\\.lock|Gemfile\\.lock|composer\\.lock|packages\\.lock\\.json|gradle\\.lockfile|flake\\.lock|mix\\.lock|pubspec\\.lock|Podfile\\.lock)$',
+    // vendored and generated trees
+    '(?:^|/)(?:node_modules|vendor|third_party|bower_components|\\.git)/',
+    // minified bundles and source maps
+    '\\.min\\.(?:js|css|mjs)$',
+    '\\.(?:js|css)\\.map$',
+  ].join('|'),
+);
+
+/** Extensions of files that are binary or media; scanning them for text tokens only yields noise. */
+const BINARY_EXTENSION =
+  /\.(?:png|jpe?g|gif|bmp|ico|icns|webp|tiff?|psd|svgz|mp[34]|m4a|mov|avi|mkv|webm|wav|ogg|flac|pdf|zip|gz|tgz|bz2|xz|7z|rar|zst|jar|war|ear|class|dex|so|dylib|dll|exe|o|a|lib|obj|bin|wasm|pyc|pyo|woff2?|ttf|otf|eot|sqlite3?|db|parquet|avro|pb|onnx|pt|h5)$/i;
+
+export function isSkippedPath(path: string): boolean {
+  return SKIPPED_PATH.test(path);
+}
+
+export function isBinaryPath(path: string): boolean {
+  return BINARY_EXTENSION.test(path);
+}
+
+/** Content with a NUL character in its first 8,000 characters is treated as binary, as git does. */
+export function looksBinary(text: string): boolean {
+  const nul = text.indexOf('\0');
+  return nul !== -1 && nul < 8000;
+}
+
+/** Keys published in vendor documentation; they appear in countless READMEs and tests. */
+const DOCUMENTED_EXAMPLES = new Set([
+  'AKIAIOSFODNN7EXAMPLE',
+  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'AKIAI44QH8DHBEXAMPLE',
+  'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
+  'ASIAIOSFODNN7EXAMPLE',
+]);
+
+/**
+ * Values that are obviously not real secrets: template and environment references,
+ * angle-bracket placeholders, "changeme"-style words, runs of one character, and
+ * documented example keys.
+ */
+const PLACEHOLDER = new RegExp(
+  [
+    '^\\$\\{[^}]*\\}$', // ${VAR}
+    '^\\$[A-Za-z_][A-Za-z0-9_]*$', // $VAR
+    '^\\$\\([^)]*\\)$', // $(command) / $(VAR) in Makefiles
+    '\\{\\{.*\\}\\}', // {{ x }} (Helm, Jinja, Actions ${{ }})
+    '^%\\(?[A-Za-z_][A-Za-z0-9_]*\\)?[s%]?$', // %VAR% and %(name)s
+    '^<[^<>]+>$', // <your-token>
+    '^(?:x{4,}|X{4,}|\\*{3,}|\\.{3,}|#{4,}|_{4,}|-{4,})$',
+    '^(.)\\1{5,}$', // one character repeated
+    'changeme|change_me|change-me|replaceme|replace_me|your[-_]?(?:api[-_]?)?(?:key|token|secret|password)|placeholder|redacted',
+    'EXAMPLE(?:KEY)?$',
+  ].join('|'),
+  'i',
+);
+
+export function isPlaceholder(secret: string): boolean {
+  return DOCUMENTED_EXAMPLES.has(secret) || PLACEHOLDER.test(secret);
+}
+
+/** An allow-list with its regexes compiled once. */
+export class CompiledAllowlist {
+  readonly #paths: RegExp[];
+  readonly #regexes: RegExp[];
+  readonly #target: 'secret' | 'match' | 'line';
+  readonly #stopwords: string[];
+  readonly #and: boolean;
+
+  constructor(spec: Allowlist) {
+    this.#paths = (spec.paths ?? []).map((p) => new RegExp(p));
+    this.#regexes = (spec.regexes ?? []).map((r) => new RegExp(r));
+    this.#target = spec.regexTarget ?? 'secret';
+    this.#stopwords = (spec.stopwords ?? []).map((w) => w.toLowerCase());
+    this.#and = spec.condition === 'and';
+  }
+
+  /** Cheap check usable before any scanning: the list allows every finding in this path. */
+  allowsWholePath(path: string): boolean {
+    if (this.#paths.length === 0 || !this.#paths.some((re) => re.test(path))) return false;
+    return !this.#and || (this.#regexes.length === 0 && this.#stopwords.length === 0);
+  }
+
+  allows(candidate: { path: string; secret: string; match: string; line: string }): boolean {
+    const checks: boolean[] = [];
+    if (this.#paths.length > 0) checks.push(this.#paths.some((re) => re.test(candidate.path)));
+    if (this.#regexes.length > 0) {
+      const target = candidate[this.#target];
+      checks.push(this.#regexes.some((re) => re.test(target)));
+    }
+    if (this.#stopwords.length > 0) {
+      const lower = candidate.secret.toLowerCase();
+      checks.push(this.#stopwords.some((w) => lower.includes(w)));
+    }
+    if (checks.length === 0) return false;
+    return this.#and ? checks.every(Boolean) : checks.some(Boolean);
+  }
+}

@@ -1,0 +1,68 @@
+import type { Allowlist, CustomRule } from '../repo-config/types.ts';
+import type { Severity } from '../types.ts';
+import { CompiledAllowlist } from './allowlist.ts';
+import type { SecretRule } from './rule.ts';
+
+/** A rule ready to run: regexes compiled, allow-lists normalised. */
+export interface CompiledRule {
+  id: string;
+  description: string;
+  severity: Severity;
+  keywords: string[];
+  /** Global regex; `undefined` for a path-only (whole-file) rule. */
+  regex: RegExp | undefined;
+  secretGroup: number;
+  entropy: number;
+  /** Restricts the rule to matching paths; with no regex the path match is the finding. */
+  path: RegExp | undefined;
+  allowlists: CompiledAllowlist[];
+  /** Runs on a window of lines around each keyword instead of on the keyword's line alone. */
+  multiline: boolean;
+  /** Generic rules lose to specific ones when both flag the same secret. */
+  generic: boolean;
+}
+
+/**
+ * Whether a rule's regex can match across a line break. Only rules that say so
+ * explicitly (a `\n`/`\r`, a non-negated class containing `\s`, `[^]`, or the `s`
+ * flag with `.`) are run on multi-line windows; `\s*` elsewhere never spans lines,
+ * which keeps generic assignment rules from pairing a key with the next line's value.
+ */
+export function isMultiline(source: string, flags: string): boolean {
+  return (
+    /\\[nr]/.test(source) ||
+    /\[(?!\^)(?:[^\]\\]|\\.)*\\s/.test(source) ||
+    source.includes('[^]') ||
+    (flags.includes('s') && /(?:^|[^\\])\./.test(source))
+  );
+}
+
+export function compileRule(rule: SecretRule | CustomRule): CompiledRule {
+  const flags = [...new Set(`g${(rule.flags ?? '').replace(/[gyd]/g, '')}`)].join('');
+  let regex: RegExp | undefined;
+  try {
+    regex = rule.regex === '' ? undefined : new RegExp(rule.regex, flags);
+  } catch (error) {
+    throw new Error(`secret rule "${rule.id}": invalid regex: ${(error as Error).message}`);
+  }
+  if (!regex && rule.path === undefined) throw new Error(`secret rule "${rule.id}": needs a regex or a path`);
+  const allowlists: Allowlist[] =
+    'allowlists' in rule
+      ? rule.allowlists
+      : rule.allowlist
+        ? [{ paths: rule.allowlist.paths, regexes: rule.allowlist.secrets, stopwords: rule.allowlist.stopwords }]
+        : [];
+  return {
+    id: rule.id,
+    description: rule.description,
+    severity: rule.severity,
+    keywords: rule.keywords.map((k) => k.toLowerCase()).filter((k) => k.length > 0),
+    regex,
+    secretGroup: rule.secretGroup ?? 0,
+    entropy: rule.entropy ?? 0,
+    path: rule.path === undefined ? undefined : new RegExp(rule.path),
+    allowlists: allowlists.map((a) => new CompiledAllowlist(a)),
+    multiline: regex ? isMultiline(regex.source, regex.flags) : false,
+    generic: rule.id.startsWith('generic'),
+  };
+}

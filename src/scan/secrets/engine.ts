@@ -1,0 +1,368 @@
+import { globToRegExp } from '../repo-config/glob.ts';
+import { EMPTY_REPO_CONFIG, type RepoScanConfig } from '../repo-config/types.ts';
+import type { SecretFinding } from '../types.ts';
+import { AhoCorasick } from './aho-corasick.ts';
+import { CompiledAllowlist, isBinaryPath, isPlaceholder, isSkippedPath, looksBinary } from './allowlist.ts';
+import { compileRule, type CompiledRule } from './compile.ts';
+import { shannonEntropy } from './entropy.ts';
+import { findingFingerprint, gitleaksFingerprint, sha256Hex } from './fingerprint.ts';
+import { hasInlineIgnore } from './inline-ignore.ts';
+import { maskSecret } from './mask.ts';
+import type { SecretRule } from './rule.ts';
+import { RULES } from './rules/index.ts';
+
+export interface SecretScannerOptions {
+  /** Built-in rules; defaults to every rule in `./rules`. */
+  rules?: readonly SecretRule[];
+  /** What the repository's `.gatehouse.yml`, `.gitleaks.toml` and `.gitleaksignore` say. */
+  config?: RepoScanConfig;
+}
+
+/**
+ * A multi-line rule sees this many lines either side of the line holding its keyword
+ * (and at most WINDOW_BYTES either side): room for an 8192-bit PEM key whose keyword
+ * sits on its BEGIN or END line.
+ */
+const WINDOW_LINES = 120;
+const WINDOW_BYTES = 16_384;
+
+/** A regex match that passed every filter, before it becomes a finding. */
+interface Candidate {
+  rule: number;
+  secret: string;
+  secretStart: number;
+  secretEnd: number;
+}
+
+/**
+ * The secret engine: content in, findings out. One instance compiles its rules and
+ * keyword automaton once and can scan any number of files; it keeps no state between
+ * calls, so it is safe to share.
+ *
+ * How a file is scanned: the Aho-Corasick automaton runs once over the whole text and
+ * notes, per rule, the lines on which one of its keywords occurs. Each rule's regex then
+ * runs on those lines only (multi-line rules on a window of lines around them). Matches
+ * are filtered by entropy, placeholders, allow-lists and inline `gatehouse:allow` /
+ * `gitleaks:allow` comments; overlapping findings of a generic and a specific rule keep
+ * the specific one. The secret itself never leaves this class: findings carry a masked
+ * preview and a sha256.
+ */
+export class SecretScanner {
+  readonly #rules: CompiledRule[];
+  readonly #automaton: AhoCorasick;
+  readonly #keywordLengths: number[];
+  /** Rule indexes per keyword index. */
+  readonly #rulesByKeyword: number[][];
+  /** Rules with no keywords, run on every line. */
+  readonly #keywordless: number[];
+  readonly #pathOnly: number[];
+  readonly #ignoreGlobs: RegExp[];
+  readonly #allowlists: CompiledAllowlist[];
+  readonly #severity: RepoScanConfig['severityOverrides'];
+  readonly #ignoredFingerprints: Set<string>;
+
+  constructor(opts: SecretScannerOptions = {}) {
+    const config = opts.config ?? EMPTY_REPO_CONFIG;
+    const disabled = new Set(config.disabledRules);
+    const byId = new Map<string, CompiledRule>();
+    for (const rule of [...(opts.rules ?? RULES), ...config.customRules]) {
+      if (!disabled.has(rule.id)) byId.set(rule.id, compileRule(rule));
+    }
+    this.#rules = [...byId.values()];
+
+    const keywordIndex = new Map<string, number>();
+    this.#rulesByKeyword = [];
+    this.#keywordless = [];
+    this.#pathOnly = [];
+    this.#rules.forEach((rule, r) => {
+      if (!rule.regex) {
+        this.#pathOnly.push(r);
+        return;
+      }
+      if (rule.keywords.length === 0) this.#keywordless.push(r);
+      for (const keyword of new Set(rule.keywords)) {
+        let k = keywordIndex.get(keyword);
+        if (k === undefined) {
+          k = keywordIndex.size;
+          keywordIndex.set(keyword, k);
+          this.#rulesByKeyword.push([]);
+        }
+        this.#rulesByKeyword[k]!.push(r);
+      }
+    });
+    const keywords = [...keywordIndex.keys()];
+    this.#automaton = new AhoCorasick(keywords);
+    this.#keywordLengths = keywords.map((k) => k.length);
+
+    this.#ignoreGlobs = config.ignorePaths.map(globToRegExp);
+    this.#allowlists = config.allowlists.map((a) => new CompiledAllowlist(a));
+    this.#severity = config.severityOverrides;
+    this.#ignoredFingerprints = new Set(config.ignoredFingerprints);
+  }
+
+  /** Ids of the rules this scanner runs, built-in and custom, minus disabled ones. */
+  get ruleIds(): string[] {
+    return this.#rules.map((r) => r.id);
+  }
+
+  /**
+   * True when `path` should not be read at all: lockfiles, vendored trees, minified
+   * bundles, the repository's ignored paths, and binary files that no whole-file rule
+   * (such as a PKCS#12 rule) is interested in.
+   */
+  shouldSkipPath(path: string): boolean {
+    if (isSkippedPath(path) || this.#ignoreGlobs.some((re) => re.test(path))) return true;
+    if (this.#allowlists.some((a) => a.allowsWholePath(path))) return true;
+    return isBinaryPath(path) && !this.#pathOnly.some((r) => this.#rules[r]!.path!.test(path));
+  }
+
+  scanText(path: string, text: string): SecretFinding[] {
+    if (this.shouldSkipPath(path)) return [];
+    const active = this.#activeRules(path);
+    const findings = this.#wholeFileFindings(path, active);
+    if (!looksBinary(text) && !isBinaryPath(path)) findings.push(...this.#scanChunk(path, active, text, 1));
+    return this.#withoutIgnored(findings);
+  }
+
+  /**
+   * Scans selected lines of a file, such as the added lines of a diff. Runs of
+   * consecutive line numbers are scanned together, so a multi-line secret added as a
+   * block is still recognised.
+   */
+  scanLines(path: string, lines: Iterable<{ line: number; text: string }>): SecretFinding[] {
+    if (this.shouldSkipPath(path)) return [];
+    const active = this.#activeRules(path);
+    const findings = this.#wholeFileFindings(path, active);
+    if (!isBinaryPath(path)) {
+      let block: string[] = [];
+      let first = 0;
+      let next = 0;
+      const flush = () => {
+        if (block.length > 0) findings.push(...this.#scanChunk(path, active, block.join('\n'), first));
+        block = [];
+      };
+      for (const { line, text } of lines) {
+        if (line !== next) {
+          flush();
+          first = line;
+        }
+        block.push(text);
+        next = line + 1;
+      }
+      flush();
+    }
+    return this.#withoutIgnored(findings);
+  }
+
+  #activeRules(path: string): Uint8Array {
+    const active = new Uint8Array(this.#rules.length);
+    this.#rules.forEach((rule, r) => {
+      const inScope = !rule.path || rule.path.test(path);
+      active[r] = inScope && !rule.allowlists.some((a) => a.allowsWholePath(path)) ? 1 : 0;
+    });
+    return active;
+  }
+
+  #wholeFileFindings(path: string, active: Uint8Array): SecretFinding[] {
+    const secretHash = sha256Hex(path);
+    return this.#pathOnly
+      .filter((r) => active[r] === 1 && this.#rules[r]!.path!.test(path))
+      .map((r) => this.#finding(this.#rules[r]!, path, 0, 0, '(whole file)', secretHash));
+  }
+
+  /** Scans `text` whose first line is line `firstLine` of the file. */
+  #scanChunk(path: string, active: Uint8Array, text: string, firstLine: number): SecretFinding[] {
+    const lineSpans = this.#keywordLines(text, active);
+    const candidates: Candidate[] = [];
+    lineSpans.forEach((spans, r) => {
+      const rule = this.#rules[r]!;
+      if (rule.multiline) this.#runWindows(rule, r, path, text, spans, candidates);
+      else this.#runLines(rule, r, path, text, spans, candidates);
+    });
+    if (candidates.length === 0) return [];
+
+    const lineStarts = lineStartOffsets(text);
+    return preferSpecific(candidates, this.#rules).map((c) => {
+      const index = lineIndexOf(lineStarts, c.secretStart);
+      const column = c.secretStart - lineStarts[index]! + 1;
+      return this.#finding(this.#rules[c.rule]!, path, firstLine + index, column, maskSecret(c.secret), sha256Hex(c.secret));
+    });
+  }
+
+  /** Per rule, flat [start, end) offsets of the lines that hold one of its keywords. */
+  #keywordLines(text: string, active: Uint8Array): Map<number, number[]> {
+    const spans = new Map<number, number[]>();
+    const lastLine = new Int32Array(this.#rules.length).fill(-1);
+    let lineStart = -1;
+    let lineEnd = -1;
+    const note = (r: number) => {
+      if (active[r] === 0 || lastLine[r] === lineStart) return;
+      lastLine[r] = lineStart;
+      let list = spans.get(r);
+      if (!list) spans.set(r, (list = []));
+      list.push(lineStart, lineEnd);
+    };
+    this.#automaton.search(text, (keyword, end) => {
+      const start = end - this.#keywordLengths[keyword]!;
+      if (start < lineStart || start > lineEnd) {
+        lineStart = text.lastIndexOf('\n', start - 1) + 1;
+        lineEnd = text.indexOf('\n', start);
+        if (lineEnd === -1) lineEnd = text.length;
+      }
+      for (const r of this.#rulesByKeyword[keyword]!) note(r);
+    });
+    if (this.#keywordless.some((r) => active[r] === 1)) {
+      for (let start = 0; start <= text.length; ) {
+        let end = text.indexOf('\n', start);
+        if (end === -1) end = text.length;
+        lineStart = start;
+        lineEnd = end;
+        for (const r of this.#keywordless) note(r);
+        start = end + 1;
+      }
+    }
+    return spans;
+  }
+
+  #runLines(rule: CompiledRule, r: number, path: string, text: string, spans: number[], out: Candidate[]): void {
+    for (let i = 0; i < spans.length; i += 2) {
+      const start = spans[i]!;
+      let end = spans[i + 1]!;
+      if (end > start && text.charCodeAt(end - 1) === 13) end--;
+      this.#runRegex(rule, r, path, text, start, end, out);
+    }
+  }
+
+  #runWindows(rule: CompiledRule, r: number, path: string, text: string, spans: number[], out: Candidate[]): void {
+    let windowStart = -1;
+    let windowEnd = -1;
+    for (let i = 0; i < spans.length; i += 2) {
+      const start = expandBackwards(text, spans[i]!);
+      const end = expandForwards(text, spans[i + 1]!);
+      if (start <= windowEnd) {
+        windowEnd = Math.max(windowEnd, end);
+        continue;
+      }
+      if (windowEnd >= 0) this.#runRegex(rule, r, path, text, windowStart, windowEnd, out);
+      windowStart = start;
+      windowEnd = end;
+    }
+    if (windowEnd >= 0) this.#runRegex(rule, r, path, text, windowStart, windowEnd, out);
+  }
+
+  #runRegex(rule: CompiledRule, r: number, path: string, text: string, from: number, to: number, out: Candidate[]): void {
+    const regex = rule.regex!;
+    const slice = text.slice(from, to);
+    regex.lastIndex = 0;
+    for (let m = regex.exec(slice); m !== null; m = regex.exec(slice)) {
+      if (m[0].length === 0) {
+        regex.lastIndex++;
+        continue;
+      }
+      const secret = m[rule.secretGroup];
+      if (!secret) continue;
+      if (rule.entropy > 0 && shannonEntropy(secret) < rule.entropy) continue;
+      if (isPlaceholder(secret)) continue;
+
+      const matchStart = from + m.index;
+      const matchEnd = matchStart + m[0].length;
+      const secretStart = matchStart + Math.max(0, m[0].indexOf(secret));
+      const lineStart = text.lastIndexOf('\n', matchStart - 1) + 1;
+      let lineEnd = text.indexOf('\n', matchEnd - 1);
+      if (lineEnd === -1) lineEnd = text.length;
+      const line = text.slice(lineStart, lineEnd);
+      if (hasInlineIgnore(line)) continue;
+      const candidate = { path, secret, match: m[0], line };
+      if (rule.allowlists.some((a) => a.allows(candidate)) || this.#allowlists.some((a) => a.allows(candidate))) continue;
+      out.push({ rule: r, secret, secretStart, secretEnd: secretStart + secret.length });
+    }
+  }
+
+  #finding(rule: CompiledRule, path: string, line: number, column: number, preview: string, secretHash: string): SecretFinding {
+    const where = line === 0 ? path : `${path}:${line}`;
+    return {
+      kind: 'secret',
+      ruleId: rule.id,
+      severity: this.#severity[rule.id] ?? rule.severity,
+      path,
+      line,
+      column,
+      fingerprint: findingFingerprint(rule.id, path, secretHash),
+      message: `${rule.description} found at ${where} (${preview}).`,
+      description: rule.description,
+      preview,
+      secretHash,
+    };
+  }
+
+  #withoutIgnored(findings: SecretFinding[]): SecretFinding[] {
+    if (this.#ignoredFingerprints.size === 0) return findings;
+    return findings.filter(
+      (f) =>
+        !this.#ignoredFingerprints.has(f.fingerprint) &&
+        !this.#ignoredFingerprints.has(gitleaksFingerprint(f.path, f.ruleId, f.line)),
+    );
+  }
+}
+
+/**
+ * Drops duplicates (the same rule reporting the same secret twice from overlapping
+ * windows) and, where a generic rule's secret overlaps a specific rule's, the generic
+ * finding. Among findings of equal specificity on the same span, the earlier rule wins.
+ */
+function preferSpecific(candidates: Candidate[], rules: CompiledRule[]): Candidate[] {
+  const sorted = [...candidates].sort((a, b) => a.secretStart - b.secretStart || a.rule - b.rule);
+  const longest = sorted.reduce((max, c) => Math.max(max, c.secretEnd - c.secretStart), 0);
+  const kept: Candidate[] = [];
+  for (const c of sorted) {
+    const generic = rules[c.rule]!.generic;
+    let drop = false;
+    // `kept` is ordered by start, so once a kept secret starts a full `longest` before
+    // this one, neither it nor anything before it can overlap.
+    for (let i = kept.length - 1; i >= 0 && kept[i]!.secretStart + longest > c.secretStart; i--) {
+      const k = kept[i]!;
+      if (k.secretEnd <= c.secretStart) continue;
+      const keptGeneric = rules[k.rule]!.generic;
+      if (generic && !keptGeneric) drop = true;
+      else if (!generic && keptGeneric) kept.splice(i, 1);
+      else if (k.secretStart === c.secretStart && (k.rule === c.rule || k.secretEnd === c.secretEnd)) drop = true;
+    }
+    if (!drop) kept.push(c);
+  }
+  return kept;
+}
+
+function expandBackwards(text: string, lineStart: number): number {
+  let start = lineStart;
+  for (let i = 0; i < WINDOW_LINES && start > 0 && lineStart - start < WINDOW_BYTES; i++) {
+    start = text.lastIndexOf('\n', start - 2) + 1;
+  }
+  return start;
+}
+
+function expandForwards(text: string, lineEnd: number): number {
+  let end = lineEnd;
+  for (let i = 0; i < WINDOW_LINES && end < text.length && end - lineEnd < WINDOW_BYTES; i++) {
+    const next = text.indexOf('\n', end + 1);
+    end = next === -1 ? text.length : next;
+  }
+  return end;
+}
+
+function lineStartOffsets(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** Index of the line containing `offset` (binary search over line starts). */
+function lineIndexOf(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
