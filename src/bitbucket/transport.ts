@@ -1,0 +1,249 @@
+import type { AuthStrategy } from './auth/types.ts';
+import { BitbucketApiError, BitbucketNetworkError, BitbucketProtocolError, type RequestIdentity } from './errors.ts';
+import type { OriginAllowList } from './origin.ts';
+import {
+  backoffDelay,
+  isRetryable,
+  networkFailureKind,
+  parseRetryAfter,
+  type BackoffSettings,
+  type FailureKind,
+  type RetryPolicy,
+} from './retry.ts';
+
+/** The subset of pino the client uses; a pino logger fits as is. */
+export interface BitbucketLogger {
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+export interface TransportSettings {
+  fetch: typeof fetch;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  /** Per attempt: until the whole body is read (text), or between chunks (stream). */
+  timeoutMs: number;
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  backoff: BackoffSettings;
+  /** A longer `Retry-After` is not slept through: the error is thrown with `retryAfterMs` so a job queue can reschedule. */
+  maxRetryAfterMs: number;
+  maxRedirects: number;
+  logger?: BitbucketLogger;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface TransportRequest {
+  method: HttpMethod;
+  url: URL;
+  /** Origins this request, its redirects included, may go to. */
+  allow: OriginAllowList;
+  auth: AuthStrategy;
+  retry: RetryPolicy;
+  accept?: string;
+  body?: { contentType: string; content: string };
+}
+
+interface ResponseHead {
+  status: number;
+  /** Where the answer finally came from, after redirects. */
+  url: URL;
+  headers: Headers;
+}
+export interface TextResponse extends ResponseHead {
+  text: string;
+}
+export interface StreamResponse extends ResponseHead {
+  body: ReadableStream<Uint8Array>;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** An AbortController whose timer can be restarted (for streams) or stopped once done. */
+class AttemptTimer {
+  readonly controller = new AbortController();
+  timedOut = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly ms: number) {
+    this.restart();
+  }
+
+  restart(): void {
+    this.stop();
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, this.ms);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+type Consume<T> = (response: Response, timer: AttemptTimer, identity: RequestIdentity, url: URL) => Promise<T>;
+
+/**
+ * Sends one logical request: signs each attempt, follows GET redirects by hand (re-signing for
+ * the new URL and re-checking the allow-list), times attempts out, and retries per RetryPolicy
+ * with exponential backoff, full jitter and `Retry-After`.
+ */
+export class Transport {
+  constructor(private readonly settings: TransportSettings) {}
+
+  sendText(request: TransportRequest): Promise<TextResponse> {
+    return this.run(request, async (response, timer, _identity, url) => {
+      const text = await response.text();
+      timer.stop();
+      return { status: response.status, url, headers: response.headers, text };
+    });
+  }
+
+  /**
+   * Streams the body. Failures before the headers arrive are retried as usual; a failure while
+   * the body streams errors the stream (with a BitbucketNetworkError) and is not retried.
+   */
+  sendStream(request: TransportRequest): Promise<StreamResponse> {
+    return this.run(request, async (response, timer, identity, url) => ({
+      status: response.status,
+      url,
+      headers: response.headers,
+      body: guardStream(response.body ?? new ReadableStream({ start: (c) => c.close() }), timer, identity),
+    }));
+  }
+
+  private async run<T>(request: TransportRequest, consume: Consume<T>): Promise<T> {
+    const { settings } = this;
+    const { method, allow, auth } = request;
+    let url = allow.check(request.url);
+    let retries = 0;
+    let redirects = 0;
+    let reauthorized = false;
+
+    for (;;) {
+      const identity: RequestIdentity = { method, path: url.pathname + url.search, attempts: retries + 1 };
+      const authorization = await auth.authorize(method, url);
+      const timer = new AttemptTimer(settings.timeoutMs);
+      let failure: FailureKind;
+      let error: Error;
+      let delayMs: number | undefined;
+      try {
+        const response = await settings.fetch(url, {
+          method,
+          headers: headersFor(request, authorization),
+          body: request.body?.content,
+          redirect: 'manual',
+          signal: timer.controller.signal,
+        });
+
+        if (REDIRECT_STATUSES.has(response.status) && method === 'GET') {
+          timer.stop();
+          await response.body?.cancel();
+          url = this.redirectTarget(response, url, identity, ++redirects, allow);
+          continue;
+        }
+        if (response.ok) return await consume(response, timer, identity, url);
+
+        const body = await response.text().catch(() => '');
+        timer.stop();
+        if (response.status === 401 && !reauthorized && auth.rejected(authorization)) {
+          reauthorized = true;
+          continue;
+        }
+        failure = { status: response.status };
+        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), settings.now());
+        const waitTooLong =
+          retryAfterMs !== undefined && retryAfterMs > settings.maxRetryAfterMs && isRetryable(failure, request.retry);
+        const note = waitTooLong
+          ? `Retry-After ${Math.ceil(retryAfterMs / 1000)} s exceeds the ${settings.maxRetryAfterMs / 1000} s this client waits`
+          : undefined;
+        error = new BitbucketApiError(identity, response.status, errorMessageOf(body), retryAfterMs, note);
+        if (waitTooLong) throw error;
+        delayMs = retryAfterMs;
+      } catch (caught) {
+        timer.stop();
+        // Typed errors (e.g. a Retry-After too long to wait) and bugs pass through untouched.
+        if (caught instanceof BitbucketApiError || !isFetchFailure(caught, timer)) throw caught;
+        const network = networkFailureKind(caught, timer.timedOut);
+        failure = { network };
+        error = new BitbucketNetworkError(identity, network === 'timeout', caught);
+      }
+
+      if (!isRetryable(failure, request.retry) || retries >= settings.maxRetries) throw error;
+      delayMs ??= backoffDelay(retries, settings.backoff, settings.random);
+      settings.logger?.warn({ method, path: identity.path, ...failure, retry: retries + 1, delayMs }, 'Bitbucket request failed; retrying');
+      await settings.sleep(delayMs);
+      retries += 1;
+    }
+  }
+
+  private redirectTarget(response: Response, from: URL, identity: RequestIdentity, hop: number, allow: OriginAllowList): URL {
+    if (hop > this.settings.maxRedirects) {
+      throw new BitbucketProtocolError(identity.method, identity.path, `more than ${this.settings.maxRedirects} redirects`);
+    }
+    const location = response.headers.get('location');
+    if (!location) throw new BitbucketProtocolError(identity.method, identity.path, `${response.status} without a Location header`);
+    return allow.check(new URL(location, from));
+  }
+}
+
+function headersFor(request: TransportRequest, authorization: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    Authorization: authorization,
+    Accept: request.accept ?? 'application/json',
+    'User-Agent': 'Gatehouse',
+  };
+  if (request.body) headers['Content-Type'] = request.body.contentType;
+  return headers;
+}
+
+/** Our own abort (timeout) or a fetch-level failure; anything else is a bug and propagates. */
+function isFetchFailure(error: unknown, timer: AttemptTimer): boolean {
+  return timer.timedOut || error instanceof TypeError || (error instanceof Error && error.name === 'AbortError');
+}
+
+/** Bitbucket's `{"type":"error","error":{"message","detail"}}`, or OAuth's `{"error","error_description"}`. */
+export function errorMessageOf(body: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const error = (parsed as { error?: unknown } | null)?.error;
+  let message: string | undefined;
+  if (typeof error === 'string') {
+    const description = (parsed as { error_description?: unknown }).error_description;
+    message = typeof description === 'string' ? `${error}: ${description}` : error;
+  } else if (error && typeof error === 'object') {
+    const { message: text, detail } = error as { message?: unknown; detail?: unknown };
+    if (typeof text === 'string') message = typeof detail === 'string' && detail ? `${text} (${detail})` : text;
+  }
+  return message?.slice(0, 500);
+}
+
+/** Restarts the attempt's timer while waiting for each chunk, so only a stalled server times out. */
+function guardStream(body: ReadableStream<Uint8Array>, timer: AttemptTimer, identity: RequestIdentity): ReadableStream<Uint8Array> {
+  timer.stop();
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      timer.restart();
+      try {
+        const { done, value } = await reader.read();
+        timer.stop();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (caught) {
+        timer.stop();
+        controller.error(new BitbucketNetworkError(identity, timer.timedOut, caught));
+      }
+    },
+    cancel(reason) {
+      timer.stop();
+      return reader.cancel(reason);
+    },
+  });
+}
