@@ -1,0 +1,96 @@
+import type { Delivery, Installation, Job, JobStatus, NewJob } from './types.ts';
+
+/**
+ * Checks on what callers hand a Store, shared by every implementation so they reject the
+ * same inputs with the same messages. Each returns a copy holding only the known fields,
+ * so nothing a caller adds by accident is persisted.
+ */
+
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'done', 'dead'];
+
+function fail(message: string): never {
+  throw new TypeError(message);
+}
+
+function text(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail(`${name} must be a non-empty string`);
+  return value;
+}
+
+function isoTime(value: unknown, name: string): string {
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) fail(`${name} must be an ISO 8601 time`);
+  return new Date(value).toISOString();
+}
+
+export function checkDelivery(value: Omit<Delivery, 'jobId' | 'receivedAt'>): Omit<Delivery, 'jobId' | 'receivedAt'> {
+  if (typeof value !== 'object' || value === null) fail('delivery must be an object');
+  return { id: text(value.id, 'delivery.id'), clientKey: text(value.clientKey, 'delivery.clientKey'), event: text(value.event, 'delivery.event') };
+}
+
+/** Returns the job's fields and its payload as JSON text. */
+export function checkNewJob(value: NewJob): { job: Omit<NewJob, 'payload'>; payloadJson: string } {
+  if (typeof value !== 'object' || value === null) fail('job must be an object or null');
+  const job: Omit<NewJob, 'payload'> = { clientKey: text(value.clientKey, 'job.clientKey'), type: text(value.type, 'job.type') };
+  if (value.group !== undefined) job.group = text(value.group, 'job.group');
+  let payloadJson: string | undefined;
+  try {
+    payloadJson = JSON.stringify(value.payload);
+  } catch (err) {
+    fail(`job.payload must be JSON-serialisable: ${(err as Error).message}`);
+  }
+  if (payloadJson === undefined) fail('job.payload must be JSON-serialisable (got undefined or a function)');
+  return { job, payloadJson };
+}
+
+export type JobPatch = Partial<Pick<Job, 'status' | 'attempts' | 'runAfter' | 'lastError'>>;
+
+export function checkJobPatch(value: JobPatch): JobPatch {
+  if (typeof value !== 'object' || value === null) fail('job update must be an object');
+  const allowed = new Set(['status', 'attempts', 'runAfter', 'lastError']);
+  for (const key of Object.keys(value)) if (!allowed.has(key)) fail(`job update has an unknown field "${key}"`);
+  const patch: JobPatch = {};
+  if (value.status !== undefined) {
+    if (!JOB_STATUSES.includes(value.status)) fail(`job status must be one of ${JOB_STATUSES.join(', ')}`);
+    patch.status = value.status;
+  }
+  if (value.attempts !== undefined) {
+    if (!Number.isSafeInteger(value.attempts) || value.attempts < 0) fail('job attempts must be a whole number >= 0');
+    patch.attempts = value.attempts;
+  }
+  if (value.runAfter !== undefined) patch.runAfter = isoTime(value.runAfter, 'job runAfter');
+  if (value.lastError !== undefined) {
+    if (typeof value.lastError !== 'string') fail('job lastError must be a string');
+    patch.lastError = value.lastError;
+  }
+  return patch;
+}
+
+export function checkClaim(limit: number, now: Date): void {
+  if (!Number.isSafeInteger(limit) || limit < 0) fail('claim limit must be a whole number >= 0');
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) fail('claim time must be a valid Date');
+}
+
+const STATES: readonly Installation['state'][] = ['installed', 'uninstalled'];
+
+/** Returns a deep, JSON-only copy of the installation. */
+export function checkInstallation(value: Installation): Installation {
+  if (typeof value !== 'object' || value === null) fail('installation must be an object');
+  text(value.clientKey, 'installation.clientKey');
+  text(value.key, 'installation.key');
+  text(value.baseUrl, 'installation.baseUrl');
+  text(value.baseApiUrl, 'installation.baseApiUrl');
+  isoTime(value.installedAt, 'installation.installedAt');
+  isoTime(value.updatedAt, 'installation.updatedAt');
+  if (value.encryptedSharedSecret !== null && typeof value.encryptedSharedSecret !== 'string') {
+    fail('installation.encryptedSharedSecret must be a string or null');
+  }
+  if (!STATES.includes(value.state)) fail(`installation.state must be one of ${STATES.join(', ')}`);
+  if (value.principal !== undefined && (typeof value.principal !== 'object' || value.principal === null)) {
+    fail('installation.principal must be an object');
+  }
+  return JSON.parse(JSON.stringify(value)) as Installation;
+}
+
+export function isJobStatus(value: unknown): value is JobStatus {
+  return JOB_STATUSES.includes(value as JobStatus);
+}

@@ -1,0 +1,51 @@
+/**
+ * The hot set: queued jobs only, kept sorted by acceptance order so that claiming the
+ * oldest due jobs never looks at the (much larger) set of done and dead jobs. New jobs
+ * arrive in order and are appended; a requeued job goes back to its original place.
+ */
+export interface Queueable {
+  readonly seq: number;
+  /** runAfter as epoch milliseconds. */
+  readonly runAfterMs: number;
+}
+
+export class JobQueue<T extends Queueable> {
+  #items: T[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  add(item: T): void {
+    const last = this.#items.at(-1);
+    if (!last || last.seq < item.seq) this.#items.push(item);
+    else this.#items.splice(this.#indexOf(item.seq), 0, item);
+  }
+
+  remove(seq: number): void {
+    const i = this.#indexOf(seq);
+    if (this.#items[i]?.seq === seq) this.#items.splice(i, 1);
+  }
+
+  /** Up to `limit` items whose runAfter has passed, oldest first; does not remove them. */
+  due(nowMs: number, limit: number): T[] {
+    const out: T[] = [];
+    for (const item of this.#items) {
+      if (out.length >= limit) break;
+      if (item.runAfterMs <= nowMs) out.push(item);
+    }
+    return out;
+  }
+
+  /** First index whose seq is >= `seq`. */
+  #indexOf(seq: number): number {
+    let lo = 0;
+    let hi = this.#items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#items[mid]!.seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

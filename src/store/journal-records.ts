@@ -1,0 +1,77 @@
+import { JOB_STATUSES } from './input.ts';
+import type { Job, JobStatus } from './types.ts';
+
+/**
+ * The two kinds of record LowdbStore writes to its journal. Each is self-contained, so the
+ * journal can be replayed from the start to rebuild the in-memory index.
+ *
+ * `accept`: a delivery and the job it created, in one record so they are durable together
+ * (the job's payload is the record body). `jobs`: the new mutable state of one or more jobs
+ * (a claim of several jobs is one record, so a crash never leaves half a claim).
+ */
+
+export interface AcceptRecord {
+  t: 'accept';
+  delivery: { id: string; clientKey: string; event: string; receivedAt: string };
+  job: { id: string; clientKey: string; type: string; createdAt: string; group?: string } | null;
+}
+
+export type JobState = Pick<Job, 'id' | 'status' | 'attempts' | 'runAfter' | 'updatedAt' | 'lastError'>;
+
+export interface JobsRecord {
+  t: 'jobs';
+  jobs: JobState[];
+}
+
+export type JournalRecord = AcceptRecord | JobsRecord;
+
+type Fields = Record<string, unknown>;
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function isTime(value: unknown): value is string {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+}
+
+function isJobState(value: unknown): value is JobState {
+  return (
+    isObject(value) &&
+    isString(value.id) &&
+    JOB_STATUSES.includes(value.status as JobStatus) &&
+    Number.isSafeInteger(value.attempts) &&
+    isTime(value.runAfter) &&
+    isTime(value.updatedAt) &&
+    (value.lastError === undefined || isString(value.lastError))
+  );
+}
+
+/** Checks a replayed record's shape; throws a short description of what is wrong. */
+export function parseRecord(value: unknown): JournalRecord {
+  if (!isObject(value)) throw new Error('record is not an object');
+  if (value.t === 'accept') {
+    const d = value.delivery;
+    const j = value.job;
+    if (!isObject(d) || !isString(d.id) || !isString(d.clientKey) || !isString(d.event) || !isTime(d.receivedAt)) {
+      throw new Error('accept record has a malformed delivery');
+    }
+    if (
+      j !== null &&
+      (!isObject(j) || !isString(j.id) || !isString(j.clientKey) || !isString(j.type) || !isTime(j.createdAt) ||
+        (j.group !== undefined && !isString(j.group)))
+    ) {
+      throw new Error('accept record has a malformed job');
+    }
+    return value as unknown as AcceptRecord;
+  }
+  if (value.t === 'jobs') {
+    if (!Array.isArray(value.jobs) || !value.jobs.every(isJobState)) throw new Error('jobs record has a malformed job state');
+    return value as unknown as JobsRecord;
+  }
+  throw new Error(`unknown record type ${JSON.stringify(value.t)}`);
+}

@@ -1,0 +1,311 @@
+import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { fsyncDir } from './fsync.ts';
+
+/**
+ * An append-only, fsync'd log of JSON records, split into numbered segment files.
+ *
+ * One line per record: `<meta JSON>` or `<meta JSON>\t<body JSON>`, ending in `\n`.
+ * JSON.stringify never emits a raw tab or newline, so the first tab splits meta from body
+ * and the newline ends the record. Replay parses only the meta; a body (a job payload, often
+ * 10-30 KB) stays on disk and is read back by position when asked for, so memory holds an
+ * index, not the data.
+ *
+ * Durability: append() returns a promise that resolves once the record is written and
+ * fdatasync'd. Appends made while a sync is in flight are written together by the next one
+ * (group commit), so many concurrent writers share one fsync.
+ *
+ * Crash safety: a killed process can leave at most a torn last record (no newline, or
+ * unparsable bytes at the end), which was never acknowledged; open() truncates it. An
+ * unreadable record with readable ones after it is not a torn write but damage, and open()
+ * refuses with the file and offset rather than silently dropping acknowledged records.
+ *
+ * Sealed segments are never rewritten, so a record's position never changes. A write or
+ * sync failure poisons the journal: what reached the disk is unknown (retrying fsync after
+ * a failure can falsely succeed), so every later call fails until the store is reopened.
+ */
+
+export interface BodyRef {
+  segment: number;
+  offset: number;
+  length: number;
+}
+
+export type ReplayHandler = (meta: unknown, body: BodyRef | null) => void;
+
+export class JournalCorruptError extends Error {
+  override name = 'JournalCorruptError';
+}
+
+export const DEFAULT_MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
+
+const SEGMENT_FILE = /^(\d{10})\.jsonl$/;
+const NEWLINE = 0x0a;
+const TAB = 0x09;
+
+interface Batch {
+  writes: { segment: number; data: Buffer }[];
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class Journal {
+  readonly #dir: string;
+  readonly #maxSegmentBytes: number;
+  #state: 'new' | 'open' | 'closed' = 'new';
+  /** Where the next record goes, counting records appended but not yet written. */
+  #planSegment = 0;
+  #planOffset = 0;
+  #writer: { segment: number; handle: FileHandle } | null = null;
+  #readers = new Map<number, Promise<FileHandle>>();
+  #reads = new Set<Promise<unknown>>();
+  #batch: Batch | null = null;
+  #flushing: Promise<void> = Promise.resolve();
+  #failure: Error | null = null;
+
+  constructor(dir: string, options: { maxSegmentBytes?: number } = {}) {
+    this.#dir = dir;
+    this.#maxSegmentBytes = options.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES;
+  }
+
+  /** Replays every record in order through `onRecord`; returns how many torn bytes were cut off. */
+  async open(onRecord: ReplayHandler): Promise<{ discardedBytes: number }> {
+    if (this.#state !== 'new') throw new Error('journal can only be opened once');
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    const segments = (await readdir(this.#dir))
+      .map((name) => SEGMENT_FILE.exec(name)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+
+    let discardedBytes = 0;
+    for (const [i, segment] of segments.entries()) {
+      if (i > 0 && segment !== segments[i - 1]! + 1) {
+        throw new JournalCorruptError(`${this.#dir}: segment ${this.#name(segments[i - 1]! + 1)} is missing`);
+      }
+      const file = this.#path(segment);
+      const data = await readFile(file);
+      const valid = replaySegment(file, segment, data, onRecord);
+      const isLast = i === segments.length - 1;
+      if (valid < data.length) {
+        if (!isLast) throw new JournalCorruptError(`${file}: unreadable record at byte ${valid} in a sealed segment`);
+        await truncate(file, valid);
+        discardedBytes = data.length - valid;
+      }
+      if (isLast) {
+        this.#planSegment = segment;
+        this.#planOffset = valid;
+        this.#writer = { segment, handle: await open(file, 'a', 0o600) };
+      }
+    }
+    if (!this.#writer) {
+      this.#planSegment = 1;
+      this.#writer = { segment: 1, handle: await this.#createSegment(1) };
+    }
+    this.#state = 'open';
+    return { discardedBytes };
+  }
+
+  /**
+   * Appends one record. The caller's in-memory state may change right away (records are
+   * ordered by call order), but nothing may be acknowledged before `durable` resolves.
+   * `body` is JSON text; its position is returned for readBody().
+   */
+  append(meta: object, body?: string): { body: BodyRef | null; durable: Promise<void> } {
+    if (this.#state !== 'open') throw new Error(`journal is ${this.#state === 'new' ? 'not open' : 'closed'}`);
+    if (this.#failure) throw this.#failure;
+    const metaJson = JSON.stringify(meta);
+    if (body !== undefined && body.includes('\n')) throw new Error('journal record body must be single-line JSON');
+    const data = Buffer.from(body === undefined ? `${metaJson}\n` : `${metaJson}\t${body}\n`, 'utf8');
+    if (this.#planOffset > 0 && this.#planOffset + data.length > this.#maxSegmentBytes) {
+      this.#planSegment += 1;
+      this.#planOffset = 0;
+    }
+    const metaBytes = Buffer.byteLength(metaJson);
+    const ref = body === undefined
+      ? null
+      : { segment: this.#planSegment, offset: this.#planOffset + metaBytes + 1, length: data.length - metaBytes - 2 };
+    this.#planOffset += data.length;
+    const batch = this.#batch ?? this.#startBatch();
+    batch.writes.push({ segment: this.#planSegment, data });
+    return { body: ref, durable: batch.done };
+  }
+
+  /** Resolves once everything appended so far is durable. */
+  barrier(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#batch) return this.#batch.done;
+    return this.#flushing.then(() => {
+      if (this.#failure) throw this.#failure;
+    });
+  }
+
+  /** Reads a record body back. Only call it for a record whose append is durable. */
+  readBody(ref: BodyRef): Promise<string> {
+    if (this.#state !== 'open') return Promise.reject(new Error('journal is closed'));
+    const read = this.#readBody(ref);
+    this.#reads.add(read);
+    void read.finally(() => this.#reads.delete(read)).catch(() => undefined);
+    return read;
+  }
+
+  /** Waits for pending writes and reads, then releases every file handle. */
+  async close(): Promise<void> {
+    if (this.#state !== 'open') {
+      this.#state = 'closed';
+      return;
+    }
+    this.#state = 'closed';
+    await this.#flushing;
+    await Promise.allSettled([...this.#reads]);
+    const handles = await Promise.allSettled([...this.#readers.values()]);
+    for (const h of handles) if (h.status === 'fulfilled') await h.value.close();
+    this.#readers.clear();
+    await this.#writer?.handle.close();
+    this.#writer = null;
+    if (this.#failure) throw this.#failure;
+  }
+
+  #startBatch(): Batch {
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Callers await `done`; this only stops an unobserved rejection from crashing the process.
+    done.catch(() => undefined);
+    const batch: Batch = { writes: [], done, resolve, reject };
+    this.#batch = batch;
+    // Chained behind the flush in progress: everything appended until it finishes joins this batch.
+    this.#flushing = this.#flushing.then(() => this.#flush(batch));
+    return batch;
+  }
+
+  async #flush(batch: Batch): Promise<void> {
+    if (this.#batch === batch) this.#batch = null;
+    if (this.#failure) return batch.reject(this.#failure);
+    try {
+      await this.#write(batch.writes);
+      batch.resolve();
+    } catch (err) {
+      this.#failure = new Error(`journal write failed; reopen the store to recover: ${(err as Error).message}`, { cause: err });
+      batch.reject(this.#failure);
+    }
+  }
+
+  async #write(writes: Batch['writes']): Promise<void> {
+    let i = 0;
+    while (i < writes.length) {
+      const segment = writes[i]!.segment;
+      const chunks: Buffer[] = [];
+      while (i < writes.length && writes[i]!.segment === segment) chunks.push(writes[i++]!.data);
+      const handle = await this.#writerFor(segment);
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      let written = 0;
+      while (written < data.length) {
+        written += (await handle.write(data, written, data.length - written)).bytesWritten;
+      }
+      await handle.datasync();
+    }
+  }
+
+  async #writerFor(segment: number): Promise<FileHandle> {
+    const current = this.#writer!;
+    if (current.segment === segment) return current.handle;
+    // Rolling over: the old segment was synced after its last write and is now sealed.
+    await current.handle.close();
+    this.#writer = null;
+    this.#writer = { segment, handle: await this.#createSegment(segment) };
+    return this.#writer.handle;
+  }
+
+  async #createSegment(segment: number): Promise<FileHandle> {
+    const handle = await open(this.#path(segment), 'ax', 0o600);
+    await fsyncDir(this.#dir);
+    return handle;
+  }
+
+  async #readBody(ref: BodyRef): Promise<string> {
+    let reader = this.#readers.get(ref.segment);
+    if (!reader) {
+      reader = open(this.#path(ref.segment), 'r');
+      this.#readers.set(ref.segment, reader);
+      reader.catch(() => this.#readers.delete(ref.segment));
+    }
+    const handle = await reader;
+    const buffer = Buffer.allocUnsafe(ref.length);
+    const { bytesRead } = await handle.read(buffer, 0, ref.length, ref.offset);
+    if (bytesRead !== ref.length) {
+      throw new JournalCorruptError(`${this.#path(ref.segment)}: record body at byte ${ref.offset} is cut short`);
+    }
+    return buffer.toString('utf8');
+  }
+
+  #name(segment: number): string {
+    return `${String(segment).padStart(10, '0')}.jsonl`;
+  }
+
+  #path(segment: number): string {
+    return path.join(this.#dir, this.#name(segment));
+  }
+}
+
+/** Feeds each complete record to `onRecord`; returns the length of the readable prefix. */
+function replaySegment(file: string, segment: number, data: Buffer, onRecord: ReplayHandler): number {
+  let pos = 0;
+  while (pos < data.length) {
+    const end = data.indexOf(NEWLINE, pos);
+    const meta = end === -1 ? undefined : parseMeta(data, pos, end);
+    if (meta === undefined) {
+      if (end !== -1 && hasReadableRecordAfter(data, end + 1)) {
+        throw new JournalCorruptError(
+          `${file}: unreadable record at byte ${pos} is followed by readable ones; ` +
+            'this is damage, not a torn write, so nothing was discarded',
+        );
+      }
+      return pos;
+    }
+    const tab = data.subarray(pos, end).indexOf(TAB);
+    const body = tab === -1 ? null : { segment, offset: pos + tab + 1, length: end - pos - tab - 1 };
+    try {
+      onRecord(meta.value, body);
+    } catch (err) {
+      throw new JournalCorruptError(`${file}: record at byte ${pos}: ${(err as Error).message}`);
+    }
+    pos = end + 1;
+  }
+  return pos;
+}
+
+function parseMeta(data: Buffer, start: number, end: number): { value: unknown } | undefined {
+  const tab = data.subarray(start, end).indexOf(TAB);
+  try {
+    const value: unknown = JSON.parse(data.toString('utf8', start, tab === -1 ? end : start + tab));
+    return typeof value === 'object' && value !== null ? { value } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hasReadableRecordAfter(data: Buffer, from: number): boolean {
+  let pos = from;
+  while (pos < data.length) {
+    const end = data.indexOf(NEWLINE, pos);
+    if (end === -1) return false;
+    if (parseMeta(data, pos, end)) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+async function truncate(file: string, length: number): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.truncate(length);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,171 @@
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storeContract } from './contract.ts';
+import { LowdbStore } from './lowdb-store.ts';
+
+async function openStore(dataDir: string, options: { maxSegmentBytes?: number; now?: () => Date } = {}): Promise<LowdbStore> {
+  const store = new LowdbStore({ dataDir, ...options });
+  await store.open();
+  return store;
+}
+
+storeContract('LowdbStore', async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-store-'));
+  // A small segment size so that the contract also exercises segment rollover.
+  const options = { maxSegmentBytes: 4096 };
+  let current = await openStore(dataDir, options);
+  return {
+    store: current,
+    reopen: async () => (current = await openStore(dataDir, options)),
+    cleanup: async () => {
+      await current.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('LowdbStore on disk', () => {
+  let dataDir: string;
+  const journalDir = () => path.join(dataDir, 'journal');
+  const segmentPath = (n: number) => path.join(journalDir(), `${String(n).padStart(10, '0')}.jsonl`);
+  const delivery = (id: string) => ({ id, clientKey: 'client-1', event: 'repo:push' });
+  const job = (n: number) => ({ clientKey: 'client-1', type: 'webhook:repo:push', payload: { push: n, text: 'tab\there, newline\nthere' } });
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-store-'));
+  });
+
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('writes one journal line per accepted delivery, holding the delivery and its job', async () => {
+    const store = await openStore(dataDir);
+    const { jobId } = await store.acceptDelivery(delivery('d-1'), job(1));
+    await store.close();
+    const lines = (await readFile(segmentPath(1), 'utf8')).split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe('');
+    const [meta, body] = lines[0]!.split('\t');
+    expect(JSON.parse(meta!)).toMatchObject({ t: 'accept', delivery: { id: 'd-1' }, job: { id: jobId } });
+    expect(JSON.parse(body!)).toEqual(job(1).payload);
+  });
+
+  it('discards a torn last record, then keeps appending after it', async () => {
+    let store = await openStore(dataDir);
+    const { jobId } = await store.acceptDelivery(delivery('d-1'), job(1));
+    await store.close();
+    const sizeBefore = (await stat(segmentPath(1))).size;
+    await appendFile(segmentPath(1), '{"t":"accept","delivery":{"id":"d-torn","clie');
+
+    store = await openStore(dataDir);
+    expect((await stat(segmentPath(1))).size).toBe(sizeBefore);
+    expect(await store.getDelivery('d-torn')).toBeUndefined();
+    expect((await store.getJob(jobId!))!.payload).toEqual(job(1).payload);
+    await store.acceptDelivery(delivery('d-2'), job(2));
+    await store.close();
+
+    store = await openStore(dataDir);
+    expect(await store.countDeliveries()).toBe(2);
+    await store.close();
+  });
+
+  it('discards a complete but unreadable last line (zeros left by a lost write)', async () => {
+    let store = await openStore(dataDir);
+    await store.acceptDelivery(delivery('d-1'), job(1));
+    await store.close();
+    await appendFile(segmentPath(1), Buffer.concat([Buffer.alloc(64), Buffer.from('\n')]));
+    store = await openStore(dataDir);
+    expect(await store.countDeliveries()).toBe(1);
+    await store.close();
+  });
+
+  it('refuses to open when an unreadable record is followed by readable ones', async () => {
+    let store = await openStore(dataDir);
+    await store.acceptDelivery(delivery('d-1'), job(1));
+    await store.acceptDelivery(delivery('d-2'), job(2));
+    await store.close();
+    const text = await readFile(segmentPath(1), 'utf8');
+    await writeFile(segmentPath(1), '#' + text.slice(1));
+    store = new LowdbStore({ dataDir });
+    await expect(store.open()).rejects.toThrow(/0000000001\.jsonl: unreadable record at byte 0 is followed by readable ones/);
+  });
+
+  it('refuses a record of an unknown type with its location', async () => {
+    let store = await openStore(dataDir);
+    await store.acceptDelivery(delivery('d-1'), null);
+    await store.close();
+    await appendFile(segmentPath(1), '{"t":"finding"}\n');
+    store = new LowdbStore({ dataDir });
+    await expect(store.open()).rejects.toThrow(/record at byte \d+: unknown record type "finding"/);
+  });
+
+  it('rolls over to new segments and reads payloads from each after reopen', async () => {
+    let store = await openStore(dataDir, { maxSegmentBytes: 1024 });
+    const ids: string[] = [];
+    for (let n = 0; n < 30; n++) ids.push((await store.acceptDelivery(delivery(`d-${n}`), job(n))).jobId!);
+    await store.close();
+    const segments = (await readdir(journalDir())).filter((f) => f.endsWith('.jsonl'));
+    expect(segments.length).toBeGreaterThan(3);
+
+    store = await openStore(dataDir, { maxSegmentBytes: 1024 });
+    const jobs = await store.listJobs();
+    expect(jobs.map((j) => j.id)).toEqual(ids);
+    expect(jobs.map((j) => (j.payload as { push: number }).push)).toEqual(ids.map((_, n) => n));
+    await store.close();
+  });
+
+  it('refuses to open when a segment in the middle is missing', async () => {
+    let store = await openStore(dataDir, { maxSegmentBytes: 512 });
+    for (let n = 0; n < 10; n++) await store.acceptDelivery(delivery(`d-${n}`), job(n));
+    await store.close();
+    await rm(segmentPath(2));
+    store = new LowdbStore({ dataDir });
+    await expect(store.open()).rejects.toThrow(/segment 0000000002\.jsonl is missing/);
+  });
+
+  it('uses the injected clock for receivedAt, createdAt and updatedAt', async () => {
+    let now = new Date('2026-03-04T05:06:07.000Z');
+    const store = await openStore(dataDir, { now: () => now });
+    const { jobId } = await store.acceptDelivery(delivery('d-1'), job(1));
+    expect((await store.getDelivery('d-1'))!.receivedAt).toBe('2026-03-04T05:06:07.000Z');
+    now = new Date('2026-03-04T05:07:00.000Z');
+    await store.updateJob(jobId!, { attempts: 1 });
+    expect(await store.getJob(jobId!)).toMatchObject({ createdAt: '2026-03-04T05:06:07.000Z', updatedAt: '2026-03-04T05:07:00.000Z' });
+    await store.close();
+  });
+
+  it('explains an installations file that is not JSON', async () => {
+    await writeFile(path.join(dataDir, 'installations.json'), '{"installations": [');
+    const store = new LowdbStore({ dataDir });
+    await expect(store.open()).rejects.toThrow(/installations\.json is not valid JSON/);
+  });
+
+  it('keeps its files private to the owner', async () => {
+    const store = await openStore(dataDir);
+    await store.putInstallation({
+      clientKey: 'client-1',
+      key: 'gatehouse',
+      baseUrl: 'https://bitbucket.org',
+      baseApiUrl: 'https://api.bitbucket.org',
+      encryptedSharedSecret: 'v1.x.y.z',
+      state: 'installed',
+      installedAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    await store.close();
+    expect((await stat(path.join(dataDir, 'installations.json'))).mode & 0o077).toBe(0);
+    expect((await stat(segmentPath(1))).mode & 0o077).toBe(0);
+  });
+
+  it('rejects calls before open and after close', async () => {
+    const store = new LowdbStore({ dataDir });
+    await expect(store.countDeliveries()).rejects.toThrow(/not open yet/);
+    await store.open();
+    await store.close();
+    await expect(store.acceptDelivery(delivery('d-1'), null)).rejects.toThrow(/closed/);
+    await expect(store.open()).rejects.toThrow(/opened once/);
+  });
+});

@@ -1,0 +1,310 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Low } from 'lowdb';
+import { DurableJsonFile } from './durable-json-file.ts';
+import { checkClaim, checkDelivery, checkInstallation, checkJobPatch, checkNewJob, isJobStatus, type JobPatch } from './input.ts';
+import { JobQueue } from './job-queue.ts';
+import { parseRecord, type AcceptRecord, type JobState, type JobsRecord } from './journal-records.ts';
+import { Journal, type BodyRef } from './journal.ts';
+import { SerialQueue } from './serial-queue.ts';
+import type { Delivery, Installation, Job, JobStatus, NewJob, Store } from './types.ts';
+
+/**
+ * The default Store: files in DATA_DIR, no database server.
+ *
+ * Why two mechanisms. Installations are few and change rarely, so they live in one lowdb
+ * document (installations.json) rewritten atomically on each change. Deliveries and jobs
+ * grow without bound, and lowdb rewrites its whole document per write, so they go to an
+ * append-only journal instead (journal/NNNNNNNNNN.jsonl, see journal.ts): accepting a
+ * delivery appends one line and fsyncs, a cost that does not depend on how many deliveries
+ * are stored. A delivery and its job are one record, so they are durable together.
+ *
+ * In memory: every delivery, every job's metadata, and a sorted hot set of queued jobs to
+ * claim from; job payloads stay on disk and are read by position. open() replays the
+ * journal to rebuild this index and returns jobs a crash left `running` to `queued`. Done
+ * and dead jobs leave the hot set but stay readable. Sealed segments are never rewritten;
+ * the journal grows with history, like the delivery log it is.
+ *
+ * Writes are ordered by call order: each mutation checks and updates memory synchronously
+ * and appends its record in the same step, then waits for the group fsync before it
+ * resolves. Reads wait for pending writes to be durable, so they never return something a
+ * crash could take back. One process per DATA_DIR.
+ */
+
+export interface LowdbStoreOptions {
+  dataDir: string;
+  now?: () => Date;
+  /** Segment size before the journal rolls over to a new file (tests use a small one). */
+  maxSegmentBytes?: number;
+}
+
+interface InstallationsDoc {
+  installations: Installation[];
+}
+
+interface JobEntry {
+  /** Acceptance order: defines "oldest first". */
+  readonly seq: number;
+  runAfterMs: number;
+  /** Replaced, never mutated, so a reference handed to a reader stays consistent. */
+  job: Omit<Job, 'payload'>;
+  readonly payload: BodyRef;
+}
+
+const INSTALLATIONS_FILE = 'installations.json';
+const JOURNAL_DIR = 'journal';
+/** Parallel payload reads when listing many jobs. */
+const READ_CONCURRENCY = 32;
+
+export class LowdbStore implements Store {
+  readonly #dataDir: string;
+  readonly #now: () => Date;
+  readonly #journal: Journal;
+  readonly #db: Low<InstallationsDoc>;
+  readonly #installWrites = new SerialQueue();
+  #state: 'new' | 'opening' | 'open' | 'closed' = 'new';
+  #installations = new Map<string, Installation>();
+  #deliveries = new Map<string, Delivery>();
+  #jobs = new Map<string, JobEntry>();
+  #queued = new JobQueue<JobEntry>();
+  #seq = 0;
+
+  constructor(opts: LowdbStoreOptions) {
+    if (typeof opts?.dataDir !== 'string' || opts.dataDir === '') throw new TypeError('LowdbStore needs a dataDir');
+    this.#dataDir = opts.dataDir;
+    this.#now = opts.now ?? (() => new Date());
+    this.#db = new Low(new DurableJsonFile<InstallationsDoc>(path.join(this.#dataDir, INSTALLATIONS_FILE)), { installations: [] });
+    this.#journal = new Journal(path.join(this.#dataDir, JOURNAL_DIR), { maxSegmentBytes: opts.maxSegmentBytes });
+  }
+
+  async open(): Promise<void> {
+    if (this.#state !== 'new') throw new Error('a LowdbStore can be opened once; create a new one to reopen');
+    this.#state = 'opening';
+    await mkdir(this.#dataDir, { recursive: true, mode: 0o700 });
+    await this.#db.read();
+    this.#loadInstallations(this.#db.data);
+    await this.#journal.open((meta, body) => this.#replay(meta, body));
+
+    const stranded = [...this.#jobs.values()].filter((e) => e.job.status === 'running');
+    if (stranded.length > 0) {
+      const at = this.#timestamp();
+      await this.#writeJobStates(stranded.map((e) => ({ ...stateOf(e.job), status: 'queued', updatedAt: at }))).durable;
+    }
+    this.#state = 'open';
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    await this.#installWrites.idle();
+    await this.#journal.close();
+  }
+
+  async getInstallation(clientKey: string): Promise<Installation | undefined> {
+    this.#assertOpen();
+    const found = this.#installations.get(clientKey);
+    return found && structuredClone(found);
+  }
+
+  async listInstallations(): Promise<Installation[]> {
+    this.#assertOpen();
+    return [...this.#installations.values()].map((i) => structuredClone(i));
+  }
+
+  async putInstallation(installation: Installation): Promise<void> {
+    this.#assertOpen();
+    const copy = checkInstallation(installation);
+    await this.#installWrites.run(async () => {
+      const previous = this.#db.data;
+      const next = previous.installations.filter((i) => i.clientKey !== copy.clientKey);
+      const at = previous.installations.findIndex((i) => i.clientKey === copy.clientKey);
+      next.splice(at === -1 ? next.length : at, 0, copy);
+      this.#db.data = { installations: next };
+      try {
+        await this.#db.write();
+      } catch (err) {
+        this.#db.data = previous;
+        throw err;
+      }
+      // Only now visible to readers: a get never returns an installation that is not on disk.
+      this.#installations.set(copy.clientKey, copy);
+    });
+  }
+
+  async acceptDelivery(
+    delivery: Omit<Delivery, 'jobId' | 'receivedAt'>,
+    job: NewJob | null,
+  ): Promise<{ duplicate: boolean; jobId: string | null }> {
+    this.#assertOpen();
+    const d = checkDelivery(delivery);
+    const newJob = job === null ? null : checkNewJob(job);
+    const known = this.#deliveries.get(d.id);
+    if (known) {
+      // The first copy may still be on its way to disk; "duplicate" must mean "already safe".
+      await this.#journal.barrier();
+      return { duplicate: true, jobId: known.jobId };
+    }
+    const at = this.#timestamp();
+    const record: AcceptRecord = {
+      t: 'accept',
+      delivery: { ...d, receivedAt: at },
+      job: newJob && { id: randomUUID(), ...newJob.job, createdAt: at },
+    };
+    const { body, durable } = this.#journal.append(record, newJob?.payloadJson);
+    this.#applyAccept(record, body);
+    await durable;
+    return { duplicate: false, jobId: record.job?.id ?? null };
+  }
+
+  async getDelivery(id: string): Promise<Delivery | undefined> {
+    this.#assertOpen();
+    const found = this.#deliveries.get(id);
+    await this.#journal.barrier();
+    return found && { ...found };
+  }
+
+  async countDeliveries(): Promise<number> {
+    this.#assertOpen();
+    const count = this.#deliveries.size;
+    await this.#journal.barrier();
+    return count;
+  }
+
+  async getJob(id: string): Promise<Job | undefined> {
+    this.#assertOpen();
+    const entry = this.#jobs.get(id);
+    if (!entry) return undefined;
+    const [job] = await this.#withPayloads([{ job: entry.job, payload: entry.payload }]);
+    return job;
+  }
+
+  async claimJobs(limit: number, now: Date): Promise<Job[]> {
+    this.#assertOpen();
+    checkClaim(limit, now);
+    const due = this.#queued.due(now.getTime(), limit);
+    if (due.length === 0) return [];
+    const at = this.#timestamp();
+    const { durable } = this.#writeJobStates(due.map((e) => ({ ...stateOf(e.job), status: 'running', updatedAt: at })));
+    const claimed = due.map((e) => ({ job: e.job, payload: e.payload }));
+    await durable;
+    return this.#withPayloads(claimed);
+  }
+
+  async updateJob(id: string, patch: Partial<Pick<Job, 'status' | 'attempts' | 'runAfter' | 'lastError'>>): Promise<void> {
+    this.#assertOpen();
+    const change: JobPatch = checkJobPatch(patch);
+    const entry = this.#jobs.get(id);
+    if (!entry) throw new Error(`no job with id ${JSON.stringify(id)}`);
+    await this.#writeJobStates([{ ...stateOf(entry.job), ...change, updatedAt: this.#timestamp() }]).durable;
+  }
+
+  async listJobs(filter: { status?: JobStatus; clientKey?: string } = {}): Promise<Job[]> {
+    this.#assertOpen();
+    if (filter.status !== undefined && !isJobStatus(filter.status)) throw new TypeError(`unknown job status ${JSON.stringify(filter.status)}`);
+    const picked: { job: Omit<Job, 'payload'>; payload: BodyRef }[] = [];
+    for (const entry of this.#jobs.values()) {
+      if (filter.status !== undefined && entry.job.status !== filter.status) continue;
+      if (filter.clientKey !== undefined && entry.job.clientKey !== filter.clientKey) continue;
+      picked.push({ job: entry.job, payload: entry.payload });
+    }
+    return this.#withPayloads(picked);
+  }
+
+  #assertOpen(): void {
+    if (this.#state !== 'open') throw new Error(`store is ${this.#state === 'closed' ? 'closed' : 'not open yet'}`);
+  }
+
+  #timestamp(): string {
+    const now = this.#now();
+    if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new Error('store clock returned an invalid Date');
+    return now.toISOString();
+  }
+
+  #loadInstallations(doc: unknown): void {
+    const file = path.join(this.#dataDir, INSTALLATIONS_FILE);
+    const list = (doc as Partial<InstallationsDoc> | null)?.installations;
+    if (!Array.isArray(list)) throw new Error(`${file}: expected {"installations": [...]}`);
+    for (const [i, item] of list.entries()) {
+      try {
+        const installation = checkInstallation(item);
+        this.#installations.set(installation.clientKey, installation);
+      } catch (err) {
+        throw new Error(`${file}: installation #${i} is invalid: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  #replay(meta: unknown, body: BodyRef | null): void {
+    const record = parseRecord(meta);
+    if (record.t === 'accept') this.#applyAccept(record, body);
+    else this.#applyJobStates(record.jobs);
+  }
+
+  /** The one place an accept changes memory, live or replayed. */
+  #applyAccept(record: AcceptRecord, body: BodyRef | null): void {
+    const { delivery, job } = record;
+    if (this.#deliveries.has(delivery.id)) throw new Error(`delivery ${JSON.stringify(delivery.id)} recorded twice`);
+    if ((job === null) !== (body === null)) throw new Error('a job and its payload must be recorded together');
+    this.#deliveries.set(delivery.id, { ...delivery, jobId: job?.id ?? null });
+    if (job === null || body === null) return;
+    if (this.#jobs.has(job.id)) throw new Error(`job ${job.id} recorded twice`);
+    const entry: JobEntry = {
+      seq: ++this.#seq,
+      runAfterMs: Date.parse(job.createdAt),
+      job: { ...job, status: 'queued', attempts: 0, runAfter: job.createdAt, updatedAt: job.createdAt },
+      payload: body,
+    };
+    this.#jobs.set(job.id, entry);
+    this.#queued.add(entry);
+  }
+
+  /** The one place a job's state changes memory, live or replayed. */
+  #applyJobStates(states: JobState[]): void {
+    for (const state of states) {
+      const entry = this.#jobs.get(state.id);
+      if (!entry) throw new Error(`state for unknown job ${JSON.stringify(state.id)}`);
+      const wasQueued = entry.job.status === 'queued';
+      entry.job = { ...entry.job, ...state };
+      entry.runAfterMs = Date.parse(state.runAfter);
+      const isQueued = state.status === 'queued';
+      if (wasQueued && !isQueued) this.#queued.remove(entry.seq);
+      else if (!wasQueued && isQueued) this.#queued.add(entry);
+    }
+  }
+
+  /** Appends and applies at once (so call order is journal order); the caller awaits `durable`. */
+  #writeJobStates(states: JobState[]): { durable: Promise<void> } {
+    const record: JobsRecord = { t: 'jobs', jobs: states };
+    const { durable } = this.#journal.append(record);
+    this.#applyJobStates(states);
+    return { durable };
+  }
+
+  /** Snapshots are taken by the caller before any await; payloads are read once durable. */
+  async #withPayloads(items: { job: Omit<Job, 'payload'>; payload: BodyRef }[]): Promise<Job[]> {
+    await this.#journal.barrier();
+    const out: Job[] = new Array(items.length);
+    for (let start = 0; start < items.length; start += READ_CONCURRENCY) {
+      await Promise.all(
+        items.slice(start, start + READ_CONCURRENCY).map(async ({ job, payload }, k) => {
+          const text = await this.#journal.readBody(payload);
+          let value: unknown;
+          try {
+            value = JSON.parse(text);
+          } catch {
+            throw new Error(`payload of job ${job.id} is unreadable on disk (journal segment ${payload.segment}, byte ${payload.offset})`);
+          }
+          out[start + k] = { ...job, payload: value };
+        }),
+      );
+    }
+    return out;
+  }
+}
+
+function stateOf(job: Omit<Job, 'payload'>): JobState {
+  const state: JobState = { id: job.id, status: job.status, attempts: job.attempts, runAfter: job.runAfter, updatedAt: job.updatedAt };
+  if (job.lastError !== undefined) state.lastError = job.lastError;
+  return state;
+}
