@@ -1,0 +1,50 @@
+import express from 'express';
+import type { Config } from './config.ts';
+import { connectRouter } from './connect/router.ts';
+import { basePathOf } from './connect/qsh.ts';
+import { createDispatcher } from './core/dispatch.ts';
+import { errorHandler, notFound } from './http/errors.ts';
+import { healthz } from './http/health.ts';
+import { securityHeaders } from './http/security.ts';
+import { createLogger, type Logger } from './log.ts';
+import type { Store } from './store/types.ts';
+
+export interface AppOptions {
+  config: Config;
+  /** Already open. */
+  store: Store;
+  /** The one clock every time check uses; tests freeze it. */
+  now?: () => Date;
+  logger?: Logger;
+  /** False once shutdown has begun: /healthz then answers 503. */
+  ready?: () => boolean;
+}
+
+/**
+ * The HTTP app: the only module that knows every front door. Routes answer both under the
+ * BASE_URL path (a proxy that forwards paths unchanged) and at the root (a proxy that strips
+ * the prefix); the JWT qsh is computed relative to the prefix either way.
+ */
+export function createApp(options: AppOptions): express.Express {
+  const { config, store } = options;
+  const now = options.now ?? (() => new Date());
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const ready = options.ready ?? (() => true);
+
+  const app = express();
+  // Our qsh code parses the raw query itself; keep req.query flat and predictable too.
+  app.set('query parser', 'simple');
+  app.use(securityHeaders());
+
+  const routes = express.Router();
+  routes.get('/healthz', healthz(ready));
+  routes.use(connectRouter({ config, store, now, logger, dispatcher: createDispatcher(store) }));
+
+  const basePath = basePathOf(config.baseUrl);
+  if (basePath !== '') app.use(basePath, routes);
+  app.use(routes);
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,148 @@
+import jsonwebtoken from 'jsonwebtoken';
+import { safeEqual } from '../crypto.ts';
+import { incomingQsh } from './qsh.ts';
+
+/**
+ * Verification of the JWTs Bitbucket sends us (lifecycle calls, webhooks, iframe loads).
+ * Only HS256 is accepted; the algorithm is checked on the unverified header before any key
+ * is looked up, so `none`, RS256-with-the-secret-as-public-key and friends never reach a
+ * verifier.
+ */
+
+/**
+ * Allowed clock difference between Bitbucket and us, in seconds, for `exp`, `nbf` and `iat`.
+ * ACE allows none and users see spurious expiries; a minute is what other apps allow.
+ */
+export const CLOCK_LEEWAY_SECONDS = 60;
+
+export type JwtFailure =
+  | 'jwt_missing'
+  | 'jwt_malformed'
+  | 'jwt_algorithm_not_allowed'
+  | 'jwt_unknown_tenant'
+  | 'jwt_invalid_signature'
+  | 'jwt_expired'
+  | 'jwt_not_yet_valid'
+  | 'jwt_issued_in_future'
+  | 'jwt_missing_claim'
+  | 'jwt_qsh_missing'
+  | 'jwt_qsh_mismatch';
+
+export interface ConnectClaims {
+  iss: string;
+  aud?: string[];
+  sub?: string;
+  iat: number;
+  exp: number;
+  qsh: string;
+}
+
+export type JwtVerification =
+  | { ok: true; clientKey: string; claims: ConnectClaims }
+  | { ok: false; reason: JwtFailure; message: string };
+
+export interface IncomingRequest {
+  method: string;
+  /** Path and query exactly as received. */
+  originalUrl: string;
+  /** Path of BASE_URL ('' when it has none); qsh is computed relative to it. */
+  basePath: string;
+}
+
+/** Shared secret of an installed tenant; undefined for unknown or uninstalled tenants. */
+export type SecretLookup = (clientKey: string) => Promise<string | undefined>;
+
+function fail(reason: JwtFailure, message: string): JwtVerification {
+  return { ok: false, reason, message };
+}
+
+/** Token from `Authorization: JWT <token>`, else from the `jwt` query parameter when allowed. */
+export function extractToken(authorization: string | undefined, query: URLSearchParams | null): string | undefined {
+  if (authorization) {
+    const match = /^JWT\s+(\S+)\s*$/i.exec(authorization);
+    return match?.[1];
+  }
+  return query?.get('jwt') ?? undefined;
+}
+
+/** The tenant a token claims to belong to: `aud[0]` when present (as ACE does), else `iss`. */
+function claimedTenant(payload: Record<string, unknown>): string | undefined {
+  const aud = payload.aud;
+  const first = Array.isArray(aud) ? (aud[0] as unknown) : aud;
+  if (typeof first === 'string' && first !== '') return first;
+  return typeof payload.iss === 'string' && payload.iss !== '' ? payload.iss : undefined;
+}
+
+export async function verifyConnectJwt(
+  token: string | undefined,
+  request: IncomingRequest,
+  secretFor: SecretLookup,
+  now: Date,
+): Promise<JwtVerification> {
+  if (!token) return fail('jwt_missing', 'No JWT in the Authorization header or jwt query parameter');
+
+  let decoded: jsonwebtoken.Jwt | null;
+  try {
+    decoded = jsonwebtoken.decode(token, { complete: true });
+  } catch {
+    decoded = null;
+  }
+  if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null) {
+    return fail('jwt_malformed', 'The JWT cannot be decoded');
+  }
+  if (decoded.header.alg !== 'HS256') {
+    return fail('jwt_algorithm_not_allowed', 'Only HS256 JWTs are accepted');
+  }
+  const clientKey = claimedTenant(decoded.payload as Record<string, unknown>);
+  if (!clientKey) return fail('jwt_missing_claim', 'The JWT has no iss claim');
+
+  const secret = await secretFor(clientKey);
+  if (secret === undefined) {
+    return fail('jwt_unknown_tenant', 'The JWT names no installed tenant; install the app again');
+  }
+
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  let claims: jsonwebtoken.JwtPayload;
+  try {
+    claims = jsonwebtoken.verify(token, secret, {
+      algorithms: ['HS256'],
+      clockTimestamp: nowSeconds,
+      clockTolerance: CLOCK_LEEWAY_SECONDS,
+    }) as jsonwebtoken.JwtPayload;
+  } catch (err) {
+    if (err instanceof jsonwebtoken.TokenExpiredError) return fail('jwt_expired', 'The JWT has expired; reload the page');
+    if (err instanceof jsonwebtoken.NotBeforeError) return fail('jwt_not_yet_valid', 'The JWT is not valid yet');
+    if (err instanceof jsonwebtoken.JsonWebTokenError && err.message === 'invalid signature') {
+      return fail('jwt_invalid_signature', 'The JWT signature does not verify with the tenant secret');
+    }
+    return fail('jwt_malformed', 'The JWT is malformed');
+  }
+
+  if (typeof claims.iss !== 'string' || typeof claims.exp !== 'number' || typeof claims.iat !== 'number') {
+    return fail('jwt_missing_claim', 'The JWT must carry iss, iat and exp');
+  }
+  if (claims.iat > nowSeconds + CLOCK_LEEWAY_SECONDS) {
+    return fail('jwt_issued_in_future', 'The JWT was issued in the future; check the server clock');
+  }
+  if (typeof claims.qsh !== 'string' || claims.qsh === '') {
+    return fail('jwt_qsh_missing', 'The JWT has no qsh claim');
+  }
+  const expected = incomingQsh(request.method, request.originalUrl, request.basePath);
+  if (!safeEqual(claims.qsh, expected)) {
+    return fail('jwt_qsh_mismatch', 'The JWT qsh does not match this request (method, path or query)');
+  }
+
+  const aud = claims.aud === undefined ? undefined : ([] as string[]).concat(claims.aud);
+  return {
+    ok: true,
+    clientKey,
+    claims: {
+      iss: claims.iss,
+      ...(aud ? { aud } : {}),
+      ...(typeof claims.sub === 'string' ? { sub: claims.sub } : {}),
+      iat: claims.iat,
+      exp: claims.exp,
+      qsh: claims.qsh,
+    },
+  };
+}

@@ -1,0 +1,185 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import { encryptSecret } from '../crypto.ts';
+import { HttpError } from '../http/errors.ts';
+import type { Logger } from '../log.ts';
+import type { Installation, Store } from '../store/types.ts';
+import { authOf, AuthRequirement, requireAuth } from './auth.ts';
+import { extractToken, verifyConnectJwt } from './jwt.ts';
+import { basePathOf } from './qsh.ts';
+import { activeTenant } from './tenants.ts';
+
+export const LIFECYCLE_PATHS = {
+  installed: '/connect/lifecycle/installed',
+  uninstalled: '/connect/lifecycle/uninstalled',
+} as const;
+
+const principalSchema = z.looseObject({
+  type: z.string().optional(),
+  uuid: z.string().optional(),
+  username: z.string().optional(),
+  slug: z.string().optional(),
+  display_name: z.string().optional(),
+});
+
+const installedBody = z.looseObject({
+  key: z.string().min(1),
+  clientKey: z.string().min(1).max(512),
+  sharedSecret: z.string().min(16, 'expected a shared secret of at least 16 characters'),
+  baseUrl: z.url(),
+  baseApiUrl: z.url(),
+  productType: z.literal('bitbucket').optional(),
+  eventType: z.literal('installed').optional(),
+  principal: principalSchema.optional(),
+});
+
+const uninstalledBody = z.looseObject({
+  clientKey: z.string().min(1),
+  eventType: z.literal('uninstalled').optional(),
+});
+
+export type InstallDecision =
+  | { kind: 'new' }
+  | { kind: 'replace'; previous: Installation }
+  | { kind: 'reject'; code: string; message: string };
+
+/**
+ * The install state machine (BITBUCKET.md "Lifecycle", ACE's verify-installation):
+ *
+ *   unknown clientKey             -> accept, signed or not (the first install is unsigned)
+ *   installed, JWT verifies with
+ *     the STORED secret, iss = key -> replace the record (new secret, URLs, principal)
+ *   installed, anything else       -> 401: unsigned, signed with the new secret from the
+ *                                     body (anyone can do that), another tenant's secret...
+ *   uninstalled                    -> accept as a fresh install, see below
+ *
+ * Uninstalled: Bitbucket signs the first install after an uninstall with the previous
+ * secret, but uninstall destroyed it (an uninstalled tenant's secret must not outlive the
+ * installation), so that signature cannot be checked and the JWT is ignored. This is the
+ * same position as a never-seen clientKey, and no weaker: Bitbucket clientKeys are
+ * derivable from the workspace UUID, so a first install could be squatted just the same,
+ * and the baseUrl allow-list limits both to real Bitbucket origins. Refusing instead would
+ * lock the workspace out for good. What the new installer must not get is the previous
+ * installation's standing: the record is rebuilt from the body and `installedAt` restarts,
+ * so anything keyed to an installation period begins empty.
+ */
+export function decideInstall(
+  existing: Installation | undefined,
+  verification: { verified: boolean; iss?: string; code?: string; message?: string },
+  clientKey: string,
+): InstallDecision {
+  if (!existing || existing.state === 'uninstalled') return { kind: 'new' };
+  if (!verification.verified) {
+    return {
+      kind: 'reject',
+      code: verification.code ?? 'jwt_missing',
+      message: `This clientKey is already installed; a reinstall must be signed with its current shared secret (${verification.message ?? 'no JWT'})`,
+    };
+  }
+  if (verification.iss !== clientKey) {
+    return { kind: 'reject', code: 'jwt_issuer_mismatch', message: 'The JWT iss does not match the clientKey being installed' };
+  }
+  return { kind: 'replace', previous: existing };
+}
+
+function originAllowed(url: string, allowed: readonly string[]): boolean {
+  const parsed = new URL(url);
+  return (parsed.protocol === 'https:' || parsed.protocol === 'http:') && allowed.includes(parsed.origin);
+}
+
+export interface LifecycleDeps {
+  config: Pick<Config, 'appKey' | 'baseUrl' | 'encryptionKey' | 'bitbucketBaseUrls' | 'bitbucketApiUrls'>;
+  store: Store;
+  now: () => Date;
+  logger: Logger;
+}
+
+export function lifecycleRouter(deps: LifecycleDeps): Router {
+  const { config, store, now, logger } = deps;
+  const router = Router();
+  const json = express.json({ limit: '1mb', type: () => true });
+  const basePath = basePathOf(config.baseUrl);
+
+  router.post(LIFECYCLE_PATHS.installed, requireAuth(AuthRequirement.LifecycleInstall, deps), json, async (req, res) => {
+    const parsed = installedBody.safeParse(req.body);
+    if (!parsed.success) {
+      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))].join(', ');
+      throw new HttpError(400, 'invalid_install_payload', `The installed payload is invalid (${fields})`);
+    }
+    const body = parsed.data;
+    if (body.key !== config.appKey) {
+      throw new HttpError(400, 'wrong_app_key', `This server is the Connect app "${config.appKey}", not "${body.key}"; check APP_KEY`);
+    }
+    // Errors that say what to do (DESIGN.md example 11): name the variable to change.
+    if (!originAllowed(body.baseUrl, config.bitbucketBaseUrls)) {
+      throw new HttpError(
+        403,
+        'base_url_not_allowed',
+        `baseUrl ${new URL(body.baseUrl).origin} is not in BITBUCKET_BASE_URLS (${config.bitbucketBaseUrls.join(', ')}); add it there if this Bitbucket is genuine`,
+      );
+    }
+    if (!originAllowed(body.baseApiUrl, config.bitbucketApiUrls)) {
+      throw new HttpError(
+        403,
+        'api_url_not_allowed',
+        `baseApiUrl ${new URL(body.baseApiUrl).origin} is not in BITBUCKET_API_URLS (${config.bitbucketApiUrls.join(', ')}); add it there if this Bitbucket API is genuine`,
+      );
+    }
+
+    const existing = await store.getInstallation(body.clientKey);
+    let verification: Parameters<typeof decideInstall>[1] = { verified: false };
+    if (existing?.state === 'installed') {
+      // Verify against the stored secret of the body's clientKey only: a token naming another
+      // tenant (aud or iss) must not be able to pick which secret checks it.
+      const stored = await activeTenant(store, config.encryptionKey, body.clientKey);
+      const result = await verifyConnectJwt(
+        extractToken(req.get('authorization'), null),
+        { method: req.method, originalUrl: req.originalUrl, basePath },
+        async (claimed) => (claimed === body.clientKey ? stored?.sharedSecret : undefined),
+        now(),
+      );
+      verification = result.ok ? { verified: true, iss: result.claims.iss } : { verified: false, code: result.reason, message: result.message };
+    }
+    const decision = decideInstall(existing, verification, body.clientKey);
+    const log = logger.child({ clientKey: body.clientKey });
+    if (decision.kind === 'reject') {
+      log.warn({ code: decision.code }, 'install rejected');
+      throw new HttpError(401, decision.code, decision.message);
+    }
+
+    const at = now().toISOString();
+    await store.putInstallation({
+      clientKey: body.clientKey,
+      key: body.key,
+      baseUrl: new URL(body.baseUrl).origin,
+      baseApiUrl: new URL(body.baseApiUrl).origin,
+      encryptedSharedSecret: encryptSecret(config.encryptionKey, body.sharedSecret),
+      state: 'installed',
+      ...(body.principal ? { principal: pickPrincipal(body.principal) } : {}),
+      installedAt: decision.kind === 'replace' ? decision.previous.installedAt : at,
+      updatedAt: at,
+    });
+    log.info({ reinstall: decision.kind === 'replace', previousState: existing?.state ?? null }, 'installed');
+    res.status(204).end();
+  });
+
+  router.post(LIFECYCLE_PATHS.uninstalled, requireAuth(AuthRequirement.SignedRequest, deps), json, async (req, res) => {
+    const auth = authOf(res);
+    const parsed = uninstalledBody.safeParse(req.body);
+    if (!parsed.success) throw new HttpError(400, 'invalid_uninstall_payload', 'The uninstalled payload must carry a clientKey');
+    if (parsed.data.clientKey !== auth.clientKey || auth.claims.iss !== auth.clientKey) {
+      throw new HttpError(401, 'jwt_issuer_mismatch', 'The JWT was not issued for the clientKey being uninstalled');
+    }
+    await store.putInstallation({ ...auth.installation, encryptedSharedSecret: null, state: 'uninstalled', updatedAt: now().toISOString() });
+    logger.child({ clientKey: auth.clientKey }).info('uninstalled; shared secret destroyed');
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+function pickPrincipal(p: z.infer<typeof principalSchema>): NonNullable<Installation['principal']> {
+  const { type, uuid, username, display_name, slug } = p;
+  return Object.fromEntries(Object.entries({ type, uuid, username, display_name, slug }).filter(([, v]) => v !== undefined));
+}

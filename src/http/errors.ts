@@ -1,0 +1,65 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Logger } from '../log.ts';
+
+/**
+ * Every error the app itself answers is `{"error":{"code","message"}}` (CONTRACT.md).
+ * Codes are stable identifiers a client can branch on; messages are for people and never
+ * carry a token, a secret or a stack trace.
+ */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function sendError(res: Response, status: number, code: string, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  sendError(res, 404, 'not_found', `No route for ${req.method} ${req.path}`);
+};
+
+interface BodyParserError {
+  type?: unknown;
+  status?: unknown;
+}
+
+/** Maps body-parser failures (express.json / express.raw) onto the JSON error shape. */
+function fromBodyParser(err: BodyParserError): HttpError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new HttpError(413, 'payload_too_large', 'Request body exceeds the 1 MB limit');
+    case 'entity.parse.failed':
+      return new HttpError(400, 'malformed_json', 'Request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_encoding', 'Request body encoding is not supported');
+    case 'request.aborted':
+      return new HttpError(400, 'request_aborted', 'The client aborted the request');
+    default:
+      return undefined;
+  }
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const known = err instanceof HttpError ? err : fromBodyParser((err ?? {}) as BodyParserError);
+    if (known) {
+      sendError(res, known.status, known.code, known.message);
+      return;
+    }
+    // Unexpected: log the detail for operators, answer the client without it.
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    sendError(res, 500, 'internal_error', 'Internal server error');
+  };
+}

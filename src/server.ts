@@ -1,0 +1,61 @@
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { LowdbStore } from './store/lowdb-store.ts';
+
+/** How long in-flight requests get to finish after SIGTERM before connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const loaded = loadConfig(process.env);
+if (!loaded.ok) {
+  for (const problem of loaded.problems) process.stderr.write(`${problem}\n`);
+  process.exit(1);
+}
+const { config, warnings } = loaded;
+const logger = createLogger(config.logLevel);
+for (const warning of warnings) logger.warn(warning);
+
+const store = new LowdbStore({ dataDir: config.dataDir });
+await store.open();
+
+let accepting = true;
+const app = createApp({ config, store, logger, ready: () => accepting });
+const server = app.listen(config.port);
+
+server.on('listening', () => {
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, baseUrl: config.baseUrl }, `Gatehouse listening on http://localhost:${port} (public URL ${config.baseUrl})`);
+});
+server.on('error', (err) => {
+  logger.fatal({ err }, 'cannot listen');
+  void store.close().finally(() => process.exit(1));
+});
+
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  accepting = false;
+  logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+  const force = setTimeout(() => {
+    logger.warn('in-flight requests did not finish in time; closing their connections');
+    server.closeAllConnections();
+  }, SHUTDOWN_GRACE_MS);
+  force.unref();
+  server.close(() => {
+    store
+      .close()
+      .then(() => {
+        logger.info('store closed; bye');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'store did not close cleanly');
+        process.exit(1);
+      });
+  });
+  server.closeIdleConnections();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
