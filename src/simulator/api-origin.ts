@@ -1,0 +1,103 @@
+import express from 'express';
+import type { Request, Response } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import { handlers } from './api-handlers.ts';
+import type { ApiContext } from './api-handlers.ts';
+import { ApiError, sendError } from './api-errors.ts';
+import { verifyAppToken } from './jwt.ts';
+import { hasScope } from './site.ts';
+import type { Site } from './site.ts';
+
+/**
+ * The API origin (an installation's baseApiUrl): every request goes through
+ * faults → authentication → OpenAPI check → the simulated endpoint.
+ */
+export function createApiOrigin(site: Site): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(site.faults.middleware());
+  app.use(express.raw({ type: () => true, limit: '5mb' }));
+  app.use((req, res) => {
+    handle(site, req, res).catch((error: unknown) => {
+      if (error instanceof ApiError) return sendError(res, error.status, error.message);
+      console.error('[bitbucket-sim] internal error', error);
+      return sendError(res, 500, 'Internal simulator error');
+    });
+  });
+  return app;
+}
+
+async function handle(site: Site, req: Request, res: Response): Promise<void> {
+  const url = new URL(req.originalUrl, site.origins.api);
+  if (!url.pathname.startsWith('/2.0/')) throw new ApiError(404, 'Resource not found');
+
+  const clientKey = authenticate(site, req);
+  const installation = site.installations.get(clientKey);
+  if (!installation?.installed) throw new ApiError(401, 'Installation is not active');
+
+  const rawBody = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
+  let body: unknown;
+  if (rawBody) {
+    try {
+      body = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      site.recordViolation({ kind: 'openapi', method: req.method, url: req.originalUrl, reason: 'request body is not valid JSON' });
+      throw new ApiError(400, 'Malformed JSON body');
+    }
+  }
+
+  const rawPath = url.pathname.slice('/2.0'.length);
+  const checked = site.checker.check({ method: req.method, rawPath, query: url.searchParams, body, contentType: req.get('content-type') });
+  if (!checked.ok) {
+    site.recordViolation({ kind: 'openapi', method: req.method, url: req.originalUrl, reason: checked.reason });
+    throw new ApiError(400, checked.reason);
+  }
+  const { match } = checked;
+  const needed = match.scopes;
+  if (needed.length > 0 && !needed.some((s) => hasScope(site.grantedScopes, s))) {
+    throw new ApiError(403, `Your credentials lack one or more required privilege scopes: ${needed.join(' or ')}`);
+  }
+
+  const handler = handlers[`${match.method} ${match.template}`];
+  if (!handler) {
+    site.recordViolation({ kind: 'unsimulated', method: req.method, url: req.originalUrl, reason: `${match.method.toUpperCase()} ${match.template} is valid Bitbucket API but not simulated` });
+    throw new ApiError(501, `The simulator does not implement ${match.method.toUpperCase()} ${match.template}`);
+  }
+  const ctx: ApiContext = { site, req, res, params: match.params, query: url.searchParams, body, installation, url };
+  await handler(ctx);
+}
+
+/** Returns the clientKey the request acts for, or throws 401 as Bitbucket does. */
+function authenticate(site: Site, req: Request): string {
+  const header = req.get('authorization') ?? '';
+  const nowSeconds = Math.floor(site.now().getTime() / 1000);
+  const jwtMatch = /^JWT\s+(\S+)$/i.exec(header);
+  if (jwtMatch) {
+    const result = verifyAppToken({
+      token: jwtMatch[1] as string,
+      appKey: site.appKey,
+      secretFor: (key) => {
+        const inst = site.installations.get(key);
+        return inst?.installed ? inst.sharedSecret : undefined;
+      },
+      request: { method: req.method, url: req.originalUrl, baseUrl: site.origins.api },
+      nowSeconds,
+    });
+    if (!result.ok) throw new ApiError(401, `JWT rejected: ${result.reason}`);
+    return result.clientKey;
+  }
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
+  if (bearer) {
+    const presented = Buffer.from(bearer[1] as string);
+    for (const [token, entry] of site.accessTokens) {
+      const candidate = Buffer.from(token);
+      if (candidate.length === presented.length && timingSafeEqual(candidate, presented)) {
+        if (entry.expiresAt <= site.now().getTime()) throw new ApiError(401, 'Access token expired');
+        return entry.clientKey;
+      }
+    }
+    throw new ApiError(401, 'Access token is not valid');
+  }
+  throw new ApiError(401, 'Authentication required: send Authorization: JWT <token> or Bearer <access token>');
+}

@@ -1,0 +1,345 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Real git repositories behind the simulated API, so that diffs, diffstats and file contents
+ * come from git itself. Repositories are bare and every commit is built with plumbing
+ * (a private index file, write-tree, commit-tree, update-ref): no work tree to keep in sync,
+ * no checkout, and reads by hash never race with writes.
+ */
+
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'GitError';
+  }
+}
+
+interface RunOptions {
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  /** Exit codes that are answers rather than failures (e.g. 1 for "no such object"). */
+  okCodes?: number[];
+}
+
+interface RunResult {
+  stdout: Buffer;
+  code: number;
+}
+
+const IDENTITY = { name: 'Gatehouse Simulator', email: 'simulator@gatehouse.invalid' };
+
+export interface CommitAuthor {
+  name: string;
+  email: string;
+}
+
+export interface DiffOptions {
+  context?: number;
+  paths?: string[];
+  binary?: boolean;
+  renames?: boolean;
+  ignoreWhitespace?: boolean;
+}
+
+export interface DiffstatEntry {
+  status: 'added' | 'removed' | 'modified' | 'renamed';
+  lines_added: number;
+  lines_removed: number;
+  old: { path: string } | null;
+  new: { path: string } | null;
+}
+
+export interface CommitInfo {
+  hash: string;
+  parents: string[];
+  authorName: string;
+  authorEmail: string;
+  date: string;
+  message: string;
+}
+
+/** Owns a temporary directory of bare repositories; `dispose()` removes it. */
+export class GitHost {
+  private constructor(
+    readonly root: string,
+    private readonly home: string,
+  ) {}
+
+  static async create(parent = os.tmpdir()): Promise<GitHost> {
+    const root = await mkdtemp(path.join(parent, 'gatehouse-sim-git-'));
+    const home = path.join(root, '.home');
+    await mkdir(home);
+    return new GitHost(root, home);
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+
+  async init(fullName: string, defaultBranch: string): Promise<GitRepository> {
+    const dir = path.join(this.root, `${fullName.replace('/', '__')}.git`);
+    const repo = new GitRepository(dir, (args, opts) => this.run(dir, args, opts));
+    await mkdir(dir, { recursive: true });
+    await repo.run(['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`]);
+    return repo;
+  }
+
+  private run(cwd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+    // No dependency on the machine's git configuration: no system or global config, a private
+    // HOME, and an explicit identity on every command.
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: this.home,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: os.devNull,
+      GIT_TERMINAL_PROMPT: '0',
+      LC_ALL: 'C',
+      ...opts.env,
+    };
+    const fullArgs = ['-c', `user.name=${IDENTITY.name}`, '-c', `user.email=${IDENTITY.email}`, '-c', 'core.quotePath=false', ...args];
+    return new Promise((resolve, reject) => {
+      const child = spawn('git', fullArgs, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        const stderr = Buffer.concat(err).toString('utf8');
+        if (code === 0 || (code !== null && opts.okCodes?.includes(code))) {
+          resolve({ stdout: Buffer.concat(out), code });
+        } else {
+          reject(new GitError(`git ${args[0]} failed (${code}): ${stderr.trim()}`, code, stderr));
+        }
+      });
+      child.stdin.end(opts.input ?? '');
+    });
+  }
+}
+
+export class GitRepository {
+  /** Writes are serialised so that concurrent commits to one repository cannot interleave. */
+  private writeQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly dir: string,
+    readonly run: (args: string[], opts?: RunOptions) => Promise<RunResult>,
+  ) {}
+
+  private async text(args: string[], opts?: RunOptions): Promise<string> {
+    return (await this.run(args, opts)).stdout.toString('utf8');
+  }
+
+  private serialise<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.writeQueue.then(work, work);
+    this.writeQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Full hash of a branch head, or null when the branch does not exist. */
+  async branchHead(branch: string): Promise<string | null> {
+    const result = await this.run(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { okCodes: [1] });
+    const hash = result.stdout.toString('utf8').trim();
+    return result.code === 0 && hash ? hash : null;
+  }
+
+  /** Resolves a full or abbreviated commit hash; null when unknown or ambiguous. */
+  async resolveCommit(rev: string): Promise<string | null> {
+    if (!/^[0-9a-f]{4,40}$/i.test(rev)) return null;
+    const result = await this.run(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { okCodes: [1, 128] });
+    const hash = result.stdout.toString('utf8').trim();
+    return result.code === 0 && /^[0-9a-f]{40}$/.test(hash) ? hash : null;
+  }
+
+  async commitInfo(hash: string): Promise<CommitInfo> {
+    const raw = await this.text(['show', '-s', '--format=%H%x00%P%x00%an%x00%ae%x00%aI%x00%B', hash]);
+    const [full = '', parents = '', authorName = '', authorEmail = '', date = '', ...message] = raw.split('\0');
+    return {
+      hash: full,
+      parents: parents.split(' ').filter(Boolean),
+      authorName,
+      authorEmail,
+      date,
+      message: message.join('\0').replace(/\n$/, ''),
+    };
+  }
+
+  /** Commits reachable from `head` but not from `base` (newest first), like `git log base..head`. */
+  async commitsBetween(base: string | null, head: string): Promise<string[]> {
+    const range = base ? [head, `^${base}`] : [head];
+    const out = await this.text(['rev-list', ...range]);
+    return out.split('\n').filter(Boolean);
+  }
+
+  async createBranch(branch: string, from: string): Promise<string> {
+    return this.serialise(async () => {
+      const hash = await this.resolveCommit(from) ?? await this.branchHead(from);
+      if (!hash) throw new GitError(`unknown start point ${from}`, null, '');
+      await this.run(['update-ref', `refs/heads/${branch}`, hash, '']);
+      return hash;
+    });
+  }
+
+  /**
+   * Commits `files` on top of `branch` (created from nothing when absent). A null value
+   * deletes the path. Returns the new commit's full hash.
+   */
+  async commit(branch: string, files: Record<string, string | null>, message: string, author?: CommitAuthor): Promise<string> {
+    return this.serialise(async () => {
+      const parent = await this.branchHead(branch);
+      const index = path.join(this.dir, `sim-index-${randomUUID()}`);
+      const env = { GIT_INDEX_FILE: index };
+      try {
+        if (parent) await this.run(['read-tree', parent], { env });
+        else await this.run(['read-tree', '--empty'], { env });
+        for (const [file, content] of Object.entries(files)) {
+          const clean = normaliseRepoPath(file);
+          if (content === null) {
+            await this.run(['update-index', '--force-remove', '--', clean], { env });
+          } else {
+            const blob = (await this.text(['hash-object', '-w', '--stdin'], { input: content })).trim();
+            await this.run(['update-index', '--add', '--cacheinfo', `100644,${blob},${clean}`], { env });
+          }
+        }
+        const tree = (await this.text(['write-tree'], { env })).trim();
+        return await this.commitTree(tree, parent ? [parent] : [], message, branch, parent, author);
+      } finally {
+        await rm(index, { force: true });
+      }
+    });
+  }
+
+  /** A merge commit of `source` into `destination` (no fast-forward), as Bitbucket's default strategy. */
+  async merge(destination: string, source: string, message: string, author?: CommitAuthor): Promise<string> {
+    return this.serialise(async () => {
+      const dst = await this.branchHead(destination);
+      const src = await this.branchHead(source);
+      if (!dst || !src) throw new GitError(`cannot merge ${source} into ${destination}: missing branch`, null, '');
+      const result = await this.run(['merge-tree', '--write-tree', dst, src], { okCodes: [1] });
+      const tree = result.stdout.toString('utf8').split('\n')[0]?.trim() ?? '';
+      if (result.code === 1) throw new GitError(`merge of ${source} into ${destination} has conflicts`, 1, '');
+      return this.commitTree(tree, [dst, src], message, destination, dst, author);
+    });
+  }
+
+  private async commitTree(tree: string, parents: string[], message: string, branch: string, expectedOld: string | null, author?: CommitAuthor): Promise<string> {
+    const who = author ?? IDENTITY;
+    const env = {
+      GIT_AUTHOR_NAME: who.name,
+      GIT_AUTHOR_EMAIL: who.email,
+      GIT_COMMITTER_NAME: who.name,
+      GIT_COMMITTER_EMAIL: who.email,
+    };
+    const parentArgs = parents.flatMap((p) => ['-p', p]);
+    const hash = (await this.text(['commit-tree', tree, ...parentArgs, '-F', '-'], { input: `${message}\n`, env })).trim();
+    await this.run(['update-ref', `refs/heads/${branch}`, hash, expectedOld ?? '']);
+    return hash;
+  }
+
+  /** File contents at a commit; null when the path is not a file there. */
+  async show(commit: string, file: string): Promise<Buffer | null> {
+    const spec = `${commit}:${normaliseRepoPath(file)}`;
+    const type = await this.run(['cat-file', '-t', spec], { okCodes: [1, 128] });
+    if (type.code !== 0 || type.stdout.toString('utf8').trim() !== 'blob') return null;
+    return (await this.run(['cat-file', 'blob', spec])).stdout;
+  }
+
+  /** Entries of a directory at a commit; null when the path is not a directory there. */
+  async listDirectory(commit: string, dir: string): Promise<{ path: string; type: 'blob' | 'tree'; size: number }[] | null> {
+    const clean = dir.replace(/^\/+|\/+$/g, '');
+    const treeish = clean ? `${commit}:${clean}` : `${commit}^{tree}`;
+    const type = await this.run(['cat-file', '-t', treeish], { okCodes: [1, 128] });
+    if (type.code !== 0 || type.stdout.toString('utf8').trim() !== 'tree') return null;
+    const out = await this.text(['ls-tree', '-z', '--long', treeish]);
+    return out.split('\0').filter(Boolean).map((line) => {
+      const [meta = '', name = ''] = line.split('\t');
+      const [, kind, , size] = meta.split(/\s+/);
+      return { path: clean ? `${clean}/${name}` : name, type: kind === 'tree' ? 'tree' : 'blob', size: Number(size) || 0 };
+    });
+  }
+
+  /** `git diff from to` with Bitbucket's query options mapped onto git's flags. */
+  async diff(from: string | null, to: string, opts: DiffOptions = {}): Promise<Buffer> {
+    const args = ['diff', '--no-color', '--no-ext-diff', `-U${opts.context ?? 3}`];
+    args.push(opts.renames === false ? '--no-renames' : '-M');
+    if (opts.binary !== false) args.push('--binary');
+    if (opts.ignoreWhitespace) args.push('--ignore-all-space');
+    args.push(from ?? (await this.emptyTree()), to);
+    if (opts.paths?.length) args.push('--', ...opts.paths.map(normaliseRepoPath));
+    return (await this.run(args)).stdout;
+  }
+
+  async diffstat(from: string | null, to: string, opts: Pick<DiffOptions, 'paths' | 'renames' | 'ignoreWhitespace'> = {}): Promise<DiffstatEntry[]> {
+    const base = from ?? (await this.emptyTree());
+    const flags = [opts.renames === false ? '--no-renames' : '-M', ...(opts.ignoreWhitespace ? ['--ignore-all-space'] : [])];
+    const pathArgs = opts.paths?.length ? ['--', ...opts.paths.map(normaliseRepoPath)] : [];
+    const status = (await this.text(['diff', '-z', '--name-status', ...flags, base, to, ...pathArgs])).split('\0');
+    const numstat = (await this.text(['diff', '-z', '--numstat', ...flags, base, to, ...pathArgs])).split('\0');
+
+    const counts = new Map<string, { added: number; removed: number }>();
+    for (let i = 0; i < numstat.length; i++) {
+      const head = numstat[i];
+      if (!head) continue;
+      const [added = '0', removed = '0', file = ''] = head.split('\t');
+      // With -z a rename's numstat line has an empty path followed by old and new paths.
+      let key = file;
+      if (file === '') {
+        i += 2;
+        key = numstat[i] ?? '';
+      }
+      // Binary files report "-": Bitbucket counts them as zero lines.
+      counts.set(key, { added: Number(added) || 0, removed: Number(removed) || 0 });
+    }
+
+    const entries: DiffstatEntry[] = [];
+    for (let i = 0; i < status.length; i++) {
+      const code = status[i];
+      if (!code) continue;
+      const letter = code[0];
+      if (letter === 'R' || letter === 'C') {
+        const oldPath = status[++i] ?? '';
+        const newPath = status[++i] ?? '';
+        const c = counts.get(newPath) ?? { added: 0, removed: 0 };
+        entries.push({ status: letter === 'R' ? 'renamed' : 'added', lines_added: c.added, lines_removed: c.removed, old: letter === 'R' ? { path: oldPath } : null, new: { path: newPath } });
+        continue;
+      }
+      const file = status[++i] ?? '';
+      const c = counts.get(file) ?? { added: 0, removed: 0 };
+      if (letter === 'A') entries.push({ status: 'added', lines_added: c.added, lines_removed: c.removed, old: null, new: { path: file } });
+      else if (letter === 'D') entries.push({ status: 'removed', lines_added: c.added, lines_removed: c.removed, old: { path: file }, new: null });
+      else entries.push({ status: 'modified', lines_added: c.added, lines_removed: c.removed, old: { path: file }, new: { path: file } });
+    }
+    return entries;
+  }
+
+  async mergeBase(a: string, b: string): Promise<string | null> {
+    const result = await this.run(['merge-base', a, b], { okCodes: [1] });
+    const hash = result.stdout.toString('utf8').trim();
+    return result.code === 0 && hash ? hash : null;
+  }
+
+  async firstParent(hash: string): Promise<string | null> {
+    return (await this.commitInfo(hash)).parents[0] ?? null;
+  }
+
+  private async emptyTree(): Promise<string> {
+    return (await this.text(['hash-object', '-t', 'tree', '--stdin'], { input: '' })).trim();
+  }
+}
+
+/** Rejects paths that git would refuse or that escape the repository. */
+export function normaliseRepoPath(file: string): string {
+  const clean = file.replace(/^\/+/, '');
+  if (!clean || clean.split('/').some((part) => part === '' || part === '.' || part === '..' || part === '.git')) {
+    throw new GitError(`invalid repository path: ${JSON.stringify(file)}`, null, '');
+  }
+  return clean;
+}
