@@ -123,12 +123,12 @@ export class BitbucketClient {
           });
   }
 
-  getPullRequest(workspace: string, repoSlug: string, id: number): Promise<Pullrequest> {
+  async getPullRequest(workspace: string, repoSlug: string, id: number): Promise<Pullrequest> {
     return this.getJson(`${repoPath(workspace, repoSlug)}/pullrequests/${positiveInt(id, 'pull request id')}`);
   }
 
   /** Also resolves the 12-character hashes of pull-request payloads: the answer's `hash` is the full one. */
-  getCommit(workspace: string, repoSlug: string, hash: string): Promise<Commit> {
+  async getCommit(workspace: string, repoSlug: string, hash: string): Promise<Commit> {
     return this.getJson(`${repoPath(workspace, repoSlug)}/commit/${commitHash(hash)}`);
   }
 
@@ -163,12 +163,12 @@ export class BitbucketClient {
     return this.nullOn404(async () => (await this.transport.sendText(this.request('GET', url, '*/*'))).text);
   }
 
-  getReport(workspace: string, repoSlug: string, commit: string, reportId: string): Promise<Report | null> {
+  async getReport(workspace: string, repoSlug: string, commit: string, reportId: string): Promise<Report | null> {
     return this.nullOn404(() => this.getJson<Report>(reportPath(workspace, repoSlug, commit, reportId)));
   }
 
   /** Creates or replaces the report `reportId` on `commit` (PUT: retried safely). */
-  putReport(workspace: string, repoSlug: string, commit: string, reportId: string, report: ReportInput): Promise<Report> {
+  async putReport(workspace: string, repoSlug: string, commit: string, reportId: string, report: ReportInput): Promise<Report> {
     if ((report.data?.length ?? 0) > MAX_REPORT_DATA) {
       throw new BitbucketInputError(`a report carries at most ${MAX_REPORT_DATA} data items, got ${report.data?.length}`);
     }
@@ -191,7 +191,7 @@ export class BitbucketClient {
    * which findings matter most. Each annotation needs an `external_id`: Bitbucket upserts by it,
    * which is what makes retrying this POST safe.
    */
-  postAnnotations(workspace: string, repoSlug: string, commit: string, reportId: string, annotations: readonly AnnotationInput[]): Promise<ReportAnnotation[]> {
+  async postAnnotations(workspace: string, repoSlug: string, commit: string, reportId: string, annotations: readonly AnnotationInput[]): Promise<ReportAnnotation[]> {
     if (annotations.length < 1 || annotations.length > MAX_ANNOTATIONS_PER_REQUEST) {
       throw new BitbucketInputError(`post 1 to ${MAX_ANNOTATIONS_PER_REQUEST} annotations per request, got ${annotations.length}`);
     }
@@ -209,7 +209,7 @@ export class BitbucketClient {
   }
 
   /** Sets the build status `status.key` on `commit`; the same key overwrites, so retries are safe. */
-  postBuildStatus(workspace: string, repoSlug: string, commit: string, status: BuildStatusInput): Promise<Commitstatus> {
+  async postBuildStatus(workspace: string, repoSlug: string, commit: string, status: BuildStatusInput): Promise<Commitstatus> {
     const url = this.apiUrl(`${repoPath(workspace, repoSlug)}/commit/${commitHash(commit)}/statuses/build`);
     return this.sendJson('POST', url, status, 'idempotent');
   }
@@ -223,12 +223,12 @@ export class BitbucketClient {
    * (429, or no connection). After any other failure the comment may exist: list and look for it
    * before creating again.
    */
-  createPullRequestComment(workspace: string, repoSlug: string, pullRequestId: number, comment: CommentInput): Promise<PullrequestComment> {
+  async createPullRequestComment(workspace: string, repoSlug: string, pullRequestId: number, comment: CommentInput): Promise<PullrequestComment> {
     const url = this.apiUrl(`${prPath(workspace, repoSlug, pullRequestId)}/comments`);
     return this.sendJson('POST', url, commentBody(comment), 'at-most-once');
   }
 
-  updatePullRequestComment(workspace: string, repoSlug: string, pullRequestId: number, commentId: number, comment: CommentInput): Promise<PullrequestComment> {
+  async updatePullRequestComment(workspace: string, repoSlug: string, pullRequestId: number, commentId: number, comment: CommentInput): Promise<PullrequestComment> {
     const url = this.apiUrl(`${prPath(workspace, repoSlug, pullRequestId)}/comments/${positiveInt(commentId, 'comment id')}`);
     return this.sendJson('PUT', url, commentBody(comment), 'idempotent');
   }
@@ -238,7 +238,7 @@ export class BitbucketClient {
     return this.paginate(this.apiUrl(`/repositories/${segment(workspace, 'workspace')}`, { role, q, sort, pagelen }));
   }
 
-  getRepository(workspace: string, repoSlug: string): Promise<Repository> {
+  async getRepository(workspace: string, repoSlug: string): Promise<Repository> {
     return this.getJson(repoPath(workspace, repoSlug));
   }
 
