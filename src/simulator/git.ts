@@ -106,7 +106,7 @@ export class GitHost {
     };
     const fullArgs = ['-c', `user.name=${IDENTITY.name}`, '-c', `user.email=${IDENTITY.email}`, '-c', 'core.quotePath=false', ...args];
     return new Promise((resolve, reject) => {
-      const child = spawn('git', fullArgs, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('git', fullArgs, { cwd, env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -120,7 +120,11 @@ export class GitHost {
           reject(new GitError(`git ${args[0]} failed (${code}): ${stderr.trim()}`, code, stderr));
         }
       });
-      child.stdin.end(opts.input ?? '');
+      if (opts.input !== undefined) {
+        // git may exit before reading everything (e.g. on a bad object); that surfaces as its exit code.
+        child.stdin?.on('error', () => undefined);
+        child.stdin?.end(opts.input);
+      }
     });
   }
 }

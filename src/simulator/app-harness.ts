@@ -1,0 +1,71 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { LowdbStore } from '../store/lowdb-store.ts';
+
+/**
+ * Runs the real app in this process for `npm run simulate` and the end-to-end tests. The port
+ * is taken first because the app's BASE_URL (its descriptor baseUrl) must be known before the
+ * simulator starts, and the simulator's origins before the app's allow-lists are configured.
+ * This is the one place the simulator touches app code: the composition root, exactly as
+ * src/server.ts uses it; everything else goes over HTTP.
+ */
+
+export interface InProcessApp {
+  baseUrl: string;
+  /** Configures and starts the app, allowing the simulator's origins. */
+  attach(origins: { web: string; api: string }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface InProcessAppOptions {
+  dataDir: string;
+  port?: number;
+  appKey?: string;
+  logLevel?: string;
+}
+
+export async function listenForApp(opts: InProcessAppOptions): Promise<InProcessApp> {
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(503, { 'Content-Type': 'application/json' }).end('{"error":{"code":"starting","message":"the app is starting"}}');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let store: LowdbStore | undefined;
+
+  return {
+    baseUrl,
+    async attach(origins) {
+      const loaded = loadConfig({
+        PORT: String(port),
+        BASE_URL: baseUrl,
+        DATA_DIR: opts.dataDir,
+        APP_KEY: opts.appKey,
+        BITBUCKET_BASE_URLS: origins.web,
+        BITBUCKET_API_URLS: origins.api,
+        LOG_LEVEL: opts.logLevel ?? 'warn',
+        // The simulator serves the OSV mirror only once the scanning pipeline lands; until then
+        // this keeps the app away from the internet.
+        OSV_MIRROR_URL: `${origins.web}/_sim/osv`,
+      });
+      if (!loaded.ok) throw new Error(`app configuration rejected: ${loaded.problems.join('; ')}`);
+      store = new LowdbStore({ dataDir: loaded.config.dataDir });
+      await store.open();
+      const app = createApp({ config: loaded.config, store, logger: createLogger(loaded.config.logLevel) });
+      server.removeAllListeners('request');
+      server.on('request', app);
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store?.close();
+    },
+  };
+}
