@@ -1,0 +1,184 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
+import request from 'supertest';
+import { createApp } from '../../src/app.ts';
+import type { Config } from '../../src/config.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
+import { LowdbStore } from '../../src/store/lowdb-store.ts';
+
+/**
+ * Test harness for the Connect front door (DESIGN.md example 10): a real app over a real
+ * LowdbStore in a temp dir, a frozen clock, a captured log, and helpers that sign requests
+ * the way Bitbucket does (atlassian-jwt's own qsh, independent of the verifier's code) and
+ * post the real fixture payloads in ../shared/reference/payloads.
+ */
+
+export const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/reference/payloads/cloud');
+export const BITBUCKET_ORIGIN = 'http://127.0.0.1:4100';
+export const BITBUCKET_API_ORIGIN = 'http://127.0.0.1:4101';
+export const T0 = new Date('2026-03-01T12:00:00Z');
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    production: false,
+    port: 0,
+    baseUrl: 'https://gatehouse.example',
+    dataDir: mkdtempSync(path.join(tmpdir(), 'gatehouse-connect-')),
+    appKey: 'gatehouse',
+    encryptionKey: randomBytes(32),
+    bitbucketBaseUrls: [BITBUCKET_ORIGIN],
+    bitbucketApiUrls: [BITBUCKET_API_ORIGIN],
+    osvMirrorUrl: 'http://127.0.0.1:4102',
+    logLevel: 'debug',
+    ...overrides,
+  };
+}
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  store: LowdbStore;
+  config: Config;
+  clock: { now: Date };
+  /** Everything the app logged, one JSON line per entry. */
+  logs: () => string;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+  const config = testConfig(overrides);
+  const store = new LowdbStore({ dataDir: config.dataDir });
+  await store.open();
+  const clock = { now: T0 };
+  let logged = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logged += chunk.toString('utf8');
+      done();
+    },
+  });
+  const logger: Logger = createLogger('debug', sink);
+  const app = createApp({ config, store, logger, now: () => clock.now });
+  return {
+    app,
+    store,
+    config,
+    clock,
+    logs: () => logged,
+    async close() {
+      await store.close();
+      rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Tenant {
+  clientKey: string;
+  sharedSecret: string;
+}
+
+export function newTenant(): Tenant {
+  return {
+    clientKey: `ari:cloud:bitbucket::app/{${randomUUID()}}/gatehouse`,
+    sharedSecret: randomBytes(32).toString('base64url'),
+  };
+}
+
+export function installBody(tenant: Tenant, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    key: 'gatehouse',
+    clientKey: tenant.clientKey,
+    publicKey: 'MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC',
+    sharedSecret: tenant.sharedSecret,
+    serverVersion: '1',
+    pluginsVersion: '1',
+    baseUrl: BITBUCKET_ORIGIN,
+    baseApiUrl: BITBUCKET_API_ORIGIN,
+    productType: 'bitbucket',
+    description: 'Bitbucket',
+    eventType: 'installed',
+    principal: { type: 'workspace', uuid: '{0b7f0b3e-1d2c-4f55-9d6e-7c1f2a3b4c5d}', slug: 'acme', display_name: 'Acme' },
+    ...overrides,
+  };
+}
+
+export interface SignOptions {
+  secret: string;
+  iss: string;
+  method: string;
+  /** Path and query as the client requests it (including any BASE_URL path prefix). */
+  url: string;
+  /** The app's BASE_URL: the qsh path is relative to its path. */
+  baseUrl: string;
+  now: Date;
+  aud?: string | string[];
+  sub?: string;
+  lifetimeSeconds?: number;
+  /** Replace or delete (undefined) claims after the defaults are computed. */
+  claims?: Record<string, unknown>;
+}
+
+/** Signs a request the way Bitbucket does: HS256, qsh from atlassian-jwt over the request. */
+export function signJwt(o: SignOptions): string {
+  const iat = Math.floor(o.now.getTime() / 1000);
+  const qsh = createQueryStringHash(fromMethodAndUrl(o.method, new URL(o.url, o.baseUrl).href), false, o.baseUrl);
+  const payload: Record<string, unknown> = {
+    iss: o.iss,
+    iat,
+    exp: iat + (o.lifetimeSeconds ?? 180),
+    qsh,
+    sub: o.sub ?? '{5d1f6a4b-0f0e-4c8e-9a39-0d5c3b6c9f11}',
+    ...(o.aud === undefined ? {} : { aud: o.aud }),
+  };
+  for (const [k, v] of Object.entries(o.claims ?? {})) {
+    if (v === undefined) delete payload[k];
+    else payload[k] = v;
+  }
+  return encodeSymmetric(payload, o.secret);
+}
+
+export function signFor(t: TestApp, tenant: Tenant, method: string, url: string, extra: Partial<SignOptions> = {}): string {
+  return signJwt({ secret: tenant.sharedSecret, iss: tenant.clientKey, method, url, baseUrl: t.config.baseUrl, now: t.clock.now, ...extra });
+}
+
+/** First install: unsigned, as Bitbucket sends it. */
+export async function install(t: TestApp, tenant: Tenant): Promise<void> {
+  const res = await request(t.app).post('/connect/lifecycle/installed').send(installBody(tenant));
+  if (res.status !== 204) throw new Error(`install failed: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+export function readFixture(relative: string): Buffer {
+  return readFileSync(path.join(FIXTURES, relative));
+}
+
+export interface PostOptions {
+  eventKey?: string;
+  requestUuid?: string | null;
+  /** Wrap the body the way Connect delivers it: {"event", "data"}. */
+  wrap?: boolean;
+  token?: string;
+}
+
+/**
+ * Posts a body to the webhook route signed for `tenant`. Fixture files stored with their
+ * captured headers (`{"headers","payload"}`) are unpacked into their Connect body.
+ */
+export function postWebhook(t: TestApp, tenant: Tenant, body: Buffer | object, o: PostOptions = {}): request.Test {
+  let bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+  const parsed = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+  if (parsed.headers && parsed.payload) bytes = Buffer.from(JSON.stringify(parsed.payload));
+  if (o.wrap) bytes = Buffer.from(JSON.stringify({ event: o.eventKey, data: JSON.parse(bytes.toString('utf8')) }));
+  const req = request(t.app)
+    .post('/connect/webhook')
+    .set('Content-Type', 'application/json')
+    .set('User-Agent', 'Bitbucket-Webhooks/2.0')
+    .set('Authorization', `JWT ${o.token ?? signFor(t, tenant, 'POST', '/connect/webhook')}`);
+  if (o.eventKey) req.set('X-Event-Key', o.eventKey);
+  const uuid = o.requestUuid === undefined ? randomUUID() : o.requestUuid;
+  if (uuid !== null) req.set('X-Request-UUID', uuid);
+  // A string, not the Buffer: superagent would JSON-encode a Buffer under a JSON content type.
+  return req.send(bytes.toString("utf8"));
+}
