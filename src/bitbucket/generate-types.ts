@@ -124,7 +124,9 @@ function renderType(schema: JsonSchema, indent: string): string {
     default:
       throw new Error(`unsupported schema type ${String(schema.type)}`);
   }
-  if (!schema.properties) return schema.type === 'object' ? '{ [key: string]: unknown }' : 'unknown';
+  if (!schema.properties || Object.keys(schema.properties).length === 0) {
+    return schema.type === 'object' || schema.properties ? '{ [key: string]: unknown }' : 'unknown';
+  }
   const required = new Set(schema.required ?? []);
   const inner = `${indent}  `;
   const members = Object.entries(schema.properties).map(([key, property]) => {

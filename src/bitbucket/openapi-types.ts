@@ -179,9 +179,7 @@ export type ErrorSchema = {
     message: string;
     detail?: string;
     /** Optional structured data that is endpoint-specific. */
-    data?: {
-
-    };
+    data?: { [key: string]: unknown };
   };
 };
 
