@@ -204,15 +204,18 @@ export class GitRepository {
       try {
         if (parent) await this.run(['read-tree', parent], { env });
         else await this.run(['read-tree', '--empty'], { env });
+        // One --index-info batch; mode 0 removes a path (update-index --force-remove needs a work tree).
+        const lines: string[] = [];
         for (const [file, content] of Object.entries(files)) {
           const clean = normaliseRepoPath(file);
           if (content === null) {
-            await this.run(['update-index', '--force-remove', '--', clean], { env });
+            lines.push(`0 ${'0'.repeat(40)}\t${clean}`);
           } else {
             const blob = (await this.text(['hash-object', '-w', '--stdin'], { input: content })).trim();
-            await this.run(['update-index', '--add', '--cacheinfo', `100644,${blob},${clean}`], { env });
+            lines.push(`100644 ${blob}\t${clean}`);
           }
         }
+        if (lines.length > 0) await this.run(['update-index', '--index-info'], { env, input: `${lines.join('\n')}\n` });
         const tree = (await this.text(['write-tree'], { env })).trim();
         return await this.commitTree(tree, parent ? [parent] : [], message, branch, parent, author);
       } finally {
@@ -342,7 +345,7 @@ export class GitRepository {
 /** Rejects paths that git would refuse or that escape the repository. */
 export function normaliseRepoPath(file: string): string {
   const clean = file.replace(/^\/+/, '');
-  if (!clean || clean.split('/').some((part) => part === '' || part === '.' || part === '..' || part === '.git')) {
+  if (!clean || /[\u0000-\u001f]/.test(clean) || clean.split('/').some((part) => part === '' || part === '.' || part === '..' || part === '.git')) {
     throw new GitError(`invalid repository path: ${JSON.stringify(file)}`, null, '');
   }
   return clean;
