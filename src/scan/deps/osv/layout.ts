@@ -1,0 +1,55 @@
+import path from 'node:path';
+import type { Ecosystem } from '../../types.ts';
+
+/**
+ * On-disk layout of the vulnerability database, shared by the reader (here) and the
+ * writer (src/vulndb):
+ *
+ *   DATA_DIR/osv/CURRENT                  name of the active version directory
+ *   DATA_DIR/osv/<version>/manifest.json  DbManifest
+ *   DATA_DIR/osv/<version>/<ecosystem>.json  EcosystemFile
+ *
+ * A version directory is complete before CURRENT names it and is never modified after.
+ */
+export const INDEX_FORMAT = 1;
+
+export interface EcosystemState {
+  /** Number of (non-withdrawn) OSV records indexed. */
+  records: number;
+  /** Latest `modified` among them: the next delta asks for records modified since. */
+  lastModified: string;
+  updatedAt: string;
+}
+
+export interface DbManifest {
+  format: number;
+  createdAt: string;
+  ecosystems: Partial<Record<Ecosystem, EcosystemState>>;
+}
+
+export interface EcosystemFile {
+  format: number;
+  ecosystem: Ecosystem;
+  /** Normalised package name → the advisories naming it, cut down to that package. */
+  packages: Record<string, import('./types.ts').IndexedAdvisory[]>;
+}
+
+export const VERSION_NAME = /^v\d{8}T\d{6}\d{3}Z-[0-9a-f]{6}$/;
+
+export function osvRoot(dataDir: string): string {
+  return path.resolve(dataDir, 'osv');
+}
+
+export function currentPointer(dataDir: string): string {
+  return path.join(osvRoot(dataDir), 'CURRENT');
+}
+
+export function versionDir(dataDir: string, version: string): string {
+  return path.join(osvRoot(dataDir), version);
+}
+
+export function ecosystemFileName(ecosystem: Ecosystem): string {
+  return `${ecosystem}.json`;
+}
+
+export const MANIFEST = 'manifest.json';

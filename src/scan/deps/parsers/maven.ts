@@ -1,0 +1,129 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { PackageRef } from '../../types.ts';
+import { ParseError } from '../errors.ts';
+import { isRecord } from './json-lines.ts';
+import { lineAt, lineStarts } from './lines.ts';
+
+/**
+ * Maven pom.xml, for dependencies whose version is written in the pom itself (literally,
+ * through `${property}`, or through this pom's `dependencyManagement`). Versions that come
+ * from a parent pom or an imported BOM cannot be known without resolving other files, and
+ * version ranges name no single version: both are skipped rather than guessed.
+ */
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  isArray: (name) => name === 'dependency' || name === 'profile',
+});
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+function dependencyList(block: unknown): Record<string, unknown>[] {
+  if (!isRecord(block) || !isRecord(block.dependencies)) return [];
+  const list = block.dependencies.dependency;
+  return Array.isArray(list) ? list.filter(isRecord) : [];
+}
+
+export function parsePom(file: string, content: string): PackageRef[] {
+  const valid = XMLValidator.validate(content);
+  if (valid !== true) throw new ParseError(file, `invalid XML at line ${valid.err.line}: ${valid.err.msg}`);
+  const doc: unknown = parser.parse(content);
+  const project = isRecord(doc) ? doc.project : undefined;
+  if (!isRecord(project)) throw new ParseError(file, 'no <project> element');
+
+  const properties = new Map<string, string>();
+  if (isRecord(project.properties)) {
+    for (const [k, v] of Object.entries(project.properties)) {
+      const value = text(v);
+      if (value !== undefined) properties.set(k, value);
+    }
+  }
+  const parent = isRecord(project.parent) ? project.parent : {};
+  const builtins: [string, unknown][] = [
+    ['project.version', project.version ?? parent.version],
+    ['project.groupId', project.groupId ?? parent.groupId],
+    ['project.parent.version', parent.version],
+    ['project.parent.groupId', parent.groupId],
+  ];
+  for (const [k, v] of builtins) {
+    const value = text(v);
+    if (value !== undefined && !properties.has(k)) properties.set(k, value);
+  }
+
+  const resolve = (value: string | undefined, depth = 0): string | undefined => {
+    if (value === undefined || depth > 10) return undefined;
+    if (!value.includes('${')) return value;
+    let unresolved = false;
+    const out = value.replace(/\$\{([^}]+)\}/g, (_, key: string) => {
+      const found = properties.get(key);
+      if (found === undefined) unresolved = true;
+      return found ?? '';
+    });
+    return unresolved ? undefined : resolve(out, depth + 1);
+  };
+
+  const managed = new Map<string, string>();
+  for (const dep of dependencyList(project.dependencyManagement)) {
+    const key = `${resolve(text(dep.groupId))}:${resolve(text(dep.artifactId))}`;
+    const version = resolve(text(dep.version));
+    if (version) managed.set(key, version);
+  }
+
+  const lines = new DependencyLines(content);
+  const profiles = isRecord(project.profiles) && Array.isArray(project.profiles.profile) ? project.profiles.profile : [];
+  // Declared dependencies first, so a coordinate that is also managed is reported where it is used.
+  const declared: [Record<string, unknown>, boolean][] = [
+    ...dependencyList(project).map((d): [Record<string, unknown>, boolean] => [d, false]),
+    ...profiles.flatMap((p: unknown) => dependencyList(p)).map((d): [Record<string, unknown>, boolean] => [d, false]),
+    ...dependencyList(project.dependencyManagement).map((d): [Record<string, unknown>, boolean] => [d, true]),
+  ];
+  const refs = new Map<string, PackageRef>();
+  for (const [dep, managedSection] of declared) {
+    const rawGroup = text(dep.groupId);
+    const rawArtifact = text(dep.artifactId);
+    const line = lines.take(managedSection, rawGroup, rawArtifact);
+    // A BOM import contributes managed versions, not a dependency of its own.
+    if (text(dep.scope) === 'import') continue;
+    const group = resolve(rawGroup);
+    const artifact = resolve(rawArtifact);
+    if (!group || !artifact) continue;
+    const name = `${group}:${artifact}`;
+    const version = resolve(text(dep.version)) ?? managed.get(name);
+    if (!version || /^[[(]/.test(version)) continue;
+    const id = `${name}@${version}`;
+    if (!refs.has(id)) refs.set(id, { ecosystem: 'Maven', name, version, path: file, line, direct: true });
+  }
+  return [...refs.values()];
+}
+
+/** Finds each `<dependency>` element's line, handing them out in document order per coordinate. */
+class DependencyLines {
+  private readonly queues = new Map<string, number[]>();
+
+  constructor(content: string) {
+    const starts = lineStarts(content);
+    const masked = content.replace(/<!--[\s\S]*?-->/g, (c) => c.replace(/[^\n]/g, ' '));
+    const managedSpans = [...masked.matchAll(/<dependencyManagement>[\s\S]*?<\/dependencyManagement>/g)].map((m) => [m.index, m.index + m[0].length]);
+    for (const m of masked.matchAll(/<dependency>([\s\S]*?)<\/dependency>/g)) {
+      const body = m[1] ?? '';
+      const managed = managedSpans.some(([from = 0, to = 0]) => m.index >= from && m.index < to);
+      const key = DependencyLines.key(managed, /<groupId>\s*([^<]*?)\s*<\/groupId>/.exec(body)?.[1], /<artifactId>\s*([^<]*?)\s*<\/artifactId>/.exec(body)?.[1]);
+      const queue = this.queues.get(key) ?? [];
+      queue.push(lineAt(starts, m.index));
+      this.queues.set(key, queue);
+    }
+  }
+
+  private static key(managed: boolean, group: string | undefined, artifact: string | undefined): string {
+    return `${managed ? 'managed' : 'declared'}\u0000${group}:${artifact}`;
+  }
+
+  take(managed: boolean, group: string | undefined, artifact: string | undefined): number {
+    return this.queues.get(DependencyLines.key(managed, group, artifact))?.shift() ?? 0;
+  }
+}

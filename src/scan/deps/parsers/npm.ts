@@ -1,0 +1,132 @@
+import type { PackageRef } from '../../types.ts';
+import { ParseError } from '../errors.ts';
+import { isRecord, locateJsonKeys, parseJsonObject, pathKey } from './json-lines.ts';
+
+/**
+ * package-lock.json and npm-shrinkwrap.json. Versions 2 and 3 describe the installed tree
+ * in `packages`, keyed by folder (`node_modules/a/node_modules/b`); version 1 only has the
+ * nested `dependencies` tree, which is walked instead.
+ */
+export function parseNpmLock(file: string, content: string): PackageRef[] {
+  const parsed = parseJsonObject(content);
+  if (!parsed.ok) throw new ParseError(file, parsed.reason);
+  const lock = parsed.value;
+  if (isRecord(lock.packages)) return fromPackages(file, content, lock.packages);
+  if (isRecord(lock.dependencies)) return fromV1(file, content, lock.dependencies);
+  if (lock.lockfileVersion === undefined) throw new ParseError(file, 'not an npm lockfile (no lockfileVersion)');
+  return [];
+}
+
+const NODE_MODULES = 'node_modules/';
+
+function nameFromFolder(folder: string): string {
+  const at = folder.lastIndexOf(NODE_MODULES);
+  return at === -1 ? folder : folder.slice(at + NODE_MODULES.length);
+}
+
+function dependencyNames(entry: Record<string, unknown>, fields: readonly string[]): string[] {
+  const names: string[] = [];
+  for (const field of fields) {
+    const deps = entry[field];
+    if (isRecord(deps)) names.push(...Object.keys(deps));
+  }
+  return names;
+}
+
+const RUNTIME_DEP_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies'] as const;
+const ROOT_DEP_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;
+
+function fromPackages(file: string, content: string, packages: Record<string, unknown>): PackageRef[] {
+  const lines = locateJsonKeys(content, (p) => p.length === 2 && p[0] === 'packages');
+  const root = isRecord(packages['']) ? packages[''] : {};
+  const direct = new Set(dependencyNames(root, ROOT_DEP_FIELDS).map((n) => NODE_MODULES + n));
+
+  // Node resolves `require(dep)` from a folder by looking in its own node_modules, then each parent's.
+  const resolve = (folder: string, dep: string): string | undefined => {
+    let base = folder;
+    for (;;) {
+      const candidate = `${base ? `${base}/` : ''}${NODE_MODULES}${dep}`;
+      const entry = packages[candidate];
+      if (isRecord(entry) && typeof entry.version === 'string') {
+        return `${typeof entry.name === 'string' ? entry.name : dep}@${entry.version}`;
+      }
+      if (!base) return undefined;
+      const cut = base.lastIndexOf(`/${NODE_MODULES}`);
+      base = cut === -1 ? '' : base.slice(0, cut);
+    }
+  };
+
+  const refs: PackageRef[] = [];
+  for (const [folder, entry] of Object.entries(packages)) {
+    // Workspace folders and `link: true` symlinks are the project's own code, not registry packages.
+    if (!folder.includes(NODE_MODULES) || !isRecord(entry) || entry.link === true) continue;
+    if (typeof entry.version !== 'string' || entry.version === '') continue;
+    const name = typeof entry.name === 'string' ? entry.name : nameFromFolder(folder);
+    const dependsOn = dependencyNames(entry, RUNTIME_DEP_FIELDS)
+      .map((dep) => resolve(folder, dep))
+      .filter((d): d is string => d !== undefined);
+    refs.push({
+      ecosystem: 'npm',
+      name,
+      version: entry.version,
+      path: file,
+      line: lines.get(pathKey(['packages', folder])) ?? 0,
+      direct: direct.has(folder),
+      dependsOn,
+    });
+  }
+  return refs;
+}
+
+function fromV1(file: string, content: string, top: Record<string, unknown>): PackageRef[] {
+  const lines = locateJsonKeys(content, (p) => p.length >= 2 && p[p.length - 2] === 'dependencies');
+  const refs: PackageRef[] = [];
+
+  // Each level is a node_modules folder: a package's `requires` resolve against its own nested
+  // `dependencies` first, then its ancestors'.
+  const walk = (deps: Record<string, unknown>, path: string[], scopes: Record<string, unknown>[]): void => {
+    const chain = [deps, ...scopes];
+    for (const [name, entry] of Object.entries(deps)) {
+      if (!isRecord(entry) || typeof entry.version !== 'string') continue;
+      const entryPath = [...path, 'dependencies', name];
+      const nested = isRecord(entry.dependencies) ? entry.dependencies : {};
+      const requires = isRecord(entry.requires) ? Object.keys(entry.requires) : [];
+      const dependsOn: string[] = [];
+      for (const dep of requires) {
+        for (const scope of [nested, ...chain]) {
+          const found = scope[dep];
+          if (isRecord(found) && typeof found.version === 'string') {
+            dependsOn.push(`${dep}@${versionOf(found.version)}`);
+            break;
+          }
+        }
+      }
+      // v1 records aliases and tarballs as the version (`npm:real@1.0.0`, URLs); keep registry ones.
+      const version = versionOf(entry.version);
+      if (!/^(file:|link:|git|https?:)/.test(version)) {
+        refs.push({
+          ecosystem: 'npm',
+          name: aliasTarget(entry.version) ?? name,
+          version,
+          path: file,
+          line: lines.get(pathKey(entryPath)) ?? 0,
+          direct: path.length === 0,
+          dependsOn,
+        });
+      }
+      if (Object.keys(nested).length > 0) walk(nested, entryPath, chain);
+    }
+  };
+  walk(top, [], []);
+  return refs;
+}
+
+const ALIAS = /^npm:((?:@[^/@]+\/)?[^@]+)@(.+)$/;
+
+function aliasTarget(version: string): string | undefined {
+  return ALIAS.exec(version)?.[1];
+}
+
+function versionOf(version: string): string {
+  return ALIAS.exec(version)?.[2] ?? version;
+}
