@@ -160,6 +160,8 @@ export interface PostOptions {
   /** Wrap the body the way Connect delivers it: {"event", "data"}. */
   wrap?: boolean;
   token?: string;
+  /** Defaults to /connect/webhook; include any BASE_URL path prefix. */
+  path?: string;
 }
 
 /**
@@ -171,11 +173,12 @@ export function postWebhook(t: TestApp, tenant: Tenant, body: Buffer | object, o
   const parsed = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   if (parsed.headers && parsed.payload) bytes = Buffer.from(JSON.stringify(parsed.payload));
   if (o.wrap) bytes = Buffer.from(JSON.stringify({ event: o.eventKey, data: JSON.parse(bytes.toString('utf8')) }));
+  const route = o.path ?? '/connect/webhook';
   const req = request(t.app)
-    .post('/connect/webhook')
+    .post(route)
     .set('Content-Type', 'application/json')
     .set('User-Agent', 'Bitbucket-Webhooks/2.0')
-    .set('Authorization', `JWT ${o.token ?? signFor(t, tenant, 'POST', '/connect/webhook')}`);
+    .set('Authorization', `JWT ${o.token ?? signFor(t, tenant, 'POST', route)}`);
   if (o.eventKey) req.set('X-Event-Key', o.eventKey);
   const uuid = o.requestUuid === undefined ? randomUUID() : o.requestUuid;
   if (uuid !== null) req.set('X-Request-UUID', uuid);
