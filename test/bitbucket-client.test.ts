@@ -142,10 +142,17 @@ describe('retries', () => {
     expect(api.requests).toHaveLength(1);
   });
 
-  it('retries 5xx until success', async () => {
+  it('retries 5xx until success, logging each retry without credentials', async () => {
     api.route('GET', REPO, { status: 502 }, { status: 500 }, { status: 200, json: { type: 'repository', name: 'widgets' } });
-    await expect(client().getRepository('acme', 'widgets')).resolves.toMatchObject({ name: 'widgets' });
+    const logged: unknown[] = [];
+    const logger = { warn: (details: object, message: string) => void logged.push({ ...details, message }) };
+    await expect(client({ logger }).getRepository('acme', 'widgets')).resolves.toMatchObject({ name: 'widgets' });
     expect(sleeps).toEqual([500, 1000]);
+    expect(logged).toEqual([
+      { method: 'GET', path: REPO, status: 502, retry: 1, delayMs: 500, message: 'Bitbucket request failed; retrying' },
+      { method: 'GET', path: REPO, status: 500, retry: 2, delayMs: 1000, message: 'Bitbucket request failed; retrying' },
+    ]);
+    expect(JSON.stringify(logged)).not.toMatch(/JWT|Bearer|shared-secret/);
   });
 
   it('retries a reset connection', async () => {
@@ -274,6 +281,16 @@ describe('diffs and redirects', () => {
     for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
     expect(text).toBe(chunks.join(''));
     expect(api.requests[0]?.url).toBe(`${REPO}/diff/${HASH}..fedcba987654?context=0&path=a&path=b`);
+  });
+
+  it('errors the stream with a timeout when the server stalls mid-body', async () => {
+    api.route('GET', `${REPO}/diff/${HASH}`, { status: 200, chunks: ['diff --git a/x b/x\n'], stall: true });
+    const stream = await client({ timeoutMs: 100 }).streamDiff('acme', 'widgets', { spec: HASH });
+    const reader = stream.getReader();
+    expect((await reader.read()).done).toBe(false);
+    const error = (await reader.read().catch((e: unknown) => e)) as BitbucketNetworkError;
+    expect(error).toBeInstanceOf(BitbucketNetworkError);
+    expect(error.timedOut).toBe(true);
   });
 
   it('pages through a redirected diffstat', async () => {

@@ -34,7 +34,15 @@ export interface RecordedRequest {
 }
 
 export type Reply =
-  | { status: number; json?: unknown; text?: string; headers?: Record<string, string>; chunks?: string[] }
+  | {
+      status: number;
+      json?: unknown;
+      text?: string;
+      headers?: Record<string, string>;
+      chunks?: string[];
+      /** With `chunks`: send them, then never finish the body. */
+      stall?: boolean;
+    }
   /** Destroys the socket without answering: a network error for the client. */
   | { destroy: true }
   /** Never answers: the client's timeout must fire. */
@@ -158,7 +166,7 @@ function send(res: ServerResponse, reply: Extract<Reply, { status: number }>): v
   res.writeHead(reply.status, headers);
   if (reply.chunks) {
     for (const chunk of reply.chunks) res.write(chunk);
-    res.end();
+    if (!reply.stall) res.end();
   } else if (reply.json !== undefined) res.end(JSON.stringify(reply.json));
   else res.end(reply.text ?? '');
 }
