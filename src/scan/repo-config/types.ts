@@ -16,10 +16,19 @@ export interface Allowlist {
   /** Lower-case words; a secret containing one is allowed. */
   stopwords?: string[];
   condition?: 'or' | 'and';
+  /** Limits a global allow-list to these rule ids (gitleaks `targetRules`); all rules when absent. */
+  ruleIds?: string[];
 }
 
-/** A rule added by a repository: a SecretRule without examples, with gitleaks-style allow-lists. */
-export type CustomRule = Omit<SecretRule, 'examples' | 'allowlist'> & { allowlists: Allowlist[] };
+/**
+ * A rule added by a repository: a SecretRule without examples, with gitleaks-style
+ * allow-lists. `secretGroup: 'first'` takes the first non-empty capture group (the
+ * whole match when there is none), which is what gitleaks does when it is unset.
+ */
+export type CustomRule = Omit<SecretRule, 'examples' | 'allowlist' | 'secretGroup'> & {
+  secretGroup?: number | 'first';
+  allowlists: Allowlist[];
+};
 
 /** Everything a repository's own files say about secret scanning, merged and validated. */
 export interface RepoScanConfig {

@@ -75,8 +75,10 @@ export class CompiledAllowlist {
   readonly #target: 'secret' | 'match' | 'line';
   readonly #stopwords: string[];
   readonly #and: boolean;
+  readonly #ruleIds: Set<string> | undefined;
 
   constructor(spec: Allowlist) {
+    this.#ruleIds = spec.ruleIds ? new Set(spec.ruleIds) : undefined;
     this.#paths = (spec.paths ?? []).map((p) => new RegExp(p));
     this.#regexes = (spec.regexes ?? []).map((r) => new RegExp(r));
     this.#target = spec.regexTarget ?? 'secret';
@@ -84,7 +86,16 @@ export class CompiledAllowlist {
     this.#and = spec.condition === 'and';
   }
 
-  /** Cheap check usable before any scanning: the list allows every finding in this path. */
+  /** Whether this list is about findings of `ruleId` at all. */
+  appliesTo(ruleId: string): boolean {
+    return !this.#ruleIds || this.#ruleIds.has(ruleId);
+  }
+
+  get appliesToAllRules(): boolean {
+    return !this.#ruleIds;
+  }
+
+  /** Cheap check usable before any scanning: the list allows every finding in this path (of the rules it applies to). */
   allowsWholePath(path: string): boolean {
     if (this.#paths.length === 0 || !this.#paths.some((re) => re.test(path))) return false;
     return !this.#and || (this.#regexes.length === 0 && this.#stopwords.length === 0);

@@ -11,6 +11,7 @@ export interface CompiledRule {
   keywords: string[];
   /** Global regex; `undefined` for a path-only (whole-file) rule. */
   regex: RegExp | undefined;
+  /** Capture group holding the secret; -1 = the first non-empty group, else the whole match. */
   secretGroup: number;
   entropy: number;
   /** Restricts the rule to matching paths; with no regex the path match is the finding. */
@@ -58,7 +59,7 @@ export function compileRule(rule: SecretRule | CustomRule): CompiledRule {
     severity: rule.severity,
     keywords: rule.keywords.map((k) => k.toLowerCase()).filter((k) => k.length > 0),
     regex,
-    secretGroup: rule.secretGroup ?? 0,
+    secretGroup: rule.secretGroup === 'first' ? -1 : (rule.secretGroup ?? 0),
     entropy: rule.entropy ?? 0,
     path: rule.path === undefined ? undefined : new RegExp(rule.path),
     allowlists: allowlists.map((a) => new CompiledAllowlist(a)),

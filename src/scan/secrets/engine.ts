@@ -112,7 +112,7 @@ export class SecretScanner {
    */
   shouldSkipPath(path: string): boolean {
     if (isSkippedPath(path) || this.#ignoreGlobs.some((re) => re.test(path))) return true;
-    if (this.#allowlists.some((a) => a.allowsWholePath(path))) return true;
+    if (this.#allowlists.some((a) => a.appliesToAllRules && a.allowsWholePath(path))) return true;
     return isBinaryPath(path) && !this.#pathOnly.some((r) => this.#rules[r]!.path!.test(path));
   }
 
@@ -158,7 +158,8 @@ export class SecretScanner {
     const active = new Uint8Array(this.#rules.length);
     this.#rules.forEach((rule, r) => {
       const inScope = !rule.path || rule.path.test(path);
-      active[r] = inScope && !rule.allowlists.some((a) => a.allowsWholePath(path)) ? 1 : 0;
+      const allowed = [...rule.allowlists, ...this.#allowlists].some((a) => a.appliesTo(rule.id) && a.allowsWholePath(path));
+      active[r] = inScope && !allowed ? 1 : 0;
     });
     return active;
   }
@@ -259,7 +260,7 @@ export class SecretScanner {
         regex.lastIndex++;
         continue;
       }
-      const secret = m[rule.secretGroup];
+      const secret = rule.secretGroup === -1 ? (m.slice(1).find((g) => g) ?? m[0]) : m[rule.secretGroup];
       if (!secret) continue;
       if (rule.entropy > 0 && shannonEntropy(secret) < rule.entropy) continue;
       if (isPlaceholder(secret)) continue;
@@ -273,7 +274,8 @@ export class SecretScanner {
       const line = text.slice(lineStart, lineEnd);
       if (hasInlineIgnore(line)) continue;
       const candidate = { path, secret, match: m[0], line };
-      if (rule.allowlists.some((a) => a.allows(candidate)) || this.#allowlists.some((a) => a.allows(candidate))) continue;
+      if (rule.allowlists.some((a) => a.allows(candidate))) continue;
+      if (this.#allowlists.some((a) => a.appliesTo(rule.id) && a.allows(candidate))) continue;
       out.push({ rule: r, secret, secretStart, secretEnd: secretStart + secret.length });
     }
   }
