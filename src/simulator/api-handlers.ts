@@ -177,7 +177,7 @@ export const handlers: Record<string, Handler> = {
   [`get ${R}/commit/{commit}`]: async (ctx) => {
     const repo = repository(ctx);
     const hash = await commitOf(repo, ctx.params.commit);
-    ctx.res.json(ctx.site.resources.commit(repo, await repo.git.commitInfo(hash)));
+    ctx.res.json({ ...ctx.site.resources.commit(repo, await repo.git.commitInfo(hash)), repository: ctx.site.resources.repositoryRef(repo) });
   },
 
   [`get ${R}/src/{commit}/{path}`]: async (ctx) => {

@@ -157,7 +157,6 @@ export class Resources {
       message: `${c.message}\n`,
       type: 'commit',
       properties: {},
-      repository: this.repositoryRef(r),
     };
   }
 
