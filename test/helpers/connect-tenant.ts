@@ -165,14 +165,19 @@ export interface PostOptions {
 }
 
 /**
- * Posts a body to the webhook route signed for `tenant`. Fixture files stored with their
- * captured headers (`{"headers","payload"}`) are unpacked into their Connect body.
+ * Posts a body to the webhook route signed for `tenant`. A fixture file (Buffer) stored with
+ * its captured headers (`{"headers","payload"}`) is unpacked into its Connect body; an
+ * object is JSON-encoded; a string is sent exactly as given (for malformed bodies).
  */
-export function postWebhook(t: TestApp, tenant: Tenant, body: Buffer | object, o: PostOptions = {}): request.Test {
-  let bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-  const parsed = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-  if (parsed.headers && parsed.payload) bytes = Buffer.from(JSON.stringify(parsed.payload));
-  if (o.wrap) bytes = Buffer.from(JSON.stringify({ event: o.eventKey, data: JSON.parse(bytes.toString('utf8')) }));
+export function postWebhook(t: TestApp, tenant: Tenant, body: Buffer | string | object, o: PostOptions = {}): request.Test {
+  let text: string;
+  if (typeof body === 'string') {
+    text = body;
+  } else {
+    let value = (Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8')) : body) as Record<string, unknown>;
+    if (value.headers && value.payload) value = value.payload as Record<string, unknown>;
+    text = JSON.stringify(o.wrap ? { event: o.eventKey, data: value } : value);
+  }
   const route = o.path ?? '/connect/webhook';
   const req = request(t.app)
     .post(route)
@@ -182,6 +187,6 @@ export function postWebhook(t: TestApp, tenant: Tenant, body: Buffer | object, o
   if (o.eventKey) req.set('X-Event-Key', o.eventKey);
   const uuid = o.requestUuid === undefined ? randomUUID() : o.requestUuid;
   if (uuid !== null) req.set('X-Request-UUID', uuid);
-  // A string, not the Buffer: superagent would JSON-encode a Buffer under a JSON content type.
-  return req.send(bytes.toString("utf8"));
+  // A string, not a Buffer: superagent would JSON-encode a Buffer under a JSON content type.
+  return req.send(text);
 }
