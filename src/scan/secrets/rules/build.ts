@@ -1,0 +1,30 @@
+// Regex building blocks shared by the rule files, so that every rule spells token
+// boundaries and `name = value` assignments the same way. The results are plain regex
+// sources: rules stay data, these helpers only save retyping (and mistyping) them.
+
+/**
+ * Separator between a name and its value in code and configuration: optional closing
+ * quote, `=`, `:`, `:=` or `=>`, optional opening quote. Bounded so it stays linear.
+ */
+const ASSIGN = `['"\`]?[ \\t]{0,3}(?::=|=>|=|:)[ \\t]{0,3}['"\`]?`;
+
+/**
+ * A value assigned to a name that contains one of `names` (a regex alternation of
+ * lower-case words; compile with the `i` flag). Group 1 is the value, which must be a
+ * whole run of `alphabet` characters: `value` is `[alphabet]{n}` or similar.
+ *
+ * For tokens with no distinctive prefix, the only evidence of what they are is the
+ * name they are stored under, e.g. `DATADOG_API_KEY=...`.
+ */
+export function assignedTo(names: string, value: string, alphabet: string): string {
+  return `(?:${names})[\\w.\\-]{0,30}?${ASSIGN}(${value})(?![${alphabet}])`;
+}
+
+/**
+ * A token with a distinctive prefix, as group 1. It must not be preceded by a word
+ * character nor followed by a character of its own alphabet, so a longer random
+ * string that merely contains the pattern is not reported.
+ */
+export function prefixed(body: string, alphabet: string): string {
+  return `(?<![A-Za-z0-9_])(${body})(?![${alphabet}])`;
+}
