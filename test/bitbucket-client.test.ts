@@ -312,9 +312,12 @@ describe('diffs and redirects', () => {
     expect(elsewhere.requests).toEqual([]);
   });
 
-  it('stops after too many redirects', async () => {
+  it('stops after too many redirects, or at a redirect without a usable Location', async () => {
     api.route('GET', `${REPO}/pullrequests/5/diff`, { status: 302, headers: { location: `${REPO}/pullrequests/5/diff` } });
     await expect(client().getDiff('acme', 'widgets', { pullRequestId: 5 })).rejects.toThrow(/more than 5 redirects/);
+    api.route('GET', `${REPO}/pullrequests/6/diff`, { status: 302, headers: { location: 'http://[::1' } });
+    await expect(client().getDiff('acme', 'widgets', { pullRequestId: 6 })).rejects.toBeInstanceOf(BitbucketProtocolError);
+    expect(api.requestsTo(`${REPO}/pullrequests/6/diff`)).toHaveLength(1);
   });
 });
 

@@ -29,9 +29,17 @@ export async function* paginate<T>(
     yield* parsed.data.values as T[];
     const next = parsed.data.next;
     if (next === undefined) return;
-    url = allow.check(new URL(next, url));
+    url = allow.check(resolveNext(next, url));
     if (visited.has(url.href)) {
       throw new BitbucketProtocolError('GET', url.pathname + url.search, 'pagination loops back to a page already read');
     }
+  }
+}
+
+function resolveNext(next: string, page: URL): URL {
+  try {
+    return new URL(next, page);
+  } catch {
+    throw new BitbucketProtocolError('GET', page.pathname + page.search, 'next is not a URL');
   }
 }

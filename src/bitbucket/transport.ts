@@ -1,5 +1,5 @@
 import type { AuthStrategy } from './auth/types.ts';
-import { BitbucketApiError, BitbucketNetworkError, BitbucketProtocolError, type RequestIdentity } from './errors.ts';
+import { BitbucketApiError, BitbucketError, BitbucketNetworkError, BitbucketProtocolError, type RequestIdentity } from './errors.ts';
 import type { OriginAllowList } from './origin.ts';
 import {
   backoffDelay,
@@ -164,8 +164,8 @@ export class Transport {
         delayMs = retryAfterMs;
       } catch (caught) {
         timer.stop();
-        // Typed errors (e.g. a Retry-After too long to wait) and bugs pass through untouched.
-        if (caught instanceof BitbucketApiError || !isFetchFailure(caught, timer)) throw caught;
+        // Our typed errors (a refused redirect, a Retry-After too long to wait) and bugs pass through.
+        if (caught instanceof BitbucketError || !isFetchFailure(caught, timer)) throw caught;
         const network = networkFailureKind(caught, timer.timedOut);
         failure = { network };
         error = new BitbucketNetworkError(identity, network === 'timeout', caught);
@@ -185,7 +185,13 @@ export class Transport {
     }
     const location = response.headers.get('location');
     if (!location) throw new BitbucketProtocolError(identity.method, identity.path, `${response.status} without a Location header`);
-    return allow.check(new URL(location, from));
+    let target: URL;
+    try {
+      target = new URL(location, from);
+    } catch {
+      throw new BitbucketProtocolError(identity.method, identity.path, `${response.status} with an unusable Location header`);
+    }
+    return allow.check(target);
   }
 }
 
