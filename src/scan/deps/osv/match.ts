@@ -70,9 +70,10 @@ function toFinding(pkg: PackageRef, group: Hit[]): DependencyFinding {
     (worst, h) => (SEVERITY_RANK[h.advisory.severity] > SEVERITY_RANK[worst] ? h.advisory.severity : worst),
     'low',
   );
-  const fixedVersion = group
-    .flatMap((h) => h.fixes)
-    .reduce<string | undefined>((low, v) => (low === undefined || compareVersions(pkg.ecosystem, v, low) < 0 ? v : low), undefined);
+  // The lowest fix that no merged record still counts as affected (a later span may re-open it).
+  const fixedVersion = [...new Set(group.flatMap((h) => h.fixes))]
+    .sort((a, b) => compareVersions(pkg.ecosystem, a, b))
+    .find((candidate) => !group.some((h) => h.advisory.affected.some((a) => isAffected(candidate, pkg.ecosystem, a))));
   const fingerprint = createHash('sha256')
     .update([pkg.ecosystem, pkg.name, pkg.version, advisory, pkg.path].join('\u0000'))
     .digest('hex');
