@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { HttpError } from '../http/errors.ts';
 import { allowFramingBy } from '../http/security.ts';
-import type { Job, Store } from '../store/types.ts';
+import type { Job } from '../store/types.ts';
 import { authOf, AuthRequirement, requireAuth, type AuthDeps } from './auth.ts';
 
 /**
