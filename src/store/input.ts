@@ -17,9 +17,13 @@ function text(value: unknown, name: string): string {
   return value;
 }
 
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** Canonical UTC form, so that stored times compare correctly as text. */
 function isoTime(value: unknown, name: string): string {
-  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) fail(`${name} must be an ISO 8601 time`);
-  return new Date(value).toISOString();
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms) || ms < 0 || ms > MAX_TIME) fail(`${name} must be an ISO 8601 time between 1970 and 9999`);
+  return new Date(ms).toISOString();
 }
 
 export function checkDelivery(value: Omit<Delivery, 'jobId' | 'receivedAt'>): Omit<Delivery, 'jobId' | 'receivedAt'> {
@@ -67,7 +71,9 @@ export function checkJobPatch(value: JobPatch): JobPatch {
 
 export function checkClaim(limit: number, now: Date): void {
   if (!Number.isSafeInteger(limit) || limit < 0) fail('claim limit must be a whole number >= 0');
-  if (!(now instanceof Date) || Number.isNaN(now.getTime())) fail('claim time must be a valid Date');
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()) || now.getTime() < 0 || now.getTime() > MAX_TIME) {
+    fail('claim time must be a valid Date between 1970 and 9999');
+  }
 }
 
 const STATES: readonly Installation['state'][] = ['installed', 'uninstalled'];

@@ -5,8 +5,11 @@
  */
 export interface Queueable {
   readonly seq: number;
-  /** runAfter as epoch milliseconds. */
-  readonly runAfterMs: number;
+  /**
+   * runAfter is a canonical UTC ISO time (YYYY-MM-DDTHH:mm:ss.sssZ), which sorts as text in
+   * time order: comparing strings spares a Date.parse per job when replaying 100k of them.
+   */
+  readonly job: { readonly runAfter: string };
 }
 
 export class JobQueue<T extends Queueable> {
@@ -28,11 +31,11 @@ export class JobQueue<T extends Queueable> {
   }
 
   /** Up to `limit` items whose runAfter has passed, oldest first; does not remove them. */
-  due(nowMs: number, limit: number): T[] {
+  due(now: string, limit: number): T[] {
     const out: T[] = [];
     for (const item of this.#items) {
       if (out.length >= limit) break;
-      if (item.runAfterMs <= nowMs) out.push(item);
+      if (item.job.runAfter <= now) out.push(item);
     }
     return out;
   }

@@ -35,8 +35,11 @@ function isString(value: unknown): value is string {
   return typeof value === 'string';
 }
 
+/** Only the canonical form the store writes (Date#toISOString for years 0000-9999). */
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 function isTime(value: unknown): value is string {
-  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+  return typeof value === 'string' && ISO_TIME.test(value);
 }
 
 function isJobState(value: unknown): value is JobState {

@@ -1,6 +1,7 @@
-import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from './fsync.ts';
+import { indexLine, readSegmentIndex, writeSegmentIndex } from './segment-index.ts';
 
 /**
  * An append-only, fsync'd log of JSON records, split into numbered segment files.
@@ -20,7 +21,8 @@ import { fsyncDir } from './fsync.ts';
  * unreadable record with readable ones after it is not a torn write but damage, and open()
  * refuses with the file and offset rather than silently dropping acknowledged records.
  *
- * Sealed segments are never rewritten, so a record's position never changes. A write or
+ * Sealed segments are never rewritten, so a record's position never changes. Each sealed
+ * segment gets an index file (segment-index.ts) so that open() need not read payloads. A write or
  * sync failure poisons the journal: what reached the disk is unknown (retrying fsync after
  * a failure can falsely succeed), so every later call fails until the store is reopened.
  */
@@ -37,7 +39,7 @@ export class JournalCorruptError extends Error {
   override name = 'JournalCorruptError';
 }
 
-export const DEFAULT_MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 const SEGMENT_FILE = /^(\d{10})\.jsonl$/;
 const NEWLINE = 0x0a;
@@ -58,8 +60,12 @@ export class Journal {
   #planSegment = 0;
   #planOffset = 0;
   #writer: { segment: number; handle: FileHandle } | null = null;
+  /** Index lines of the segment being planned, and of planned-sealed segments not yet written. */
+  #indexLines: string[] = [];
+  #sealed = new Map<number, { bytes: number; lines: string[] }>();
   #readers = new Map<number, Promise<FileHandle>>();
-  #reads = new Set<Promise<unknown>>();
+  /** Reads and index writes in progress; close() waits for them. */
+  #background = new Set<Promise<unknown>>();
   #batch: Batch | null = null;
   #flushing: Promise<void> = Promise.resolve();
   #failure: Error | null = null;
@@ -85,9 +91,17 @@ export class Journal {
         throw new JournalCorruptError(`${this.#dir}: segment ${this.#name(segments[i - 1]! + 1)} is missing`);
       }
       const file = this.#path(segment);
-      const data = await readFile(file);
-      const valid = replaySegment(file, segment, data, onRecord);
       const isLast = i === segments.length - 1;
+      if (!isLast) {
+        const indexed = await readSegmentIndex(this.#indexPath(segment), segment, (await stat(file)).size);
+        if (indexed) {
+          for (const [k, record] of indexed.entries()) replayOne(`${file}: record #${k + 1} (read via its index)`, onRecord, record.meta, record.body);
+          continue;
+        }
+      }
+      const data = await readFile(file);
+      const lines: string[] = [];
+      const valid = replaySegment(file, segment, data, onRecord, lines);
       if (valid < data.length) {
         if (!isLast) throw new JournalCorruptError(`${file}: unreadable record at byte ${valid} in a sealed segment`);
         await truncate(file, valid);
@@ -96,7 +110,11 @@ export class Journal {
       if (isLast) {
         this.#planSegment = segment;
         this.#planOffset = valid;
+        this.#indexLines = lines;
         this.#writer = { segment, handle: await open(file, 'a', 0o600) };
+      } else {
+        // The index was missing or stale (e.g. a crash right after rollover): rebuild it.
+        await this.#writeIndex(segment, data.length, lines);
       }
     }
     if (!this.#writer) {
@@ -119,6 +137,8 @@ export class Journal {
     if (body !== undefined && body.includes('\n')) throw new Error('journal record body must be single-line JSON');
     const data = Buffer.from(body === undefined ? `${metaJson}\n` : `${metaJson}\t${body}\n`, 'utf8');
     if (this.#planOffset > 0 && this.#planOffset + data.length > this.#maxSegmentBytes) {
+      this.#sealed.set(this.#planSegment, { bytes: this.#planOffset, lines: this.#indexLines });
+      this.#indexLines = [];
       this.#planSegment += 1;
       this.#planOffset = 0;
     }
@@ -127,6 +147,7 @@ export class Journal {
       ? null
       : { segment: this.#planSegment, offset: this.#planOffset + metaBytes + 1, length: data.length - metaBytes - 2 };
     this.#planOffset += data.length;
+    this.#indexLines.push(indexLine(metaJson, ref));
     const batch = this.#batch ?? this.#startBatch();
     batch.writes.push({ segment: this.#planSegment, data });
     return { body: ref, durable: batch.done };
@@ -144,10 +165,7 @@ export class Journal {
   /** Reads a record body back. Only call it for a record whose append is durable. */
   readBody(ref: BodyRef): Promise<string> {
     if (this.#state !== 'open') return Promise.reject(new Error('journal is closed'));
-    const read = this.#readBody(ref);
-    this.#reads.add(read);
-    void read.finally(() => this.#reads.delete(read)).catch(() => undefined);
-    return read;
+    return this.#track(this.#readBody(ref));
   }
 
   /** Waits for pending writes and reads, then releases every file handle. */
@@ -158,7 +176,7 @@ export class Journal {
     }
     this.#state = 'closed';
     await this.#flushing;
-    await Promise.allSettled([...this.#reads]);
+    await Promise.allSettled([...this.#background]);
     const handles = await Promise.allSettled([...this.#readers.values()]);
     for (const h of handles) if (h.status === 'fulfilled') await h.value.close();
     this.#readers.clear();
@@ -217,8 +235,26 @@ export class Journal {
     // Rolling over: the old segment was synced after its last write and is now sealed.
     await current.handle.close();
     this.#writer = null;
+    const sealed = this.#sealed.get(current.segment);
+    this.#sealed.delete(current.segment);
+    if (sealed) void this.#track(this.#writeIndex(current.segment, sealed.bytes, sealed.lines));
     this.#writer = { segment, handle: await this.#createSegment(segment) };
     return this.#writer.handle;
+  }
+
+  /** Best effort: the index only speeds up open(), which falls back to the segment without it. */
+  async #writeIndex(segment: number, bytes: number, lines: string[]): Promise<void> {
+    try {
+      await writeSegmentIndex(this.#indexPath(segment), { segment, bytes, records: lines.length }, lines);
+    } catch {
+      // Nothing to do: the next open() replays the segment itself and tries again.
+    }
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#background.add(work);
+    void work.finally(() => this.#background.delete(work)).catch(() => undefined);
+    return work;
   }
 
   async #createSegment(segment: number): Promise<FileHandle> {
@@ -250,10 +286,17 @@ export class Journal {
   #path(segment: number): string {
     return path.join(this.#dir, this.#name(segment));
   }
+
+  #indexPath(segment: number): string {
+    return path.join(this.#dir, `${String(segment).padStart(10, '0')}.idx`);
+  }
 }
 
-/** Feeds each complete record to `onRecord`; returns the length of the readable prefix. */
-function replaySegment(file: string, segment: number, data: Buffer, onRecord: ReplayHandler): number {
+/**
+ * Feeds each complete record to `onRecord` and collects its index line; returns the length
+ * of the readable prefix.
+ */
+function replaySegment(file: string, segment: number, data: Buffer, onRecord: ReplayHandler, indexLines: string[]): number {
   let pos = 0;
   while (pos < data.length) {
     const end = data.indexOf(NEWLINE, pos);
@@ -267,23 +310,30 @@ function replaySegment(file: string, segment: number, data: Buffer, onRecord: Re
       }
       return pos;
     }
-    const tab = data.subarray(pos, end).indexOf(TAB);
-    const body = tab === -1 ? null : { segment, offset: pos + tab + 1, length: end - pos - tab - 1 };
-    try {
-      onRecord(meta.value, body);
-    } catch (err) {
-      throw new JournalCorruptError(`${file}: record at byte ${pos}: ${(err as Error).message}`);
-    }
+    const body = meta.tab === -1 ? null : { segment, offset: meta.tab + 1, length: end - meta.tab - 1 };
+    replayOne(`${file}: record at byte ${pos}`, onRecord, meta.value, body);
+    indexLines.push(indexLine(meta.json, body));
     pos = end + 1;
   }
   return pos;
 }
 
-function parseMeta(data: Buffer, start: number, end: number): { value: unknown } | undefined {
-  const tab = data.subarray(start, end).indexOf(TAB);
+function replayOne(location: string, onRecord: ReplayHandler, meta: unknown, body: BodyRef | null): void {
   try {
-    const value: unknown = JSON.parse(data.toString('utf8', start, tab === -1 ? end : start + tab));
-    return typeof value === 'object' && value !== null ? { value } : undefined;
+    onRecord(meta, body);
+  } catch (err) {
+    throw new JournalCorruptError(`${location}: ${(err as Error).message}`);
+  }
+}
+
+/** The record's meta, its JSON text, and the absolute position of the tab before its body (-1 if none). */
+function parseMeta(data: Buffer, start: number, end: number): { value: object; json: string; tab: number } | undefined {
+  const relative = data.subarray(start, end).indexOf(TAB);
+  const tab = relative === -1 ? -1 : start + relative;
+  const json = data.toString('utf8', start, tab === -1 ? end : tab);
+  try {
+    const value: unknown = JSON.parse(json);
+    return typeof value === 'object' && value !== null ? { value, json, tab } : undefined;
   } catch {
     return undefined;
   }

@@ -117,6 +117,53 @@ describe('LowdbStore on disk', () => {
     await store.close();
   });
 
+  describe('segment indexes', () => {
+    const indexPath = (n: number) => path.join(journalDir(), `${String(n).padStart(10, '0')}.idx`);
+    async function fill(): Promise<void> {
+      const store = await openStore(dataDir, { maxSegmentBytes: 1024 });
+      for (let n = 0; n < 12; n++) await store.acceptDelivery(delivery(`d-${n}`), job(n));
+      await store.close();
+    }
+
+    it('indexes every sealed segment, not the active one', async () => {
+      await fill();
+      const files = await readdir(journalDir());
+      const segments = files.filter((f) => f.endsWith('.jsonl')).length;
+      expect(segments).toBeGreaterThan(2);
+      expect(files.filter((f) => f.endsWith('.idx'))).toHaveLength(segments - 1);
+      const [header, first] = (await readFile(indexPath(1), 'utf8')).split('\n');
+      expect(JSON.parse(header!)).toEqual({ segment: 1, bytes: (await stat(segmentPath(1))).size, records: expect.any(Number) });
+      expect(first).toMatch(/^\{"t":"accept".*\}\t\d+ \d+$/);
+    });
+
+    it('reads a sealed segment through its index when the index matches', async () => {
+      await fill();
+      const text = await readFile(indexPath(1), 'utf8');
+      // Only an open() that reads the index can see this edit.
+      await writeFile(indexPath(1), text.replace('"event":"repo:push"', '"event":"from-index"'));
+      const store = await openStore(dataDir);
+      expect((await store.getDelivery('d-0'))!.event).toBe('from-index');
+      expect((await store.getJob((await store.getDelivery('d-0'))!.jobId!))!.payload).toEqual(job(0).payload);
+      await store.close();
+    });
+
+    it('ignores a stale or missing index, replays the segment and rebuilds the index', async () => {
+      await fill();
+      const original = await readFile(indexPath(1), 'utf8');
+      const [header, ...rest] = original.split('\n');
+      const stale = { ...JSON.parse(header!), bytes: 1 };
+      await writeFile(indexPath(1), [JSON.stringify(stale), ...rest].join('\n').replace('"event":"repo:push"', '"event":"from-index"'));
+      await rm(indexPath(2));
+
+      const store = await openStore(dataDir);
+      expect((await store.getDelivery('d-0'))!.event).toBe('repo:push');
+      expect(await store.countDeliveries()).toBe(12);
+      await store.close();
+      expect(await readFile(indexPath(1), 'utf8')).toBe(original);
+      expect((await stat(indexPath(2))).size).toBeGreaterThan(0);
+    });
+  });
+
   it('refuses to open when a segment in the middle is missing', async () => {
     let store = await openStore(dataDir, { maxSegmentBytes: 512 });
     for (let n = 0; n < 10; n++) await store.acceptDelivery(delivery(`d-${n}`), job(n));

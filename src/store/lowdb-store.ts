@@ -46,11 +46,11 @@ interface InstallationsDoc {
 interface JobEntry {
   /** Acceptance order: defines "oldest first". */
   readonly seq: number;
-  runAfterMs: number;
   /** Replaced, never mutated, so a reference handed to a reader stays consistent. */
   job: Omit<Job, 'payload'>;
   readonly payload: BodyRef;
 }
+
 
 const INSTALLATIONS_FILE = 'installations.json';
 const JOURNAL_DIR = 'journal';
@@ -182,7 +182,7 @@ export class LowdbStore implements Store {
   async claimJobs(limit: number, now: Date): Promise<Job[]> {
     this.#assertOpen();
     checkClaim(limit, now);
-    const due = this.#queued.due(now.getTime(), limit);
+    const due = this.#queued.due(now.toISOString(), limit);
     if (due.length === 0) return [];
     const at = this.#timestamp();
     const { durable } = this.#writeJobStates(due.map((e) => ({ ...stateOf(e.job), status: 'running', updatedAt: at })));
@@ -251,7 +251,6 @@ export class LowdbStore implements Store {
     if (this.#jobs.has(job.id)) throw new Error(`job ${job.id} recorded twice`);
     const entry: JobEntry = {
       seq: ++this.#seq,
-      runAfterMs: Date.parse(job.createdAt),
       job: { ...job, status: 'queued', attempts: 0, runAfter: job.createdAt, updatedAt: job.createdAt },
       payload: body,
     };
@@ -266,7 +265,6 @@ export class LowdbStore implements Store {
       if (!entry) throw new Error(`state for unknown job ${JSON.stringify(state.id)}`);
       const wasQueued = entry.job.status === 'queued';
       entry.job = { ...entry.job, ...state };
-      entry.runAfterMs = Date.parse(state.runAfter);
       const isQueued = state.status === 'queued';
       if (wasQueued && !isQueued) this.#queued.remove(entry.seq);
       else if (!wasQueued && isQueued) this.#queued.add(entry);
