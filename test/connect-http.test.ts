@@ -1,0 +1,120 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
+import { createLogger } from '../src/log.ts';
+import type { Store } from '../src/store/types.ts';
+import { BITBUCKET_ORIGIN, install, newTenant, postWebhook, readFixture, signFor, startTestApp, testConfig, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
+
+let t: TestApp;
+let a: Tenant;
+beforeAll(async () => {
+  t = await startTestApp({ bitbucketBaseUrls: [BITBUCKET_ORIGIN, 'https://bitbucket.org'] });
+  a = newTenant();
+  await install(t, a);
+});
+afterAll(async () => t.close());
+
+const UUID = '{ba44938d-74fb-41e2-8f0e-fbbee86358e8}';
+
+function framedGet(url: string, tenant: Tenant = a) {
+  const token = signFor(t, tenant, 'GET', url);
+  return request(t.app).get(`${url}${url.includes('?') ? '&' : '?'}jwt=${token}`);
+}
+
+describe('operations', () => {
+  it('GET /healthz answers ok once the store is open', async () => {
+    const res = await request(t.app).get('/healthz').expect(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('GET /healthz answers 503 once shutdown has begun', async () => {
+    const app = createApp({ config: t.config, store: t.store, logger: createLogger('silent'), ready: () => false });
+    const res = await request(app).get('/healthz').expect(503);
+    expect(res.body.error.code).toBe('unavailable');
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await request(t.app).get('/nope').expect(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+
+  it('answers an unexpected failure with a JSON 500 and no stack trace', async () => {
+    const broken = new Proxy({} as Store, {
+      get: () => async () => {
+        throw new Error('disk on fire at /secret/path');
+      },
+    });
+    const app = createApp({ config: testConfig(), store: broken, logger: createLogger('silent') });
+    // A well-formed token, so that verification reaches the (failing) store.
+    const token = signFor(t, a, 'POST', '/connect/webhook');
+    const res = await request(app).post('/connect/webhook').set('Authorization', `JWT ${token}`).expect(500);
+    expect(res.body).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
+  });
+});
+
+describe('security headers', () => {
+  it('forbid framing of everything but the panel pages', async () => {
+    for (const res of [await request(t.app).get('/atlassian-connect.json'), await request(t.app).get('/nope')]) {
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it("let only the installation's Bitbucket origin frame a panel", async () => {
+    const res = await framedGet(`/connect/panels/repository?repoUuid=${encodeURIComponent(UUID)}&repoFullName=yahavi%2Fhello-world`);
+    expect(res.status).toBe(200);
+    expect(res.headers['x-frame-options']).toBeUndefined();
+    const csp = res.headers['content-security-policy'] as string;
+    expect(csp).toContain(`frame-ancestors ${BITBUCKET_ORIGIN}`);
+    expect(csp).not.toContain('https://bitbucket.org');
+    expect(csp).toMatch(/script-src http:\/\/127\.0\.0\.1:4100 'nonce-[^']+'/);
+    expect(res.text).toContain(`src="${BITBUCKET_ORIGIN}/atlassian-connect/all.js"`);
+  });
+
+  it('let every allow-listed origin frame the 401 of a panel whose tenant is unknown', async () => {
+    const res = await request(t.app).get(`/connect/panels/repository?repoUuid=x&jwt=garbage`);
+    expect(res.status).toBe(401);
+    expect(res.headers['x-frame-options']).toBeUndefined();
+    expect(res.headers['content-security-policy']).toContain(`frame-ancestors ${BITBUCKET_ORIGIN} https://bitbucket.org`);
+  });
+});
+
+describe('panel and settings pages', () => {
+  it('show the state of the latest scan of the pull request in view', async () => {
+    const hook = await postWebhook(t, a, readFixture('pullrequest-created/froggit-go.json'), { eventKey: 'pullrequest:created' });
+    expect(hook.status).toBe(202);
+    const res = await framedGet(
+      `/connect/panels/pull-request?repoUuid=${encodeURIComponent(UUID)}&repoFullName=yahavi%2Fhello-world&prId=2&commit=363994ee7c2e&sourceBranch=dev&destinationBranch=main`,
+    );
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('pull request #2 (dev → main)');
+    expect(res.text).toContain('queued');
+    expect(res.text).toContain('363994ee7c2e');
+  });
+
+  it('escape what they echo from the URL', async () => {
+    const res = await framedGet(`/connect/panels/repository?repoUuid=${encodeURIComponent(UUID)}&repoFullName=%3Cscript%3Ealert(1)%3C%2Fscript%3E`);
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('<script>alert(1)');
+    expect(res.text).toContain('&lt;script&gt;');
+  });
+
+  it('reject context parameters that are missing or malformed', async () => {
+    const res = await framedGet('/connect/panels/pull-request?repoUuid=nope&prId=abc');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_panel_context');
+  });
+
+  it('require the iframe JWT', async () => {
+    const res = await request(t.app).get('/connect/settings');
+    expect(res.status).toBe(401);
+  });
+
+  it('render the settings page for the tenant that loads it', async () => {
+    const res = await framedGet('/connect/settings');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Acme');
+  });
+});
