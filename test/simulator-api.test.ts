@@ -28,7 +28,7 @@ interface CallOptions {
   body?: unknown;
   auth?: string | null;
   contentType?: string;
-  redirect?: RequestRedirect;
+  redirect?: 'manual' | 'follow';
 }
 
 async function call(method: string, path: string, opts: CallOptions = {}): Promise<Response> {
@@ -64,7 +64,7 @@ describe('authentication as Bitbucket does it', () => {
     for (const [name, auth] of Object.entries(cases)) {
       const res = await call('GET', '/repositories/acme/api', { auth });
       expect(res.status, name).toBe(401);
-      expect((await res.json()).type, name).toBe('error');
+      expect(((await res.json()) as { type: string }).type, name).toBe('error');
     }
   });
 
@@ -181,7 +181,7 @@ describe('git-backed content', () => {
     expect(commit.hash).toBe(hash);
     const missing = await call('GET', `/repositories/acme/api/src/${hash}/nope.txt`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).type).toBe('error');
+    expect(((await missing.json()) as { type: string }).type).toBe('error');
   });
 });
 

@@ -109,8 +109,8 @@ export class GitHost {
       const child = spawn('git', fullArgs, { cwd, env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
       child.on('error', reject);
       child.on('close', (code) => {
         const stderr = Buffer.concat(err).toString('utf8');
@@ -345,7 +345,7 @@ export class GitRepository {
 /** Rejects paths that git would refuse or that escape the repository. */
 export function normaliseRepoPath(file: string): string {
   const clean = file.replace(/^\/+/, '');
-  if (!clean || /[\u0000-\u001f]/.test(clean) || clean.split('/').some((part) => part === '' || part === '.' || part === '..' || part === '.git')) {
+  if (!clean || [...clean].some((ch) => ch.charCodeAt(0) < 0x20) || clean.split('/').some((part) => part === '' || part === '.' || part === '..' || part === '.git')) {
     throw new GitError(`invalid repository path: ${JSON.stringify(file)}`, null, '');
   }
   return clean;

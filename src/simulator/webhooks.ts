@@ -41,6 +41,8 @@ export interface DeliverOptions {
   /** Reuse for a redelivery. */
   requestUuid?: string;
   firstAttempt?: number;
+  /** Retries after a 5xx or timeout (default: Bitbucket's two). */
+  retries?: number;
   retryDelayMs: number;
   timeoutMs?: number;
   now: () => Date;
@@ -59,12 +61,13 @@ export async function deliverWebhook(opts: DeliverOptions): Promise<Delivery> {
   };
   const payload = JSON.stringify(opts.body);
   const first = opts.firstAttempt ?? 1;
-  for (let attempt = first; attempt <= first + WEBHOOK_RETRIES; attempt++) {
+  const last = first + (opts.retries ?? WEBHOOK_RETRIES);
+  for (let attempt = first; attempt <= last; attempt++) {
     const result = await attemptOnce(opts, delivery.requestUuid, attempt, payload);
     delivery.attempts.push(result);
     const retryable = result.status === null || result.status >= 500;
     if (!retryable) break;
-    if (attempt < first + WEBHOOK_RETRIES && opts.retryDelayMs > 0) await new Promise((r) => setTimeout(r, opts.retryDelayMs));
+    if (attempt < last && opts.retryDelayMs > 0) await new Promise((r) => setTimeout(r, opts.retryDelayMs));
   }
   return delivery;
 }

@@ -1,3 +1,4 @@
+/* global window, document, URL, ResizeObserver */
 // A small stand-in for Bitbucket's /atlassian-connect/all.js, served by the simulator.
 // It runs inside the app's iframe and talks to the simulator's host page over postMessage:
 // AP.resize, AP.sizeToParent, AP.context.getContext and AP.context.getToken.

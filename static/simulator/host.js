@@ -1,3 +1,4 @@
+/* global window, document, URL, fetch */
 // Host side of the iframe bridge (see all.js): answers the app's panels on the simulator's pages.
 (function () {
   'use strict';
