@@ -38,6 +38,7 @@ const httpUrl = z
       return false;
     }
   }, 'expected an absolute http(s) URL')
+  .refine((value) => !/[?#]/.test(value), 'expected a URL without query or fragment')
   .transform((value) => value.replace(/\/+$/, ''));
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -103,24 +104,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? 'environment');
-      problems.push(`${name}: ${issue.message} (got ${JSON.stringify(env[name] ?? '')})`);
+      // Never echo ENCRYPTION_KEY: it is a secret even when malformed.
+      const got = name === 'ENCRYPTION_KEY' ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
+      problems.push(`${name}: ${issue.message}${got}`);
     }
-    return { ok: false, problems };
   }
-  const e = parsed.data;
-  const production = e.NODE_ENV === 'production';
-  const dataDir = path.resolve(e.DATA_DIR);
-  const warnings: string[] = [];
-
+  // Checked from the raw environment so that a key problem is reported together with the
+  // schema problems: the operator fixes everything in one round.
+  const rawKey = typeof cleaned.ENCRYPTION_KEY === 'string' ? cleaned.ENCRYPTION_KEY.trim() : undefined;
+  const production = cleaned.NODE_ENV === 'production';
   let encryptionKey: Buffer | undefined;
-  if (e.ENCRYPTION_KEY !== undefined) {
-    encryptionKey = parseEncryptionKey(e.ENCRYPTION_KEY);
-    // Never echo the value: it is a secret even when malformed.
+  if (rawKey !== undefined) {
+    encryptionKey = parseEncryptionKey(rawKey);
     if (!encryptionKey) problems.push('ENCRYPTION_KEY: expected 32 bytes as 64 hex characters or base64');
   } else if (production) {
     problems.push('ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes, hex or base64)');
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (parsed.success && production) {
+    // Bitbucket installs production apps from https descriptors only; JWTs must not cross plain HTTP.
+    const baseUrl = parsed.data.BASE_URL;
+    if (baseUrl === undefined) problems.push('BASE_URL: required when NODE_ENV=production (the public https URL of this app)');
+    else if (!baseUrl.startsWith('https:')) problems.push(`BASE_URL: expected an https URL when NODE_ENV=production (got ${JSON.stringify(baseUrl)})`);
+  }
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const warnings: string[] = [];
 
   if (!encryptionKey) {
     const keyPath = path.join(dataDir, KEY_FILE);
@@ -130,9 +139,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       encryptionKey = stored;
       warnings.push(`ENCRYPTION_KEY not set: using the generated key in ${keyPath}; set ENCRYPTION_KEY in production`);
     } else {
-      mkdirSync(dataDir, { recursive: true });
       encryptionKey = randomBytes(32);
-      writeFileSync(keyPath, encryptionKey.toString('hex') + '\n', { mode: 0o600 });
+      try {
+        mkdirSync(dataDir, { recursive: true });
+        writeFileSync(keyPath, encryptionKey.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+      } catch (err) {
+        const reason = err instanceof Error && 'code' in err ? String(err.code) : 'write failed';
+        return { ok: false, problems: [`DATA_DIR: cannot write a generated ENCRYPTION_KEY to ${keyPath} (${reason}); make the directory writable or set ENCRYPTION_KEY`] };
+      }
       warnings.push(`ENCRYPTION_KEY not set: generated a new key into ${keyPath}; set ENCRYPTION_KEY in production`);
     }
   }

@@ -1,0 +1,108 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, parseEncryptionKey } from './config.ts';
+
+const HEX_KEY = 'ab'.repeat(32);
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  const result = loadConfig({ DATA_DIR: dir, ...env });
+  if (result.ok) throw new Error('expected configuration problems');
+  return result.problems;
+}
+
+describe('loadConfig defaults', () => {
+  it('starts with nothing set, generating a key into DATA_DIR with a warning', () => {
+    const result = loadConfig({ DATA_DIR: dir });
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    expect(result.config).toMatchObject({
+      port: 3000,
+      baseUrl: 'http://localhost:3000',
+      appKey: 'gatehouse',
+      bitbucketBaseUrls: ['https://bitbucket.org'],
+      bitbucketApiUrls: ['https://api.bitbucket.org'],
+      logLevel: 'info',
+      production: false,
+    });
+    expect(result.config.encryptionKey).toHaveLength(32);
+    expect(result.warnings.join('\n')).toContain('ENCRYPTION_KEY not set');
+    const keyFile = path.join(dir, 'encryption.key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    // The next start reuses the same key, or stored secrets would become unreadable.
+    const again = loadConfig({ DATA_DIR: dir });
+    expect(again.ok && again.config.encryptionKey.equals(result.config.encryptionKey)).toBe(true);
+  });
+
+  it('derives BASE_URL from PORT and trims list entries', () => {
+    const result = loadConfig({ DATA_DIR: dir, PORT: '8080', ENCRYPTION_KEY: HEX_KEY, BITBUCKET_API_URLS: ' http://127.0.0.1:4101 , https://api.bitbucket.org/ ' });
+    expect(result.ok && result.config.baseUrl).toBe('http://localhost:8080');
+    expect(result.ok && result.config.bitbucketApiUrls).toEqual(['http://127.0.0.1:4101', 'https://api.bitbucket.org']);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATA_DIR: dir, PORT: '', LOG_LEVEL: '' }).ok).toBe(true);
+  });
+});
+
+describe('loadConfig problems: one line per problem, naming the variable', () => {
+  it('reports every bad variable at once', () => {
+    const lines = problems({
+      PORT: 'eighty',
+      BASE_URL: 'ftp://x',
+      APP_KEY: 'has spaces',
+      BITBUCKET_BASE_URLS: 'https://bitbucket.org/some/path',
+      LOG_LEVEL: 'loud',
+    });
+    expect(lines.map((l) => l.split(':')[0])).toEqual(['PORT', 'BASE_URL', 'APP_KEY', 'BITBUCKET_BASE_URLS', 'LOG_LEVEL']);
+    for (const line of lines) expect(line).not.toContain('\n');
+  });
+
+  it('reports a production ENCRYPTION_KEY problem together with schema problems', () => {
+    const lines = problems({ NODE_ENV: 'production', PORT: '99999', BASE_URL: 'https://g.example' });
+    expect(lines).toEqual([
+      expect.stringMatching(/^PORT: /),
+      'ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes, hex or base64)',
+    ]);
+  });
+
+  it('requires an https BASE_URL in production', () => {
+    expect(problems({ NODE_ENV: 'production', ENCRYPTION_KEY: HEX_KEY })).toEqual([expect.stringMatching(/^BASE_URL: required/)]);
+    expect(problems({ NODE_ENV: 'production', ENCRYPTION_KEY: HEX_KEY, BASE_URL: 'http://g.example' })).toEqual([
+      expect.stringMatching(/^BASE_URL: expected an https URL/),
+    ]);
+  });
+
+  it('rejects a BASE_URL with a query', () => {
+    expect(problems({ BASE_URL: 'https://g.example/?x=1' })[0]).toMatch(/^BASE_URL: expected a URL without query/);
+  });
+
+  it('never echoes a malformed ENCRYPTION_KEY', () => {
+    const lines = problems({ ENCRYPTION_KEY: 'short-but-secret-value' });
+    expect(lines).toEqual(['ENCRYPTION_KEY: expected 32 bytes as 64 hex characters or base64']);
+  });
+
+  it('refuses a corrupted generated key file rather than silently replacing it', () => {
+    writeFileSync(path.join(dir, 'encryption.key'), 'garbage\n');
+    expect(problems({})[0]).toMatch(/^ENCRYPTION_KEY: not set, and .* does not hold a valid key/);
+    expect(readFileSync(path.join(dir, 'encryption.key'), 'utf8')).toBe('garbage\n');
+  });
+});
+
+describe('parseEncryptionKey', () => {
+  it('accepts 32 bytes as hex, base64 and base64url', () => {
+    const bytes = Buffer.alloc(32, 0xfb);
+    expect(parseEncryptionKey(bytes.toString('hex'))).toEqual(bytes);
+    expect(parseEncryptionKey(bytes.toString('base64'))).toEqual(bytes);
+    expect(parseEncryptionKey(bytes.toString('base64url'))).toEqual(bytes);
+  });
+  it('rejects other lengths', () => {
+    expect(parseEncryptionKey(Buffer.alloc(16).toString('hex'))).toBeUndefined();
+    expect(parseEncryptionKey(Buffer.alloc(31).toString('base64'))).toBeUndefined();
+  });
+});
