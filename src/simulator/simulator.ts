@@ -47,8 +47,6 @@ export interface SimulatorOptions {
   gitRoot?: string;
   openApiFile?: string;
   now?: () => Date;
-  /** Access tokens from the JWT grant live this long (Bitbucket: 1 h). */
-  accessTokenTtlSeconds?: number;
 }
 
 export interface LifecycleResult {
