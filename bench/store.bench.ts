@@ -1,6 +1,11 @@
 // Store benchmark: does acknowledging a webhook stay as fast at 100,000 stored deliveries as
 // on an empty store? Measures acceptDelivery latency (one awaited call at a time, so each
 // includes its own fsync) at 0, 10k, 50k and 100k stored deliveries, then open() at 100k.
+//
+// fsync latency on a shared disk drifts by several times from one minute to the next, which
+// would swamp any effect of store size. So each sample on the growing store is paired with
+// one on a reference store that stays nearly empty, alternating, and the table shows both:
+// only a gap between the two columns can be blamed on size.
 // Run: node --import tsx bench/store.bench.ts   (writes ~600 MB to a temp dir, removed after)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,15 +53,35 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function measure(store: LowdbStore): Promise<{ p50: number; p99: number }> {
-  const times: number[] = [];
+interface Figures {
+  p50: number;
+  p99: number;
+}
+
+async function timeOne(store: LowdbStore, into: number[]): Promise<void> {
+  const start = performance.now();
+  await accept(store);
+  into.push(performance.now() - start);
+}
+
+/** Alternates single accepts between the two stores (order swapped every other round). */
+async function measurePaired(store: LowdbStore, reference: LowdbStore): Promise<[Figures, Figures]> {
+  const a: number[] = [];
+  const b: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
-    const start = performance.now();
-    await accept(store);
-    times.push(performance.now() - start);
+    if (i % 2 === 0) {
+      await timeOne(store, a);
+      await timeOne(reference, b);
+    } else {
+      await timeOne(reference, b);
+      await timeOne(store, a);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  const figures = (times: number[]): Figures => {
+    times.sort((x, y) => x - y);
+    return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  };
+  return [figures(a), figures(b)];
 }
 
 async function fillTo(store: LowdbStore, target: number): Promise<void> {
@@ -73,30 +98,32 @@ const ms = (v: number) => v.toFixed(2).padStart(8);
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-store-bench-'));
   try {
-    // Warm the JIT on a throwaway store so that the "0" row measures an empty store, not a cold VM.
-    const warmDir = path.join(dataDir, 'warmup');
-    const warm = new LowdbStore({ dataDir: warmDir });
-    await warm.open();
-    await measure(warm);
-    await warm.close();
-    await rm(warmDir, { recursive: true });
+    // Warm the JIT on throwaway stores so that the "0" row measures an empty store, not a cold VM.
+    const warmDirs = [path.join(dataDir, 'warm-a'), path.join(dataDir, 'warm-b')];
+    const [warmA, warmB] = warmDirs.map((dir) => new LowdbStore({ dataDir: dir })) as [LowdbStore, LowdbStore];
+    await warmA.open();
+    await warmB.open();
+    await measurePaired(warmA, warmB);
+    await warmA.close();
+    await warmB.close();
+    for (const dir of warmDirs) await rm(dir, { recursive: true });
 
     const store = new LowdbStore({ dataDir: path.join(dataDir, 'main') });
+    const reference = new LowdbStore({ dataDir: path.join(dataDir, 'reference') });
     await store.open();
-    console.log(`acceptDelivery latency, ${SAMPLES} sequential calls per row (each waits for its own fsync), ~6 KB payload`);
-    console.log('  stored    p50 ms    p99 ms');
-    const rows: { level: number; p50: number; p99: number }[] = [];
+    await reference.open();
+    console.log(`acceptDelivery latency in ms, ${SAMPLES} sequential calls per row (each waits for its own fsync), ~6 KB payload;`);
+    console.log(`"reference" is a store that never holds more than ${LEVELS.length * SAMPLES} deliveries, sampled alternately`);
+    console.log('  stored       p50       p99   ref p50   ref p99   p50 vs ref   p99 vs ref');
+    const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)}%`.padStart(10);
     for (const level of LEVELS) {
       await fillTo(store, level);
-      const { p50, p99 } = await measure(store);
-      rows.push({ level, p50, p99 });
-      console.log(`${String(level).padStart(8)}  ${ms(p50)}  ${ms(p99)}`);
+      const [main, ref] = await measurePaired(store, reference);
+      console.log(`${String(level).padStart(8)}  ${ms(main.p50)}  ${ms(main.p99)}  ${ms(ref.p50)}  ${ms(ref.p99)}  ${pct(main.p50, ref.p50)}  ${pct(main.p99, ref.p99)}`);
     }
-    const first = rows[0]!;
-    const last = rows.at(-1)!;
-    console.log(`p50 at ${last.level} vs empty: ${((last.p50 / first.p50 - 1) * 100).toFixed(1)}%; p99: ${((last.p99 / first.p99 - 1) * 100).toFixed(1)}%`);
     const stored = await store.countDeliveries();
     await store.close();
+    await reference.close();
 
     globalThis.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;

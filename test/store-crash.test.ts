@@ -10,6 +10,8 @@ import { crashPayload } from './helpers/store-crash-child.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const child = path.join(root, 'test/helpers/store-crash-child.ts');
+/** Small enough that every run rolls over many segments and writes their index files. */
+const SEGMENT_BYTES = 128 * 1024;
 
 /**
  * Runs the child until it has acknowledged `acks` deliveries, kills it with SIGKILL, and
@@ -17,7 +19,7 @@ const child = path.join(root, 'test/helpers/store-crash-child.ts');
  * and its death: those were acknowledged too).
  */
 async function acceptUntilKilled(dataDir: string, prefix: string, acks: number): Promise<Map<string, string>> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, dataDir, prefix], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, dataDir, prefix, String(SEGMENT_BYTES)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const acked = new Map<string, string>();
   let pending = '';
   let stderr = '';
@@ -68,7 +70,8 @@ describe('LowdbStore survives kill -9', () => {
   });
 
   // Successive runs share one data directory, so each also proves that a store reopened
-  // after a kill keeps accepting and keeps what earlier runs acknowledged.
+  // after a kill keeps accepting and keeps what earlier runs acknowledged. The test reopens
+  // with the default segment size: segment size only decides when to roll over.
   for (const [run, acks] of [[1, 1], [2, 37], [3, 400], [4, 1200]] as const) {
     it(`keeps every acknowledged delivery and job when killed after ${acks} acks`, { timeout: 60_000 }, async () => {
       const acked = await acceptUntilKilled(dataDir, `run${run}`, acks);

@@ -2,7 +2,8 @@
 // from several concurrent writers until it is killed, printing `ack <deliveryId> <jobId>`
 // only after acceptDelivery has resolved (i.e. after the store acknowledged the write).
 // One writer also claims and finishes jobs, so that job-state records are in flight too.
-// Usage: node --import tsx test/helpers/store-crash-child.ts <dataDir> <idPrefix>
+// Usage: node --import tsx test/helpers/store-crash-child.ts <dataDir> <idPrefix> [maxSegmentBytes]
+// (a small segment size makes kills land around segment rollovers and index writes too)
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 
 export function crashPayload(n: number): { n: number; filler: string } {
@@ -11,9 +12,9 @@ export function crashPayload(n: number): { n: number; filler: string } {
 }
 
 async function main(): Promise<void> {
-  const [dataDir, prefix] = process.argv.slice(2);
-  if (!dataDir || !prefix) throw new Error('usage: store-crash-child.ts <dataDir> <idPrefix>');
-  const store = new LowdbStore({ dataDir });
+  const [dataDir, prefix, segmentBytes] = process.argv.slice(2);
+  if (!dataDir || !prefix) throw new Error('usage: store-crash-child.ts <dataDir> <idPrefix> [maxSegmentBytes]');
+  const store = new LowdbStore({ dataDir, maxSegmentBytes: segmentBytes ? Number(segmentBytes) : undefined });
   await store.open();
   let next = 0;
   const writer = async (claims: boolean): Promise<never> => {
