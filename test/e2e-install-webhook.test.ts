@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenForApp } from '../src/simulator/app-harness.ts';
+import { runSimulateReceive } from '../src/simulator/receive-cli.ts';
 import type { InProcessApp } from '../src/simulator/app-harness.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import type { Simulator } from '../src/simulator/simulator.ts';
@@ -60,6 +61,25 @@ describe('end to end: install, reinstall, pull-request webhook, redelivery', () 
     expect(again.attempts[0]?.attempt).toBe(2);
     expect(again.attempts[0]?.status).toBe(200);
     expect(JSON.parse(again.attempts[0]?.responseBody ?? '{}')).toMatchObject({ duplicate: true });
+  });
+
+  it('accepts a bare body from `simulate receive`, refuses the old secret after uninstall, and installs again', async () => {
+    const payload = path.join(dataDir, 'push.json');
+    const lastPush = sim.deliveries.filter((d) => d.event === 'repo:push').at(-1)!;
+    await writeFile(payload, JSON.stringify(lastPush.body));
+    const before = sim.installation()!;
+    const io = { out: () => undefined, err: () => undefined, env: { BASE_URL: app.baseUrl } };
+    const creds = ['--client-key', before.clientKey, '--shared-secret', before.sharedSecret, '--no-retry'];
+    expect(await runSimulateReceive(['repo:push', payload, '--bare', ...creds], io)).toBe(0);
+
+    const removed = await sim.uninstall();
+    expect(removed.status).toBeLessThan(300);
+    expect(await runSimulateReceive(['repo:push', payload, ...creds], io)).toBe(1);
+
+    await sim.install();
+    expect(sim.lifecycleCalls.at(-1)).toMatchObject({ event: 'installed', signed: true });
+    const [push] = await sim.sendEvent(sim.repository('acme/web'), 'repo:push', (lastPush.body as { data: unknown }).data);
+    expect(push?.attempts.at(-1)?.status).toBe(202);
   });
 
   it('delivered every push webhook and saw no API violations', () => {
