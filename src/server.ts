@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -32,11 +33,20 @@ server.on('error', (err) => {
   void store.close().finally(() => process.exit(1));
 });
 
+// Responses still being worked on when shutdown starts are told to close their connection,
+// so a keep-alive socket does not hold the process open for its idle timeout afterwards.
+const inFlight = new Set<ServerResponse>();
+server.on('request', (_req, res: ServerResponse) => {
+  inFlight.add(res);
+  res.on('close', () => inFlight.delete(res));
+});
+
 let stopping = false;
 function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
   accepting = false;
+  for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
   logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
   const force = setTimeout(() => {
     logger.warn('in-flight requests did not finish in time; closing their connections');
