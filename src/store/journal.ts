@@ -22,9 +22,10 @@ import { indexLine, readSegmentIndex, writeSegmentIndex } from './segment-index.
  * refuses with the file and offset rather than silently dropping acknowledged records.
  *
  * Sealed segments are never rewritten, so a record's position never changes. Each sealed
- * segment gets an index file (segment-index.ts) so that open() need not read payloads. A write or
- * sync failure poisons the journal: what reached the disk is unknown (retrying fsync after
- * a failure can falsely succeed), so every later call fails until the store is reopened.
+ * segment gets an index file (segment-index.ts) so that open() need not read payloads.
+ *
+ * A write or sync failure poisons the journal: what reached the disk is unknown (retrying
+ * fsync after a failure can falsely succeed), so every later call fails until reopened.
  */
 
 export interface BodyRef {
@@ -39,7 +40,7 @@ export class JournalCorruptError extends Error {
   override name = 'JournalCorruptError';
 }
 
-export const DEFAULT_MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 const SEGMENT_FILE = /^(\d{10})\.jsonl$/;
 const NEWLINE = 0x0a;
@@ -288,7 +289,7 @@ export class Journal {
   }
 
   #indexPath(segment: number): string {
-    return path.join(this.#dir, `${String(segment).padStart(10, '0')}.idx`);
+    return this.#path(segment).replace(/\.jsonl$/, '.idx');
   }
 }
 

@@ -16,15 +16,20 @@ import type { Delivery, Installation, Job, JobStatus, NewJob, Store } from './ty
  * Why two mechanisms. Installations are few and change rarely, so they live in one lowdb
  * document (installations.json) rewritten atomically on each change. Deliveries and jobs
  * grow without bound, and lowdb rewrites its whole document per write, so they go to an
- * append-only journal instead (journal/NNNNNNNNNN.jsonl, see journal.ts): accepting a
- * delivery appends one line and fsyncs, a cost that does not depend on how many deliveries
- * are stored. A delivery and its job are one record, so they are durable together.
+ * append-only journal instead (journal/NNNNNNNNNN.jsonl in 16 MB segments, each sealed one
+ * with a .idx beside it; see journal.ts): accepting a delivery appends one line and fsyncs,
+ * a cost that does not depend on how many deliveries are stored. A delivery and its job are
+ * one record, so they are durable together.
  *
  * In memory: every delivery, every job's metadata, and a sorted hot set of queued jobs to
  * claim from; job payloads stay on disk and are read by position. open() replays the
  * journal to rebuild this index and returns jobs a crash left `running` to `queued`. Done
- * and dead jobs leave the hot set but stay readable. Sealed segments are never rewritten;
- * the journal grows with history, like the delivery log it is.
+ * and dead jobs leave the hot set but stay readable.
+ *
+ * No compaction: payloads, the bulk of the bytes, never become garbage (jobs stay readable
+ * by id), and superseded job states are ~150-byte lines, so rewriting segments would cost
+ * I/O for little; the .idx files give open() what compaction would. Not one file per job
+ * either: 100k files cost 100k opens at startup and an fsync'd rename per state change.
  *
  * Writes are ordered by call order: each mutation checks and updates memory synchronously
  * and appends its record in the same step, then waits for the group fsync before it
