@@ -86,15 +86,21 @@ export class LowdbStore implements Store {
   async open(): Promise<void> {
     if (this.#state !== 'new') throw new Error('a LowdbStore can be opened once; create a new one to reopen');
     this.#state = 'opening';
-    await mkdir(this.#dataDir, { recursive: true, mode: 0o700 });
-    await this.#db.read();
-    this.#loadInstallations(this.#db.data);
-    await this.#journal.open((meta, body) => this.#replay(meta, body));
+    try {
+      await mkdir(this.#dataDir, { recursive: true, mode: 0o700 });
+      await this.#db.read();
+      this.#loadInstallations(this.#db.data);
+      await this.#journal.open((meta, body) => this.#replay(meta, body));
 
-    const stranded = [...this.#jobs.values()].filter((e) => e.job.status === 'running');
-    if (stranded.length > 0) {
-      const at = this.#timestamp();
-      await this.#writeJobStates(stranded.map((e) => ({ ...stateOf(e.job), status: 'queued', updatedAt: at }))).durable;
+      const stranded = [...this.#jobs.values()].filter((e) => e.job.status === 'running');
+      if (stranded.length > 0) {
+        const at = this.#timestamp();
+        await this.#writeJobStates(stranded.map((e) => ({ ...stateOf(e.job), status: 'queued', updatedAt: at }))).durable;
+      }
+    } catch (err) {
+      this.#state = 'closed';
+      await this.#journal.close().catch(() => undefined);
+      throw err;
     }
     this.#state = 'open';
   }
