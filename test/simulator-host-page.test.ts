@@ -85,3 +85,15 @@ describe('host pages', () => {
     expect((await fetch(`${sim.webOrigin}/acme/nope`)).status).toBe(404);
   });
 });
+
+describe('web extensions', () => {
+  it('mounts extra routes under /_sim/ext/<name> and refuses odd names', async () => {
+    const withExt = await startSimulator({ appBaseUrl: fake.baseUrl, webExtensions: { osv: (req, res) => res.type('text/plain').send(`mirror ${req.path}`) } });
+    try {
+      expect(await (await fetch(`${withExt.webOrigin}/_sim/ext/osv/npm/all.zip`)).text()).toBe('mirror /npm/all.zip');
+    } finally {
+      await withExt.stop();
+    }
+    await expect(startSimulator({ appBaseUrl: fake.baseUrl, webExtensions: { 'Bad/Name': (_req, res) => res.end() } })).rejects.toThrow(/web extension names/);
+  });
+});

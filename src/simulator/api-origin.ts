@@ -91,6 +91,7 @@ function authenticate(site: Site, req: Request): string {
   if (bearer) {
     const presented = Buffer.from(bearer[1] as string);
     for (const [token, entry] of site.accessTokens) {
+      if (entry.expiresAt <= site.now().getTime() - 60_000) site.accessTokens.delete(token);
       const candidate = Buffer.from(token);
       if (candidate.length === presented.length && timingSafeEqual(candidate, presented)) {
         if (entry.expiresAt <= site.now().getTime()) throw new ApiError(401, 'Access token expired');

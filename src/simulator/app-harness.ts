@@ -51,9 +51,9 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
         BITBUCKET_BASE_URLS: origins.web,
         BITBUCKET_API_URLS: origins.api,
         LOG_LEVEL: opts.logLevel ?? 'warn',
-        // The simulator serves the OSV mirror only once the scanning pipeline lands; until then
-        // this keeps the app away from the internet.
-        OSV_MIRROR_URL: `${origins.web}/_sim/osv`,
+        // Never the internet: a session that wants vulnerability data mounts a mirror here
+        // (SimulatorOptions.webExtensions.osv).
+        OSV_MIRROR_URL: `${origins.web}/_sim/ext/osv`,
       });
       if (!loaded.ok) throw new Error(`app configuration rejected: ${loaded.problems.join('; ')}`);
       store = new LowdbStore({ dataDir: loaded.config.dataDir });

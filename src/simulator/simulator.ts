@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeSymmetric, SymmetricAlgorithm } from 'atlassian-jwt';
+import type { Express, RequestHandler } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApiOrigin } from './api-origin.ts';
@@ -47,6 +48,11 @@ export interface SimulatorOptions {
   gitRoot?: string;
   openApiFile?: string;
   now?: () => Date;
+  /**
+   * Extra routes on the web origin, mounted under /_sim/ext/<name> before the host pages
+   * (e.g. the small OSV mirror a demo serves to the app).
+   */
+  webExtensions?: Record<string, RequestHandler>;
 }
 
 export interface LifecycleResult {
@@ -144,6 +150,17 @@ export class Simulator {
 
   get appBaseUrl(): string {
     return this.options.appBaseUrl.replace(/\/+$/, '');
+  }
+
+  /** Origins the host pages may frame: where the app answers and where its descriptor points. */
+  get frameOrigins(): string[] {
+    const origins = [new URL(this.appBaseUrl).origin];
+    if (this.descriptor) origins.push(new URL(this.descriptor.baseUrl).origin);
+    return [...new Set(origins)];
+  }
+
+  get webExtensions(): Record<string, RequestHandler> {
+    return this.options.webExtensions ?? {};
   }
 
   /** The descriptor as last fetched (install fetches it afresh). */
@@ -488,7 +505,7 @@ export function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   return Simulator.start(options);
 }
 
-async function listen(app: import('express').Express, port: number): Promise<{ server: Server; origin: string }> {
+async function listen(app: Express, port: number): Promise<{ server: Server; origin: string }> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, '127.0.0.1');
     server.once('error', reject);

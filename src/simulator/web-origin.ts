@@ -20,7 +20,7 @@ export function createWebOrigin(sim: Simulator): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((req, res, next) => {
-    const frameSrc = new URL(sim.appBaseUrl).origin;
+    const frameSrc = sim.frameOrigins.join(' ');
     res.setHeader(
       'Content-Security-Policy',
       `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src ${frameSrc}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
@@ -65,6 +65,11 @@ export function createWebOrigin(sim: Simulator): express.Express {
       res.status(404).json({ error: { code: 'not_installed', message: (error as Error).message } });
     }
   });
+
+  for (const [name, handler] of Object.entries(sim.webExtensions)) {
+    if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`web extension names are lower-case letters, digits and dashes: ${name}`);
+    app.use(`/_sim/ext/${name}`, handler);
+  }
 
   app.get('/', (_req, res) => {
     res.type('html').send(renderIndex(sim));
