@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { ECOSYSTEMS, type Ecosystem } from '../../scan/types.ts';
+import { VulnDbError } from '../../vulndb/errors.ts';
+import { formatSummary, updateVulnDb } from '../../vulndb/update.ts';
+import { parseCommandArgs } from '../args.ts';
+import { dataDirOf } from '../database.ts';
+import { InputError, UsageError } from '../errors.ts';
+import { DB_HELP } from '../help.ts';
+import { notice, type CliIo } from '../io.ts';
+
+const DEFAULT_MIRROR = 'https://osv-vulnerabilities.storage.googleapis.com';
+
+/** OSV_MIRROR_URL checked as the server's configuration checks it (src/config.ts), without its other settings. */
+const mirrorUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || url.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'expected an absolute http(s) URL')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+function mirrorOf(io: CliIo): string {
+  const raw = io.env.OSV_MIRROR_URL;
+  // As in src/config.ts, an empty value means "not set".
+  if (raw === undefined || raw === '') return DEFAULT_MIRROR;
+  const parsed = mirrorUrl.safeParse(raw);
+  if (!parsed.success) throw new InputError(`OSV_MIRROR_URL: ${parsed.error.issues[0]?.message} (got ${JSON.stringify(raw)})`);
+  return parsed.data;
+}
+
+/** `npm,PyPI` to OSV spellings; case is forgiven (`pypi`), unknown names are not. */
+function parseEcosystems(value: string | undefined): Ecosystem[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError('db update: --ecosystems needs at least one ecosystem');
+  return names.map((name) => {
+    const ecosystem = ECOSYSTEMS.find((e) => e.toLowerCase() === name.toLowerCase());
+    if (!ecosystem) throw new UsageError(`db update: unknown ecosystem ${JSON.stringify(name)}; expected some of ${ECOSYSTEMS.join(', ')}`);
+    return ecosystem;
+  });
+}
+
+async function runUpdate(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs('db update', argv, { ecosystems: { type: 'string' } }, false);
+  if (args.help) {
+    io.stdout.write(DB_HELP);
+    return 0;
+  }
+  const ecosystems = parseEcosystems(args.values.ecosystems as string | undefined);
+  const mirror = mirrorOf(io);
+  const dataDir = dataDirOf(io);
+  try {
+    const summary = await updateVulnDb({ mirrorUrl: mirror, dataDir, ecosystems, log: (line) => notice(io, line) });
+    io.stdout.write(formatSummary(summary) + '\n');
+    return 0;
+  } catch (error) {
+    if (!(error instanceof VulnDbError)) throw error;
+    // Not a usage error: the command was right, the download or the mirror was not.
+    notice(io, `db update failed: ${error.message}. The previous database, if any, is still in use.`);
+    return 1;
+  }
+}
+
+export async function runDb(argv: string[], io: CliIo): Promise<number> {
+  const [subcommand, ...rest] = argv;
+  if (subcommand === '--help' || subcommand === '-h') {
+    io.stdout.write(DB_HELP);
+    return 0;
+  }
+  if (subcommand === undefined) throw new UsageError('db: expected a subcommand: update');
+  if (subcommand !== 'update') throw new UsageError(`db: unknown subcommand ${JSON.stringify(subcommand)}; expected "update"`);
+  return runUpdate(rest, io);
+}

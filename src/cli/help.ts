@@ -1,0 +1,66 @@
+import { SEVERITIES } from '../scan/types.ts';
+
+export const MAIN_HELP = `Usage: gatehouse <command> [options]
+
+Security scanning for leaked secrets and vulnerable dependencies.
+
+Commands:
+  scan [PATH ...]     scan files and directories (or a diff) for secrets and vulnerable dependencies
+  db update           download or refresh the OSV vulnerability database
+  sbom PATH           write a CycloneDX 1.6 SBOM of the packages pinned under PATH
+
+Options:
+  -h, --help          show help; "gatehouse <command> --help" for a command's options
+  -v, --version       print the version
+
+Environment:
+  DATA_DIR            where the vulnerability database lives (default ./data)
+  OSV_MIRROR_URL      where "db update" downloads OSV exports from
+  NO_COLOR            turn off coloured output
+`;
+
+export const SCAN_HELP = `Usage: gatehouse scan [PATH ...] [--diff FILE] [--format text|json|sarif] [--fail-on SEVERITY]
+
+Scans files and directories (default: the current directory) for secrets, and the
+lockfiles among them for packages with known vulnerabilities. Repository settings are
+read from .gatehouse.yml, .gitleaks.toml and .gitleaksignore in the scanned directory
+(the current directory for file arguments and --diff).
+
+Options:
+  --diff FILE         scan only the lines a unified diff adds ("-" reads standard input)
+  --format FORMAT     text (default), json or sarif, written to standard output
+  --fail-on SEVERITY  exit with status 1 when a finding is at least this severe:
+                      ${SEVERITIES.join(', ')} (default high)
+  -h, --help          show this help
+
+Paths in the output are relative to the directory when one directory is scanned, as
+given for files, and the new-file path for --diff.
+
+Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 usage or input error.
+`;
+
+export const DB_HELP = `Usage: gatehouse db update [--ecosystems npm,PyPI,...]
+
+Downloads the OSV vulnerability database from OSV_MIRROR_URL into DATA_DIR, or refreshes
+it with the records changed since the last update. The database in use stays in place
+until the new one is complete, so the command is safe to interrupt.
+
+Options:
+  --ecosystems LIST   comma-separated OSV ecosystems (default: every one the lockfile
+                      parsers support: npm, PyPI, Go, crates.io, RubyGems, Packagist, Maven)
+  -h, --help          show this help
+
+Exit status: 0 updated or already current, 1 the download failed (the previous
+database stays in use), 2 usage or configuration error.
+`;
+
+export const SBOM_HELP = `Usage: gatehouse sbom PATH [--output FILE]
+
+Writes a CycloneDX 1.6 JSON SBOM of the packages pinned by the lockfiles under PATH
+(a directory or a single lockfile), with purls and the dependency graph where the
+lockfile records one.
+
+Options:
+  -o, --output FILE   write to FILE instead of standard output
+  -h, --help          show this help
+`;

@@ -1,0 +1,109 @@
+import type { Dirent } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Directories that hold other people's code or tool state, not the project's own files.
+ * Their contents are noise for secret scanning, and their lockfiles describe installed
+ * copies rather than the project's pins.
+ */
+const SKIPPED_DIRECTORIES = new Set([
+  '.git',
+  '.hg',
+  '.svn',
+  'node_modules',
+  'bower_components',
+  'vendor',
+  'third_party',
+  '.venv',
+  '__pycache__',
+  '.tox',
+]);
+
+/** Git treats a file with a NUL byte in its first 8,000 bytes as binary; so does Gatehouse. */
+const SNIFF_BYTES = 8000;
+
+export type ReadFile =
+  | { path: string; bytes: number; content: string }
+  | { path: string; bytes: number; binary: true };
+
+export interface ReadOptions {
+  /** Files above this size are not read (a notice says so), unless they are binary. */
+  maxBytes: (path: string) => number;
+  notice: (message: string) => void;
+}
+
+export interface WalkOptions extends ReadOptions {
+  /** Called with the path relative to the root; false means the file is not even opened. */
+  wants: (relativePath: string) => boolean;
+}
+
+function errorText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ?? (error instanceof Error ? error.message : String(error));
+}
+
+function formatMegabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/**
+ * Reads one file for scanning, looking at its head first so that a large binary file is
+ * recognised without being read whole. `shownAs` names it in notices. Returns undefined
+ * (after a notice) for a file that is too large or cannot be read.
+ */
+export async function readForScan(absolutePath: string, shownAs: string, options: ReadOptions): Promise<ReadFile | undefined> {
+  let handle;
+  try {
+    handle = await open(absolutePath, 'r');
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
+    const { bytesRead } = await handle.read(head, 0, head.length, null);
+    if (head.subarray(0, bytesRead).includes(0)) return { path: shownAs, bytes: size, binary: true };
+    const limit = options.maxBytes(shownAs);
+    if (size > limit) {
+      options.notice(`${shownAs} was not scanned: ${formatMegabytes(size)} is over the ${formatMegabytes(limit)} limit.`);
+      return undefined;
+    }
+    const rest = await handle.readFile();
+    const content = Buffer.concat([head.subarray(0, bytesRead), rest]).toString('utf8');
+    return { path: shownAs, bytes: bytesRead + rest.length, content };
+  } catch (error) {
+    options.notice(`${shownAs} could not be read (${errorText(error)}).`);
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Walks a directory depth-first in name order, yielding one file at a time with its path
+ * relative to `root` (forward slashes). Symbolic links are not followed: they could leave
+ * the tree or loop. Unreadable directories and files are reported as notices and skipped.
+ */
+export async function* walkDirectory(root: string, options: WalkOptions): AsyncGenerator<ReadFile> {
+  const pending: string[] = [''];
+  while (pending.length > 0) {
+    const relativeDir = pending.pop()!;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(path.join(root, relativeDir), { withFileTypes: true });
+    } catch (error) {
+      options.notice(`${relativeDir || root} could not be listed (${errorText(error)}).`);
+      continue;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const subdirectories: string[] = [];
+    for (const entry of entries) {
+      const relativePath = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRECTORIES.has(entry.name)) subdirectories.push(relativePath);
+      } else if (entry.isFile() && options.wants(relativePath)) {
+        const file = await readForScan(path.join(root, relativePath), relativePath, options);
+        if (file) yield file;
+      }
+    }
+    // Pushed in reverse so that the stack pops them in name order.
+    pending.push(...subdirectories.reverse());
+  }
+}
