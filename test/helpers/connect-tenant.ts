@@ -17,7 +17,8 @@ import { LowdbStore } from '../../src/store/lowdb-store.ts';
  * post the real fixture payloads in ../shared/reference/payloads.
  */
 
-export const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/reference/payloads/cloud');
+/** Copied byte-for-byte from ../shared/reference/payloads (licences and sources in SOURCES.md there). */
+export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/bitbucket-payloads/cloud');
 export const BITBUCKET_ORIGIN = 'http://127.0.0.1:4100';
 export const BITBUCKET_API_ORIGIN = 'http://127.0.0.1:4101';
 export const T0 = new Date('2026-03-01T12:00:00Z');

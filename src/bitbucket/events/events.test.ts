@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { PullRequestEvent, PushEvent } from '../../core/events.ts';
 import { HANDLED_CLOUD_EVENTS, parseCloudEvent } from './index.ts';
 
-const CLOUD = path.resolve(import.meta.dirname, '../../../../shared/reference/payloads/cloud');
+const CLOUD = path.resolve(import.meta.dirname, '../../../test/fixtures/bitbucket-payloads/cloud');
 
 /**
  * Fixtures that legitimately fail validation, with the reason. jenkins-push-pr's push was
