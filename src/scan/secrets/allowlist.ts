@@ -30,8 +30,7 @@ export function isBinaryPath(path: string): boolean {
 
 /** Content with a NUL character in its first 8,000 characters is treated as binary, as git does. */
 export function looksBinary(text: string): boolean {
-  const nul = text.indexOf('\0');
-  return nul !== -1 && nul < 8000;
+  return text.slice(0, 8000).includes('\0');
 }
 
 /** Keys published in vendor documentation; they appear in countless READMEs and tests. */
@@ -89,6 +88,10 @@ export class CompiledAllowlist {
   /** Whether this list is about findings of `ruleId` at all. */
   appliesTo(ruleId: string): boolean {
     return !this.#ruleIds || this.#ruleIds.has(ruleId);
+  }
+
+  get hasPaths(): boolean {
+    return this.#paths.length > 0;
   }
 
   get appliesToAllRules(): boolean {

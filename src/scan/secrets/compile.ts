@@ -25,16 +25,20 @@ export interface CompiledRule {
 
 /**
  * Whether a rule's regex can match across a line break. Only rules that say so
- * explicitly (a `\n`/`\r`, a non-negated class containing `\s`, `[^]`, or the `s`
- * flag with `.`) are run on multi-line windows; `\s*` elsewhere never spans lines,
- * which keeps generic assignment rules from pairing a key with the next line's value.
+ * explicitly (a `\n`/`\r` or `\s` inside a non-negated class, a bare `\n`/`\r`, `[^]`,
+ * or the `s` flag with `.`) are run on multi-line windows; `\s*` outside a class never
+ * spans lines, which keeps generic assignment rules from pairing a key with the next
+ * line's value. Negated classes such as `[^\n'"]` exclude line breaks, so they do not count.
  */
 export function isMultiline(source: string, flags: string): boolean {
+  // Escapes are consumed first so that `\[` is not taken for the start of a class.
+  const tokens = source.match(/\\.|\[(?:[^\]\\]|\\.)*\]|[^\\[]+|\[/g) ?? [];
+  const classes = tokens.filter((t) => t.length > 1 && t.startsWith('['));
+  const outside = tokens.filter((t) => !(t.length > 1 && t.startsWith('['))).join('');
   return (
-    /\\[nr]/.test(source) ||
-    /\[(?!\^)(?:[^\]\\]|\\.)*\\s/.test(source) ||
-    source.includes('[^]') ||
-    (flags.includes('s') && /(?:^|[^\\])\./.test(source))
+    /\\[nr]/.test(outside) ||
+    classes.some((c) => (c === '[^]' || !c.startsWith('[^')) && /\\[nrs]|^\[\^\]$/.test(c)) ||
+    (flags.includes('s') && /(?:^|[^\\])\./.test(outside))
   );
 }
 

@@ -56,6 +56,8 @@ export class SecretScanner {
   /** Rules with no keywords, run on every line. */
   readonly #keywordless: number[];
   readonly #pathOnly: number[];
+  /** Rules whose applicability depends on the path (a path pattern or path allow-lists). */
+  readonly #pathSensitive: number[];
   readonly #ignoreGlobs: RegExp[];
   readonly #allowlists: CompiledAllowlist[];
   readonly #severity: RepoScanConfig['severityOverrides'];
@@ -96,6 +98,9 @@ export class SecretScanner {
 
     this.#ignoreGlobs = config.ignorePaths.map(globToRegExp);
     this.#allowlists = config.allowlists.map((a) => new CompiledAllowlist(a));
+    this.#pathSensitive = this.#rules.flatMap((rule, r) =>
+      rule.path || [...rule.allowlists, ...this.#allowlists].some((a) => a.appliesTo(rule.id) && a.hasPaths) ? [r] : [],
+    );
     this.#severity = config.severityOverrides;
     this.#ignoredFingerprints = new Set(config.ignoredFingerprints);
   }
@@ -155,12 +160,13 @@ export class SecretScanner {
   }
 
   #activeRules(path: string): Uint8Array {
-    const active = new Uint8Array(this.#rules.length);
-    this.#rules.forEach((rule, r) => {
+    const active = new Uint8Array(this.#rules.length).fill(1);
+    for (const r of this.#pathSensitive) {
+      const rule = this.#rules[r]!;
       const inScope = !rule.path || rule.path.test(path);
       const allowed = [...rule.allowlists, ...this.#allowlists].some((a) => a.appliesTo(rule.id) && a.allowsWholePath(path));
       active[r] = inScope && !allowed ? 1 : 0;
-    });
+    }
     return active;
   }
 
