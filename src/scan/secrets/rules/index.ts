@@ -1,8 +1,14 @@
 // Every built-in secret rule, by category. The engine runs them all; rules.test.ts checks
 // each one against its own examples and against adversarial input.
 import type { SecretRule } from '../rule.ts';
+import { AI_RULES } from './ai.ts';
 import { CLOUD_RULES } from './cloud.ts';
+import { DATABASE_RULES } from './databases.ts';
+import { GENERIC_RULES } from './generic.ts';
+import { KEY_RULES } from './keys.ts';
 import { MESSAGING_RULES } from './messaging.ts';
+import { OBSERVABILITY_RULES } from './observability.ts';
+import { PAYMENT_RULES } from './payments.ts';
 import { SOURCE_HOSTING_RULES } from './source-hosting.ts';
 
 /** Rule groups in reporting order; the category name is for humans (docs, `--list-rules`). */
@@ -10,6 +16,12 @@ export const RULE_CATEGORIES: Readonly<Record<string, readonly SecretRule[]>> = 
   cloud: CLOUD_RULES,
   'source-hosting': SOURCE_HOSTING_RULES,
   messaging: MESSAGING_RULES,
+  payments: PAYMENT_RULES,
+  ai: AI_RULES,
+  observability: OBSERVABILITY_RULES,
+  databases: DATABASE_RULES,
+  keys: KEY_RULES,
+  generic: GENERIC_RULES,
 };
 
 export const RULES: readonly SecretRule[] = Object.values(RULE_CATEGORIES).flat();

@@ -1,0 +1,250 @@
+// Generic credential assignments: a secret-sounding name with a literal value, in the
+// syntax of JSON, YAML, code, .env / INI / properties / shell, Dockerfiles, Terraform and
+// XML, plus bearer and basic auth headers, credentials in URLs and on command lines.
+//
+// These rules have no token format to lean on, so each one is split by syntax (every
+// regex stays linear and anchored on a quote, a line start or a name boundary) and
+// values must pass entropy, stop-word and identifier checks. Ids start with `generic-`:
+// the engine drops a generic finding when a specific rule reports the same secret.
+import type { SecretRule } from '../rule.ts';
+
+/** Literals that pre-filter the generic rules; every secret-sounding name contains one. */
+const KEYWORDS = ['pass', 'pwd', 'secret', 'token', 'api_key', 'apikey', 'api-key', 'access_key', 'accesskey', 'access-key', 'private_key', 'privatekey', 'auth_key', 'authkey', 'credential'];
+
+/** The word that makes a name secret-sounding (compile with the `i` flag). */
+const SECRET_WORD =
+  '(?:passw(?:or)?d|pass|pwd|secret|token|api[_.\\-]?key|access[_.\\-]?key|private[_.\\-]?key|auth[_.\\-]?(?:key|token)|client[_.\\-]?secret|credentials?)';
+/**
+ * What may follow it in the same name. Deliberately short: `secretName`, `tokenUrl`,
+ * `password_file` or `api_key_id` name something that is not itself a secret.
+ */
+const SUFFIX = '(?:[_.\\-]?(?:key|token|secret|value|base|string|str|pass(?:word)?|pwd)){0,2}';
+const NAME = `[A-Za-z0-9_.\\-]{0,40}?${SECRET_WORD}${SUFFIX}`;
+
+/** A quoted literal: no whitespace, quotes, escapes, interpolation or template markup. */
+const VALUE = '[^\\s\'"`\\\\$<>{}()]{8,200}';
+/** An unquoted literal as in .env, INI and properties files. */
+const BARE_VALUE = '[^\\s\'"`\\\\$;#(){}\\[\\]<>,|&]{8,200}';
+
+/** Values that are code or configuration, not secrets. */
+const NOT_A_SECRET = [
+  '^[a-z]+(?:[_.\\-][a-z]+)+$', // snake_case, kebab-case, dotted.words
+  '^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$', // CONSTANT_NAMES
+  '^[a-z]{2,}(?:[A-Z][a-z]{2,})+[0-9]?$', // camelCase identifiers (whole words, so random mixed case is not one)
+  '^[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)+$', // member access: config.secret, var.db_password
+  '^(?:https?|ftp|file|s3|gs)://', // URLs; credentials inside them have their own rule
+  '^(?:/|\\./|\\.\\./|~/)', // file paths
+  '\\.(?:pem|key|crt|cer|der|p12|pfx|jks|json|ya?ml|txt|env|conf|cfg|ini|properties)$', // key and config file names
+  '^[0-9]+$',
+];
+const STOPWORDS = [
+  'example', 'sample', 'dummy', 'placeholder', 'changeme', 'change_me', 'change-me', 'your_', 'your-', 'yourpass', 'yoursecret',
+  'yourtoken', 'xxxx', 'redacted', 'replace', 'insert', 'todo', 'fixme', 'fake', 'mock', 'notreal', 'not_real', 'not-real',
+  'lorem', 'foobar', 'test', 'password', 'passw0rd', 'p@ssw0rd', 'hunter2', 'letmein', 'qwerty', '12345678', 'abcdefgh', 'default',
+];
+const ALLOW = { secrets: NOT_A_SECRET, stopwords: STOPWORDS };
+const ENTROPY = 3;
+
+export const GENERIC_RULES: readonly SecretRule[] = [
+  {
+    id: 'generic-secret-json',
+    description: 'Secret-named key with a literal value in JSON, a Python dict or a PHP/Ruby hash',
+    severity: 'medium',
+    keywords: KEYWORDS,
+    regex: `(["'])(${NAME})\\1[ \\t]{0,3}(?::|=>)[ \\t]{0,3}(["'])(${VALUE})\\3`,
+    flags: 'i',
+    secretGroup: 4,
+    entropy: ENTROPY,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['  "password": "iL2th9nY!586",', "config = {'api_key': 'VLIscK1ke07M1YYkRDxKSK531zyN2RMW'}", "  'client_secret' => 'xWKD7fS7NscXYQyVamumn_bADUC2YuMfQ3Qspqpp',"],
+      falsePositives: [
+        '  "password": "${DB_PASSWORD}",',
+        '  "passwordLabel": "Enter your password",',
+        '  "token": "YOUR_API_TOKEN",',
+        '  "secretName": "db-credentials",',
+        '  "password": "changeme123",',
+        '  "token_type": "Bearer",',
+      ],
+    },
+  },
+  {
+    id: 'generic-secret-yaml',
+    description: 'Secret-named key with a literal value in YAML or a JavaScript object literal',
+    severity: 'medium',
+    keywords: KEYWORDS,
+    regex: `^[ \\t]{0,40}(?:-[ \\t]{1,4})?(${NAME})[ \\t]{0,3}:[ \\t]{1,5}(["']?)([^\\s'"\`\\\\$<>{}()\\[\\]|&*!#,][^\\s'"\`\\\\$<>{}()#,]{7,199})\\2,?[ \\t]{0,5}(?:(?:#|//)[^\\n]{0,300})?$`,
+    flags: 'im',
+    secretGroup: 3,
+    entropy: ENTROPY,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['  password: wgO7Frv9gruR', '    client_secret: "Zyaioibmb8Pg1TZEbN_3oDksrkRLAqaM"', "  apiKey: 'LmJfAFKWjWeoygRCdTWp9qCa', // issued 2026-01"],
+      falsePositives: [
+        '  password: ${DB_PASSWORD}',
+        '  password: !vault |',
+        '  secretName: db-credentials',
+        '  token: process.env.API_TOKEN,',
+        '  password: "{{ .Values.db.password }}"',
+        '  tokenUrl: https://auth.acme.io/oauth/token',
+      ],
+    },
+  },
+  {
+    id: 'generic-secret-assignment',
+    description: 'Secret-named variable assigned a quoted literal (code, Terraform, shell, .env, INI, XML attributes)',
+    severity: 'medium',
+    keywords: KEYWORDS,
+    regex: `(?<![A-Za-z0-9_.\\-])(${NAME})(?:[ \\t]{0,3}:[ \\t]{0,3}[A-Za-z][A-Za-z0-9_<>\\[\\]?]{0,30})?[ \\t]{0,3}(?::=|\\?=|\\|\\|=|=)[ \\t]{0,3}(?:[rbuf]{1,2}|@)?(["'\`])(${VALUE})\\2`,
+    flags: 'i',
+    secretGroup: 3,
+    entropy: ENTROPY,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: [
+        'const apiKey = "dPqFPyQ2lhGMGSHIEVUSKVl87hRPsdNl";',
+        "self.secret = 'GfF4PPTBBmC2Q0emdKCiF7XlRRi8J41Xe6HhUK2z'",
+        '  password = "N8u8jHpSbh#76"',
+        'export GITEA_RUNNER_TOKEN="GM4SvIGTOh6jdFIX1LMXRjEnWy0IfMWxHjcYDJG6"',
+        'dbPassword := "mmhyAs0dhdgfc9l8"',
+        'val signingSecret: String = "ttxvtoUGYo71CnNwQKMf1YDQj1iQk9LiMBaGKKYReLJ6"',
+      ],
+      falsePositives: [
+        'password = os.environ["DB_PASSWORD"]',
+        'const apiKey = process.env.API_KEY;',
+        'if (password == "tqMvR9u6r7hq") {',
+        'token = f"{prefix}-{suffix}"',
+        'password = "<your password>"',
+        'secret_name = "prod-db-credentials"',
+      ],
+    },
+  },
+  {
+    id: 'generic-secret-assignment-unquoted',
+    description: 'Secret-named setting with an unquoted literal value (.env, INI, properties, shell, Dockerfile ARG/ENV)',
+    severity: 'medium',
+    keywords: KEYWORDS,
+    regex: `^[ \\t]{0,20}(?:export[ \\t]{1,5}|(?:ENV|ARG)[ \\t]{1,5}|setx?[ \\t]{1,5})?(${NAME})[ \\t]{0,3}=[ \\t]{0,3}(${BARE_VALUE})(?=[ \\t]|$)`,
+    flags: 'im',
+    secretGroup: 2,
+    entropy: ENTROPY,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['DB_PASSWORD=vPsEgsfbffTaOh', 'spring.datasource.password=d8TbKSSlsn8g', 'export API_TOKEN=Bf-Fj_n0OVnsDE4SM1LpB7c4HLxwNTZC', 'ARG NPM_AUTH_TOKEN=QArF3Imsa1W2XSKkDRit51sdsRPxA4S8WcW0'],
+      falsePositives: [
+        'DB_PASSWORD=${DB_PASSWORD}',
+        'password = get_password()',
+        'token = self.token_provider.current',
+        'API_KEY=',
+        'SECRET_KEY_BASE=$(openssl rand -hex 64)',
+        'password = user_supplied_password',
+      ],
+    },
+  },
+  {
+    id: 'generic-secret-dockerfile-env',
+    description: 'Secret-named environment variable baked into a Dockerfile with ENV NAME value',
+    severity: 'medium',
+    keywords: ['env '],
+    regex: `^[ \\t]{0,8}ENV[ \\t]{1,5}([A-Z0-9_]{0,40}?(?:PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY)(?:_(?:KEY|TOKEN|VALUE|BASE)){0,2})[ \\t]{1,5}(["']?)(${BARE_VALUE})\\2[ \\t]*$`,
+    flags: 'm',
+    secretGroup: 3,
+    entropy: ENTROPY,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['ENV POSTGRES_PASSWORD MDjiddQR3AGiKw5B', 'ENV SENTRY_AUTH_SECRET "HG7tRy0su2FzLhGKvWoI8rBw"'],
+      falsePositives: ['ENV POSTGRES_PASSWORD_FILE /run/secrets/db', 'ENV API_TOKEN ${API_TOKEN}', 'ENV NODE_ENV production'],
+    },
+  },
+  {
+    id: 'generic-secret-xml-element',
+    description: 'Secret-named XML element with a literal value (Maven settings, .NET and Java configs)',
+    severity: 'medium',
+    keywords: KEYWORDS,
+    regex: `<((?:[A-Za-z0-9_\\-]{1,30}:)?${NAME})(?:[ \\t][^<>]{0,200})?>[ \\t]{0,3}([^<>\\s{}$]{8,200})[ \\t]{0,3}</\\1>`,
+    flags: 'i',
+    secretGroup: 2,
+    entropy: ENTROPY,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['      <password>36Qj7Wjt0QKgzVnv</password>', '<ApiKey>JFnHDQkwrjX3QfgIs4VqN6kpVXnqwUDU</ApiKey>'],
+      falsePositives: ['      <password>${env.DEPLOY_PASSWORD}</password>', '      <password>{COQLCE6DU6GtcS5P=}</password>', '<passwordPolicy>strict-rotation</passwordPolicy>'],
+    },
+  },
+  {
+    id: 'generic-secret-xml-key-value',
+    description: 'Secret-named key/value pair in an XML config such as .NET appSettings',
+    severity: 'medium',
+    keywords: KEYWORDS,
+    regex: `\\b(?:key|name)=(["'])(${NAME})\\1[ \\t]{1,5}value=(["'])(${VALUE})\\3`,
+    flags: 'i',
+    secretGroup: 4,
+    entropy: ENTROPY,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['<add key="StripeSecret" value="79z3ZWCRLp5TWJ7iOBHkSOY2ZfUXmk3H" />', '<add key="Api.Token" value="UMWh0YZXLRwJQJ9e2uRtdBLCEb27EJIexPldRbcB"/>'],
+      falsePositives: ['<add key="TokenLifetime" value="3600" />', '<add key="ApiKey" value="#{ApiKey}#" />'],
+    },
+  },
+  {
+    id: 'generic-bearer-token',
+    description: 'Bearer token written out in an Authorization header or a request',
+    severity: 'medium',
+    keywords: ['bearer'],
+    regex: '\\b[Bb]earer[ \\t]{1,3}([A-Za-z0-9_\\-.~+/]{20,2000}={0,2})(?![A-Za-z0-9_\\-.~+/=])',
+    secretGroup: 1,
+    entropy: 3.5,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['curl -H "Authorization: Bearer ENtFJ5AIK5Zd1cyXb0Tx1MZ7Ox2aQ3BOHDMW3JSY" https://api.acme.io/v1/me', "headers: { Authorization: 'Bearer 1Wh7euNOR4nw-nuDw1PeMXr6DI0qYk5tK-PSdHOJMVZK5RdyIT2gDod7VVe5cJZe' }"],
+      falsePositives: ['-H "Authorization: Bearer ${API_TOKEN}"', "headers: { Authorization: 'Bearer ' + token }", 'Authorization: Bearer <access_token>', 'Authorization: Bearer YOUR_ACCESS_TOKEN_HERE'],
+    },
+  },
+  {
+    id: 'generic-basic-auth-header',
+    description: 'HTTP Basic credentials (base64 user:password) written out in an Authorization header',
+    severity: 'medium',
+    keywords: ['authorization'],
+    regex: 'authorization[\'"]?[ \\t]{0,3}[:=,][ \\t]{0,3}[\'"]?basic[ \\t]{1,3}([A-Za-z0-9+/]{12,400}={0,2})(?![A-Za-z0-9+/=])',
+    flags: 'i',
+    secretGroup: 1,
+    entropy: 3.5,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['curl -H "Authorization: Basic QpR5dCwcwBvHaVmWhWndkB24ByKKB3dide82uxRW" https://registry.acme.io', "'Authorization': 'Basic VtJwSawIHHeeF1KWb/vQ9ZLOT2AP=='"],
+      falsePositives: ['-H "Authorization: Basic $(echo -n user:pass | base64)"', 'Authorization: Basic <base64 credentials>', 'Authorization: Basic dXNlcjpwYXNz'],
+    },
+  },
+  {
+    id: 'generic-url-credentials',
+    description: 'Password embedded in a URL (user:password@host)',
+    severity: 'medium',
+    keywords: ['://'],
+    regex: '\\b[a-z][a-z0-9+.\\-]{1,20}://[^\\s:@/?#\'"`<>]{1,128}:([^\\s:@/?#\'"`<>]{3,256})@[A-Za-z0-9.\\-]{1,253}',
+    flags: 'i',
+    secretGroup: 1,
+    entropy: 2.5,
+    allowlist: {
+      secrets: ['^(?:password|passwd|pass|pwd|secret|postgres|root|admin|guest|test|mysql|redis|user|dbpass|changeme)$', '^\\*+$'],
+      stopwords: ['password', 'passwd', 'secret', 'example', 'changeme', 'xxx', 'your'],
+    },
+    examples: {
+      truePositives: ['git remote add origin https://deploy:fV0tNvtlprCBBcSE4VI8@git.acme.io/app.git', 'LDAP_URL=ldaps://cn=svc:SH8rLiRVFNwUulNh@ldap.acme.io:636', 'proxy = "http://squid:uTSIIawhguPK@10.0.0.1:3128"'],
+      falsePositives: ['https://user:password@host.example.com/', 'postgres://postgres:postgres@localhost/app', 'http://admin:${ADMIN_PASSWORD}@localhost:8080'],
+    },
+  },
+  {
+    id: 'generic-cli-secret-flag',
+    description: 'Password or token passed literally as a command-line flag',
+    severity: 'medium',
+    keywords: ['--pass', '--token', '--api', '--secret', '--client', '--auth', '--access'],
+    regex: '(?<![A-Za-z0-9_\\-])--(?:password|passwd|pass|token|api[_\\-]?key|secret|client[_\\-]secret|auth[_\\-]token|access[_\\-]token)(?:=|[ \\t]{1,3})(["\']?)([^\\s\'"`\\\\$<>{}()]{8,200})\\1(?=[\\s;|&]|$)',
+    secretGroup: 2,
+    entropy: ENTROPY,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['helm repo add acme https://charts.acme.io --username ci --password Ft2MCoqVEpTSBLP0vYDV', 'vault login --token=D-WWp2Z6ooyBdvC1Yj-1Hef7j0sF', 'gh-release --api-key "qus4aqolBzHemudw5ilbsP4T9nJDYtlD" --tag v1'],
+      falsePositives: ['docker login --password-stdin < pw.txt', 'vault login --token=$VAULT_TOKEN', 'mytool --token <token>', 'mytool --password "$(cat /run/secrets/pw)"'],
+    },
+  },
+];
