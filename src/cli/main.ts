@@ -1,15 +1,15 @@
 import { TOOL } from '../scan/report/tool.ts';
-import { runDb } from './commands/db.ts';
-import { runSbom } from './commands/sbom.ts';
-import { runScan } from './commands/scan.ts';
 import { InputError, UsageError } from './errors.ts';
 import { MAIN_HELP } from './help.ts';
 import { processIo, type CliIo } from './io.ts';
 
-const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
-  scan: runScan,
-  db: runDb,
-  sbom: runSbom,
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+// Loaded on demand: `gatehouse --help` or `db update` need not compile the secret rules.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  scan: async () => (await import('./commands/scan.ts')).runScan,
+  db: async () => (await import('./commands/db.ts')).runDb,
+  sbom: async () => (await import('./commands/sbom.ts')).runSbom,
 };
 
 /**
@@ -29,9 +29,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       io.stdout.write(`${TOOL.version}\n`);
       return 0;
     }
-    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-    return await run(rest, io);
+    const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!load) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    return await (await load())(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`gatehouse: ${error.message}\nRun "gatehouse --help" for usage.\n`);

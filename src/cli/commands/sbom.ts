@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ParseError, isDependencyFile, parseLockfile } from '../../scan/deps/index.ts';
 import { buildSbom } from '../../scan/sbom/cyclonedx.ts';
