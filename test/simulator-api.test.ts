@@ -21,7 +21,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   sim.faults.clear();
-  sim.site.violations.length = 0;
+  sim.clearViolations();
 });
 
 interface CallOptions {

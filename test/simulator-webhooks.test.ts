@@ -156,6 +156,12 @@ describe('webhooks', () => {
     expect(obj(fulfilled, 'pullrequest', 'merge_commit').hash).toHaveLength(12);
   });
 
+  it('refuses to commit to a branch that does not exist, without sending anything', async () => {
+    const before = fake.webhooks.length;
+    await expect(sim.commit('acme/hooks', 'nowhere', { 'a.txt': 'a' }, 'x')).rejects.toThrow(/createBranch/);
+    expect(fake.webhooks.length).toBe(before);
+  });
+
   it('sends pullrequest:rejected when a pull request is declined', async () => {
     await sim.createBranch('acme/hooks', 'nope');
     const pr = await sim.openPullRequest('acme/hooks', { source: 'nope', title: 'No' });

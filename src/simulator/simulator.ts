@@ -148,6 +148,10 @@ export class Simulator {
     return this.site.violations;
   }
 
+  clearViolations(): void {
+    this.site.violations.length = 0;
+  }
+
   get appBaseUrl(): string {
     return this.options.appBaseUrl.replace(/\/+$/, '');
   }
@@ -303,6 +307,7 @@ export class Simulator {
   async commit(fullName: string, branch: string, files: Record<string, string | null>, message: string): Promise<string> {
     const repo = this.repository(fullName);
     const oldHash = await repo.git.branchHead(branch);
+    if (!oldHash) throw new Error(`branch ${branch} does not exist in ${fullName}; create it first with createBranch`);
     const newHash = await repo.git.commit(branch, files, message, { name: this.user.display_name, email: 'sim.user@example.invalid' });
     repo.updatedOn = this.site.now().toISOString();
     await this.sendPush(repo, branch, oldHash, newHash);
