@@ -34,7 +34,8 @@ export class Progress {
     this.#lastDraw = now;
     this.#drawn = true;
     const megabytes = (this.#bytes / 1024 / 1024).toFixed(1);
-    this.#stream.write(`${CLEAR_LINE}Scanning: ${this.#files.toLocaleString('en-US')} files, ${megabytes} MB`);
+    const files = `${this.#files.toLocaleString('en-US')} ${this.#files === 1 ? 'file' : 'files'}`;
+    this.#stream.write(`${CLEAR_LINE}Scanning: ${files}, ${megabytes} MB`);
   }
 
   get files(): number {

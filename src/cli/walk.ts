@@ -43,8 +43,10 @@ function errorText(error: unknown): string {
   return code ?? (error instanceof Error ? error.message : String(error));
 }
 
-function formatMegabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+function formatSize(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} bytes`;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function readForScan(absolutePath: string, shownAs: string, options
     if (head.subarray(0, bytesRead).includes(0)) return { path: shownAs, bytes: size, binary: true };
     const limit = options.maxBytes(shownAs);
     if (size > limit) {
-      options.notice(`${shownAs} was not scanned: ${formatMegabytes(size)} is over the ${formatMegabytes(limit)} limit.`);
+      options.notice(`${shownAs} was not scanned: ${formatSize(size)} is over the ${formatSize(limit)} limit.`);
       return undefined;
     }
     const rest = await handle.readFile();
