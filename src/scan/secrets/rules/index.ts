@@ -4,11 +4,13 @@ import type { SecretRule } from '../rule.ts';
 import { AI_RULES } from './ai.ts';
 import { CLOUD_RULES } from './cloud.ts';
 import { DATABASE_RULES } from './databases.ts';
+import { DEVOPS_RULES } from './devops.ts';
 import { GENERIC_RULES } from './generic.ts';
 import { KEY_RULES } from './keys.ts';
 import { MESSAGING_RULES } from './messaging.ts';
 import { OBSERVABILITY_RULES } from './observability.ts';
 import { PAYMENT_RULES } from './payments.ts';
+import { SAAS_RULES } from './saas.ts';
 import { SOURCE_HOSTING_RULES } from './source-hosting.ts';
 
 /** Rule groups in reporting order; the category name is for humans (docs, `--list-rules`). */
@@ -20,6 +22,8 @@ export const RULE_CATEGORIES: Readonly<Record<string, readonly SecretRule[]>> = 
   ai: AI_RULES,
   observability: OBSERVABILITY_RULES,
   databases: DATABASE_RULES,
+  devops: DEVOPS_RULES,
+  saas: SAAS_RULES,
   keys: KEY_RULES,
   generic: GENERIC_RULES,
 };
