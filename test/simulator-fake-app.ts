@@ -30,8 +30,10 @@ export interface FakeApp {
 
 export const APP_KEY = 'gatehouse-test';
 
-export async function startFakeApp(overrides: Record<string, unknown> = {}): Promise<FakeApp> {
-  const app = express();
+export async function startFakeApp(overrides: Record<string, unknown> = {}, basePath = ''): Promise<FakeApp> {
+  const root = express();
+  const app = express.Router();
+  root.use(basePath || '/', app);
   const state: Omit<FakeApp, 'baseUrl' | 'stop'> = { lifecycle: [], webhooks: [], webhookStatuses: [], webhookStallMs: 0, descriptor: {} };
   app.use(express.json({ limit: '1mb' }));
   app.get('/atlassian-connect.json', (_req, res) => res.json(state.descriptor));
@@ -47,9 +49,9 @@ export async function startFakeApp(overrides: Record<string, unknown> = {}): Pro
     setTimeout(() => res.status(status).json({ ok: status < 300 }), stall);
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = root.listen(0, '127.0.0.1', () => resolve(s));
   });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${basePath}`;
   state.descriptor = {
     key: APP_KEY,
     name: 'Gatehouse (test)',

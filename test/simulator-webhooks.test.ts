@@ -54,6 +54,28 @@ describe('lifecycle', () => {
     expect(() => decodeHostJwt(third?.headers.authorization, secondSecret)).not.toThrow();
   });
 
+  it('appends module paths to a baseUrl with a path, and signs qsh relative to that path', async () => {
+    const prefixed = await startFakeApp({}, '/gatehouse');
+    const other = await startSimulator({ appBaseUrl: prefixed.baseUrl, retryDelayMs: 0 });
+    try {
+      await other.install();
+      await other.install();
+      await other.createRepository('acme', 'p');
+      await other.createBranch('acme/p', 'b');
+      const inst = other.installation()!;
+      const firstSecret = (prefixed.lifecycle[0]?.body as Record<string, string>).sharedSecret as string;
+      expect(prefixed.lifecycle.map((c) => c.path)).toEqual(['/lifecycle/installed', '/lifecycle/installed']);
+      expect(decodeHostJwt(prefixed.lifecycle[1]?.headers.authorization, firstSecret).qsh).toBe(expectedQsh('POST', `${prefixed.baseUrl}/lifecycle/installed`, prefixed.baseUrl));
+      expect(expectedQsh('POST', `${prefixed.baseUrl}/webhooks`, prefixed.baseUrl)).not.toBe(expectedQsh('POST', `${prefixed.baseUrl}/webhooks`, new URL(prefixed.baseUrl).origin));
+      expect(decodeHostJwt(prefixed.webhooks[0]?.headers.authorization, inst.sharedSecret).qsh).toBe(expectedQsh('POST', `${prefixed.baseUrl}/webhooks`, prefixed.baseUrl));
+      const panel = new URL(other.panelUrl('/panels/repo?repo={repository.full_name}', { 'repository.full_name': 'acme/p' }, inst.clientKey));
+      expect(panel.pathname).toBe('/gatehouse/panels/repo');
+    } finally {
+      await other.stop();
+      await prefixed.stop();
+    }
+  });
+
   it('refuses to install a descriptor Bitbucket would reject', async () => {
     const bad = await startFakeApp({ scopes: ['repository', 'not-a-scope'] });
     const other = await startSimulator({ appBaseUrl: bad.baseUrl });

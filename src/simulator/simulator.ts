@@ -4,7 +4,7 @@ import type { Express, RequestHandler } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApiOrigin } from './api-origin.ts';
-import { fetchDescriptor, webhookUrls } from './descriptor.ts';
+import { fetchDescriptor, moduleUrl, webhookUrls } from './descriptor.ts';
 import type { Descriptor } from './descriptor.ts';
 import { FaultInjector } from './faults.ts';
 import type { FaultSpec } from './faults.ts';
@@ -255,7 +255,8 @@ export class Simulator {
   }
 
   private async lifecycleCall(event: string, path: string, body: unknown, clientKey: string, secret: string | undefined): Promise<LifecycleResult> {
-    const url = new URL(path, `${this.descriptor?.baseUrl.replace(/\/+$/, '')}/`).toString();
+    if (!this.descriptor) throw new Error('the descriptor has not been read');
+    const url = moduleUrl(this.descriptor, path);
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'Bitbucket-Connect/1.0' };
     if (secret) {
       const token = signHostToken({
@@ -464,7 +465,8 @@ export class Simulator {
     const inst = this.site.installations.get(clientKey);
     if (!inst?.installed) throw new Error('not installed');
     const filled = panelUrlTemplate.replace(/\{([a-z_.]+)\}/gi, (_, name: string) => encodeURIComponent(context[name] ?? ''));
-    const url = new URL(filled, `${descriptor.baseUrl.replace(/\/+$/, '')}/`);
+    // Module URLs are appended to the baseUrl (which may carry a path), not resolved against it.
+    const url = new URL(moduleUrl(descriptor, filled));
     const token = signHostToken({
       clientKey,
       sharedSecret: inst.sharedSecret,
