@@ -173,6 +173,17 @@ describe('git-backed content', () => {
     expect(sim.violations).toEqual([]);
   });
 
+  it('diffs a single commit against its parent, with binary files shown or left out', async () => {
+    const hash = await sim.commit('acme/api', 'main', { 'logo.png': 'PNG\0\x01\x02', 'notes.txt': 'note\n' }, 'Binary and text');
+    const full = await (await call('GET', `/repositories/acme/api/diff/${hash.slice(0, 12)}`)).text();
+    expect(full).toContain('Binary files /dev/null and b/logo.png differ');
+    expect(full).toContain('+note');
+    const textOnly = await (await call('GET', `/repositories/acme/api/diff/${hash}?binary=false&context=0`)).text();
+    expect(textOnly).not.toContain('logo.png');
+    expect(textOnly).toContain('+note');
+    expect((await call('GET', `/repositories/acme/api/diff/${hash}?binary=maybe`)).status).toBe(400);
+  });
+
   it('serves raw files from git, resolves 12-character hashes and answers 404 JSON for missing files', async () => {
     const hash = await sim.commit('acme/api', 'main', { 'dir/file.txt': 'content\n' }, 'File');
     const raw = await call('GET', `/repositories/acme/api/src/${hash}/dir/file.txt`);

@@ -273,15 +273,33 @@ export class GitRepository {
     });
   }
 
-  /** `git diff from to` with Bitbucket's query options mapped onto git's flags. */
+  /**
+   * `git diff from to` with Bitbucket's query options mapped onto git's flags. Binary files show
+   * as "Binary files ... differ", as on Bitbucket; `binary: false` leaves them out entirely.
+   */
   async diff(from: string | null, to: string, opts: DiffOptions = {}): Promise<Buffer> {
-    const args = ['diff', '--no-color', '--no-ext-diff', `-U${opts.context ?? 3}`];
-    args.push(opts.renames === false ? '--no-renames' : '-M');
-    if (opts.binary !== false) args.push('--binary');
+    const base = from ?? (await this.emptyTree());
+    const renames = opts.renames === false ? '--no-renames' : '-M';
+    const args = ['diff', '--no-color', '--no-ext-diff', `-U${opts.context ?? 3}`, renames];
     if (opts.ignoreWhitespace) args.push('--ignore-all-space');
-    args.push(from ?? (await this.emptyTree()), to);
-    if (opts.paths?.length) args.push('--', ...opts.paths.map(normaliseRepoPath));
+    args.push(base, to);
+    const paths = opts.paths?.map(normaliseRepoPath) ?? [];
+    const excluded = opts.binary === false ? await this.binaryPaths(base, to, renames) : [];
+    if (paths.length > 0 || excluded.length > 0) {
+      args.push('--', ...(paths.length > 0 ? paths : ['.']), ...excluded.map((p) => `:(exclude,literal)${p}`));
+    }
     return (await this.run(args)).stdout;
+  }
+
+  private async binaryPaths(from: string, to: string, renames: string): Promise<string[]> {
+    const out = (await this.text(['diff', '-z', '--numstat', renames, from, to])).split('\0');
+    const binary: string[] = [];
+    for (let i = 0; i < out.length; i++) {
+      const [added, removed, file = ''] = (out[i] ?? '').split('\t');
+      const paths = file === '' && added !== undefined && added !== '' ? [out[++i] ?? '', out[++i] ?? ''] : [file];
+      if (added === '-' && removed === '-') binary.push(...paths.filter(Boolean));
+    }
+    return binary;
   }
 
   async diffstat(from: string | null, to: string, opts: Pick<DiffOptions, 'paths' | 'renames' | 'ignoreWhitespace'> = {}): Promise<DiffstatEntry[]> {
