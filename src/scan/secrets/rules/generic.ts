@@ -138,6 +138,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         'API_KEY=',
         'SECRET_KEY_BASE=$(openssl rand -hex 64)',
         'password = user_supplied_password',
+        'password = password',
       ],
     },
   },

@@ -32,6 +32,36 @@ const REQUIRED_IDS = [
   'slack-bot-token', 'slack-user-token', 'slack-app-token', 'slack-webhook-url', 'discord-bot-token', 'discord-webhook-url',
   'microsoft-teams-incoming-webhook', 'microsoft-teams-workflow-webhook', 'twilio-api-key', 'twilio-auth-token',
   'sendgrid-api-key', 'mailgun-api-key', 'mailchimp-api-key',
+  // payments
+  'stripe-secret-key', 'stripe-restricted-key', 'stripe-webhook-secret', 'stripe-test-key', 'square-access-token',
+  'square-legacy-access-token', 'square-application-secret', 'braintree-access-token', 'shopify-access-token',
+  'shopify-custom-app-access-token', 'shopify-private-app-access-token', 'shopify-shared-secret',
+  // AI providers
+  'openai-project-key', 'openai-service-account-key', 'openai-admin-key', 'openai-legacy-key', 'anthropic-api-key',
+  'anthropic-admin-key', 'huggingface-access-token', 'huggingface-organization-token', 'cohere-api-key',
+  // observability
+  'datadog-api-key', 'datadog-application-key', 'new-relic-user-api-key', 'new-relic-browser-api-key', 'new-relic-insert-key',
+  'sentry-organization-token', 'sentry-user-token', 'sentry-dsn-secret', 'grafana-cloud-api-token',
+  'grafana-service-account-token', 'grafana-api-key',
+  // databases
+  'postgres-connection-uri', 'mysql-connection-uri', 'mongodb-connection-uri', 'redis-connection-uri', 'amqp-connection-uri',
+  'mssql-connection-uri', 'jdbc-connection-password', 'supabase-access-token', 'planetscale-token', 'databricks-access-token',
+  'firebase-database-secret',
+  // keys and tokens
+  'private-key-rsa', 'private-key-ec', 'private-key-dsa', 'private-key-pkcs8', 'private-key-pkcs8-encrypted',
+  'private-key-openssh', 'private-key-pgp', 'pkcs12-file', 'jwt', 'age-secret-key',
+  // generic assignments
+  'generic-secret-json', 'generic-secret-yaml', 'generic-secret-assignment', 'generic-secret-assignment-unquoted',
+  'generic-secret-dockerfile-env', 'generic-secret-xml-element',
+  // the long tail the issue names
+  'heroku-api-key', 'vercel-token', 'netlify-access-token', 'cloudflare-api-token', 'fastly-api-token', 'okta-api-token',
+  'auth0-client-secret', 'vault-service-token', 'vault-batch-token', 'terraform-cloud-api-token', 'pulumi-access-token',
+  'doppler-token', 'linear-api-key', 'notion-integration-token', 'airtable-personal-access-token',
+  'asana-personal-access-token', 'postman-api-key', 'figma-personal-access-token', 'dropbox-short-lived-token',
+  'contentful-personal-access-token', 'algolia-admin-api-key', 'mapbox-secret-token', 'snyk-api-token', 'sonar-token',
+  'jfrog-api-key', 'telegram-bot-token', 'facebook-access-token', 'twitter-bearer-token', 'linkedin-client-secret',
+  'zendesk-api-token', 'intercom-access-token', 'segment-write-key', 'mixpanel-api-secret', 'pagerduty-api-key',
+  'opsgenie-api-key',
 ];
 
 describe('rule set', () => {
@@ -45,6 +75,10 @@ describe('rule set', () => {
     const ids = new Set(RULES.map((r) => r.id));
     expect(REQUIRED_IDS.filter((id) => !ids.has(id))).toEqual([]);
     for (const [category, rules] of Object.entries(RULE_CATEGORIES)) expect(rules.length, category).toBeGreaterThan(0);
+  });
+
+  it('has at least 150 rules', () => {
+    expect(RULES.length).toBeGreaterThanOrEqual(150);
   });
 });
 
