@@ -272,6 +272,23 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect(await store.listJobs({ status: 'dead' })).toEqual([]);
         expect((await store.listJobs({ clientKey: OTHER_CLIENT }))[0]!.payload).toEqual(newJob(2).payload);
       });
+
+      it('lists by type and group, newest first and limited, for "latest scan of this pull request"', async () => {
+        const pr1old = await accept('g-1', newJob(1, { group: 'pr:1' }));
+        const pr2 = await accept('g-2', newJob(2, { group: 'pr:2' }));
+        const pr1new = await accept('g-3', newJob(3, { group: 'pr:1' }));
+        const push = await accept('g-4', newJob(4, { type: 'webhook:repo:push' }));
+        expect((await store.listJobs({ group: 'pr:1' })).map((j) => j.id)).toEqual([pr1old, pr1new]);
+        const latest = await store.listJobs({ clientKey: CLIENT, group: 'pr:1', newestFirst: true, limit: 1 });
+        expect(latest.map((j) => j.id)).toEqual([pr1new]);
+        expect(latest[0]!.payload).toEqual(newJob(3).payload);
+        expect((await store.listJobs({ newestFirst: true })).map((j) => j.id)).toEqual([push, pr1new, pr2, pr1old]);
+        expect((await store.listJobs({ limit: 2 })).map((j) => j.id)).toEqual([pr1old, pr2]);
+        expect((await store.listJobs({ type: 'webhook:repo:push' })).map((j) => j.id)).toEqual([push]);
+        expect(await store.listJobs({ limit: 0 })).toEqual([]);
+        await expect(store.listJobs({ status: 'paused' as never })).rejects.toThrow(/status/);
+        await expect(store.listJobs({ limit: -1 })).rejects.toThrow(/limit/);
+      });
     });
 
     describe('concurrency', () => {

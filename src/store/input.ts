@@ -1,4 +1,4 @@
-import type { Delivery, Installation, Job, JobStatus, NewJob } from './types.ts';
+import type { Delivery, Installation, Job, JobFilter, JobStatus, NewJob } from './types.ts';
 
 /**
  * Checks on what callers hand a Store, shared by every implementation so they reject the
@@ -97,6 +97,16 @@ export function checkInstallation(value: Installation): Installation {
   return JSON.parse(JSON.stringify(value)) as Installation;
 }
 
-export function isJobStatus(value: unknown): value is JobStatus {
-  return JOB_STATUSES.includes(value as JobStatus);
+export function checkJobFilter(value: JobFilter | undefined): JobFilter {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) fail('job filter must be an object');
+  const allowed = new Set(['status', 'clientKey', 'type', 'group', 'newestFirst', 'limit']);
+  for (const key of Object.keys(value)) if (!allowed.has(key)) fail(`job filter has an unknown field "${key}"`);
+  if (value.status !== undefined && !JOB_STATUSES.includes(value.status)) fail(`job status must be one of ${JOB_STATUSES.join(', ')}`);
+  for (const key of ['clientKey', 'type', 'group'] as const) {
+    if (value[key] !== undefined && typeof value[key] !== 'string') fail(`job filter ${key} must be a string`);
+  }
+  if (value.newestFirst !== undefined && typeof value.newestFirst !== 'boolean') fail('job filter newestFirst must be a boolean');
+  if (value.limit !== undefined && (!Number.isSafeInteger(value.limit) || value.limit < 0)) fail('job filter limit must be a whole number >= 0');
+  return { ...value };
 }

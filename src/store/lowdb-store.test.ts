@@ -1,7 +1,7 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { storeContract } from './contract.ts';
 import { LowdbStore } from './lowdb-store.ts';
 
@@ -171,6 +171,28 @@ describe('LowdbStore on disk', () => {
     await rm(segmentPath(2));
     store = new LowdbStore({ dataDir });
     await expect(store.open()).rejects.toThrow(/segment 0000000002\.jsonl is missing/);
+  });
+
+  it('after a failed fsync, refuses every call until reopened, then carries on', async () => {
+    let store = await openStore(dataDir);
+    await store.acceptDelivery(delivery('d-1'), job(1));
+    const probe = await open(path.join(dataDir, 'probe'), 'w');
+    const fileHandle = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const spy = vi.spyOn(fileHandle, 'datasync').mockRejectedValueOnce(new Error('EIO: i/o error, fdatasync'));
+    try {
+      await expect(store.acceptDelivery(delivery('d-2'), job(2))).rejects.toThrow(/journal write failed; reopen the store to recover: EIO/);
+      await expect(store.acceptDelivery(delivery('d-3'), job(3))).rejects.toThrow(/journal write failed/);
+      await expect(store.getDelivery('d-1')).rejects.toThrow(/journal write failed/);
+    } finally {
+      spy.mockRestore();
+    }
+    await expect(store.close()).rejects.toThrow(/journal write failed/);
+
+    store = await openStore(dataDir);
+    expect(await store.getDelivery('d-1')).toMatchObject({ id: 'd-1' });
+    expect((await store.acceptDelivery(delivery('d-3'), job(3))).duplicate).toBe(false);
+    await store.close();
   });
 
   it('uses the injected clock for receivedAt, createdAt and updatedAt', async () => {

@@ -55,6 +55,16 @@ export interface Delivery {
   receivedAt: string;
 }
 
+export interface JobFilter {
+  status?: JobStatus;
+  clientKey?: string;
+  type?: string;
+  group?: string;
+  newestFirst?: boolean;
+  /** At least 0; no limit when absent. */
+  limit?: number;
+}
+
 export interface Store {
   /** Open files, replay logs, recover jobs left `running` by a crash back to `queued`. */
   open(): Promise<void>;
@@ -79,5 +89,11 @@ export interface Store {
   claimJobs(limit: number, now: Date): Promise<Job[]>;
   /** Finish: done, requeue with backoff (status queued + runAfter), or dead with the reason. */
   updateJob(id: string, patch: Partial<Pick<Job, 'status' | 'attempts' | 'runAfter' | 'lastError'>>): Promise<void>;
-  listJobs(filter?: { status?: JobStatus; clientKey?: string }): Promise<Job[]>;
+  /**
+   * Jobs matching every given field, oldest first (acceptance order), or newest first with
+   * `newestFirst`; `limit` caps the result after filtering. Payloads are loaded, so a page
+   * that needs one pull request's latest scan should ask for
+   * `{ clientKey, group, newestFirst: true, limit: 1 }` rather than list everything.
+   */
+  listJobs(filter?: JobFilter): Promise<Job[]>;
 }

@@ -1,0 +1,118 @@
+/**
+ * What the pipeline keeps about its work, beside the Store of installations and jobs:
+ * per-installation policy, triage marks, pull-request records, scan results and each
+ * repository's dependency inventory. Values are plain JSON. Secrets never reach this
+ * interface: a secret finding carries only its sha256 and a masked preview.
+ */
+import type { Finding, PackageRef, Severity } from '../scan/types.ts';
+
+export interface Policy {
+  /** New findings at or above this severity fail the report and the build status. */
+  threshold: Severity;
+  scanners: { secrets: boolean; dependencies: boolean };
+  /** Globs (gitignore-like, `**` allowed) of paths never scanned. */
+  ignoredPaths: string[];
+  /** Branch (exact name or glob) to environment name, first match wins, e.g. `main` → `production`. */
+  environments: { branch: string; environment: string }[];
+}
+
+export type TriageStatus = 'ignored' | 'false_positive';
+
+/** A person's decision about one finding, which follows its fingerprint across commits and PRs. */
+export interface TriageMark {
+  clientKey: string;
+  repoUuid: string;
+  fingerprint: string;
+  status: TriageStatus;
+  /** Account id (or name) of whoever marked it, from the authenticated request. */
+  by: string;
+  /** ISO time. */
+  at: string;
+  reason: string;
+}
+
+export type PullRequestState = 'OPEN' | 'MERGED' | 'DECLINED' | 'SUPERSEDED';
+
+export interface PullRequestRecord {
+  clientKey: string;
+  repoUuid: string;
+  repoFullName: string;
+  prId: number;
+  state: PullRequestState;
+  sourceBranch: string;
+  destinationBranch: string;
+  /** Full hash of the newest source commit whose results were published. */
+  publishedCommit: string | null;
+  /** Id of the one summary comment, once created. */
+  commentId: number | null;
+  lastResult: 'PASSED' | 'FAILED' | null;
+  mergeCommit: string | null;
+  updatedAt: string;
+}
+
+/** A finding as kept: whether the change introduced it, and its triage mark if any. */
+export type StoredFinding = Finding & {
+  isNew: boolean;
+  triage?: Pick<TriageMark, 'status' | 'by' | 'at' | 'reason'>;
+};
+
+export type ScanKind = 'pull_request' | 'push';
+
+export interface ScanSummary {
+  clientKey: string;
+  repoUuid: string;
+  commit: string;
+  kind: ScanKind;
+  prId: number | null;
+  result: 'PASSED' | 'FAILED';
+  counts: { critical: number; high: number; medium: number; low: number; new: number; existing: number; triaged: number };
+  durationMs: number;
+  /** What was not scanned and why (binary files, LFS pointers, size limits), one line each. */
+  skipped: string[];
+  notices: string[];
+  createdAt: string;
+}
+
+export interface ScanRecord extends ScanSummary {
+  findings: StoredFinding[];
+}
+
+export interface InventoryRecord {
+  clientKey: string;
+  repoUuid: string;
+  repoFullName: string;
+  branch: string;
+  environment: string | null;
+  commit: string;
+  /** Dependency file path to the sha256 of its content when read. */
+  files: Record<string, string>;
+  packages: PackageRef[];
+  /** CycloneDX 1.6 JSON. */
+  sbom: string;
+  updatedAt: string;
+}
+
+export interface ResultsStore {
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  getPolicy(clientKey: string): Promise<Policy | undefined>;
+  putPolicy(clientKey: string, policy: Policy): Promise<void>;
+
+  /** Sets (replaces) the mark for (clientKey, repoUuid, fingerprint). */
+  putTriage(mark: TriageMark): Promise<void>;
+  clearTriage(clientKey: string, repoUuid: string, fingerprint: string): Promise<boolean>;
+  listTriage(clientKey: string, repoUuid?: string): Promise<TriageMark[]>;
+
+  getPullRequest(clientKey: string, repoUuid: string, prId: number): Promise<PullRequestRecord | undefined>;
+  putPullRequest(record: PullRequestRecord): Promise<void>;
+
+  /** One scan per (clientKey, repoUuid, commit, kind, prId); a later one replaces it. */
+  putScan(scan: ScanRecord): Promise<void>;
+  getScan(clientKey: string, repoUuid: string, commit: string, kind: ScanKind, prId?: number | null): Promise<ScanRecord | undefined>;
+  listScans(clientKey: string, repoUuid?: string): Promise<ScanSummary[]>;
+
+  /** One inventory per (clientKey, repoUuid, branch); a later one replaces it. */
+  putInventory(inventory: InventoryRecord): Promise<void>;
+  getInventory(clientKey: string, repoUuid: string, branch: string): Promise<InventoryRecord | undefined>;
+}
