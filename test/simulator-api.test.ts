@@ -46,6 +46,9 @@ describe('authentication as Bitbucket does it', () => {
     const res = await call('GET', '/repositories/acme/api');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ full_name: 'acme/api', type: 'repository', mainbranch: { name: 'main' } });
+    const repo = sim.repository('acme/api');
+    const byUuid = await call('GET', `/repositories/${encodeURIComponent(repo.workspace.uuid)}/${encodeURIComponent(repo.uuid)}`);
+    expect(byUuid.status).toBe(200);
   });
 
   it('answers 401 JSON without credentials, with a bad qsh, a wrong iss, a wrong secret or an expired token', async () => {

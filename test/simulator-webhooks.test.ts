@@ -178,9 +178,11 @@ describe('webhooks', () => {
     expect(obj(fulfilled, 'pullrequest', 'merge_commit').hash).toHaveLength(12);
   });
 
-  it('refuses to commit to a branch that does not exist, without sending anything', async () => {
+  it('refuses a missing branch, a bad slug or a path outside the repository, without sending anything', async () => {
     const before = fake.webhooks.length;
     await expect(sim.commit('acme/hooks', 'nowhere', { 'a.txt': 'a' }, 'x')).rejects.toThrow(/createBranch/);
+    await expect(sim.createRepository('acme', '../escape')).rejects.toThrow(/invalid slug/);
+    await expect(sim.commit('acme/hooks', 'main', { '../a.txt': 'a' }, 'x')).rejects.toThrow(/invalid repository path/);
     expect(fake.webhooks.length).toBe(before);
   });
 

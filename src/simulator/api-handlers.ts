@@ -45,8 +45,12 @@ export function paginate<T>(ctx: ApiContext, items: T[]): Record<string, unknown
 }
 
 function repository(ctx: ApiContext): Repository {
-  const ws = ctx.params.workspace ?? '';
-  const repo = ctx.site.repositories.get(`${ws}/${ctx.params.repo_slug ?? ''}`.toLowerCase());
+  // Either may be a slug or a `{uuid}`, as the OpenAPI parameters describe.
+  const ws = (ctx.params.workspace ?? '').toLowerCase();
+  const slug = (ctx.params.repo_slug ?? '').toLowerCase();
+  const repo = [...ctx.site.repositories.values()].find(
+    (r) => (r.workspace.slug === ws || r.workspace.uuid === ws) && (r.slug === slug || r.uuid === slug),
+  );
   // An installation only sees the workspace it is installed in.
   if (!repo || repo.workspace.uuid !== ctx.installation.principal.uuid) throw new ApiError(404, 'Repository not found');
   return repo;

@@ -260,7 +260,7 @@ export class Simulator {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'Bitbucket-Connect/1.0' };
     if (secret) {
       const token = signHostToken({
-        clientKey, sharedSecret: secret, method: 'POST', url, appBaseUrl: this.descriptor?.baseUrl ?? this.appBaseUrl,
+        clientKey, sharedSecret: secret, method: 'POST', url, appBaseUrl: this.descriptor.baseUrl,
         nowSeconds: Math.floor(this.site.now().getTime() / 1000), extra: { aud: [clientKey] },
       });
       headers.Authorization = `JWT ${token}`;
@@ -272,7 +272,11 @@ export class Simulator {
   }
 
   async createRepository(workspace: string, slug: string, opts: { mainBranch?: string; files?: Record<string, string> } = {}): Promise<Repository> {
-    const key = `${workspace}/${slug}`.toLowerCase();
+    for (const part of [workspace, slug]) {
+      // Bitbucket's slug alphabet; it also keeps names from escaping the git directory.
+      if (!/^[a-z0-9][a-z0-9._-]{0,61}$/.test(part)) throw new Error(`invalid slug ${JSON.stringify(part)}: lower-case letters, digits, ".", "_" and "-"`);
+    }
+    const key = `${workspace}/${slug}`;
     if (this.site.repositories.has(key)) throw new Error(`repository ${workspace}/${slug} already exists`);
     const mainBranch = opts.mainBranch ?? 'main';
     const now = this.site.now().toISOString();
