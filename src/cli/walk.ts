@@ -1,5 +1,6 @@
 import type { Dirent } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -49,32 +50,45 @@ function formatSize(bytes: number): string {
   return `${bytes} bytes`;
 }
 
+/** Reads up to `length` bytes into `buffer` from the start of the file, fewer only at end of file. */
+function readFully(fd: number, buffer: Buffer, length: number): number {
+  let total = 0;
+  while (total < length) {
+    const n = readSync(fd, buffer, total, length - total, total);
+    if (n === 0) break;
+    total += n;
+  }
+  return total;
+}
+
 /**
- * Reads one file for scanning, looking at its head first so that a large binary file is
- * recognised without being read whole. `shownAs` names it in notices. Returns undefined
- * (after a notice) for a file that is too large or cannot be read.
+ * Reads one file for scanning. `shownAs` names it in notices. Returns undefined (after a
+ * notice) for a file that is too large or cannot be read; a binary file, recognised by its
+ * head alone, whatever its size, comes back without content.
+ *
+ * Synchronous on purpose: a scan reads thousands of small files one after another and
+ * has nothing else to do meanwhile, and each asynchronous open/stat/read/close would be
+ * a round trip through libuv's thread pool that costs more than the read itself.
  */
 export async function readForScan(absolutePath: string, shownAs: string, options: ReadOptions): Promise<ReadFile | undefined> {
-  let handle;
+  let fd: number | undefined;
   try {
-    handle = await open(absolutePath, 'r');
-    const { size } = await handle.stat();
-    const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
-    const { bytesRead } = await handle.read(head, 0, head.length, null);
-    if (head.subarray(0, bytesRead).includes(0)) return { path: shownAs, bytes: size, binary: true };
+    fd = openSync(absolutePath, 'r');
+    const { size } = fstatSync(fd);
     const limit = options.maxBytes(shownAs);
+    const buffer = Buffer.allocUnsafe(size > limit ? Math.min(size, SNIFF_BYTES) : size);
+    const length = readFully(fd, buffer, buffer.length);
+    if (buffer.subarray(0, Math.min(length, SNIFF_BYTES)).includes(0)) return { path: shownAs, bytes: size, binary: true };
     if (size > limit) {
       options.notice(`${shownAs} was not scanned: ${formatSize(size)} is over the ${formatSize(limit)} limit.`);
       return undefined;
     }
-    const rest = await handle.readFile();
-    const content = Buffer.concat([head.subarray(0, bytesRead), rest]).toString('utf8');
-    return { path: shownAs, bytes: bytesRead + rest.length, content };
+    return { path: shownAs, bytes: length, content: buffer.toString('utf8', 0, length) };
   } catch (error) {
     options.notice(`${shownAs} could not be read (${errorText(error)}).`);
     return undefined;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

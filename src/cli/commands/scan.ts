@@ -112,7 +112,11 @@ async function scanPaths(context: ScanContext, targets: Target[]): Promise<Findi
 
 async function* diffText(io: CliIo, source: string): AsyncGenerator<string> {
   if (source === '-') {
-    for await (const chunk of io.stdin) yield typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    // A streaming decoder, so a character split across two chunks is not garbled.
+    const decoder = new TextDecoder();
+    for await (const chunk of io.stdin) yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    const rest = decoder.decode();
+    if (rest) yield rest;
     return;
   }
   let handle;
