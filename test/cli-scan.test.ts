@@ -83,6 +83,7 @@ describe('gatehouse scan --format json', () => {
     ['medium-only', 'low', 1],
     ['medium-only', 'critical', 0],
     ['shop', 'critical', 1],
+    ['shop', 'CRITICAL', 1],
     ['clean', 'low', 0],
   ])('%s with --fail-on %s exits %i', async (dir, failOn, expected) => {
     const result = await run(['scan', dir, '--format', 'json', '--fail-on', failOn], { cwd: root, env });

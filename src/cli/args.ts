@@ -21,9 +21,10 @@ export function parseCommandArgs<O extends Options>(command: string, argv: strin
   }
 }
 
-/** Checks a flag's value against a fixed list, naming the list when it is wrong. */
+/** Checks a flag's value against a fixed list of lower-case words (any case accepted), naming the list when it is wrong. */
 export function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
-  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const match = allowed.find((word) => word === value.toLowerCase());
+  if (match !== undefined) return match;
   throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
 }
