@@ -134,6 +134,12 @@ describe('SecretScanner.scanText', () => {
     expect(findings.map((f) => f.ruleId)).toEqual(['test-stripe']);
   });
 
+  it('reports a multi-line secret at the start of its match', () => {
+    const rule: SecretRule = { ...RULES[3]!, id: 'pem-body', regex: `${RULES[3]!.regex.replace('[\\s\\S]{64,8000}?', '\\s*([\\s\\S]{64,8000}?)')}`, secretGroup: 1 };
+    const findings = new SecretScanner({ rules: [rule] }).scanText('k.pem', `x\n  ${PEM}\n`);
+    expect(findings).toMatchObject([{ ruleId: 'pem-body', line: 2, column: 3 }]);
+  });
+
   it('finds a multi-line PEM key and reports the line it starts on', () => {
     const text = `# deploy key\n${PEM}\nafter\n`;
     const findings = scanner().scanText('deploy/id_rsa', text);

@@ -29,6 +29,8 @@ const WINDOW_BYTES = 16_384;
 /** A regex match that passed every filter, before it becomes a finding. */
 interface Candidate {
   rule: number;
+  /** Where the finding is reported: the secret, or the match when the secret starts on a later line (a PEM body). */
+  reportAt: number;
   secret: string;
   secretStart: number;
   secretEnd: number;
@@ -190,8 +192,8 @@ export class SecretScanner {
 
     const lineStarts = lineStartOffsets(text);
     return preferSpecific(candidates, this.#rules).map((c) => {
-      const index = lineIndexOf(lineStarts, c.secretStart);
-      const column = c.secretStart - lineStarts[index]! + 1;
+      const index = lineIndexOf(lineStarts, c.reportAt);
+      const column = c.reportAt - lineStarts[index]! + 1;
       return this.#finding(this.#rules[c.rule]!, path, firstLine + index, column, maskSecret(c.secret), sha256Hex(c.secret));
     });
   }
@@ -260,6 +262,11 @@ export class SecretScanner {
   #runRegex(rule: CompiledRule, r: number, path: string, text: string, from: number, to: number, out: Candidate[]): void {
     const regex = rule.regex!;
     const slice = text.slice(from, to);
+    // Bounds of the line holding the current match, in `slice`. Matches come in order,
+    // so each line is measured once: a 1 MB line with 50,000 matches stays linear.
+    let lineStart = -1;
+    let lineEnd = -1;
+    let lineIgnored = false;
     regex.lastIndex = 0;
     for (let m = regex.exec(slice); m !== null; m = regex.exec(slice)) {
       if (m[0].length === 0) {
@@ -271,20 +278,34 @@ export class SecretScanner {
       if (rule.entropy > 0 && shannonEntropy(secret) < rule.entropy) continue;
       if (isPlaceholder(secret)) continue;
 
-      const matchStart = from + m.index;
-      const matchEnd = matchStart + m[0].length;
-      const secretStart = matchStart + Math.max(0, m[0].indexOf(secret));
-      const lineStart = text.lastIndexOf('\n', matchStart - 1) + 1;
-      let lineEnd = text.indexOf('\n', matchEnd - 1);
-      if (lineEnd === -1) lineEnd = text.length;
-      const line = text.slice(lineStart, lineEnd);
-      if (hasInlineIgnore(line)) continue;
+      if (m.index > lineEnd || m.index < lineStart) {
+        lineStart = slice.lastIndexOf('\n', m.index - 1) + 1;
+        lineEnd = slice.indexOf('\n', m.index);
+        if (lineEnd === -1) lineEnd = slice.length;
+        lineIgnored = hasInlineIgnore(slice.slice(lineStart, lineEnd));
+      }
+      const secretOffset = Math.max(0, m[0].indexOf(secret));
+      const breakInMatch = m[0].indexOf('\n');
+      let line: string;
+      if (breakInMatch === -1) {
+        if (lineIgnored) continue;
+        line = slice.slice(lineStart, lineEnd);
+      } else {
+        // A multi-line match: the comment may sit on any of its lines.
+        const end = slice.indexOf('\n', m.index + m[0].length - 1);
+        line = slice.slice(lineStart, end === -1 ? slice.length : end);
+        if (hasInlineIgnore(line)) continue;
+      }
       const candidate = { path, secret, match: m[0], line };
       if (rule.allowlists.some((a) => a.allows(candidate))) continue;
       if (this.#allowlists.some((a) => a.appliesTo(rule.id) && a.allows(candidate))) continue;
-      out.push({ rule: r, secret, secretStart, secretEnd: secretStart + secret.length });
+      const matchStart = from + m.index;
+      const secretStart = matchStart + secretOffset;
+      const reportAt = breakInMatch !== -1 && breakInMatch < secretOffset ? matchStart : secretStart;
+      out.push({ rule: r, reportAt, secret, secretStart, secretEnd: secretStart + secret.length });
     }
   }
+
 
   #finding(rule: CompiledRule, path: string, line: number, column: number, preview: string, secretHash: string): SecretFinding {
     const where = line === 0 ? path : `${path}:${line}`;
