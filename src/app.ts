@@ -1,6 +1,6 @@
 import express from 'express';
 import type { Config } from './config.ts';
-import { connectRouter } from './connect/router.ts';
+import { addConnectRoutes } from './connect/router.ts';
 import { basePathOf } from './connect/qsh.ts';
 import { createDispatcher } from './core/dispatch.ts';
 import { errorHandler, notFound } from './http/errors.ts';
@@ -38,7 +38,7 @@ export function createApp(options: AppOptions): express.Express {
 
   const routes = express.Router();
   routes.get('/healthz', healthz(ready));
-  routes.use(connectRouter({ config, store, now, logger, dispatcher: createDispatcher(store) }));
+  addConnectRoutes(routes, { config, store, now, logger, dispatcher: createDispatcher(store) });
 
   const basePath = basePathOf(config.baseUrl);
   if (basePath !== '') app.use(basePath, routes);

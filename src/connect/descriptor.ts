@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { Config } from '../config.ts';
 import { AuthRequirement, requireAuth, type AuthDeps } from './auth.ts';
 
@@ -28,12 +28,10 @@ export function loadTemplate(): Descriptor {
   return JSON.parse(readFileSync(TEMPLATE_FILE, 'utf8')) as Descriptor;
 }
 
-export function descriptorRouter(deps: AuthDeps & { config: AuthDeps['config'] & Pick<Config, 'appKey'> }): Router {
-  const router = Router();
+export function addDescriptorRoute(router: Router, deps: AuthDeps & { config: AuthDeps['config'] & Pick<Config, 'appKey'> }): void {
   // Built once: the template and the configuration do not change while the process runs.
   const body = JSON.stringify(buildDescriptor(deps.config), null, 2);
   router.get(DESCRIPTOR_PATH, requireAuth(AuthRequirement.None, deps), (_req, res) => {
     res.type('application/json').send(body);
   });
-  return router;
 }

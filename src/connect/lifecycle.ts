@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { encryptSecret } from '../crypto.ts';
@@ -95,9 +95,8 @@ export interface LifecycleDeps {
   logger: Logger;
 }
 
-export function lifecycleRouter(deps: LifecycleDeps): Router {
+export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
   const { config, store, now, logger } = deps;
-  const router = Router();
   const json = express.json({ limit: '1mb', type: () => true });
   const basePath = basePathOf(config.baseUrl);
 
@@ -175,8 +174,6 @@ export function lifecycleRouter(deps: LifecycleDeps): Router {
     logger.child({ clientKey: auth.clientKey }).info('uninstalled; shared secret destroyed');
     res.status(204).end();
   });
-
-  return router;
 }
 
 function pickPrincipal(p: z.infer<typeof principalSchema>): NonNullable<Installation['principal']> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
-import { Router, type RequestHandler, type Response } from 'express';
+import type { RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { HttpError } from '../http/errors.ts';
@@ -53,9 +53,8 @@ function newest(jobs: Job[]): Job | undefined {
   return jobs.reduce<Job | undefined>((a, b) => (a && a.createdAt >= b.createdAt ? a : b), undefined);
 }
 
-export function pagesRouter(deps: PageDeps): Router {
+export function addPageRoutes(router: Router, deps: PageDeps): void {
   const { store } = deps;
-  const router = Router();
 
   /**
    * Until the tenant is known (and for the 401 answer when it is not), the page may be
@@ -118,5 +117,4 @@ export function pagesRouter(deps: PageDeps): Router {
     });
   });
 
-  return router;
 }

@@ -1,12 +1,12 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { Config } from '../config.ts';
 import type { Dispatcher } from '../core/dispatch.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/types.ts';
-import { descriptorRouter } from './descriptor.ts';
-import { lifecycleRouter } from './lifecycle.ts';
-import { pagesRouter } from './pages.ts';
-import { webhookRouter } from './webhooks.ts';
+import { addDescriptorRoute } from './descriptor.ts';
+import { addLifecycleRoutes } from './lifecycle.ts';
+import { addPageRoutes } from './pages.ts';
+import { addWebhookRoute } from './webhooks.ts';
 
 export interface ConnectDeps {
   config: Config;
@@ -16,9 +16,14 @@ export interface ConnectDeps {
   logger: Logger;
 }
 
-/** The Connect front door: descriptor, lifecycle, webhooks and iframe pages. */
-export function connectRouter(deps: ConnectDeps): Router {
-  const router = Router();
-  router.use(descriptorRouter(deps), lifecycleRouter(deps), webhookRouter(deps), pagesRouter(deps));
-  return router;
+/**
+ * The Connect front door: descriptor, lifecycle, webhooks and iframe pages, registered on
+ * the caller's router. One flat router rather than one per module: every nested router is
+ * another matching pass on every request, and the webhook route is the hot path.
+ */
+export function addConnectRoutes(router: Router, deps: ConnectDeps): void {
+  addDescriptorRoute(router, deps);
+  addLifecycleRoutes(router, deps);
+  addWebhookRoute(router, deps);
+  addPageRoutes(router, deps);
 }

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { type Router } from 'express';
 import { parseCloudEvent } from '../bitbucket/events/index.ts';
 import type { Dispatcher } from '../core/dispatch.ts';
 import { sha256Hex } from '../crypto.ts';
@@ -37,8 +37,7 @@ export interface WebhookDeps extends AuthDeps {
  * Then parse, validate, record + enqueue in one store step, and answer 202 without waiting
  * for the work (Bitbucket gives up after 10 s and retries).
  */
-export function webhookRouter(deps: WebhookDeps): Router {
-  const router = Router();
+export function addWebhookRoute(router: Router, deps: WebhookDeps): void {
   const raw = express.raw({ limit: WEBHOOK_BODY_LIMIT, type: () => true });
 
   router.post(WEBHOOK_PATH, requireAuth(AuthRequirement.SignedRequest, deps), raw, async (req, res) => {
@@ -85,6 +84,4 @@ export function webhookRouter(deps: WebhookDeps): Router {
     log.info({ status, duplicate: result.duplicate, jobId: result.jobId }, 'webhook acknowledged');
     res.status(result.duplicate ? 200 : 202).json({ status, duplicate: result.duplicate, deliveryId, jobId: result.jobId });
   });
-
-  return router;
 }
