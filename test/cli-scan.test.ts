@@ -150,6 +150,20 @@ index 4444444..5555555 100644
     expectNoSecret(result);
   });
 
+  it('says so when the diff holds no file changes', async () => {
+    writeTree(root, { 'empty.diff': 'just some text\n' });
+    const result = await run(['scan', '--diff', 'empty.diff', '--format', 'json'], { cwd: root, env });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).notices).toContain('--diff empty.diff holds no file changes.');
+  });
+
+  it('rejects a diff that ends inside a hunk', async () => {
+    writeTree(root, { 'cut.diff': 'diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,3 @@\n+a\n' });
+    const result = await run(['scan', '--diff', 'cut.diff'], { cwd: root, env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--diff cut.diff: not a unified diff/);
+  });
+
   it('reads the diff from standard input with --diff -', async () => {
     const result = await run(['scan', '--diff', '-', '--format', 'json', '--fail-on', 'critical'], { cwd: root, env, stdin: diff(AWS_KEY, SLACK_WEBHOOK) });
     expect(findingsOf(result)).toHaveLength(2);
@@ -164,6 +178,7 @@ describe('usage and input errors exit 2 with a message on stderr and nothing on 
     [['scan', 'shop', '--format', 'xml'], /--format must be one of text, json, sarif/],
     [['scan', 'does-not-exist'], /does-not-exist: no such file or directory/],
     [['scan', '--diff', 'missing.diff'], /--diff missing.diff: cannot be read \(ENOENT\)/],
+    [['scan', '--diff', 'shop'], /--diff shop: cannot be read \(EISDIR\)/],
     [['scan', 'shop', '--diff', 'change.diff'], /either paths or --diff/],
     [['scan', '--format'], /argument missing/],
     [['frobnicate'], /unknown command "frobnicate"/],

@@ -119,14 +119,26 @@ async function* diffText(io: CliIo, source: string): AsyncGenerator<string> {
     if (rest) yield rest;
     return;
   }
+  const unreadable = (error: unknown) => new InputError(`--diff ${source}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   let handle;
   try {
     handle = await open(path.resolve(io.cwd, source), 'r');
   } catch (error) {
-    throw new InputError(`--diff ${source}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw unreadable(error);
   }
   try {
-    for await (const chunk of handle.createReadStream({ encoding: 'utf8', autoClose: false })) yield chunk as string;
+    // Opening a directory succeeds; reading it fails with EISDIR, which is the user's input too.
+    const chunks = handle.createReadStream({ encoding: 'utf8', autoClose: false })[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = await chunks.next();
+      } catch (error) {
+        throw unreadable(error);
+      }
+      if (next.done) break;
+      yield next.value;
+    }
   } finally {
     await handle.close();
   }
@@ -136,8 +148,10 @@ async function* diffText(io: CliIo, source: string): AsyncGenerator<string> {
 async function scanDiff(context: ScanContext, source: string): Promise<Finding[]> {
   const { io, progress, notices } = context;
   const scan = await newFileScan(context, io.cwd);
+  let files = 0;
   try {
     for await (const file of parseUnifiedDiff(diffText(io, source))) {
+      files++;
       if (file.newPath === null || file.status === 'deleted' || !scan.wants(file.newPath)) continue;
       if (file.binary) scan.add({ path: file.newPath, binary: true });
       else scan.add({ path: file.newPath, addedLines: file.addedLines });
@@ -147,6 +161,8 @@ async function scanDiff(context: ScanContext, source: string): Promise<Finding[]
     if (error instanceof DiffParseError) throw new InputError(`--diff ${source}: not a unified diff (${error.message})`);
     throw error;
   }
+  // Most likely the wrong file: say so rather than report a clean scan without comment.
+  if (files === 0) notices.push(`--diff ${source} holds no file changes.`);
   const result = scan.finish();
   notices.push(...result.notices);
   return result.findings;
