@@ -1,0 +1,93 @@
+import express, { Router, type Request } from 'express';
+import { z } from 'zod';
+import { applyPolicyPatch, DEFAULT_POLICY, policyOf, policyPatchSchema } from '../core/policy.ts';
+import { HttpError } from '../http/errors.ts';
+import type { ResultsStore } from '../store/results-types.ts';
+import { authOf, AuthRequirement, requireAuth, type AuthDeps } from './auth.ts';
+
+/**
+ * The JSON API behind the settings page (until it exists, admins call it directly):
+ * the installation's policy and its triage marks. Every route requires a Connect JWT of
+ * the installation with a qsh for the request, and reads and writes that installation only.
+ */
+export const API_PATHS = {
+  policy: '/api/policy',
+  triage: '/api/triage',
+} as const;
+
+const repoUuid = z.string().regex(/^\{[0-9A-Za-z-]{1,64}\}$/, 'a repository UUID in braces');
+const fingerprint = z.string().regex(/^[0-9A-Za-z:._-]{8,200}$/, 'a finding fingerprint');
+
+const triageBody = z
+  .object({
+    repoUuid,
+    fingerprint,
+    status: z.enum(['ignored', 'false_positive']),
+    reason: z.string().trim().min(1, 'say why').max(1_000),
+  })
+  .strict();
+
+export interface ApiDeps extends AuthDeps {
+  results: ResultsStore;
+}
+
+export function apiRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const signed = requireAuth(AuthRequirement.SignedRequest, deps);
+  const json = express.json({ limit: '64kb', type: () => true });
+
+  router.get(API_PATHS.policy, signed, async (_req, res) => {
+    const { clientKey } = authOf(res);
+    const stored = await deps.results.getPolicy(clientKey);
+    res.json({ policy: stored ?? DEFAULT_POLICY, isDefault: stored === undefined });
+  });
+
+  router.put(API_PATHS.policy, signed, json, async (req, res) => {
+    const { clientKey } = authOf(res);
+    const patch = parse(policyPatchSchema, req.body);
+    const policy = applyPolicyPatch(await policyOf(deps.results, clientKey), patch);
+    await deps.results.putPolicy(clientKey, policy);
+    res.json({ policy, isDefault: false });
+  });
+
+  router.get(API_PATHS.triage, signed, async (req, res) => {
+    const { clientKey } = authOf(res);
+    const repo = queryParam(req, 'repoUuid');
+    const marks = await deps.results.listTriage(clientKey, repo === undefined ? undefined : parse(repoUuid, repo));
+    res.json({ marks: marks.map(({ clientKey: _own, ...mark }) => mark) });
+  });
+
+  router.put(API_PATHS.triage, signed, json, async (req, res) => {
+    const { clientKey, claims } = authOf(res);
+    const body = parse(triageBody, req.body);
+    const mark = { clientKey, ...body, by: claims.sub ?? clientKey, at: deps.now().toISOString() };
+    await deps.results.putTriage(mark);
+    const { clientKey: _own, ...shown } = mark;
+    res.json({ mark: shown });
+  });
+
+  router.delete(API_PATHS.triage, signed, async (req, res) => {
+    const { clientKey } = authOf(res);
+    const repo = parse(repoUuid, queryParam(req, 'repoUuid'));
+    const print = parse(fingerprint, queryParam(req, 'fingerprint'));
+    const removed = await deps.results.clearTriage(clientKey, repo, print);
+    if (!removed) throw new HttpError(404, 'no_such_mark', 'No triage mark for that finding');
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+function queryParam(req: Request, name: string): string | undefined {
+  const value = (req.query as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+    throw new HttpError(400, 'invalid_request', problems);
+  }
+  return parsed.data;
+}

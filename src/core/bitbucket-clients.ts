@@ -1,0 +1,57 @@
+import { createBitbucketClient, type BitbucketClient, type BitbucketClientOptions } from '../bitbucket/client.ts';
+import type { Config } from '../config.ts';
+import { decryptSecret } from '../crypto.ts';
+import type { Store } from '../store/types.ts';
+import type { CallBudget } from './budget.ts';
+
+/** Client settings tests and benchmarks tune (fake sleep, short timeouts); production uses the client's defaults. */
+export type ClientTuning = Pick<BitbucketClientOptions, 'fetch' | 'sleep' | 'random' | 'timeoutMs' | 'maxRetries' | 'logger'>;
+
+/** The installation is gone (uninstalled, or never known): its jobs cannot call Bitbucket. */
+export class InstallationUnavailableError extends Error {
+  override name = 'InstallationUnavailableError';
+}
+
+export interface ClientSource {
+  forInstallation(clientKey: string): Promise<{ client: BitbucketClient; baseUrl: string }>;
+}
+
+/**
+ * One REST client per installation, built from its stored record (shared secret decrypted
+ * here and nowhere else in the pipeline) and metered by the installation's call budget.
+ * Cached until the record changes, so a reinstall with a new secret gets a new client.
+ */
+export function bitbucketClients(deps: {
+  config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls'>;
+  store: Pick<Store, 'getInstallation'>;
+  budget: CallBudget;
+  tuning?: ClientTuning;
+}): ClientSource {
+  const cache = new Map<string, { envelope: string; client: BitbucketClient }>();
+  return {
+    async forInstallation(clientKey) {
+      const installation = await deps.store.getInstallation(clientKey);
+      if (!installation || installation.state !== 'installed' || installation.encryptedSharedSecret === null) {
+        cache.delete(clientKey);
+        throw new InstallationUnavailableError(`installation ${clientKey} is not installed; its job cannot reach Bitbucket`);
+      }
+      const envelope = `${installation.encryptedSharedSecret}|${installation.baseApiUrl}|${installation.baseUrl}`;
+      const cached = cache.get(clientKey);
+      if (cached?.envelope === envelope) return { client: cached.client, baseUrl: installation.baseUrl };
+      const client = createBitbucketClient({
+        ...deps.tuning,
+        appKey: deps.config.appKey,
+        clientKey,
+        baseUrl: installation.baseUrl,
+        baseApiUrl: installation.baseApiUrl,
+        sharedSecret: decryptSecret(deps.config.encryptionKey, installation.encryptedSharedSecret),
+        allowedApiOrigins: deps.config.bitbucketApiUrls,
+        allowedBaseOrigins: deps.config.bitbucketBaseUrls,
+        auth: 'jwt',
+        fetch: deps.budget.meter(clientKey, deps.tuning?.fetch ?? globalThis.fetch),
+      });
+      cache.set(clientKey, { envelope, client });
+      return { client, baseUrl: installation.baseUrl };
+    },
+  };
+}

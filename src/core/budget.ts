@@ -1,0 +1,65 @@
+/**
+ * A per-installation budget of outbound Bitbucket calls: a token bucket per clientKey.
+ * Bitbucket rate-limits each installation; one busy workspace must neither exhaust that
+ * limit in a burst nor starve the others. When a bucket is empty the call is not made:
+ * `BudgetExhaustedError` tells the job runner when to try the job again.
+ */
+
+export interface BudgetOptions {
+  /** Calls an installation may make in a burst. */
+  burst: number;
+  /** Sustained calls per hour. */
+  perHour: number;
+  now?: () => number;
+}
+
+export const DEFAULT_BUDGET: BudgetOptions = { burst: 600, perHour: 3_600 };
+
+export class BudgetExhaustedError extends Error {
+  override name = 'BudgetExhaustedError';
+  constructor(
+    readonly clientKey: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(`outbound call budget of installation ${clientKey} is spent; next call possible in ${Math.ceil(retryAfterMs / 1000)} s`);
+  }
+}
+
+export class CallBudget {
+  readonly #burst: number;
+  readonly #perMs: number;
+  readonly #now: () => number;
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(options: BudgetOptions = DEFAULT_BUDGET) {
+    if (!(options.burst >= 1) || !(options.perHour > 0)) throw new RangeError('a call budget needs burst >= 1 and perHour > 0');
+    this.#burst = options.burst;
+    this.#perMs = options.perHour / 3_600_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Takes one call from the installation's bucket, or throws BudgetExhaustedError. */
+  take(clientKey: string): void {
+    const now = this.#now();
+    const bucket = this.#buckets.get(clientKey) ?? { tokens: this.#burst, at: now };
+    bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.at) * this.#perMs);
+    bucket.at = now;
+    this.#buckets.set(clientKey, bucket);
+    if (bucket.tokens < 1) throw new BudgetExhaustedError(clientKey, Math.ceil((1 - bucket.tokens) / this.#perMs));
+    bucket.tokens -= 1;
+  }
+
+  remaining(clientKey: string): number {
+    const bucket = this.#buckets.get(clientKey);
+    if (!bucket) return this.#burst;
+    return Math.floor(Math.min(this.#burst, bucket.tokens + (this.#now() - bucket.at) * this.#perMs));
+  }
+
+  /** A fetch that spends from `clientKey`'s bucket before every request, retries included. */
+  meter(clientKey: string, fetchImpl: typeof fetch): typeof fetch {
+    return (input, init) => {
+      this.take(clientKey);
+      return fetchImpl(input, init);
+    };
+  }
+}

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import type { BitbucketClient } from '../bitbucket/client.ts';
+import { ParseError, VulnIndexError, matchPackages, parseLockfile, type VulnIndex } from '../scan/deps/index.ts';
+import type { RepoScanConfig } from '../scan/repo-config/index.ts';
+import type { DependencyFinding, PackageRef } from '../scan/types.ts';
+import type { ChangedDependencyFile } from './diff-scan.ts';
+
+/**
+ * Which vulnerable packages a change brings in. Each changed dependency file is read whole
+ * at the source and at the destination commit; a vulnerability present on both sides is
+ * `existing` (shown, never failing), one only at the source is new. Files are identified by
+ * the hash of their content, so a lockfile that did not change between two scans is neither
+ * parsed nor matched again.
+ */
+
+export interface DependencyCheck {
+  findings: (DependencyFinding & { isNew: boolean })[];
+  /** Packages of the changed files at the source commit. */
+  packages: PackageRef[];
+  notices: string[];
+  /** Files whose content was already known and not parsed again. */
+  cached: number;
+}
+
+interface Parsed {
+  packages: PackageRef[];
+  findings: DependencyFinding[];
+  error?: string;
+}
+
+/** Parsed lockfiles by content hash (and index version), least recently used first out. */
+export class LockfileCache {
+  readonly #entries = new Map<string, Parsed>();
+  constructor(readonly maxEntries = 2_000) {}
+
+  get(key: string): Parsed | undefined {
+    const hit = this.#entries.get(key);
+    if (hit) {
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, value: Parsed): void {
+    this.#entries.set(key, value);
+    while (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
+  }
+}
+
+export interface DependencyCheckInput {
+  client: BitbucketClient;
+  workspace: string;
+  slug: string;
+  sourceCommit: string;
+  /** Null when there is nothing to compare with (a new branch). */
+  baseCommit: string | null;
+  files: readonly ChangedDependencyFile[];
+  vulnIndex: VulnIndex | null;
+  config: RepoScanConfig;
+  cache: LockfileCache;
+}
+
+export async function checkDependencies(input: DependencyCheckInput): Promise<DependencyCheck> {
+  const notices: string[] = [];
+  const findings: DependencyCheck['findings'] = [];
+  const packages: PackageRef[] = [];
+  let cached = 0;
+  if (input.files.length === 0) return { findings, packages, notices, cached };
+  if (!input.vulnIndex) {
+    notices.push(`No vulnerability database: ${input.files.length} changed dependency file(s) not checked for known vulnerabilities.`);
+  }
+
+  const read = async (commit: string, path: string): Promise<Parsed | null> => {
+    const content = await input.client.getFileSource(input.workspace, input.slug, commit, path);
+    if (content === null) return null;
+    const key = createHash('sha256').update(`${path}\0${input.vulnIndex?.version ?? 'none'}\0`).update(content).digest('hex');
+    const hit = input.cache.get(key);
+    if (hit) {
+      cached++;
+      return hit;
+    }
+    const parsed = parse(path, content, input.vulnIndex);
+    input.cache.set(key, parsed);
+    return parsed;
+  };
+
+  for (const file of input.files) {
+    const source = await read(input.sourceCommit, file.path);
+    if (!source) continue;
+    if (source.error) {
+      notices.push(source.error);
+      continue;
+    }
+    packages.push(...source.packages);
+    const before = input.baseCommit && file.oldPath ? await read(input.baseCommit, file.oldPath) : null;
+    const existing = new Set((before?.findings ?? []).map(vulnerabilityKey));
+    for (const finding of source.findings) {
+      const severity = input.config.severityOverrides[finding.ruleId] ?? finding.severity;
+      if (input.config.ignoredFingerprints.includes(finding.fingerprint)) continue;
+      findings.push({ ...finding, severity, isNew: !existing.has(vulnerabilityKey(finding)) });
+    }
+  }
+  return { findings, packages, notices, cached };
+}
+
+/** The same vulnerability in the same package, whatever its version, line or file. */
+function vulnerabilityKey(finding: DependencyFinding): string {
+  return JSON.stringify([finding.ecosystem, finding.package, finding.advisory]);
+}
+
+function parse(path: string, content: string, index: VulnIndex | null): Parsed {
+  let packages: PackageRef[];
+  try {
+    packages = parseLockfile(path, content);
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    return { packages: [], findings: [], error: `${error.message}; its packages were not checked.` };
+  }
+  if (!index) return { packages, findings: [] };
+  try {
+    return { packages, findings: matchPackages(index, packages) };
+  } catch (error) {
+    if (!(error instanceof VulnIndexError)) throw error;
+    return { packages, findings: [], error: `${error.message}; dependencies were not checked.` };
+  }
+}
+
+/** Reads and parses dependency files for an inventory, reusing the cache. */
+export async function readPackages(
+  client: BitbucketClient,
+  workspace: string,
+  slug: string,
+  commit: string,
+  paths: readonly string[],
+  cache: LockfileCache,
+): Promise<{ packages: PackageRef[]; files: Record<string, string>; notices: string[] }> {
+  const packages: PackageRef[] = [];
+  const files: Record<string, string> = {};
+  const notices: string[] = [];
+  for (const path of paths) {
+    const content = await client.getFileSource(workspace, slug, commit, path);
+    if (content === null) continue;
+    const hash = createHash('sha256').update(content).digest('hex');
+    files[path] = hash;
+    const key = createHash('sha256').update(`${path}\0inventory\0`).update(content).digest('hex');
+    let parsed = cache.get(key);
+    if (!parsed) {
+      parsed = parse(path, content, null);
+      cache.set(key, parsed);
+    }
+    if (parsed.error) notices.push(parsed.error);
+    packages.push(...parsed.packages);
+  }
+  return { packages, files, notices };
+}

@@ -1,0 +1,81 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { openVulnIndex, type VulnIndex } from '../scan/deps/index.ts';
+import type { ResultsStore } from '../store/results-types.ts';
+import type { Store } from '../store/types.ts';
+import { BitbucketApiError, BitbucketInputError, BitbucketOriginError } from '../bitbucket/errors.ts';
+import { bitbucketClients, InstallationUnavailableError, type ClientTuning } from './bitbucket-clients.ts';
+import { CallBudget, DEFAULT_BUDGET, type BudgetOptions } from './budget.ts';
+import { LockfileCache } from './dependency-check.ts';
+import type { DiffLimits } from './diff-scan.ts';
+import { PermanentJobError, WorkerPool, type JobHandler } from './worker.ts';
+import { closePullRequest, scanPullRequest } from './workflows/pull-request.ts';
+import { scanPush } from './workflows/push.ts';
+import type { WorkflowDeps } from './workflows/context.ts';
+
+export interface PipelineOptions {
+  config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'dataDir'>;
+  store: Store;
+  results: ResultsStore;
+  logger: Logger;
+  concurrency?: number;
+  maxAttempts?: number;
+  retryBaseDelayMs?: number;
+  pollMs?: number;
+  budget?: BudgetOptions;
+  /** Defaults to the database `gatehouse db update` keeps in DATA_DIR. */
+  vulnIndex?: () => VulnIndex | null;
+  client?: ClientTuning;
+  diffLimits?: DiffLimits;
+  now?: () => Date;
+}
+
+/**
+ * Wires the job runner to the workflows: one handler per job type (see events.ts
+ * `jobTypeOf`). The caller starts and stops the returned pool.
+ */
+export function createPipeline(options: PipelineOptions): { worker: WorkerPool; budget: CallBudget } {
+  const budget = new CallBudget(options.budget ?? DEFAULT_BUDGET);
+  const now = options.now ?? (() => new Date());
+  const deps: WorkflowDeps = {
+    store: options.store,
+    results: options.results,
+    clients: bitbucketClients({ config: options.config, store: options.store, budget, tuning: options.client }),
+    vulnIndex: options.vulnIndex ?? (() => openVulnIndex(options.config.dataDir)),
+    lockfiles: new LockfileCache(),
+    now,
+    ...(options.diffLimits ? { diffLimits: options.diffLimits } : {}),
+  };
+  const run = (workflow: (d: WorkflowDeps, ...rest: Parameters<JobHandler>) => ReturnType<JobHandler>): JobHandler => (job, log) => workflow(deps, job, log);
+  const handlers: Record<string, JobHandler> = {
+    'event:push': run(scanPush),
+    'event:pull_request:opened': run(scanPullRequest),
+    'event:pull_request:updated': run(scanPullRequest),
+    'event:pull_request:merged': run(closePullRequest),
+    'event:pull_request:declined': run(closePullRequest),
+  };
+  const worker = new WorkerPool({
+    store: options.store,
+    handlers,
+    logger: options.logger,
+    isPermanent,
+    now,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+  });
+  return { worker, budget };
+}
+
+/**
+ * Retrying cannot help: a payload that does not parse, a request Bitbucket calls invalid or
+ * forbidden, an installation that is gone. 429, 408 and 5xx are retried (the client has
+ * already retried them a few times within the attempt).
+ */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof PermanentJobError || error instanceof InstallationUnavailableError) return true;
+  if (error instanceof BitbucketInputError || error instanceof BitbucketOriginError) return true;
+  if (error instanceof BitbucketApiError) return error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
+  return false;
+}

@@ -1,0 +1,229 @@
+import type { Logger } from '../log.ts';
+import type { Job, Store } from '../store/types.ts';
+import { BudgetExhaustedError } from './budget.ts';
+
+/**
+ * The job runner: claims due jobs from the store and runs them on a pool of concurrent
+ * slots, retrying failures with exponential backoff and full jitter until `maxAttempts`,
+ * then leaving the job `dead` with the reason.
+ *
+ * Crash safety comes from the store and from the handlers: a job is `running` in the store
+ * while it runs, and a restart puts it back in the queue, so an accepted job is never lost;
+ * handlers publish idempotently, so running a job again publishes nothing twice. The
+ * attempt is counted durably before the handler starts, so a job that kills the process
+ * every time still ends up dead instead of looping forever.
+ *
+ * Jobs of one group (one pull request) never run at the same time: a second one is put
+ * back for a moment, which keeps publishing for a PR in acceptance order.
+ */
+
+/** What a handler reports for a job that needs no retry. */
+export interface JobOutcome {
+  /** Why the job did nothing (superseded, pull request closed...), for logs and the job record. */
+  skipped?: string;
+}
+
+export type JobHandler = (job: Job, log: Logger) => Promise<JobOutcome | void>;
+
+/** A failure no retry can fix (bad payload, 4xx from Bitbucket): the job goes dead at once. */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
+}
+
+export interface WorkerOptions {
+  store: Pick<Store, 'claimJobs' | 'updateJob'>;
+  handlers: Readonly<Record<string, JobHandler>>;
+  logger: Logger;
+  concurrency?: number;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** How often to look for due jobs when idle (a `wake()` shortcuts the wait). */
+  pollMs?: number;
+  /** Decides whether an error is worth retrying; PermanentJobError never is. */
+  isPermanent?: (error: unknown) => boolean;
+  now?: () => Date;
+  random?: () => number;
+}
+
+export const WORKER_DEFAULTS = {
+  concurrency: 4,
+  maxAttempts: 6,
+  baseDelayMs: 2_000,
+  maxDelayMs: 5 * 60_000,
+  pollMs: 200,
+  /** A job whose group is busy waits this long before it is looked at again. */
+  groupBusyDelayMs: 200,
+} as const;
+
+export class WorkerPool {
+  readonly #o: Required<Omit<WorkerOptions, 'isPermanent'>> & { isPermanent: (error: unknown) => boolean };
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #busyGroups = new Set<string>();
+  #state: 'idle' | 'running' | 'stopping' = 'idle';
+  #loop: Promise<void> | null = null;
+  #wakeUp: (() => void) | null = null;
+  #idleWaiters: (() => void)[] = [];
+  #claimedNothing = false;
+
+  constructor(options: WorkerOptions) {
+    const concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
+    const maxAttempts = options.maxAttempts ?? WORKER_DEFAULTS.maxAttempts;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('worker concurrency must be a whole number >= 1');
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError('worker maxAttempts must be a whole number >= 1');
+    this.#o = {
+      store: options.store,
+      handlers: options.handlers,
+      logger: options.logger,
+      concurrency,
+      maxAttempts,
+      baseDelayMs: options.baseDelayMs ?? WORKER_DEFAULTS.baseDelayMs,
+      maxDelayMs: options.maxDelayMs ?? WORKER_DEFAULTS.maxDelayMs,
+      pollMs: options.pollMs ?? WORKER_DEFAULTS.pollMs,
+      isPermanent: options.isPermanent ?? ((error) => error instanceof PermanentJobError),
+      now: options.now ?? (() => new Date()),
+      random: options.random ?? Math.random,
+    };
+  }
+
+  start(): void {
+    if (this.#state !== 'idle') throw new Error('the worker pool is already started');
+    this.#state = 'running';
+    this.#loop = this.#run();
+  }
+
+  /** Looks for work now instead of at the next poll (called after a webhook is accepted). */
+  wake(): void {
+    this.#wakeUp?.();
+  }
+
+  /** Stops claiming, waits for running jobs to finish. Jobs still queued stay queued. */
+  async stop(): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'stopping';
+    this.wake();
+    await this.#loop;
+    await Promise.allSettled(this.#running.values());
+  }
+
+  /** Resolves when a claim found nothing due and no job is running (tests and benchmarks). */
+  whenIdle(): Promise<void> {
+    if (this.#claimedNothing && this.#running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  get active(): number {
+    return this.#running.size;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#state === 'running') {
+      const free = this.#o.concurrency - this.#running.size;
+      let claimed: Job[] = [];
+      if (free > 0) {
+        try {
+          claimed = await this.#o.store.claimJobs(free, this.#o.now());
+        } catch (error) {
+          this.#o.logger.error({ err: error }, 'could not claim jobs; trying again shortly');
+        }
+      }
+      this.#claimedNothing = claimed.length === 0;
+      for (const job of claimed) this.#launch(job);
+      this.#notifyIdle();
+      if (claimed.length === 0 || this.#running.size >= this.#o.concurrency) await this.#pause();
+    }
+  }
+
+  #launch(job: Job): void {
+    if (job.group !== undefined && this.#busyGroups.has(job.group)) {
+      const later = new Date(this.#o.now().getTime() + WORKER_DEFAULTS.groupBusyDelayMs).toISOString();
+      const put = this.#o.store.updateJob(job.id, { status: 'queued', runAfter: later }).catch((error: unknown) => {
+        this.#o.logger.error({ err: error, jobId: job.id }, 'could not put back a job whose pull request is busy');
+      });
+      this.#track(job.id, put);
+      return;
+    }
+    if (job.group !== undefined) this.#busyGroups.add(job.group);
+    const work = this.#execute(job).finally(() => {
+      if (job.group !== undefined) this.#busyGroups.delete(job.group);
+    });
+    this.#track(job.id, work);
+  }
+
+  #track(id: string, work: Promise<void>): void {
+    this.#running.set(id, work);
+    void work.finally(() => {
+      this.#running.delete(id);
+      this.wake();
+    });
+  }
+
+  async #execute(job: Job): Promise<void> {
+    const log = this.#o.logger.child({ jobId: job.id, jobType: job.type, clientKey: job.clientKey });
+    const attempts = job.attempts + 1;
+    try {
+      await this.#o.store.updateJob(job.id, { attempts });
+      const handler = this.#o.handlers[job.type];
+      if (!handler) throw new PermanentJobError(`no handler for job type ${JSON.stringify(job.type)}`);
+      const outcome = await handler({ ...job, attempts }, log);
+      await this.#o.store.updateJob(job.id, { status: 'done', ...(outcome?.skipped ? { lastError: `skipped: ${outcome.skipped}` } : {}) });
+      log.info({ attempts, skipped: outcome?.skipped }, outcome?.skipped ? 'job skipped' : 'job done');
+    } catch (error) {
+      await this.#fail(job, attempts, error, log).catch((storeError: unknown) => {
+        // The job stays `running` in the store; the next start puts it back in the queue.
+        log.error({ err: storeError }, 'could not record a job failure');
+      });
+    }
+  }
+
+  async #fail(job: Job, attempts: number, error: unknown, log: Logger): Promise<void> {
+    const reason = describe(error);
+    const now = this.#o.now().getTime();
+    if (error instanceof BudgetExhaustedError) {
+      // Not the job's fault: wait for the budget without spending an attempt.
+      await this.#o.store.updateJob(job.id, { status: 'queued', attempts: attempts - 1, runAfter: new Date(now + error.retryAfterMs).toISOString(), lastError: reason });
+      log.warn({ retryAfterMs: error.retryAfterMs }, 'call budget spent; job postponed');
+      return;
+    }
+    if (this.#o.isPermanent(error) || attempts >= this.#o.maxAttempts) {
+      const why = this.#o.isPermanent(error) ? reason : `gave up after ${attempts} attempts: ${reason}`;
+      await this.#o.store.updateJob(job.id, { status: 'dead', lastError: why });
+      log.error({ err: error, attempts }, 'job dead');
+      return;
+    }
+    const delay = backoffMs(attempts, this.#o.baseDelayMs, this.#o.maxDelayMs, this.#o.random);
+    await this.#o.store.updateJob(job.id, { status: 'queued', runAfter: new Date(now + delay).toISOString(), lastError: reason });
+    log.warn({ err: error, attempts, retryInMs: delay }, 'job failed; will retry');
+  }
+
+  #pause(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#o.pollMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.#wakeUp = null;
+        resolve();
+      }
+      this.#wakeUp = done;
+    });
+  }
+
+  #notifyIdle(): void {
+    if (!this.#claimedNothing || this.#running.size > 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/** Exponential backoff with full jitter: uniform in [base * 2^(attempt-1) / 2, base * 2^(attempt-1)], capped. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, 1_000);
+}

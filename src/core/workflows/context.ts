@@ -1,0 +1,146 @@
+import { BitbucketProtocolError } from '../../bitbucket/errors.ts';
+import type { VulnIndex } from '../../scan/deps/index.ts';
+import { EMPTY_REPO_CONFIG, loadRepoConfig, REPO_CONFIG_PATHS, type RepoScanConfig } from '../../scan/repo-config/index.ts';
+import { SecretScanner } from '../../scan/secrets/engine.ts';
+import type { Policy, ResultsStore, ScanKind, ScanRecord, StoredFinding, TriageMark } from '../../store/results-types.ts';
+import type { Job, Store } from '../../store/types.ts';
+import type { ClientSource } from '../bitbucket-clients.ts';
+import { checkDependencies, type LockfileCache } from '../dependency-check.ts';
+import { scanDiff, type DiffLimits } from '../diff-scan.ts';
+import { pathFilter, resultOf } from '../policy.ts';
+import type { Target } from '../publish.ts';
+
+/** What every workflow needs; built once by createPipeline. */
+export interface WorkflowDeps {
+  store: Pick<Store, 'listJobs'>;
+  results: ResultsStore;
+  clients: ClientSource;
+  /** The OSV index as of now (null when no database has been downloaded). */
+  vulnIndex: () => VulnIndex | null;
+  lockfiles: LockfileCache;
+  now: () => Date;
+  diffLimits?: DiffLimits;
+}
+
+const defaultScanner = new SecretScanner({ config: EMPTY_REPO_CONFIG });
+
+export function splitFullName(fullName: string): { workspace: string; slug: string } {
+  const [workspace, slug, ...rest] = fullName.split('/');
+  if (!workspace || !slug || rest.length > 0) throw new BitbucketProtocolError('GET', fullName, 'repository full name is not workspace/slug');
+  return { workspace, slug };
+}
+
+/** Resolves a possibly abbreviated commit hash (PR payloads carry 12 characters) to the full one. */
+export async function fullHash(target: Target, hash: string): Promise<string> {
+  if (/^[0-9a-f]{40}$/.test(hash)) return hash;
+  const commit = await target.client.getCommit(target.workspace, target.slug, hash);
+  if (typeof commit.hash !== 'string' || !commit.hash.startsWith(hash)) {
+    throw new BitbucketProtocolError('GET', `commit/${hash}`, 'answered without the commit hash asked for');
+  }
+  return commit.hash;
+}
+
+/** Another job for the same pull request was accepted after this one: it covers this one's work. */
+export async function newerJobInGroup(deps: WorkflowDeps, job: Job): Promise<Job | undefined> {
+  if (job.group === undefined) return undefined;
+  const [newest] = await deps.store.listJobs({ clientKey: job.clientKey, group: job.group, newestFirst: true, limit: 1 });
+  return newest && newest.id !== job.id ? newest : undefined;
+}
+
+async function repoConfig(target: Target, commit: string): Promise<{ config: RepoScanConfig; problems: string[] }> {
+  const read = (path: string) => target.client.getFileSource(target.workspace, target.slug, commit, path);
+  const [gatehouseYml, gitleaksToml, gitleaksIgnore] = await Promise.all([
+    read(REPO_CONFIG_PATHS.gatehouseYml),
+    read(REPO_CONFIG_PATHS.gitleaksToml),
+    read(REPO_CONFIG_PATHS.gitleaksIgnore),
+  ]);
+  if (gatehouseYml === null && gitleaksToml === null && gitleaksIgnore === null) return { config: EMPTY_REPO_CONFIG, problems: [] };
+  return loadRepoConfig({ gatehouseYml: gatehouseYml ?? undefined, gitleaksToml: gitleaksToml ?? undefined, gitleaksIgnore: gitleaksIgnore ?? undefined });
+}
+
+export interface ChangeScan {
+  findings: StoredFinding[];
+  skipped: string[];
+  notices: string[];
+  durationMs: number;
+}
+
+/**
+ * Scans what `head` changes relative to `base` (Bitbucket's `head..base` spec, which diffs
+ * from their merge base): secrets on added lines, and vulnerable packages in changed
+ * dependency files, new versus already present at `base`. Triage marks are applied.
+ */
+export async function scanChange(
+  deps: WorkflowDeps,
+  input: { target: Target; clientKey: string; repoUuid: string; head: string; base: string | null; policy: Policy },
+): Promise<ChangeScan> {
+  const started = deps.now().getTime();
+  const { target, policy } = input;
+  const { config, problems } = await repoConfig(target, input.head);
+  const scanner = config === EMPTY_REPO_CONFIG ? defaultScanner : new SecretScanner({ config });
+  const spec = input.base ? `${input.head}..${input.base}` : input.head;
+  const diff = await target.client.streamDiff(target.workspace, target.slug, { spec });
+  const changes = await scanDiff(diff, {
+    scanner: policy.scanners.secrets ? scanner : null,
+    includePath: pathFilter(policy),
+    ...(deps.diffLimits ? { limits: deps.diffLimits } : {}),
+  });
+  const notices = problems.map((p) => `Repository configuration: ${p}`);
+  const findings: StoredFinding[] = changes.findings.map((f) => ({ ...f, isNew: true }));
+  if (policy.scanners.dependencies) {
+    const checked = await checkDependencies({
+      client: target.client,
+      workspace: target.workspace,
+      slug: target.slug,
+      sourceCommit: input.head,
+      baseCommit: input.base,
+      files: changes.dependencyFiles,
+      vulnIndex: deps.vulnIndex(),
+      config,
+      cache: deps.lockfiles,
+    });
+    findings.push(...checked.findings);
+    notices.push(...checked.notices);
+  } else if (changes.dependencyFiles.length > 0) {
+    notices.push(`The dependency scanner is off by policy: ${changes.dependencyFiles.length} changed dependency file(s) not checked.`);
+  }
+  const marks = new Map((await deps.results.listTriage(input.clientKey, input.repoUuid)).map((m) => [m.fingerprint, m]));
+  return {
+    findings: findings.map((f) => withTriage(f, marks.get(f.fingerprint))),
+    skipped: changes.skipped,
+    notices,
+    durationMs: deps.now().getTime() - started,
+  };
+}
+
+function withTriage(finding: StoredFinding, mark: TriageMark | undefined): StoredFinding {
+  if (!mark) return finding;
+  return { ...finding, triage: { status: mark.status, by: mark.by, at: mark.at, reason: mark.reason } };
+}
+
+export function scanRecord(
+  scan: ChangeScan,
+  meta: { clientKey: string; repoUuid: string; commit: string; kind: ScanKind; prId: number | null; policy: Policy; at: Date },
+): ScanRecord {
+  const open = scan.findings.filter((f) => f.triage === undefined);
+  const counts = { critical: 0, high: 0, medium: 0, low: 0, new: 0, existing: 0, triaged: scan.findings.length - open.length };
+  for (const f of open) {
+    counts[f.severity]++;
+    if (f.isNew) counts.new++;
+    else counts.existing++;
+  }
+  return {
+    clientKey: meta.clientKey,
+    repoUuid: meta.repoUuid,
+    commit: meta.commit,
+    kind: meta.kind,
+    prId: meta.prId,
+    result: resultOf(meta.policy, scan.findings),
+    counts,
+    durationMs: scan.durationMs,
+    skipped: scan.skipped,
+    notices: scan.notices,
+    createdAt: meta.at.toISOString(),
+    findings: scan.findings,
+  };
+}

@@ -1,0 +1,135 @@
+import type { Pullrequest } from '../../bitbucket/openapi-types.ts';
+import type { Logger } from '../../log.ts';
+import type { PullRequestRecord } from '../../store/results-types.ts';
+import type { Job } from '../../store/types.ts';
+import type { PullRequestEvent } from '../events.ts';
+import { renderComment } from '../comment.ts';
+import { policyOf } from '../policy.ts';
+import { annotationId, buildAnnotations, buildReport, postStatus, publishReport, upsertComment, type Target } from '../publish.ts';
+import type { JobOutcome } from '../worker.ts';
+import { refreshInventory } from './inventory.ts';
+import { fullHash, newerJobInGroup, scanChange, scanRecord, splitFullName, type WorkflowDeps } from './context.ts';
+import { pullRequestEvent } from './payload.ts';
+
+export function pullRequestLink(baseUrl: string, fullName: string, prId: number): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${fullName}/pull-requests/${prId}`;
+}
+
+/**
+ * A pull request was opened or updated: scan its current head against its destination and
+ * publish the report, annotations, build status and the one summary comment.
+ *
+ * Always the PR's current head, read from Bitbucket, not the commit in the event: a job that
+ * ran late can then only publish the newest results, never older ones. The head is read
+ * again just before publishing; if it moved meanwhile the job stops, and the job of the
+ * newer push publishes.
+ */
+export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger): Promise<JobOutcome | void> {
+  const event = pullRequestEvent(job.payload);
+  const newer = await newerJobInGroup(deps, job);
+  if (newer) return { skipped: `superseded by job ${newer.id} for the same pull request` };
+
+  const { client, baseUrl } = await deps.clients.forInstallation(job.clientKey);
+  const fullName = event.repository.fullName;
+  const target: Target = { client, ...splitFullName(fullName) };
+  const prId = event.pullRequest.id;
+  const pr = await client.getPullRequest(target.workspace, target.slug, prId);
+  const record = await deps.results.getPullRequest(job.clientKey, event.repository.uuid, prId);
+  if (pr.state !== 'OPEN') {
+    await recordState(deps, job.clientKey, event, pr, record);
+    return { skipped: `pull request is ${pr.state ?? 'closed'}` };
+  }
+  const head = await fullHash(target, requireHash(pr.source?.commit?.hash, 'source'));
+  const base = await fullHash(target, requireHash(pr.destination?.commit?.hash, 'destination'));
+  const sourceBranch = pr.source?.branch?.name ?? event.pullRequest.source.branch;
+  const link = pullRequestLink(baseUrl, fullName, prId);
+  const previous = await deps.results.getScan(job.clientKey, event.repository.uuid, head, 'pull_request', prId);
+  if (record?.publishedCommit === head && previous) return { skipped: `results for ${head.slice(0, 12)} already published` };
+
+  const policy = await policyOf(deps.results, job.clientKey);
+  await postStatus(target, head, { state: 'INPROGRESS', description: 'Scanning for secrets and vulnerable dependencies', url: link, refname: sourceBranch });
+  const scanned = await scanChange(deps, { target, clientKey: job.clientKey, repoUuid: event.repository.uuid, head, base, policy });
+
+  const now = await client.getPullRequest(target.workspace, target.slug, prId);
+  const nowHead = now.source?.commit?.hash ?? '';
+  if (now.state !== 'OPEN' || !head.startsWith(nowHead) || nowHead === '') {
+    await postStatus(target, head, { state: 'STOPPED', description: 'Superseded by a newer commit', url: link, refname: sourceBranch });
+    return { skipped: `pull request moved on (head ${nowHead.slice(0, 12) || 'unknown'}, state ${now.state}) while ${head.slice(0, 12)} was scanned` };
+  }
+
+  const scan = scanRecord(scanned, { clientKey: job.clientKey, repoUuid: event.repository.uuid, commit: head, kind: 'pull_request', prId, policy, at: deps.now() });
+  await deps.results.putScan(scan);
+  const published = new Set((previous?.findings ?? []).map(annotationId));
+  await publishReport(target, head, buildReport(scan, policy, link, `Pull request #${prId}`), buildAnnotations(scan.findings, policy), published);
+  await postStatus(target, head, {
+    state: scan.result === 'FAILED' ? 'FAILED' : 'SUCCESSFUL',
+    description: scan.result === 'FAILED' ? `${scan.counts.new} new finding(s); fails on ${policy.threshold} or above` : 'No blocking findings',
+    url: link,
+    refname: sourceBranch,
+  });
+  const commentId = await upsertComment(target, prId, record?.commentId ?? null, renderComment({ scan, policy, previousResult: record?.lastResult ?? null, link }));
+  await deps.results.putPullRequest({
+    clientKey: job.clientKey,
+    repoUuid: event.repository.uuid,
+    repoFullName: fullName,
+    prId,
+    state: 'OPEN',
+    sourceBranch,
+    destinationBranch: pr.destination?.branch?.name ?? event.pullRequest.destination.branch,
+    publishedCommit: head,
+    commentId,
+    lastResult: scan.result,
+    mergeCommit: null,
+    updatedAt: deps.now().toISOString(),
+  });
+  log.info({ prId, commit: head, result: scan.result, findings: scan.findings.length }, 'pull request results published');
+}
+
+/** Merged or declined: remember the state; a merge into the main branch refreshes its inventory. */
+export async function closePullRequest(deps: WorkflowDeps, job: Job, log: Logger): Promise<JobOutcome | void> {
+  const event = pullRequestEvent(job.payload);
+  const { client } = await deps.clients.forInstallation(job.clientKey);
+  const target: Target = { client, ...splitFullName(event.repository.fullName) };
+  const pr = await client.getPullRequest(target.workspace, target.slug, event.pullRequest.id);
+  const record = await deps.results.getPullRequest(job.clientKey, event.repository.uuid, event.pullRequest.id);
+  const mergeShort = pr.merge_commit?.hash ?? event.pullRequest.mergeCommit;
+  const mergeCommit = event.action === 'merged' && mergeShort ? await fullHash(target, mergeShort) : null;
+  await recordState(deps, job.clientKey, event, pr, record, mergeCommit);
+  if (mergeCommit) {
+    const repo = await client.getRepository(target.workspace, target.slug);
+    const destination = pr.destination?.branch?.name ?? event.pullRequest.destination.branch;
+    if (repo.mainbranch?.name === destination) {
+      await refreshInventory(deps, { target, clientKey: job.clientKey, repoUuid: event.repository.uuid, fullName: event.repository.fullName, branch: destination, commit: mergeCommit }, log);
+    }
+  }
+}
+
+async function recordState(
+  deps: WorkflowDeps,
+  clientKey: string,
+  event: PullRequestEvent,
+  pr: Pullrequest,
+  record: PullRequestRecord | undefined,
+  mergeCommit: string | null = null,
+): Promise<void> {
+  const state = pr.state === 'MERGED' || pr.state === 'DECLINED' || pr.state === 'SUPERSEDED' || pr.state === 'OPEN' ? pr.state : event.pullRequest.state;
+  await deps.results.putPullRequest({
+    clientKey,
+    repoUuid: event.repository.uuid,
+    repoFullName: event.repository.fullName,
+    prId: event.pullRequest.id,
+    state,
+    sourceBranch: pr.source?.branch?.name ?? event.pullRequest.source.branch,
+    destinationBranch: pr.destination?.branch?.name ?? event.pullRequest.destination.branch,
+    publishedCommit: record?.publishedCommit ?? null,
+    commentId: record?.commentId ?? null,
+    lastResult: record?.lastResult ?? null,
+    mergeCommit: mergeCommit ?? record?.mergeCommit ?? null,
+    updatedAt: deps.now().toISOString(),
+  });
+}
+
+function requireHash(hash: string | undefined, side: string): string {
+  if (!hash || !/^[0-9a-f]{7,40}$/.test(hash)) throw new Error(`Bitbucket returned the pull request without a ${side} commit hash`);
+  return hash;
+}

@@ -1,0 +1,111 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { createApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { apiRouter } from '../../src/connect/api-routes.ts';
+import { createPipeline, type PipelineOptions } from '../../src/core/pipeline.ts';
+import type { WorkerPool } from '../../src/core/worker.ts';
+import { createLogger } from '../../src/log.ts';
+import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { JournalResultsStore } from '../../src/store/results-store.ts';
+import type { Job } from '../../src/store/types.ts';
+
+/**
+ * The app plus the job pipeline in this process, for end-to-end tests on the simulator:
+ * like src/simulator/app-harness.ts, with the worker pool and the JSON API running too.
+ * Client retries sleep at most a few milliseconds so injected faults cost no wall time.
+ */
+export interface PipelineApp {
+  baseUrl: string;
+  attach(origins: { web: string; api: string }): Promise<void>;
+  readonly store: LowdbStore;
+  readonly results: JournalResultsStore;
+  readonly worker: WorkerPool;
+  readonly config: Config;
+  /** Waits until every job is done or dead (none queued or running). */
+  settle(timeoutMs?: number): Promise<Job[]>;
+  stop(): Promise<void>;
+}
+
+export type PipelineTuning = Partial<Omit<PipelineOptions, 'config' | 'store' | 'results' | 'logger'>>;
+
+export async function startPipelineApp(opts: { dataDir: string; tuning?: PipelineTuning; logLevel?: string }): Promise<PipelineApp> {
+  const server: Server = createServer((_req, res) => res.writeHead(503).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let parts: { store: LowdbStore; results: JournalResultsStore; worker: WorkerPool; config: Config } | undefined;
+  const need = () => {
+    if (!parts) throw new Error('attach() first');
+    return parts;
+  };
+
+  return {
+    baseUrl,
+    get store() {
+      return need().store;
+    },
+    get results() {
+      return need().results;
+    },
+    get worker() {
+      return need().worker;
+    },
+    get config() {
+      return need().config;
+    },
+    async attach(origins) {
+      const loaded = loadConfig({
+        PORT: String(port),
+        BASE_URL: baseUrl,
+        DATA_DIR: opts.dataDir,
+        BITBUCKET_BASE_URLS: origins.web,
+        BITBUCKET_API_URLS: origins.api,
+        LOG_LEVEL: opts.logLevel ?? 'silent',
+      });
+      if (!loaded.ok) throw new Error(loaded.problems.join('; '));
+      const { config } = loaded;
+      const logger = createLogger(config.logLevel);
+      const store = new LowdbStore({ dataDir: config.dataDir });
+      await store.open();
+      const results = new JournalResultsStore({ dataDir: config.dataDir });
+      await results.open();
+      const { worker } = createPipeline({
+        config,
+        store,
+        results,
+        logger,
+        pollMs: 20,
+        retryBaseDelayMs: 50,
+        vulnIndex: () => null,
+        client: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))), timeoutMs: 10_000 },
+        ...opts.tuning,
+      });
+      const app = express();
+      app.use(apiRouter({ config, store, results, now: () => new Date() }));
+      app.use(createApp({ config, store, logger }));
+      server.removeAllListeners('request');
+      server.on('request', app);
+      worker.start();
+      parts = { store, results, worker, config };
+    },
+    async settle(timeoutMs = 30_000) {
+      const { store } = need();
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const jobs = await store.listJobs();
+        if (jobs.every((j) => j.status === 'done' || j.status === 'dead')) return jobs;
+        if (Date.now() > deadline) throw new Error(`jobs still pending: ${jobs.filter((j) => j.status === 'queued' || j.status === 'running').map((j) => `${j.type}:${j.status}:${j.lastError ?? ''}`).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async stop() {
+      await parts?.worker.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await parts?.results.close();
+      await parts?.store.close();
+    },
+  };
+}
