@@ -101,6 +101,12 @@ describe('gatehouse scan --format json', () => {
     expect(result.code).toBe(0);
   });
 
+  it('reports a binary PKCS#12 file as a whole-file finding (line 0) without reading tokens out of it', async () => {
+    const dir = writeTree(path.join(root, 'binary'), { 'certs/client.p12': Buffer.concat([Buffer.from([0x30, 0x82, 0x00, 0x00]), Buffer.from(AWS_KEY)]) });
+    const result = await run(['scan', dir, '--format', 'json'], { cwd: root, env });
+    expect(findingsOf(result).map((f) => [f.ruleId, f.path, f.line])).toEqual([['pkcs12-file', 'certs/client.p12', 0]]);
+  });
+
   it('reports problems in the repository settings as notices and scans anyway', async () => {
     const dir = writeTree(path.join(root, 'misconfigured'), { '.env': `AWS_ACCESS_KEY_ID=${AWS_KEY}\n`, '.gatehouse.yml': 'secrets: [oops\n' });
     const result = await run(['scan', dir, '--format', 'json'], { cwd: root, env });

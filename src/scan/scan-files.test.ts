@@ -100,8 +100,10 @@ describe('scanFiles', () => {
   });
 
   it('hands binary files to whole-file rules only', async () => {
-    const p12 = { id: 'test-p12', description: 'PKCS#12 file', severity: 'high' as const, keywords: [], regex: '', path: '\\.p12$', allowlists: [] };
-    const result = await scanFiles([{ path: 'certs/client.p12', binary: true }], { config: config({ customRules: [p12] }) });
-    expect(result.findings.map((f) => [f.ruleId, f.path, f.line])).toEqual([['test-p12', 'certs/client.p12', 0]]);
+    const result = await scanFiles([
+      { path: 'certs/client.p12', binary: true },
+      { path: 'data/blob.bin', binary: true },
+    ]);
+    expect(result.findings.map((f) => [f.ruleId, f.path, f.line])).toEqual([['pkcs12-file', 'certs/client.p12', 0]]);
   });
 });
