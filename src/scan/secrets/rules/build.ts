@@ -28,3 +28,14 @@ export function assignedTo(names: string, value: string, alphabet: string): stri
 export function prefixed(body: string, alphabet: string): string {
   return `(?<![A-Za-z0-9_])(${body})(?![${alphabet}])`;
 }
+
+export const HEX_DIGITS = '0123456789abcdef';
+
+/**
+ * Keywords `prefix` followed by each of `chars`, lower-cased. For a short prefix that is
+ * also a common word fragment (`sk`, `key-`), requiring the next character to be one the
+ * format allows keeps the pre-filter selective: `sk3` is rarer than `sk` (task, skip).
+ */
+export function keywordsFollowedBy(prefix: string, chars: string): string[] {
+  return [...new Set([...chars.toLowerCase()].map((c) => `${prefix.toLowerCase()}${c}`))];
+}

@@ -2,7 +2,7 @@
 // Mailgun, Mailchimp, Mandrill, Postmark, Brevo, Mailjet, SparkPost, Resend, Pusher,
 // Intercom, Vonage, Twitch, Mattermost.
 import type { SecretRule } from '../rule.ts';
-import { assignedTo, prefixed } from './build.ts';
+import { assignedTo, HEX_DIGITS, keywordsFollowedBy, prefixed } from './build.ts';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
@@ -202,7 +202,7 @@ export const MESSAGING_RULES: readonly SecretRule[] = [
     id: 'twilio-api-key',
     description: 'Twilio API key SID (SK...); its secret is usually nearby',
     severity: 'medium',
-    keywords: ['sk'],
+    keywords: keywordsFollowedBy('sk', HEX_DIGITS),
     regex: prefixed('SK[0-9a-f]{32}', '0-9A-Za-z'),
     secretGroup: 1,
     entropy: 3,
@@ -255,7 +255,7 @@ export const MESSAGING_RULES: readonly SecretRule[] = [
     id: 'mailgun-api-key',
     description: 'Mailgun API key (key- form)',
     severity: 'high',
-    keywords: ['key-'],
+    keywords: keywordsFollowedBy('key-', HEX_DIGITS),
     regex: '(?<![A-Za-z0-9_\\-])(key-[0-9a-f]{32})(?![A-Za-z0-9])',
     secretGroup: 1,
     entropy: 3,
@@ -282,7 +282,7 @@ export const MESSAGING_RULES: readonly SecretRule[] = [
     id: 'mailchimp-api-key',
     description: 'Mailchimp Marketing API key (with its data-center suffix)',
     severity: 'high',
-    keywords: ['-us'],
+    keywords: keywordsFollowedBy('-us', '123456789'),
     regex: prefixed('[0-9a-f]{32}-us[0-9]{1,2}', '0-9A-Za-z'),
     secretGroup: 1,
     entropy: 3,
