@@ -34,6 +34,9 @@ export function createApp(options: AppOptions): express.Express {
   const app = express();
   // Our qsh code parses the raw query itself; keep req.query flat and predictable too.
   app.set('query parser', 'simple');
+  // Responses are API answers and per-request pages; an ETag would cost a hash per response
+  // for nothing a client revalidates.
+  app.set('etag', false);
   app.use(securityHeaders());
 
   const routes = express.Router();
