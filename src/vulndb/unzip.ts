@@ -1,19 +1,64 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import { inflateRawSync } from 'node:zlib';
+import { Unzip, UnzipPassThrough, type AsyncFlateStreamHandler, type FlateError, type UnzipDecoder, type UnzipFile } from 'fflate';
 import { VulnDbError } from './errors.ts';
 
 const LOCAL_HEADER = 0x04034b50;
 const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
 /** The end record is 22 bytes plus a comment of at most 65,535 bytes. */
 const TAIL = 22 + 0xffff;
+const PUSH_SLICE = 16 * 1024;
+/** No OSV record comes near this; a larger entry is refused rather than held in memory. */
+const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Inflates one deflated entry in a single native call once its compressed bytes are in.
+ * OSV archives hold hundreds of thousands of records of a few kilobytes, where fflate's
+ * incremental inflater spends most of its time growing buffers; an entry is small, so
+ * holding one compressed entry at a time keeps memory bounded all the same.
+ */
+class WholeEntryInflate implements UnzipDecoder {
+  static readonly compression = 8;
+  ondata: AsyncFlateStreamHandler = () => undefined;
+  private readonly chunks: Uint8Array[] = [];
+  private size = 0;
+
+  constructor(private readonly name: string) {}
+
+  push(chunk: Uint8Array, final: boolean): void {
+    this.size += chunk.length;
+    if (this.size > MAX_ENTRY_BYTES) {
+      this.fail(`larger than ${MAX_ENTRY_BYTES} bytes`);
+      return;
+    }
+    // fflate may reuse the chunk's buffer after push returns.
+    this.chunks.push(chunk.slice());
+    if (!final) return;
+    let out: Buffer;
+    try {
+      out = inflateRawSync(Buffer.concat(this.chunks), { maxOutputLength: MAX_ENTRY_BYTES });
+    } catch (error) {
+      this.fail((error as Error).message);
+      return;
+    }
+    this.chunks.length = 0;
+    this.ondata(null, new Uint8Array(out.buffer as ArrayBuffer, out.byteOffset, out.byteLength), true);
+  }
+
+  private fail(reason: string): void {
+    const error = Object.assign(new Error(`${this.name}: ${reason}`), { code: 0 }) as FlateError;
+    this.ondata(error, new Uint8Array(0), true);
+  }
+}
 
 /**
  * fflate's streaming reader walks local headers and would take a truncated archive for a
  * short one, so the file is first checked to start like a zip and to end with the
- * end-of-central-directory record a complete archive always has.
+ * end-of-central-directory record a complete archive always has. Returns the offset at
+ * which the entries end.
  */
-async function checkZip(file: string, label: string): Promise<void> {
+async function checkZip(file: string, label: string): Promise<number> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
@@ -24,9 +69,12 @@ async function checkZip(file: string, label: string): Promise<void> {
     const length = Math.min(size, TAIL);
     const tail = Buffer.alloc(length);
     await handle.read(tail, 0, length, size - length);
-    let found = false;
-    for (let i = length - 22; i >= 0 && !found; i--) found = tail.readUInt32LE(i) === END_OF_CENTRAL_DIRECTORY;
-    if (!found) throw new VulnDbError(`${label} is truncated or corrupt (no end of central directory)`);
+    let end = -1;
+    for (let i = length - 22; i >= 0 && end === -1; i--) if (tail.readUInt32LE(i) === END_OF_CENTRAL_DIRECTORY) end = i;
+    if (end === -1) throw new VulnDbError(`${label} is truncated or corrupt (no end of central directory)`);
+    // Where the entries stop and the central directory starts (0xffffffff: see the ZIP64 record).
+    const directory = tail.readUInt32LE(end + 16);
+    return directory !== 0xffffffff && directory <= size ? directory : size;
   } finally {
     await handle.close();
   }
@@ -43,7 +91,8 @@ export async function forEachJsonEntry(
   onJson: (name: string, value: unknown) => void,
   onBadEntry: (name: string, reason: string) => void,
 ): Promise<number> {
-  await checkZip(file, label);
+  // The streaming reader needs only the entries; the directory after them it would scan byte by byte.
+  const entriesEnd = await checkZip(file, label);
   let entries = 0;
   let failure: Error | undefined;
   const unzip = new Unzip((entry: UnzipFile) => {
@@ -72,11 +121,17 @@ export async function forEachJsonEntry(
       failure ??= new VulnDbError(`${label}: entry ${entry.name} uses an unsupported compression method (${(error as Error).message})`);
     }
   });
-  unzip.register(UnzipInflate);
+  unzip.register(WholeEntryInflate);
+  unzip.register(UnzipPassThrough);
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-      unzip.push(chunk as Buffer);
-      if (failure) throw failure;
+    for await (const chunk of entriesEnd === 0 ? [] : createReadStream(file, { highWaterMark: 1 << 20, end: entriesEnd - 1 })) {
+      const buffer = chunk as Buffer;
+      // fflate recurses once per entry completed within a pushed chunk; small slices keep
+      // that depth bounded for archives of many tiny records.
+      for (let at = 0; at < buffer.length; at += PUSH_SLICE) {
+        unzip.push(buffer.subarray(at, at + PUSH_SLICE));
+        if (failure) throw failure;
+      }
     }
     unzip.push(new Uint8Array(0), true);
   } catch (error) {

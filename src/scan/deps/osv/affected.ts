@@ -15,34 +15,38 @@ function eventVersion(event: OsvEvent): string | undefined {
   return event.introduced ?? event.fixed ?? event.last_affected ?? event.limit;
 }
 
+/** Event order for evaluation: introduced "0" first, then by version in the range's own order. */
+export function sortEvents(ecosystem: Ecosystem, range: IndexedRange): OsvEvent[] {
+  const compare = comparatorFor(ecosystem, range);
+  const position = (e: OsvEvent): number => (e.introduced === '0' ? -1 : 0);
+  return range.events
+    .filter((e) => eventVersion(e) !== undefined)
+    .sort((a, b) => position(a) - position(b) || compare(eventVersion(a) ?? '', eventVersion(b) ?? ''));
+}
+
 /**
- * The OSV evaluation: walk the range's events in version order; `introduced` opens an
- * affected span, `fixed` closes it at that version, `last_affected` closes it after that
- * version. `limit` events cap the whole range.
+ * The OSV evaluation: walk the range's events in version order (the index stores them
+ * sorted, see sortEvents); `introduced` opens an affected span, `fixed` closes it at that
+ * version, `last_affected` closes it after that version. `limit` events cap the whole range.
  */
 export function inRange(version: string, ecosystem: Ecosystem, range: IndexedRange): boolean {
   const compare = comparatorFor(ecosystem, range);
-  const events = range.events.filter((e) => eventVersion(e) !== undefined);
-  const position = (e: OsvEvent): number => (e.introduced === '0' ? -1 : 0);
-  const sorted = [...events].sort((a, b) => {
-    const pa = position(a);
-    const pb = position(b);
-    if (pa !== pb) return pa - pb;
-    return compare(eventVersion(a) ?? '', eventVersion(b) ?? '');
-  });
   let affected = false;
-  for (const e of sorted) {
+  let limited = false;
+  let belowLimit = false;
+  for (const e of range.events) {
     if (e.introduced !== undefined) {
       if (e.introduced === '0' || compare(version, e.introduced) >= 0) affected = true;
     } else if (e.fixed !== undefined) {
       if (compare(version, e.fixed) >= 0) affected = false;
     } else if (e.last_affected !== undefined) {
       if (compare(version, e.last_affected) > 0) affected = false;
+    } else if (e.limit !== undefined && e.limit !== '*') {
+      limited = true;
+      if (compare(version, e.limit) < 0) belowLimit = true;
     }
   }
-  const limits = events.flatMap((e) => (e.limit !== undefined && e.limit !== '*' ? [e.limit] : []));
-  if (affected && limits.length > 0) affected = limits.some((l) => compare(version, l) < 0);
-  return affected;
+  return affected && (!limited || belowLimit);
 }
 
 export function isAffected(version: string, ecosystem: Ecosystem, affected: IndexedAffected): boolean {

@@ -41,6 +41,7 @@ export interface OsvRecord {
 /** A version range as stored in the index: GIT ranges are dropped when the index is built. */
 export interface IndexedRange {
   type: 'SEMVER' | 'ECOSYSTEM';
+  /** One field per event, sorted for evaluation ("0" first, then by version). */
   events: OsvEvent[];
 }
 

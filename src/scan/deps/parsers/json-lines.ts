@@ -12,17 +12,16 @@ export function pathKey(path: JsonPath): string {
 
 interface Frame {
   kind: 'object' | 'array';
-  /** Key (object) or index (array) of the member currently being read. */
-  at: string | number;
   expectKey: boolean;
 }
 
 export function locateJsonKeys(text: string, accept: (path: JsonPath) => boolean): Map<string, number> {
   const found = new Map<string, number>();
   const stack: Frame[] = [];
+  // path[i] is the key or index being read in stack[i]; kept in step with the stack so no
+  // array is built per key.
+  const path: (string | number)[] = [];
   let line = 1;
-
-  const currentPath = (): (string | number)[] => stack.map((f) => f.at);
 
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
@@ -31,25 +30,24 @@ export function locateJsonKeys(text: string, accept: (path: JsonPath) => boolean
       continue;
     }
     if (ch === 34 /* " */) {
+      // JSON strings cannot hold a raw newline, so skipping to the closing quote loses no line.
       let j = i + 1;
-      let raw = false;
-      while (j < text.length) {
-        const c = text.charCodeAt(j);
-        if (c === 92 /* \ */) {
-          raw = true;
-          j += 2;
-          continue;
+      for (;;) {
+        j = text.indexOf('"', j);
+        if (j === -1) {
+          j = text.length;
+          break;
         }
-        if (c === 34) break;
+        let backslashes = 0;
+        while (text.charCodeAt(j - 1 - backslashes) === 92 /* \ */) backslashes++;
+        if (backslashes % 2 === 0) break;
         j++;
       }
       const top = stack[stack.length - 1];
       if (top?.kind === 'object' && top.expectKey) {
         const body = text.slice(i + 1, j);
-        const key = raw ? (JSON.parse(text.slice(i, j + 1)) as string) : body;
-        top.at = key;
+        path[path.length - 1] = body.includes('\\') ? (JSON.parse(text.slice(i, j + 1)) as string) : body;
         top.expectKey = false;
-        const path = currentPath();
         if (accept(path)) {
           const k = pathKey(path);
           if (!found.has(k)) found.set(k, line);
@@ -60,19 +58,22 @@ export function locateJsonKeys(text: string, accept: (path: JsonPath) => boolean
     }
     switch (ch) {
       case 123 /* { */:
-        stack.push({ kind: 'object', at: '', expectKey: true });
+        stack.push({ kind: 'object', expectKey: true });
+        path.push('');
         break;
       case 91 /* [ */:
-        stack.push({ kind: 'array', at: 0, expectKey: false });
+        stack.push({ kind: 'array', expectKey: false });
+        path.push(0);
         break;
       case 125 /* } */:
       case 93 /* ] */:
         stack.pop();
+        path.pop();
         break;
       case 44 /* , */: {
         const top = stack[stack.length - 1];
         if (top?.kind === 'object') top.expectKey = true;
-        else if (top?.kind === 'array') top.at = (top.at as number) + 1;
+        else if (top?.kind === 'array') path[path.length - 1] = (path[path.length - 1] as number) + 1;
         break;
       }
       default:
