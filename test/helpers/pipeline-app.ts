@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl, SymmetricAlgorithm } from 'atlassian-jwt';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createApp } from '../../src/app.ts';
@@ -108,4 +109,25 @@ export async function startPipelineApp(opts: { dataDir: string; tuning?: Pipelin
       await parts?.store.close();
     },
   };
+}
+
+/** Calls the app as a Connect iframe's backend would: `Authorization: JWT` with the request's qsh. */
+export async function signedCall(
+  baseUrl: string,
+  tenant: { clientKey: string; sharedSecret: string },
+  method: string,
+  pathAndQuery: string,
+  opts: { body?: unknown; sub?: string } = {},
+): Promise<{ status: number; body: unknown }> {
+  const now = Math.floor(Date.now() / 1000);
+  const url = new URL(pathAndQuery, baseUrl);
+  const qsh = createQueryStringHash(fromMethodAndUrl(method, url.pathname + url.search), false, baseUrl);
+  const token = encodeSymmetric({ iss: tenant.clientKey, sub: opts.sub ?? 'user-1', iat: now, exp: now + 120, qsh }, tenant.sharedSecret, SymmetricAlgorithm.HS256);
+  const response = await fetch(url, {
+    method,
+    headers: { Authorization: `JWT ${token}`, ...(opts.body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
 }
