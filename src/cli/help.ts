@@ -8,6 +8,7 @@ Commands:
   scan [PATH ...]     scan files and directories (or a diff) for secrets and vulnerable dependencies
   db update           download or refresh the OSV vulnerability database
   sbom PATH           write a CycloneDX 1.6 SBOM of the packages pinned under PATH
+  simulate receive    sign and deliver one webhook payload to a running app, as Bitbucket would
 
 Options:
   -h, --help          show help; "gatehouse <command> --help" for a command's options
