@@ -40,6 +40,13 @@ describe('OSV range evaluation', () => {
     expect(affectedVersions(open, 'PyPI', 'django', ['2.9', '3.0', '99.0'])).toEqual(['3.0', '99.0']);
   });
 
+  it('Go: go.mod versions keep their v, OSV ranges and lists drop it', () => {
+    const ranged = advisory('GO-2022-0493', 'Go', 'golang.org/x/sys', [{ introduced: '0' }, { fixed: '0.0.0-20220412211240-33da011f77ad' }], {}, 'SEMVER');
+    expect(affectedVersions(ranged, 'Go', 'golang.org/x/sys', ['v0.0.0-20200116001909-b77594299b42', 'v0.0.0-20220412211240-33da011f77ad', 'v0.1.0'])).toEqual(['v0.0.0-20200116001909-b77594299b42']);
+    const listed: OsvRecord = { id: 'GO-2023-1', affected: [{ package: { ecosystem: 'Go', name: 'example.com/m' }, versions: ['1.2.3'] }] };
+    expect(affectedVersions(listed, 'Go', 'example.com/m', ['v1.2.3', 'v1.2.4'])).toEqual(['v1.2.3']);
+  });
+
   it('limit caps the range', () => {
     const rec = advisory('GHSA-4', 'Go', 'golang.org/x/net', [{ introduced: '0' }, { limit: '0.7.0' }], {}, 'SEMVER');
     expect(affectedVersions(rec, 'Go', 'golang.org/x/net', ['v0.6.0', 'v0.7.0', 'v0.17.0'])).toEqual(['v0.6.0']);
@@ -188,5 +195,33 @@ describe('CVSS v3 base score', () => {
     expect(approximateCvss4('CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N')).toBe('medium');
     expect(approximateCvss4('CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N')).toBe('low');
     expect(approximateCvss4('CVSS:3.1/AV:N')).toBeUndefined();
+  });
+});
+
+describe('lockfile to findings', () => {
+  it('reports each vulnerable package at its own entry line, across ecosystems', async () => {
+    const { readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { parseLockfile } = await import('../src/scan/deps/index.ts');
+    const dir = path.join(import.meta.dirname, 'fixtures/lockfiles');
+    const read = (f: string) => parseLockfile(f, readFileSync(path.join(dir, f), 'utf8'));
+    const db = createMemoryIndex([
+      advisory('GHSA-p6mc-m468-83gw', 'npm', 'lodash', [{ introduced: '0' }, { fixed: '4.17.19' }], { database_specific: { severity: 'HIGH' } }, 'SEMVER'),
+      advisory('GHSA-hrpp-h998-j3pp', 'npm', 'qs', [{ introduced: '6.5.0' }, { fixed: '6.5.3' }], {}, 'SEMVER'),
+      advisory('GHSA-68xg-gqqm-vgj8', 'PyPI', 'Django', [{ introduced: '3.2' }, { fixed: '3.2.5' }]),
+      advisory('GHSA-vvpx-j8f3-3w6h', 'Go', 'golang.org/x/net', [{ introduced: '0' }, { fixed: '0.7.0' }], {}, 'SEMVER'),
+      advisory('GHSA-jfh8-c2jp-5v3q', 'Maven', 'org.apache.logging.log4j:log4j-core', [{ introduced: '2.0-beta9' }, { fixed: '2.15.0' }], { database_specific: { severity: 'CRITICAL' } }),
+    ]);
+    const packages = [...read('npm-v3/package-lock.json'), ...read('python/requirements.txt'), ...read('go/go.mod'), ...read('maven/pom.xml')];
+    const findings = matchPackages(db, packages);
+    const lines = (f: string) => readFileSync(path.join(dir, f), 'utf8').split('\n');
+    expect(findings.map((f) => [f.path, f.package, f.version, f.advisory, f.severity, f.fixedVersion])).toEqual([
+      ['npm-v3/package-lock.json', 'lodash', '4.17.15', 'GHSA-p6mc-m468-83gw', 'high', '4.17.19'],
+      ['npm-v3/package-lock.json', 'qs', '6.5.2', 'GHSA-hrpp-h998-j3pp', 'medium', '6.5.3'],
+      ['python/requirements.txt', 'Django', '3.2.4', 'GHSA-68xg-gqqm-vgj8', 'medium', '3.2.5'],
+      ['maven/pom.xml', 'org.apache.logging.log4j:log4j-core', '2.14.1', 'GHSA-jfh8-c2jp-5v3q', 'critical', '2.15.0'],
+    ]);
+    // The go.mod's x/net v0.7.0 is replaced by v0.17.0, which is not affected.
+    for (const f of findings) expect(lines(f.path)[f.line - 1], `${f.package} line`).toContain(f.package.split(':').pop());
   });
 });

@@ -209,9 +209,9 @@ describe('other ecosystems', () => {
     const file = 'maven/pom.xml';
     const refs = parseFixture(file);
     expect(ids(refs)).toEqual(['com.example:orders-api@1.4.0', 'commons-io:commons-io@2.6', 'org.apache.logging.log4j:log4j-core@2.14.1']);
-    expect(find(refs, 'org.apache.logging.log4j:log4j-core@2.14.1').line).toBe(lineOf(file, '<artifactId>log4j-core</artifactId>') - 2);
+    expect(find(refs, 'org.apache.logging.log4j:log4j-core@2.14.1').line).toBe(lineOf(file, '<artifactId>log4j-core</artifactId>'));
     // The declared dependency's line, not its dependencyManagement entry's.
-    const commonsLines = readFileSync(path.join(FIXTURES, file), 'utf8').split('\n').flatMap((l, i) => (l.includes('<artifactId>commons-io</artifactId>') ? [i - 1] : []));
+    const commonsLines = readFileSync(path.join(FIXTURES, file), 'utf8').split('\n').flatMap((l, i) => (l.includes('<artifactId>commons-io</artifactId>') ? [i + 1] : []));
     expect(find(refs, 'commons-io:commons-io@2.6').line).toBe(commonsLines[1]);
     expect(() => parseLockfile('pom.xml', '<project><dependencies></project>')).toThrow(/invalid XML/);
     expect(() => parseLockfile('pom.xml', '<settings/>')).toThrow(/no <project>/);

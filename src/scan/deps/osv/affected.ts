@@ -51,6 +51,8 @@ export function inRange(version: string, ecosystem: Ecosystem, range: IndexedRan
 
 export function isAffected(version: string, ecosystem: Ecosystem, affected: IndexedAffected): boolean {
   if (affected.versions.includes(version)) return true;
+  // OSV writes Go versions without the `v` that go.mod keeps.
+  if (ecosystem === 'Go' && version.startsWith('v') && affected.versions.includes(version.slice(1))) return true;
   return affected.ranges.some((r) => inRange(version, ecosystem, r));
 }
 

@@ -101,7 +101,7 @@ export function parsePom(file: string, content: string): PackageRef[] {
   return [...refs.values()];
 }
 
-/** Finds each `<dependency>` element's line, handing them out in document order per coordinate. */
+/** Finds each `<dependency>` element's artifactId line, handing them out in document order per coordinate. */
 class DependencyLines {
   private readonly queues = new Map<string, number[]>();
 
@@ -112,9 +112,11 @@ class DependencyLines {
     for (const m of masked.matchAll(/<dependency>([\s\S]*?)<\/dependency>/g)) {
       const body = m[1] ?? '';
       const managed = managedSpans.some(([from = 0, to = 0]) => m.index >= from && m.index < to);
-      const key = DependencyLines.key(managed, /<groupId>\s*([^<]*?)\s*<\/groupId>/.exec(body)?.[1], /<artifactId>\s*([^<]*?)\s*<\/artifactId>/.exec(body)?.[1]);
+      const artifact = /<artifactId>\s*([^<]*?)\s*<\/artifactId>/.exec(body);
+      const key = DependencyLines.key(managed, /<groupId>\s*([^<]*?)\s*<\/groupId>/.exec(body)?.[1], artifact?.[1]);
       const queue = this.queues.get(key) ?? [];
-      queue.push(lineAt(starts, m.index));
+      // Annotate the artifactId line: it names the package, as the other formats' lines do.
+      queue.push(lineAt(starts, m.index + '<dependency>'.length + (artifact?.index ?? 0)));
       this.queues.set(key, queue);
     }
   }
