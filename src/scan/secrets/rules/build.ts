@@ -24,9 +24,14 @@ export function assignedTo(names: string, value: string, alphabet: string): stri
  * A token with a distinctive prefix, as group 1. It must not be preceded by a word
  * character nor followed by a character of its own alphabet, so a longer random
  * string that merely contains the pattern is not reported.
+ *
+ * The token is captured inside a lookahead and then consumed with a backreference: JS
+ * lookaheads are atomic, so when the boundary check fails the engine does not retry every
+ * shorter length of a `{20,200}` body (a run of prefixes would otherwise cost
+ * length x retries at each one). Use it as a rule's whole regex: its group is group 1.
  */
 export function prefixed(body: string, alphabet: string): string {
-  return `(?<![A-Za-z0-9_])(${body})(?![${alphabet}])`;
+  return `(?<![A-Za-z0-9_])(?=(${body}))\\1(?![${alphabet}])`;
 }
 
 export const HEX_DIGITS = '0123456789abcdef';
