@@ -31,6 +31,7 @@ const NOT_A_SECRET = [
   '^[a-z]+(?:[_.\\-][a-z]+)+$', // snake_case, kebab-case, dotted.words
   '^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$', // CONSTANT_NAMES
   '^[a-z]{2,}(?:[A-Z][a-z]{2,})+[0-9]?$', // camelCase identifiers (whole words, so random mixed case is not one)
+  '^(?:[A-Z][a-z]{2,}){2,}[0-9]?$', // PascalCase type names: `credentials: InstallationCredentials`
   '^[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)+$', // member access: config.secret, var.db_password
   '^(?:https?|ftp|file|s3|gs)://', // URLs; credentials inside them have their own rule
   '^(?:/|\\./|\\.\\./|~/)', // file paths
@@ -73,7 +74,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     description: 'Secret-named key with a literal value in YAML or a JavaScript object literal',
     severity: 'medium',
     keywords: KEYWORDS,
-    regex: `^[ \\t]{0,40}(?:-[ \\t]{1,4})?(${NAME})[ \\t]{0,3}:[ \\t]{1,5}(["']?)([^\\s'"\`\\\\$<>{}()\\[\\]|&*!#,][^\\s'"\`\\\\$<>{}()#,]{7,199})\\2,?[ \\t]{0,5}(?:(?:#|//)[^\\n]{0,300})?$`,
+    regex: `^[ \\t]{0,40}(?:-[ \\t]{1,4})?(${NAME})[ \\t]{0,3}:[ \\t]{1,5}(["']?)([^\\s'"\`\\\\$<>{}()\\[\\]|&*!#,;][^\\s'"\`\\\\$<>{}()#,;]{7,199})\\2,?[ \\t]{0,5}(?:(?:#|//)[^\\n]{0,300})?$`,
     flags: 'im',
     secretGroup: 3,
     entropy: ENTROPY,
@@ -87,6 +88,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         '  token: process.env.API_TOKEN,',
         '  password: "{{ .Values.db.password }}"',
         '  tokenUrl: https://auth.acme.io/oauth/token',
+        '  credentials: InstallationCredentials;',
       ],
     },
   },
@@ -221,7 +223,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     description: 'Password embedded in a URL (user:password@host)',
     severity: 'medium',
     keywords: ['://'],
-    regex: '\\b[a-z][a-z0-9+.\\-]{1,20}://[^\\s:@/?#\'"`<>]{1,128}:([^\\s:@/?#\'"`<>]{3,256})@[A-Za-z0-9.\\-]{1,253}',
+    regex: '\\b[a-z][a-z0-9+.\\-]{1,20}://[^\\s:@/?#\'"`<>{}]{1,128}:([^\\s:@/?#\'"`<>{}$]{3,256})@[A-Za-z0-9.\\-]{1,253}',
     flags: 'i',
     secretGroup: 1,
     entropy: 2.5,
@@ -231,7 +233,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     },
     examples: {
       truePositives: ['git remote add origin https://deploy:fV0tNvtlprCBBcSE4VI8@git.acme.io/app.git', 'LDAP_URL=ldaps://cn=svc:SH8rLiRVFNwUulNh@ldap.acme.io:636', 'proxy = "http://squid:uTSIIawhguPK@10.0.0.1:3128"'],
-      falsePositives: ['https://user:password@host.example.com/', 'postgres://postgres:postgres@localhost/app', 'http://admin:${ADMIN_PASSWORD}@localhost:8080'],
+      falsePositives: ['https://user:password@host.example.com/', 'postgres://postgres:postgres@localhost/app', 'http://admin:${ADMIN_PASSWORD}@localhost:8080', 'git clone https://{username}:{app_password}@bitbucket.org/{workspace}/{repo}.git'],
     },
   },
   {
