@@ -1,17 +1,22 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
+import { apiRouter } from '../connect/api-routes.ts';
+import { createPipeline } from '../core/pipeline.ts';
+import type { WorkerPool } from '../core/worker.ts';
 import { createLogger } from '../log.ts';
 import { LowdbStore } from '../store/lowdb-store.ts';
+import { JournalResultsStore } from '../store/results-store.ts';
 
 /**
  * Runs the real app in this process for `npm run simulate` and the end-to-end tests. The port
  * is taken first because the app's BASE_URL (its descriptor baseUrl) must be known before the
  * simulator starts, and the simulator's origins before the app's allow-lists are configured.
- * This is the one place the simulator touches app code: the composition root, exactly as
- * src/server.ts uses it; everything else goes over HTTP.
+ * This is the one place the simulator touches app code: the composition root (HTTP app, JSON
+ * API and the job pipeline that scans and publishes); everything else goes over HTTP.
  */
 
 export interface InProcessApp {
@@ -39,6 +44,8 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
   let store: LowdbStore | undefined;
+  let results: JournalResultsStore | undefined;
+  let worker: WorkerPool | undefined;
 
   return {
     baseUrl,
@@ -56,15 +63,26 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
         OSV_MIRROR_URL: `${origins.web}/_sim/ext/osv`,
       });
       if (!loaded.ok) throw new Error(`app configuration rejected: ${loaded.problems.join('; ')}`);
-      store = new LowdbStore({ dataDir: loaded.config.dataDir });
+      const { config } = loaded;
+      const logger = createLogger(config.logLevel);
+      store = new LowdbStore({ dataDir: config.dataDir });
       await store.open();
-      const app = createApp({ config: loaded.config, store, logger: createLogger(loaded.config.logLevel) });
+      results = new JournalResultsStore({ dataDir: config.dataDir });
+      await results.open();
+      worker = createPipeline({ config, store, results, logger }).worker;
+      const app = express();
+      app.use(apiRouter({ config, store, results, now: () => new Date() }));
+      app.use(createApp({ config, store, logger }));
       server.removeAllListeners('request');
       server.on('request', app);
+      worker.start();
     },
     async stop() {
+      // Running jobs finish first: they publish through the simulator, which stops after us.
+      await worker?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await results?.close();
       await store?.close();
     },
   };

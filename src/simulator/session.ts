@@ -77,8 +77,9 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
       appBaseUrl,
       stateFile,
       async stop() {
-        await started.stop();
+        // The app first: its running jobs still publish to the simulator while they finish.
         await app?.stop();
+        await started.stop();
       },
     };
   } catch (error) {
