@@ -48,7 +48,7 @@ export interface DemoRun {
   published: Published;
   /** The generated credentials the pull request leaked, so a test can prove they never come back. */
   leaked: FakeAwsKeyPair;
-  /** Stops the app and the simulator; removes DATA_DIR when the demo created it. */
+  /** Stops the app and the simulator; removes DATA_DIR when the demo created it. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -84,9 +84,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await removeDataDir();
     throw error;
   }
-  const stop = async () => {
-    await session.stop();
-    await removeDataDir();
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= session.stop().then(removeDataDir);
+    return stopped;
   };
 
   try {
