@@ -1,14 +1,13 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
-import { encryptSecret } from '../crypto.ts';
+import { decryptSecret, encryptSecret } from '../crypto.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Installation, Store } from '../store/types.ts';
 import { authOf, AuthRequirement, requireAuth } from './auth.ts';
 import { extractToken, verifyConnectJwt } from './jwt.ts';
 import { basePathOf } from './qsh.ts';
-import { activeTenant } from './tenants.ts';
 
 export const LIFECYCLE_PATHS = {
   installed: '/connect/lifecycle/installed',
@@ -128,14 +127,14 @@ export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
 
     const existing = await store.getInstallation(body.clientKey);
     let verification: Parameters<typeof decideInstall>[1] = { verified: false };
-    if (existing?.state === 'installed') {
+    if (existing?.state === 'installed' && existing.encryptedSharedSecret !== null) {
       // Verify against the stored secret of the body's clientKey only: a token naming another
       // tenant (aud or iss) must not be able to pick which secret checks it.
-      const stored = await activeTenant(store, config.encryptionKey, body.clientKey);
+      const storedSecret = decryptSecret(config.encryptionKey, existing.encryptedSharedSecret);
       const result = await verifyConnectJwt(
         extractToken(req.get('authorization'), null),
         { method: req.method, originalUrl: req.originalUrl, basePath },
-        async (claimed) => (claimed === body.clientKey ? stored?.sharedSecret : undefined),
+        async (claimed) => (claimed === body.clientKey ? storedSecret : undefined),
         now(),
       );
       verification = result.ok ? { verified: true, iss: result.claims.iss } : { verified: false, code: result.reason, message: result.message };
