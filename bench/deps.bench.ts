@@ -102,7 +102,7 @@ console.log(`parse package-lock.json: median ${ms(median(parseTimes))}`);
 
 const records = advisories();
 const zipStart = performance.now();
-const zip = osvZip(records);
+const zip = osvZip(records, 1);
 console.log(`generated all.zip: ${records.length} records, ${(zip.length / 1e6).toFixed(1)} MB (${ms(performance.now() - zipStart)})`);
 
 const mirror = await startFakeMirror();

@@ -7,7 +7,9 @@ import {
   MANIFEST,
   VERSION_NAME,
   currentPointer,
+  decodeAdvisories,
   ecosystemFileName,
+  encodeAdvisories,
   osvRoot,
   versionDir,
   type DbManifest,
@@ -54,7 +56,7 @@ export async function readCurrent(dataDir: string): Promise<CurrentDb | null> {
 
 export async function readPackageMap(db: CurrentDb, ecosystem: Ecosystem): Promise<PackageMap> {
   const file = JSON.parse(await readFile(path.join(db.dir, ecosystemFileName(ecosystem)), 'utf8')) as EcosystemFile;
-  return new Map(Object.entries(file.packages));
+  return new Map(Object.entries(file.packages).map(([name, text]) => [name, decodeAdvisories(text)]));
 }
 
 export function newVersionName(now = new Date()): string {
@@ -99,7 +101,8 @@ export class StagedVersion {
   }
 
   async writeEcosystem(ecosystem: Ecosystem, packages: PackageMap): Promise<void> {
-    const file: EcosystemFile = { format: INDEX_FORMAT, ecosystem, packages: Object.fromEntries(packages) };
+    const encoded = Object.fromEntries([...packages].map(([name, advisories]) => [name, encodeAdvisories(advisories)]));
+    const file: EcosystemFile = { format: INDEX_FORMAT, ecosystem, packages: encoded };
     await writeDurably(path.join(this.dir, ecosystemFileName(ecosystem)), JSON.stringify(file));
   }
 

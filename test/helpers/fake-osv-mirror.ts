@@ -50,10 +50,10 @@ export async function startFakeMirror(): Promise<FakeMirror> {
 }
 
 /** An OSV export archive: one `<id>.json` per record, deflated as OSV's all.zip is. */
-export function osvZip(records: readonly { id: string }[]): Uint8Array {
+export function osvZip(records: readonly { id: string }[], level: 1 | 6 = 6): Uint8Array {
   const files: Record<string, Uint8Array> = {};
   for (const record of records) files[`${record.id}.json`] = strToU8(JSON.stringify(record));
-  return zipSync(files, { level: 6 });
+  return zipSync(files, { level });
 }
 
 /** modified_id.csv: `<modified>,<id>`, newest first. */

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Ecosystem } from '../../types.ts';
 import { isEcosystem } from './compact.ts';
-import { INDEX_FORMAT, MANIFEST, VERSION_NAME, currentPointer, ecosystemFileName, versionDir, type DbManifest, type EcosystemFile } from './layout.ts';
+import { INDEX_FORMAT, MANIFEST, VERSION_NAME, currentPointer, decodeAdvisories, ecosystemFileName, versionDir, type DbManifest, type EcosystemFile } from './layout.ts';
 import { normalizePackageName } from './names.ts';
 import type { IndexedAdvisory } from './types.ts';
 import type { VulnIndex } from './vuln-index.ts';
@@ -58,25 +58,41 @@ function loadVersion(dir: string, version: string): VulnIndex {
   const manifest = readJson(path.join(dir, MANIFEST)) as DbManifest;
   if (manifest?.format !== INDEX_FORMAT) throw new VulnIndexError(`${dir} has an unknown index format; run gatehouse db update`);
   const ecosystems = Object.keys(manifest.ecosystems ?? {}).filter(isEcosystem);
-  const loaded = new Map<Ecosystem, Map<string, IndexedAdvisory[]>>();
+  const loaded = new Map<Ecosystem, Map<string, string | IndexedAdvisory[]>>();
 
-  const packagesOf = (ecosystem: Ecosystem): Map<string, IndexedAdvisory[]> | undefined => {
+  const packagesOf = (ecosystem: Ecosystem): Map<string, string | IndexedAdvisory[]> | undefined => {
     if (!ecosystems.includes(ecosystem)) return undefined;
     let map = loaded.get(ecosystem);
     if (!map) {
-      const file = readJson(path.join(dir, ecosystemFileName(ecosystem))) as EcosystemFile;
-      if (file?.format !== INDEX_FORMAT || file.ecosystem !== ecosystem) {
-        throw new VulnIndexError(`${dir}/${ecosystemFileName(ecosystem)} is not a ${ecosystem} index; run gatehouse db update`);
+      const fileName = path.join(dir, ecosystemFileName(ecosystem));
+      const file = readJson(fileName) as EcosystemFile;
+      if (file?.format !== INDEX_FORMAT || file.ecosystem !== ecosystem || typeof file.packages !== 'object') {
+        throw new VulnIndexError(`${fileName} is not a ${ecosystem} index; run gatehouse db update`);
       }
-      map = new Map(Object.entries(file.packages ?? {}));
+      map = new Map(Object.entries(file.packages));
       loaded.set(ecosystem, map);
     }
     return map;
   };
 
+  const advisoriesFor = (ecosystem: Ecosystem, name: string): IndexedAdvisory[] => {
+    const map = packagesOf(ecosystem);
+    const key = normalizePackageName(ecosystem, name);
+    const entry = map?.get(key);
+    if (entry === undefined || typeof entry !== 'string') return entry ?? [];
+    let decoded: IndexedAdvisory[];
+    try {
+      decoded = decodeAdvisories(entry);
+    } catch (error) {
+      throw new VulnIndexError(`${ecosystem} index entry for ${key} is unreadable (${(error as Error).message}); run gatehouse db update`);
+    }
+    map?.set(key, decoded);
+    return decoded;
+  };
+
   return {
     version,
     ecosystems,
-    advisoriesFor: (ecosystem, name) => packagesOf(ecosystem)?.get(normalizePackageName(ecosystem, name)) ?? [],
+    advisoriesFor,
   };
 }

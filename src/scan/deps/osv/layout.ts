@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { IndexedAdvisory } from './types.ts';
 import type { Ecosystem } from '../../types.ts';
 
 /**
@@ -30,8 +31,12 @@ export interface DbManifest {
 export interface EcosystemFile {
   format: number;
   ecosystem: Ecosystem;
-  /** Normalised package name → the advisories naming it, cut down to that package. */
-  packages: Record<string, import('./types.ts').IndexedAdvisory[]>;
+  /**
+   * Normalised package name → the JSON text of the advisories naming it (IndexedAdvisory[]),
+   * cut down to that package. Kept as text so that loading an ecosystem builds one string per
+   * package instead of every advisory object: a scan decodes only the packages it looks up.
+   */
+  packages: Record<string, string>;
 }
 
 export const VERSION_NAME = /^v\d{8}T\d{6}\d{3}Z-[0-9a-f]{6}$/;
@@ -53,3 +58,11 @@ export function ecosystemFileName(ecosystem: Ecosystem): string {
 }
 
 export const MANIFEST = 'manifest.json';
+
+export function decodeAdvisories(text: string): IndexedAdvisory[] {
+  return JSON.parse(text) as IndexedAdvisory[];
+}
+
+export function encodeAdvisories(advisories: readonly IndexedAdvisory[]): string {
+  return JSON.stringify(advisories);
+}
