@@ -27,7 +27,8 @@ const originList = z
   .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(origin).min(1, 'expected a comma-separated list of at least one origin'));
 
-const httpUrl = z
+/** An absolute http(s) URL without trailing slashes; shared with the CLI's `db update`. */
+export const httpUrl = z
   .string()
   .trim()
   .refine((value) => {
@@ -40,6 +41,8 @@ const httpUrl = z
   }, 'expected an absolute http(s) URL')
   .refine((value) => !/[?#]/.test(value), 'expected a URL without query or fragment')
   .transform((value) => value.replace(/\/+$/, ''));
+
+export const DEFAULT_OSV_MIRROR_URL = 'https://osv-vulnerabilities.storage.googleapis.com';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -61,7 +64,7 @@ const envSchema = z.object({
   ENCRYPTION_KEY: z.string().trim().optional(),
   BITBUCKET_BASE_URLS: originList.default(['https://bitbucket.org']),
   BITBUCKET_API_URLS: originList.default(['https://api.bitbucket.org']),
-  OSV_MIRROR_URL: httpUrl.default('https://osv-vulnerabilities.storage.googleapis.com'),
+  OSV_MIRROR_URL: httpUrl.default(DEFAULT_OSV_MIRROR_URL),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 

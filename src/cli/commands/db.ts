@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { DEFAULT_OSV_MIRROR_URL, httpUrl } from '../../config.ts';
 import { ECOSYSTEMS, type Ecosystem } from '../../scan/types.ts';
 import { VulnDbError } from '../../vulndb/errors.ts';
 import { formatSummary, updateVulnDb } from '../../vulndb/update.ts';
@@ -8,27 +8,11 @@ import { InputError, UsageError } from '../errors.ts';
 import { DB_HELP } from '../help.ts';
 import { notice, type CliIo } from '../io.ts';
 
-const DEFAULT_MIRROR = 'https://osv-vulnerabilities.storage.googleapis.com';
-
-/** OSV_MIRROR_URL checked as the server's configuration checks it (src/config.ts), without its other settings. */
-const mirrorUrl = z
-  .string()
-  .trim()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'https:' || url.protocol === 'http:';
-    } catch {
-      return false;
-    }
-  }, 'expected an absolute http(s) URL')
-  .transform((value) => value.replace(/\/+$/, ''));
-
 function mirrorOf(io: CliIo): string {
   const raw = io.env.OSV_MIRROR_URL;
   // As in src/config.ts, an empty value means "not set".
-  if (raw === undefined || raw === '') return DEFAULT_MIRROR;
-  const parsed = mirrorUrl.safeParse(raw);
+  if (raw === undefined || raw === '') return DEFAULT_OSV_MIRROR_URL;
+  const parsed = httpUrl.safeParse(raw);
   if (!parsed.success) throw new InputError(`OSV_MIRROR_URL: ${parsed.error.issues[0]?.message} (got ${JSON.stringify(raw)})`);
   return parsed.data;
 }
