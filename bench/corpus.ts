@@ -261,7 +261,9 @@ export async function generateCorpus(dir: string, bytes: number, seed = 1): Prom
     const size = 2000 + r.int(14000);
     let length = 0;
     while (length < size) {
-      const chunk = r.next() < 0.15 ? [kind.reference(r.pick(DECOYS).name)] : kind.filler(r);
+      // About one credential-named variable reference per 20 filler blocks (roughly 1.5% of
+      // lines): denser than most application code, so keyword pre-filtering is not flattered.
+      const chunk = r.next() < 0.05 ? [kind.reference(r.pick(DECOYS).name)] : kind.filler(r);
       for (const l of chunk) length += l.length + 1;
       lines.push(...chunk);
     }
