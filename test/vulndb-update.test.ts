@@ -110,7 +110,8 @@ describe('db update', () => {
     serve('npm', [lodash, minimist]);
     const first = await updateVulnDb({ ...options(), ecosystems: ['npm'] });
     const old = record('GHSA-old0-0000-0000', 'npm', 'old', '1.0.0', '2023-01-01T00:00:00Z');
-    mirror.routes.set('/npm/modified_id.csv', { body: modifiedCsv([lodash, minimist, old]) });
+    // Tolerates a header row and the bucket-wide `<ecosystem>/<id>` spelling.
+    mirror.routes.set('/npm/modified_id.csv', { body: `modified,id\n${modifiedCsv([lodash, minimist, old]).replace(/,GHSA/g, ',npm/GHSA')}` });
     mirror.requests.length = 0;
 
     const again = await updateVulnDb({ ...options(), ecosystems: ['npm'] });

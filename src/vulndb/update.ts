@@ -171,9 +171,13 @@ async function deltaUpdate(ctx: Context, current: CurrentDb, previous: Ecosystem
   let newest = since;
   // Records stamped exactly at the last update's high-water mark are fetched again: one that
   // changed in the same second as the last export would otherwise be missed.
+  let first = true;
   for await (const line of readLines(ctx.fetchImpl, url)) {
     if (line.trim() === '') continue;
     const entry = parseCsvLine(line);
+    const header = first && /^[a-z_]+,[a-z_]+$/i.test(line.trim());
+    first = false;
+    if (header) continue;
     if (!entry) throw new VulnDbError(`${url}: unexpected line "${line.slice(0, 80)}"`);
     if (entry.modified < since) break;
     if (!wanted.has(entry.id)) wanted.set(entry.id, entry.modified);
