@@ -7,6 +7,9 @@ import { assignedTo, prefixed } from './build.ts';
 /** Passwords so common in local setups and docs that reporting them is noise. */
 const DEFAULT_PASSWORDS = '^(?:password|passwd|pass|pwd|secret|postgres|root|admin|guest|test|mysql|redis|user|dbpass|changeme)$';
 
+/** Words that mark a documentation password: `secretpassword`, `foobared`, `your-password`. */
+const URI_STOPWORDS = ['password', 'passwd', 'secret', 'example', 'changeme', 'foobar', 'your', 'xxx'];
+
 /**
  * `scheme://user:password@host`; group 1 is the password. The user may be empty
  * (`redis://:password@host`). Characters that end a URL in code or config end the match.
@@ -20,7 +23,7 @@ function uri(id: string, schemes: string, keywords: string[], what: string, exam
     regex: `\\b(?:${schemes})://[^\\s:@/?#'"\`<>]{0,128}:([^\\s@/?#'"\`<>]{1,256})@[^\\s/?#'"\`<>@]{1,256}`,
     flags: 'i',
     secretGroup: 1,
-    allowlist: { secrets: [DEFAULT_PASSWORDS, '^\\*+$'] },
+    allowlist: { secrets: [DEFAULT_PASSWORDS, '^\\*+$'], stopwords: URI_STOPWORDS },
     examples,
   };
 }
@@ -40,7 +43,7 @@ export const DATABASE_RULES: readonly SecretRule[] = [
   }),
   uri('redis-connection-uri', 'rediss?', ['redis'], 'Redis', {
     truePositives: ['REDIS_URL=redis://:3AiImiO4ieHnGeu6iFwN5Gq4azv2K70L@redis.internal:6379/0', 'REDIS_URL=rediss://default:IHRb4NMFqMfJTgGx4BD5pxcaMrCIq66c@eu1-lasting-cat-31012.upstash.io:31012'],
-    falsePositives: ['REDIS_URL=redis://localhost:6379/0', 'REDIS_URL=redis://:${REDIS_PASSWORD}@redis:6379'],
+    falsePositives: ['REDIS_URL=redis://localhost:6379/0', 'REDIS_URL=redis://:${REDIS_PASSWORD}@redis:6379', 'redis://alice:foobared@awesome.redis.server:6380'],
   }),
   uri('amqp-connection-uri', 'amqps?', ['amqp'], 'AMQP (RabbitMQ)', {
     truePositives: ['CELERY_BROKER_URL=amqp://worker:i69gECVuvTJ2juCPWUU1@rabbit.internal:5672/jobs', 'AMQP_URL=amqps://svc:L8QwFUE8jopsHia2ee5M@b-12.mq.eu-west-1.amazonaws.com:5671'],

@@ -28,20 +28,23 @@ const BARE_VALUE = '[^\\s\'"`\\\\$;#(){}\\[\\]<>,|&]{8,200}';
 
 /** Values that are code or configuration, not secrets. */
 const NOT_A_SECRET = [
-  '^[a-z]+(?:[_.\\-][a-z]+)+$', // snake_case, kebab-case, dotted.words
+  '^[a-z][a-z0-9]*(?:[_.\\-][a-z0-9]+)+$', // snake_case, kebab-case, dotted.words: x-aws-ec2-metadata-token
   '^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$', // CONSTANT_NAMES
   '^[a-z]{2,}(?:[A-Z][a-z]{2,})+[0-9]?$', // camelCase identifiers (whole words, so random mixed case is not one)
-  '^(?:[A-Z][a-z]{2,}){2,}[0-9]?$', // PascalCase type names: `credentials: InstallationCredentials`
+  '^[?!@#:.]?(?:[A-Z][a-z]+){2,}[0-9]?$', // PascalCase names: `credentials: InstallationCredentials`
   '^[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)+$', // member access: config.secret, var.db_password
   '^(?:https?|ftp|file|s3|gs)://', // URLs; credentials inside them have their own rule
   '^(?:/|\\./|\\.\\./|~/)', // file paths
   '\\.(?:pem|key|crt|cer|der|p12|pfx|jks|json|ya?ml|txt|env|conf|cfg|ini|properties)$', // key and config file names
   '^[0-9]+$',
+  '^--', // CSS custom properties and command-line flags
 ];
 const STOPWORDS = [
   'example', 'sample', 'dummy', 'placeholder', 'changeme', 'change_me', 'change-me', 'your_', 'your-', 'yourpass', 'yoursecret',
   'yourtoken', 'xxxx', 'redacted', 'replace', 'insert', 'todo', 'fixme', 'fake', 'mock', 'notreal', 'not_real', 'not-real',
   'lorem', 'foobar', 'test', 'password', 'passw0rd', 'p@ssw0rd', 'hunter2', 'letmein', 'qwerty', '12345678', 'abcdefgh', 'default',
+  // Telegram's documented sample bot token.
+  'abc-def1234ghikl',
 ];
 const ALLOW = { secrets: NOT_A_SECRET, stopwords: STOPWORDS };
 const ENTROPY = 3;
@@ -71,24 +74,46 @@ export const GENERIC_RULES: readonly SecretRule[] = [
   },
   {
     id: 'generic-secret-yaml',
-    description: 'Secret-named key with a literal value in YAML or a JavaScript object literal',
+    description: 'Secret-named key with an unquoted literal value in YAML',
     severity: 'medium',
     keywords: KEYWORDS,
-    regex: `^[ \\t]{0,40}(?:-[ \\t]{1,4})?(${NAME})[ \\t]{0,3}:[ \\t]{1,5}(["']?)([^\\s'"\`\\\\$<>{}()\\[\\]|&*!#,;][^\\s'"\`\\\\$<>{}()#,;]{7,199})\\2,?[ \\t]{0,5}(?:(?:#|//)[^\\n]{0,300})?$`,
+    // The value must end the line (bar a comment): `name: Type,` or `name: value;` is code.
+    regex: `^[ \\t]{0,40}(?:-[ \\t]{1,4})?(${NAME})[ \\t]{0,3}:[ \\t]{1,5}([^\\s'"\`\\\\$<>{}()\\[\\]|&*!#,;][^\\s'"\`\\\\$<>{}()\\[\\]#,;]{7,199})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
     flags: 'im',
-    secretGroup: 3,
+    secretGroup: 2,
     entropy: ENTROPY,
     allowlist: ALLOW,
     examples: {
-      truePositives: ['  password: wgO7Frv9gruR', '    client_secret: "Zyaioibmb8Pg1TZEbN_3oDksrkRLAqaM"', "  apiKey: 'LmJfAFKWjWeoygRCdTWp9qCa', // issued 2026-01"],
+      truePositives: ['  password: BymuEJGgWptH', '    client_secret: OOfjU5Yu2ZgMva8LJrQpXgnRlcWDccov  # rotated quarterly', '- api_key: XmhRUGVqTEr05A655Ac9J34f'],
       falsePositives: [
         '  password: ${DB_PASSWORD}',
         '  password: !vault |',
         '  secretName: db-credentials',
-        '  token: process.env.API_TOKEN,',
-        '  password: "{{ .Values.db.password }}"',
         '  tokenUrl: https://auth.acme.io/oauth/token',
         '  credentials: InstallationCredentials;',
+        '  password: KDFInput,',
+        '  cancellationToken: this[kCancellationToken]',
+      ],
+    },
+  },
+  {
+    id: 'generic-secret-quoted-key-value',
+    description: 'Secret-named key with a quoted literal value in YAML, a JavaScript object literal or a flow mapping',
+    severity: 'medium',
+    keywords: KEYWORDS,
+    regex: `(?<![A-Za-z0-9_.\\-])(${NAME})[ \\t]{0,3}:[ \\t]{1,5}(["'\`])(${VALUE})\\2`,
+    flags: 'i',
+    secretGroup: 3,
+    entropy: ENTROPY,
+    allowlist: ALLOW,
+    examples: {
+      truePositives: ['    client_secret: "OwDT3MWXMoOZzU5-B8x7E3cqkklAdZAn"', "  apiKey: 'hxviiJR9whm56KjTtLzrYaIF', // issued 2026-01", 'const cfg = { password: "tMwexkGGlL!02" };'],
+      falsePositives: [
+        '  password: "{{ .Values.db.password }}"',
+        '  token: process.env.API_TOKEN,',
+        '  "password": "TtdGVdOyzEG2",',
+        '  password: str = "NY0sZ27cyOmw"',
+        "  token: '<paste token here>'",
       ],
     },
   },
@@ -109,6 +134,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         '  password = "N8u8jHpSbh#76"',
         'export GITEA_RUNNER_TOKEN="GM4SvIGTOh6jdFIX1LMXRjEnWy0IfMWxHjcYDJG6"',
         'dbPassword := "mmhyAs0dhdgfc9l8"',
+        'admin_password = "Q2FpzvlZ4Mcw0X"   # terraform.tfvars',
         'val signingSecret: String = "ttxvtoUGYo71CnNwQKMf1YDQj1iQk9LiMBaGKKYReLJ6"',
       ],
       falsePositives: [
@@ -126,13 +152,13 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     description: 'Secret-named setting with an unquoted literal value (.env, INI, properties, shell, Dockerfile ARG/ENV)',
     severity: 'medium',
     keywords: KEYWORDS,
-    regex: `^[ \\t]{0,20}(?:export[ \\t]{1,5}|(?:ENV|ARG)[ \\t]{1,5}|setx?[ \\t]{1,5})?(${NAME})[ \\t]{0,3}=[ \\t]{0,3}(${BARE_VALUE})(?=[ \\t]|$)`,
+    regex: `^[ \\t]{0,20}(?:export[ \\t]{1,5}|(?:ENV|ARG)[ \\t]{1,5}|setx?[ \\t]{1,5})?(${NAME})[ \\t]{0,3}=[ \\t]{0,3}(${BARE_VALUE})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
     flags: 'im',
     secretGroup: 2,
     entropy: ENTROPY,
     allowlist: ALLOW,
     examples: {
-      truePositives: ['DB_PASSWORD=vPsEgsfbffTaOh', 'spring.datasource.password=d8TbKSSlsn8g', 'export API_TOKEN=Bf-Fj_n0OVnsDE4SM1LpB7c4HLxwNTZC', 'ARG NPM_AUTH_TOKEN=QArF3Imsa1W2XSKkDRit51sdsRPxA4S8WcW0'],
+      truePositives: ['DB_PASSWORD=vPsEgsfbffTaOh', 'spring.datasource.password=d8TbKSSlsn8g', 'export API_TOKEN=Bf-Fj_n0OVnsDE4SM1LpB7c4HLxwNTZC', 'ARG NPM_AUTH_TOKEN=QArF3Imsa1W2XSKkDRit51sdsRPxA4S8WcW0', 'password = KMWbAotyha%165  # [database] section of an INI file'],
       falsePositives: [
         'DB_PASSWORD=${DB_PASSWORD}',
         'password = get_password()',
@@ -141,6 +167,8 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         'SECRET_KEY_BASE=$(openssl rand -hex 64)',
         'password = user_supplied_password',
         'password = password',
+        'this.credentials = credentials || this.defaultCredentials()',
+        '_credentials = credentials;',
       ],
     },
   },
@@ -212,10 +240,11 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     flags: 'i',
     secretGroup: 1,
     entropy: 3.5,
-    allowlist: ALLOW,
+    // base64 of "user:pass...", "username:password" and "Aladdin:open sesame" (RFC 7617's example).
+    allowlist: { secrets: [...NOT_A_SECRET, '^dXNlcjpwYXNz', '^dXNlcm5hbWU6cGFzc3dvcmQ', '^QWxhZGRpbjpvcGVuIHNlc2FtZQ'], stopwords: STOPWORDS },
     examples: {
       truePositives: ['curl -H "Authorization: Basic QpR5dCwcwBvHaVmWhWndkB24ByKKB3dide82uxRW" https://registry.acme.io', "'Authorization': 'Basic VtJwSawIHHeeF1KWb/vQ9ZLOT2AP=='"],
-      falsePositives: ['-H "Authorization: Basic $(echo -n user:pass | base64)"', 'Authorization: Basic <base64 credentials>', 'Authorization: Basic dXNlcjpwYXNz'],
+      falsePositives: ['-H "Authorization: Basic $(echo -n user:pass | base64)"', 'Authorization: Basic <base64 credentials>', 'Authorization: Basic dXNlcjpwYXNzd29yZA==', 'Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=='],
     },
   },
   {
@@ -229,7 +258,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     entropy: 2.5,
     allowlist: {
       secrets: ['^(?:password|passwd|pass|pwd|secret|postgres|root|admin|guest|test|mysql|redis|user|dbpass|changeme)$', '^\\*+$'],
-      stopwords: ['password', 'passwd', 'secret', 'example', 'changeme', 'xxx', 'your'],
+      stopwords: ['password', 'passwd', 'secret', 'example', 'changeme', 'foobar', 'xxx', 'your'],
     },
     examples: {
       truePositives: ['git remote add origin https://deploy:fV0tNvtlprCBBcSE4VI8@git.acme.io/app.git', 'LDAP_URL=ldaps://cn=svc:SH8rLiRVFNwUulNh@ldap.acme.io:636', 'proxy = "http://squid:uTSIIawhguPK@10.0.0.1:3128"'],
