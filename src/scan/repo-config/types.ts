@@ -45,11 +45,12 @@ export interface RepoScanConfig {
   ignoredFingerprints: string[];
 }
 
+/** No repository configuration; deeply frozen because it is shared. */
 export const EMPTY_REPO_CONFIG: RepoScanConfig = Object.freeze({
-  disabledRules: [],
-  customRules: [],
-  ignorePaths: [],
-  severityOverrides: {},
-  allowlists: [],
-  ignoredFingerprints: [],
-}) as RepoScanConfig;
+  disabledRules: Object.freeze([]) as unknown as string[],
+  customRules: Object.freeze([]) as unknown as CustomRule[],
+  ignorePaths: Object.freeze([]) as unknown as string[],
+  severityOverrides: Object.freeze({}),
+  allowlists: Object.freeze([]) as unknown as Allowlist[],
+  ignoredFingerprints: Object.freeze([]) as unknown as string[],
+});
