@@ -80,6 +80,7 @@ export async function startPipelineApp(opts: { dataDir: string; tuning?: Pipelin
         pollMs: 20,
         retryBaseDelayMs: 50,
         vulnIndex: () => null,
+        budget: { burst: 100_000, perHour: 10_000_000 },
         client: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))), timeoutMs: 10_000 },
         ...opts.tuning,
       });
