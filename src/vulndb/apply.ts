@@ -1,6 +1,4 @@
-import { indexRecord } from '../scan/deps/osv/compact.ts';
 import type { OsvRecord } from '../scan/deps/osv/types.ts';
-import type { Ecosystem } from '../scan/types.ts';
 import type { PackageMap } from './store.ts';
 
 /** Per-ecosystem advisories with the `modified` stamp of each, for telling what changed. */
@@ -12,17 +10,6 @@ export function idsOf(packages: PackageMap): Map<string, string> {
 
 export function isOsvRecord(value: unknown): value is OsvRecord {
   return value !== null && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string';
-}
-
-/** Files the record under each package it names; false when it names nothing matchable. */
-export function addRecord(packages: PackageMap, record: OsvRecord, ecosystem: Ecosystem): boolean {
-  const entries = indexRecord(record, ecosystem);
-  for (const [name, advisory] of entries) {
-    const list = packages.get(name);
-    if (list) list.push(advisory);
-    else packages.set(name, [advisory]);
-  }
-  return entries.size > 0;
 }
 
 /** Drops every advisory whose id is in `ids`, wherever it is filed. */

@@ -11,7 +11,7 @@ function describe(error: unknown): string {
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
 
-export async function get(fetchImpl: Fetch, url: string): Promise<Response> {
+async function get(fetchImpl: Fetch, url: string): Promise<Response> {
   let response: Response;
   try {
     response = await fetchImpl(url);

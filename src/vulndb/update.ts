@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { EcosystemState } from '../scan/deps/osv/layout.ts';
 import { ECOSYSTEMS, type Ecosystem } from '../scan/types.ts';
-import { addRecord, diffIds, idsOf, isOsvRecord, removeIds, type Changes } from './apply.ts';
+import { addToPackageMap } from '../scan/deps/osv/vuln-index.ts';
+import { diffIds, idsOf, isOsvRecord, removeIds, type Changes } from './apply.ts';
 import { downloadToFile, getJson, readLines, type Fetch } from './download.ts';
 import { VulnDbError } from './errors.ts';
 import { acquireLock, prune, readCurrent, readPackageMap, StagedVersion, type CurrentDb, type PackageMap } from './store.ts';
@@ -136,7 +137,7 @@ async function fullUpdate(ctx: Context, before: PackageMap): Promise<Built> {
         skipped++;
         return;
       }
-      addRecord(packages, value, ctx.ecosystem);
+      addToPackageMap(packages, value, ctx.ecosystem);
       if (typeof value.modified === 'string' && value.modified > lastModified) lastModified = value.modified;
     },
     (name, reason) => {
@@ -210,7 +211,7 @@ async function deltaUpdate(ctx: Context, current: CurrentDb, previous: Ecosystem
       continue;
     }
     if (!isOsvRecord(record) || record.id !== id) throw new VulnDbError(`${ecosystemUrl(ctx, `${id}.json`)} is not the OSV record ${id}`);
-    if (!addRecord(packages, record, ctx.ecosystem)) {
+    if (!addToPackageMap(packages, record, ctx.ecosystem)) {
       if (existed) changes.withdrawn++;
     } else if (!existed) changes.added++;
     else if (before.get(id) !== (record.modified ?? '')) changes.updated++;

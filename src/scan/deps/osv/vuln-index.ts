@@ -12,13 +12,18 @@ export interface VulnIndex {
   advisoriesFor(ecosystem: Ecosystem, name: string): readonly IndexedAdvisory[];
 }
 
-/** Builds the in-memory map one ecosystem's advisories are served from. */
-export function addToPackageMap(map: Map<string, IndexedAdvisory[]>, record: OsvRecord, ecosystem: Ecosystem): void {
-  for (const [name, advisory] of indexRecord(record, ecosystem)) {
+/**
+ * Files a record under each package of `ecosystem` it names, in the map one ecosystem's
+ * advisories are served from; false when it names nothing matchable there.
+ */
+export function addToPackageMap(map: Map<string, IndexedAdvisory[]>, record: OsvRecord, ecosystem: Ecosystem): boolean {
+  const entries = indexRecord(record, ecosystem);
+  for (const [name, advisory] of entries) {
     const list = map.get(name);
     if (list) list.push(advisory);
     else map.set(name, [advisory]);
   }
+  return entries.size > 0;
 }
 
 /** An index held in memory, built straight from OSV records (tests, embedding, one-off checks). */
