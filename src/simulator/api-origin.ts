@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { handlers } from './api-handlers.ts';
 import type { ApiContext } from './api-handlers.ts';
+import { permissionHandlers } from './permissions.ts';
 import { ApiError, sendError } from './api-errors.ts';
 import { verifyAppToken } from './jwt.ts';
 import { hasScope } from './site.ts';
@@ -59,7 +60,8 @@ async function handle(site: Site, req: Request, res: Response): Promise<void> {
     throw new ApiError(403, `Your credentials lack one or more required privilege scopes: ${needed.join(' or ')}`);
   }
 
-  const handler = handlers[`${match.method} ${match.template}`];
+  const key = `${match.method} ${match.template}`;
+  const handler = handlers[key] ?? permissionHandlers[key];
   if (!handler) {
     site.recordViolation({ kind: 'unsimulated', method: req.method, url: req.originalUrl, reason: `${match.method.toUpperCase()} ${match.template} is valid Bitbucket API but not simulated` });
     throw new ApiError(501, `The simulator does not implement ${match.method.toUpperCase()} ${match.template}`);

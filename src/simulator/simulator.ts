@@ -20,6 +20,7 @@ import { Resources } from './resources.ts';
 import { recordViolation } from './site.ts';
 import type { Site, Violation } from './site.ts';
 import { createWebOrigin } from './web-origin.ts';
+import { setDefaultMember } from './permissions.ts';
 import { deliverWebhook } from './webhooks.ts';
 import type { Delivery } from './webhooks.ts';
 
@@ -118,6 +119,7 @@ export class Simulator {
       recordViolation: (v) => recordViolation(site, v),
     };
     const sim = new Simulator(site, options, git, []);
+    setDefaultMember(site, sim.user);
     try {
       const api = await listen(createApiOrigin(site), options.apiPort ?? 0);
       sim.servers.push(api.server);

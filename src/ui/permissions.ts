@@ -1,0 +1,67 @@
+import type { ClientSource } from '../core/bitbucket-clients.ts';
+
+/**
+ * Who may do what, asked of Bitbucket by the app (its own JWT, the installation's scopes) on
+ * the server for every state-changing request; the page only hides controls as a courtesy.
+ *
+ * - Changing settings: workspace admins, i.e. `permission == "owner"` in
+ *   `GET /2.0/workspaces/{workspace}/permissions?q=user.uuid="…"` (scope `account`).
+ * - Triage: write or admin on the repository, from
+ *   `GET /2.0/workspaces/{workspace}/permissions/repositories/{repo_slug}?q=user.uuid="…"`
+ *   (scope `repository`; the answer is the user's effective permission, groups included).
+ *
+ * Answers are cached briefly per (installation, user, subject): a page load and the post
+ * that follows should not cost two round trips each, and a revoked admin loses the right
+ * within a minute. Errors are not cached and deny.
+ */
+export interface PermissionChecker {
+  isWorkspaceAdmin(clientKey: string, workspace: string, user: string): Promise<boolean>;
+  canTriage(clientKey: string, repoFullName: string, user: string): Promise<boolean>;
+}
+
+export const PERMISSION_CACHE_MS = 60_000;
+const MAX_CACHED = 10_000;
+
+const TRIAGE_PERMISSIONS = new Set(['write', 'admin']);
+
+/** Bitbucket's filter language takes a quoted string; a uuid in braces never needs escaping, anything else is refused. */
+function userFilter(user: string): string {
+  if (!/^\{[0-9A-Za-z-]{1,64}\}$/.test(user)) throw new Error('user must be a Bitbucket uuid in braces');
+  return `user.uuid="${user}"`;
+}
+
+export function bitbucketPermissions(clients: ClientSource, now: () => number = Date.now): PermissionChecker {
+  const cache = new Map<string, { value: boolean; until: number }>();
+
+  async function cached(key: string, ask: () => Promise<boolean>): Promise<boolean> {
+    const hit = cache.get(key);
+    if (hit && hit.until > now()) return hit.value;
+    const value = await ask();
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(key, { value, until: now() + PERMISSION_CACHE_MS });
+    return value;
+  }
+
+  async function firstPermission(clientKey: string, path: string, user: string): Promise<string | undefined> {
+    const { client } = await clients.forInstallation(clientKey);
+    for await (const entry of client.paginate<{ permission?: string }>(path, { q: userFilter(user) })) return entry.permission;
+    return undefined;
+  }
+
+  return {
+    isWorkspaceAdmin(clientKey, workspace, user) {
+      return cached(`ws\n${clientKey}\n${workspace}\n${user}`, async () => {
+        const path = `/workspaces/${encodeURIComponent(workspace)}/permissions`;
+        return (await firstPermission(clientKey, path, user)) === 'owner';
+      });
+    },
+    canTriage(clientKey, repoFullName, user) {
+      return cached(`repo\n${clientKey}\n${repoFullName}\n${user}`, async () => {
+        const [workspace, slug, ...rest] = repoFullName.split('/');
+        if (!workspace || !slug || rest.length > 0) return false;
+        const path = `/workspaces/${encodeURIComponent(workspace)}/permissions/repositories/${encodeURIComponent(slug)}`;
+        return TRIAGE_PERMISSIONS.has((await firstPermission(clientKey, path, user)) ?? 'none');
+      });
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBitbucketClient } from '../src/bitbucket/client.ts';
+import { newAccount } from '../src/simulator/model.ts';
+import { grantRepository, grantWorkspace } from '../src/simulator/permissions.ts';
+import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
+import { bitbucketPermissions, PERMISSION_CACHE_MS } from '../src/ui/permissions.ts';
+import { startFakeApp, type FakeApp } from './simulator-fake-app.ts';
+
+// The server-side permission checks of the pages, against the simulator's two permission
+// endpoints (checked against the OpenAPI description like every simulated call).
+let fake: FakeApp;
+let sim: Simulator;
+let clock = 0;
+
+beforeAll(async () => {
+  fake = await startFakeApp({ scopes: ['account', 'repository', 'pullrequest'] });
+  sim = await startSimulator({ appBaseUrl: fake.baseUrl, retryDelayMs: 0 });
+  await sim.install();
+  await sim.createRepository('acme', 'svc', { files: { 'README.md': '# svc\n' } });
+});
+
+afterAll(async () => {
+  await sim?.stop();
+  await fake?.stop();
+});
+
+function checker() {
+  const inst = sim.installation()!;
+  const client = createBitbucketClient({
+    appKey: 'gatehouse-test',
+    clientKey: inst.clientKey,
+    sharedSecret: inst.sharedSecret,
+    baseUrl: inst.baseUrl,
+    baseApiUrl: inst.baseApiUrl,
+    allowedApiOrigins: [sim.apiOrigin],
+    allowedBaseOrigins: [sim.webOrigin],
+    auth: 'jwt',
+    sleep: async () => undefined,
+  });
+  return { check: bitbucketPermissions({ forInstallation: async () => ({ client, baseUrl: inst.baseUrl }) }, () => clock), clientKey: inst.clientKey };
+}
+
+describe('permission checks through the simulator', () => {
+  it('the workspace creator is admin and may triage; a stranger may do neither', async () => {
+    const { check, clientKey } = checker();
+    expect(await check.isWorkspaceAdmin(clientKey, 'acme', sim.user.uuid)).toBe(true);
+    expect(await check.canTriage(clientKey, 'acme/svc', sim.user.uuid)).toBe(true);
+    const stranger = newAccount('Stranger');
+    expect(await check.isWorkspaceAdmin(clientKey, 'acme', stranger.uuid)).toBe(false);
+    expect(await check.canTriage(clientKey, 'acme/svc', stranger.uuid)).toBe(false);
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('a member is not admin; read access cannot triage, write access can', async () => {
+    const { check, clientKey } = checker();
+    const dev = newAccount('Dev');
+    const repo = sim.site.repositories.get('acme/svc')!;
+    grantWorkspace(sim.site, repo.workspace, dev, 'member');
+    expect(await check.isWorkspaceAdmin(clientKey, 'acme', dev.uuid)).toBe(false);
+    expect(await check.canTriage(clientKey, 'acme/svc', dev.uuid)).toBe(false);
+    grantRepository(sim.site, repo, dev, 'write');
+    // A fresh checker: the first one cached the answer.
+    const again = checker();
+    expect(await again.check.canTriage(clientKey, 'acme/svc', dev.uuid)).toBe(true);
+  });
+
+  it('caches an answer for a minute, then asks again (a demoted admin loses the right)', async () => {
+    const { check, clientKey } = checker();
+    const admin = newAccount('Admin');
+    const ws = sim.site.repositories.get('acme/svc')!.workspace;
+    grantWorkspace(sim.site, ws, admin, 'owner');
+    expect(await check.isWorkspaceAdmin(clientKey, 'acme', admin.uuid)).toBe(true);
+    grantWorkspace(sim.site, ws, admin, 'member');
+    expect(await check.isWorkspaceAdmin(clientKey, 'acme', admin.uuid)).toBe(true);
+    clock += PERMISSION_CACHE_MS + 1;
+    expect(await check.isWorkspaceAdmin(clientKey, 'acme', admin.uuid)).toBe(false);
+  });
+
+  it('refuses a user id that is not a uuid rather than build a filter from it', async () => {
+    const { check, clientKey } = checker();
+    await expect(check.isWorkspaceAdmin(clientKey, 'acme', '{x}" OR permission="owner')).rejects.toThrow(/uuid/);
+  });
+});
