@@ -13,7 +13,11 @@ import { PAYMENT_RULES } from './payments.ts';
 import { SAAS_RULES } from './saas.ts';
 import { SOURCE_HOSTING_RULES } from './source-hosting.ts';
 
-/** Rule groups in reporting order; the category name is for humans (docs, `--list-rules`). */
+/**
+ * Rule groups; the category name is for humans (docs, a rule listing). Order matters only
+ * when two specific rules report the very same span: the engine keeps the earlier one, so
+ * e.g. supabase-service-role-key (databases) wins over the plain jwt rule (keys).
+ */
 export const RULE_CATEGORIES: Readonly<Record<string, readonly SecretRule[]>> = {
   cloud: CLOUD_RULES,
   'source-hosting': SOURCE_HOSTING_RULES,
