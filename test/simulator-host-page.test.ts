@@ -68,8 +68,10 @@ describe('host pages', () => {
     const html = await (await fetch(`${sim.webOrigin}/acme/shop/pull-requests/1`)).text();
     expect(html).toContain('Gatehouse scan');
     expect(html).toContain('AWS key in x.txt');
-    expect(html).toContain('result-FAILED');
-    expect(html).toContain('**1 finding** &#60;b&#62;bold&#60;/b&#62;');
+    expect(html).toContain('<span class="lozenge lozenge-critical">CRITICAL</span>');
+    expect(html).toMatch(/<li><span class="lozenge lozenge-failed">FAILED<\/span> <a href="https:\/\/example\.com\/scan">Gatehouse<\/a>/);
+    // Comments render Bitbucket's Markdown; HTML inside them stays text.
+    expect(html).toContain('<p><strong>1 finding</strong> &#60;b&#62;bold&#60;/b&#62;</p>');
   });
 
   it('list installations, repositories and deliveries on the overview, and serve all.js', async () => {

@@ -173,7 +173,7 @@ export function describePublished(run: Pick<DemoRun, 'published' | 'hostPageUrl'
   ];
   for (const a of report.annotations) {
     const where = `${String(a.body.path ?? '')}${a.body.line ? `:${String(a.body.line)}` : ''}`;
-    lines.push(`                        ${String(a.body.severity ?? '').padEnd(8)} ${where.padEnd(20)} ${clip(String(a.body.title ?? a.body.summary ?? ''), 72)}`);
+    lines.push(`                        ${String(a.body.severity ?? '').padEnd(8)} ${where.padEnd(20)} ${clip(String(a.body.summary ?? ''), 80)}`);
   }
   lines.push(`  Build status          ${String(buildStatus.body.state)}: ${String(buildStatus.body.name ?? buildStatus.key)} · ${String(buildStatus.body.description ?? '')}`);
   lines.push('  Pull request comment');

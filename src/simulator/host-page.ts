@@ -1,29 +1,49 @@
 import { WEB_PANEL_LOCATIONS } from './descriptor.ts';
+import { renderMarkdown } from './markdown.ts';
 import { fullName, short } from './model.ts';
-import type { PullRequest, Repository } from './model.ts';
+import type { Account, Annotation, BuildStatus, PullRequest, Report, Repository } from './model.ts';
 import { escapeHtml as e } from './resources.ts';
 import { hasScope } from './site.ts';
 import type { Simulator } from './simulator.ts';
 
 /**
- * Server-rendered host pages: what a Bitbucket user would see of the app. Every dynamic value
- * goes through `e()`; no inline script or style (the CSP forbids both).
+ * Server-rendered host pages: what a Bitbucket user would see of the app, laid out like
+ * Bitbucket Cloud's pull request page (description, Code Insights reports with their
+ * annotations, activity on the left; builds, reports and the app's panels on the right).
+ * Every dynamic value goes through `e()` or the Markdown renderer; no inline script or style
+ * (the CSP forbids both).
  */
 
-function layout(title: string, body: string): string {
+function layout(title: string, crumbs: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${e(title)} · Bitbucket simulator</title>
 <link rel="stylesheet" href="/_sim/static/host.css"><script src="/_sim/static/host.js" defer></script></head>
-<body><header><a href="/">Bitbucket simulator</a></header><main>${body}</main></body></html>`;
+<body><div class="topbar"><a class="logo" href="/">Bitbucket</a><span class="sim-tag">local simulator</span></div>
+<main>${crumbs ? `<nav class="crumbs">${crumbs}</nav>` : ''}${body}</main></body></html>`;
+}
+
+function crumbsFor(repo: Repository, tail?: string): string {
+  const parts = [`<a href="/">${e(repo.workspace.name)}</a>`, `<a href="/${e(fullName(repo))}">${e(repo.slug)}</a>`];
+  if (tail) parts.push(e(tail));
+  return parts.join('<span class="sep">/</span>');
+}
+
+function lozenge(value: string): string {
+  return `<span class="lozenge lozenge-${e(value.toLowerCase())}">${e(value)}</span>`;
+}
+
+function avatar(account: Account): string {
+  const initials = account.display_name.split(/\s+/).map((w) => w[0] ?? '').join('').slice(0, 2).toUpperCase();
+  return `<span class="avatar" aria-hidden="true">${e(initials)}</span>`;
 }
 
 export function renderIndex(sim: Simulator): string {
   const installs = [...sim.site.installations.values()]
-    .map((i) => `<tr><td>${e(i.principal.slug)}</td><td><code>${e(i.clientKey)}</code></td><td>${i.installed ? 'installed' : 'uninstalled'}</td><td>${e(i.installedOn)}</td></tr>`)
+    .map((i) => `<tr><td>${e(i.principal.slug)}</td><td><code>${e(i.clientKey)}</code></td><td>${lozenge(i.installed ? 'INSTALLED' : 'UNINSTALLED')}</td><td>${e(i.installedOn)}</td></tr>`)
     .join('');
   const repos = [...sim.site.repositories.values()]
     .map((r) => {
-      const prs = r.pullRequests.map((p) => `<li><a href="/${e(fullName(r))}/pull-requests/${p.id}">#${p.id} ${e(p.title)}</a> <span class="state">${e(p.state)}</span></li>`).join('');
+      const prs = r.pullRequests.map((p) => `<li><a href="/${e(fullName(r))}/pull-requests/${p.id}">#${p.id} ${e(p.title)}</a> ${lozenge(p.state)}</li>`).join('');
       return `<li><a href="/${e(fullName(r))}">${e(fullName(r))}</a>${prs ? `<ul>${prs}</ul>` : ''}</li>`;
     })
     .join('');
@@ -35,12 +55,13 @@ export function renderIndex(sim: Simulator): string {
   const violations = sim.violations.map((v) => `<li><strong>${e(v.kind)}</strong> ${e(v.method)} <code>${e(v.url)}</code>: ${e(v.reason)}</li>`).join('');
   return layout(
     'Overview',
+    '',
     `<h1>Bitbucket simulator</h1>
-<p>App: <code>${e(sim.appBaseUrl)}</code> · web origin <code>${e(sim.webOrigin)}</code> · API origin <code>${e(sim.apiOrigin)}</code></p>
-<h2>Installations</h2><table><thead><tr><th>Workspace</th><th>clientKey</th><th>State</th><th>Since</th></tr></thead><tbody>${installs || '<tr><td colspan="4">none</td></tr>'}</tbody></table>
-<h2>Repositories</h2><ul>${repos || '<li>none</li>'}</ul>
-<h2>Recent webhook deliveries</h2><table><thead><tr><th>Event</th><th>X-Request-UUID</th><th>Answers</th></tr></thead><tbody>${deliveries || '<tr><td colspan="3">none</td></tr>'}</tbody></table>
-<h2>API violations</h2>${violations ? `<ul class="violations">${violations}</ul>` : '<p>None: every call the app made matched the Bitbucket API description.</p>'}`,
+<p class="muted">App <code>${e(sim.appBaseUrl)}</code> · web origin <code>${e(sim.webOrigin)}</code> · API origin <code>${e(sim.apiOrigin)}</code></p>
+<div class="card"><h2>Installations</h2><table><thead><tr><th>Workspace</th><th>clientKey</th><th>State</th><th>Since</th></tr></thead><tbody>${installs || '<tr><td colspan="4">none</td></tr>'}</tbody></table></div>
+<div class="card"><h2>Repositories</h2><ul>${repos || '<li>none</li>'}</ul></div>
+<div class="card"><h2>Recent webhook deliveries</h2><table><thead><tr><th>Event</th><th>X-Request-UUID</th><th>Answers</th></tr></thead><tbody>${deliveries || '<tr><td colspan="3">none</td></tr>'}</tbody></table></div>
+<div class="card"><h2>API violations</h2>${violations ? `<ul class="violations">${violations}</ul>` : '<p>None: every call the app made matched the Bitbucket API description.</p>'}</div>`,
   );
 }
 
@@ -50,12 +71,15 @@ export function renderRepositoryPage(sim: Simulator, name: string): Promise<stri
   return (async () => {
     const head = (await repo.git.branchHead(repo.mainBranch)) ?? '';
     const context = baseContext(sim, repo, { 'branch.name': repo.mainBranch, 'commit.hash': head });
-    const prs = repo.pullRequests.map((p) => `<li><a href="/${e(fullName(repo))}/pull-requests/${p.id}">#${p.id} ${e(p.title)}</a> <span class="state">${e(p.state)}</span></li>`).join('');
+    const prs = repo.pullRequests
+      .map((p) => `<li><a href="/${e(fullName(repo))}/pull-requests/${p.id}">#${p.id} ${e(p.title)}</a> ${lozenge(p.state)} <span class="muted">${e(p.sourceBranch)} → ${e(p.destinationBranch)}</span></li>`)
+      .join('');
     return layout(
       fullName(repo),
-      `<h1>${e(fullName(repo))}</h1><p>Branch <code>${e(repo.mainBranch)}</code> at <code>${e(short(head))}</code></p>
-<div class="columns"><section><h2>Pull requests</h2><ul>${prs || '<li>none</li>'}</ul>${insights(sim, repo, head)}</section>
-<aside>${await panels(sim, repo, WEB_PANEL_LOCATIONS.repository, context)}</aside></div>`,
+      crumbsFor(repo),
+      `<h1>${e(repo.slug)}</h1><p class="muted">Branch <code class="branch">${e(repo.mainBranch)}</code> at <code>${e(short(head))}</code></p>
+<div class="columns"><section><div class="card"><h2>Pull requests</h2><ul>${prs || '<li>none</li>'}</ul></div>${reportCards(repo, head)}</section>
+<aside>${sidebar(repo, head)}${await panels(sim, repo, WEB_PANEL_LOCATIONS.repository, context)}</aside></div>`,
     );
   })();
 }
@@ -67,37 +91,109 @@ export function renderPullRequestPage(sim: Simulator, name: string, id: number):
   return (async () => {
     const context = baseContext(sim, repo, prContext(sim, pr));
     const comments = pr.comments
-      .map((c) => `<article class="comment"><header>${e(c.user.display_name)} · ${e(c.updatedOn)}${c.inline ? ` · <code>${e(String(c.inline.path ?? ''))}</code>` : ''}</header><pre>${e(c.raw)}</pre></article>`)
+      .map(
+        (c) => `<article class="comment">${avatar(c.user)}<div class="comment-body"><div class="comment-meta"><strong>${e(c.user.display_name)}</strong> <span class="muted">${e(c.updatedOn)}</span>${c.inline ? ` · <code>${e(String(c.inline.path ?? ''))}</code>` : ''}</div>
+<div class="markdown">${renderMarkdown(c.raw)}</div></div></article>`,
+      )
       .join('');
     return layout(
       `#${pr.id} ${pr.title}`,
-      `<h1>#${pr.id} ${e(pr.title)} <span class="state">${e(pr.state)}</span></h1>
-<p><code>${e(pr.sourceBranch)}</code> (${e(short(pr.sourceHash))}) → <code>${e(pr.destinationBranch)}</code> (${e(short(pr.destinationHash))})</p>
-<div class="columns"><section>${insights(sim, repo, pr.sourceHash)}<h2>Comments</h2>${comments || '<p>none</p>'}</section>
-<aside>${await panels(sim, repo, WEB_PANEL_LOCATIONS.pullRequest, context)}</aside></div>`,
+      crumbsFor(repo, 'Pull requests'),
+      `<h1>${e(pr.title)} ${lozenge(pr.state)}</h1>
+<p class="branches">${avatar(pr.author)} <strong>${e(pr.author.display_name)}</strong> wants to merge <code class="branch">${e(pr.sourceBranch)}</code> <span class="muted">${e(short(pr.sourceHash))}</span> into <code class="branch">${e(pr.destinationBranch)}</code> <span class="muted">${e(short(pr.destinationHash))}</span> · #${pr.id}</p>
+<div class="columns"><section>
+<div class="card"><h2>Description</h2>${pr.description ? `<div class="markdown">${renderMarkdown(pr.description)}</div>` : '<p class="muted">No description.</p>'}</div>
+${reportCards(repo, pr.sourceHash)}
+<div class="card"><h2>Activity</h2>${comments || '<p class="muted">No comments yet.</p>'}</div>
+</section>
+<aside>${sidebar(repo, pr.sourceHash)}${await panels(sim, repo, WEB_PANEL_LOCATIONS.pullRequest, context)}</aside></div>`,
     );
   })();
 }
 
-/** Reports, annotations and build statuses the app posted on a commit. */
-function insights(sim: Simulator, repo: Repository, commit: string): string {
-  const reports = (repo.reports.get(commit) ?? [])
-    .map((r) => {
-      const data = Array.isArray(r.body.data)
-        ? (r.body.data as Record<string, unknown>[]).map((d) => `<li>${e(String(d.title ?? ''))}: ${e(JSON.stringify(d.value ?? null))}</li>`).join('')
-        : '';
-      const annotations = r.annotations
-        .map((a) => `<tr><td>${e(String(a.body.severity ?? ''))}</td><td>${e(String(a.body.annotation_type ?? ''))}</td><td><code>${e(String(a.body.path ?? ''))}${a.body.line ? `:${e(String(a.body.line))}` : ''}</code></td><td>${e(String(a.body.summary ?? ''))}</td></tr>`)
-        .join('');
-      return `<article class="report"><h3>${e(String(r.body.title ?? r.externalId))} <span class="result result-${e(String(r.body.result ?? 'PENDING'))}">${e(String(r.body.result ?? 'PENDING'))}</span></h3>
-<p>${e(String(r.body.details ?? ''))}</p>${data ? `<ul>${data}</ul>` : ''}
-${annotations ? `<table><thead><tr><th>Severity</th><th>Type</th><th>Where</th><th>Summary</th></tr></thead><tbody>${annotations}</tbody></table>` : '<p>No annotations.</p>'}</article>`;
-    })
-    .join('');
-  const statuses = [...(repo.statuses.get(commit)?.values() ?? [])]
-    .map((s) => `<li><span class="result result-${e(String(s.body.state))}">${e(String(s.body.state))}</span> ${e(String(s.body.name ?? s.key))} · ${e(String(s.body.description ?? ''))}</li>`)
-    .join('');
-  return `<h2>Code Insights on ${e(short(commit))}</h2>${reports || '<p>No reports.</p>'}<h2>Builds</h2><ul>${statuses || '<li>none</li>'}</ul>`;
+/** Builds and a summary of the reports, as Bitbucket's right-hand column shows them. */
+function sidebar(repo: Repository, commit: string): string {
+  const statuses = [...(repo.statuses.get(commit)?.values() ?? [])];
+  const reports = repo.reports.get(commit) ?? [];
+  const failed = statuses.filter((s) => s.body.state === 'FAILED').length;
+  const buildSummary = statuses.length === 0 ? '<p class="muted">No builds.</p>' : `<p>${failed > 0 ? lozenge('FAILED') : lozenge(String(statuses.at(-1)?.body.state ?? 'INPROGRESS'))} ${failed > 0 ? `${failed} of ${statuses.length} failed` : `${statuses.length} build${statuses.length === 1 ? '' : 's'}`}</p>`;
+  return `<div class="card side"><h3>Builds</h3>${buildSummary}<ul class="plain">${statuses.map(buildLine).join('')}</ul></div>
+<div class="card side"><h3>Reports</h3>${
+    reports.length === 0
+      ? '<p class="muted">No reports.</p>'
+      : `<ul class="plain">${reports.map((r) => `<li>${lozenge(String(r.body.result ?? 'PENDING'))} <a href="#report-${e(r.externalId)}">${e(String(r.body.title ?? r.externalId))}</a> <span class="muted">${reportScope(r)} · ${r.annotations.length} annotation${r.annotations.length === 1 ? '' : 's'}</span></li>`).join('')}</ul>`
+  }</div>`;
+}
+
+function buildLine(s: BuildStatus): string {
+  const name = e(String(s.body.name ?? s.key));
+  const url = typeof s.body.url === 'string' && /^https?:\/\//.test(s.body.url) ? s.body.url : undefined;
+  return `<li>${lozenge(String(s.body.state))} ${url ? `<a href="${e(url)}">${name}</a>` : name}<div class="muted small">${e(String(s.body.description ?? ''))}</div></li>`;
+}
+
+/** What a report covers, from its LINK field's text when it has one (e.g. "Pull request #1"). */
+function reportScope(r: Report): string {
+  const link = dataFields(r).find((d) => d.type === 'LINK');
+  const text = link && typeof link.value === 'object' && link.value !== null ? (link.value as { text?: unknown }).text : undefined;
+  return typeof text === 'string' ? e(text) : e(r.externalId);
+}
+
+interface DataField {
+  title?: unknown;
+  type?: unknown;
+  value?: unknown;
+}
+
+function dataFields(r: Report): DataField[] {
+  return Array.isArray(r.body.data) ? (r.body.data as DataField[]) : [];
+}
+
+/** A report data value shown the way Bitbucket formats its types. */
+function dataValue(d: DataField): string {
+  const v = d.value;
+  switch (d.type) {
+    case 'LINK': {
+      const link = (typeof v === 'object' && v !== null ? v : {}) as { text?: unknown; href?: unknown };
+      const href = typeof link.href === 'string' && /^https?:\/\//.test(link.href) ? link.href : undefined;
+      const text = e(String(link.text ?? link.href ?? ''));
+      return href ? `<a href="${e(href)}">${text}</a>` : text;
+    }
+    case 'DURATION':
+      return typeof v === 'number' ? e(v < 1000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`) : e(String(v));
+    case 'PERCENTAGE':
+      return e(`${String(v)}%`);
+    case 'BOOLEAN':
+      return v ? 'Yes' : 'No';
+    case 'DATE':
+      return typeof v === 'number' ? e(new Date(v).toISOString()) : e(String(v));
+    default:
+      return e(typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v ?? null));
+  }
+}
+
+/** Reports with their data and annotations; the most recently updated failing one starts open. */
+function reportCards(repo: Repository, commit: string): string {
+  const reports = repo.reports.get(commit) ?? [];
+  if (reports.length === 0) return `<div class="card"><h2>Code Insights</h2><p class="muted">No reports on ${e(short(commit))}.</p></div>`;
+  const opened = [...reports].reverse().filter((r) => r.body.result === 'FAILED').sort((a, b) => b.updatedOn.localeCompare(a.updatedOn))[0];
+  const cards = reports.map((r) => {
+    const result = String(r.body.result ?? 'PENDING');
+    const fields = dataFields(r)
+      .map((d) => `<div class="field"><dt>${e(String(d.title ?? ''))}</dt><dd>${dataValue(d)}</dd></div>`)
+      .join('');
+    const annotations = r.annotations.map(annotationRow).join('');
+    return `<details class="report" id="report-${e(r.externalId)}"${r === opened ? ' open' : ''}><summary>${lozenge(result)} <strong>${e(String(r.body.title ?? r.externalId))}</strong> <span class="muted">${reportScope(r)}${r.body.reporter ? ` · ${e(String(r.body.reporter))}` : ''} · ${r.annotations.length} annotation${r.annotations.length === 1 ? '' : 's'}</span></summary>
+${r.body.details ? `<p class="details">${e(String(r.body.details))}</p>` : ''}${fields ? `<dl class="fields">${fields}</dl>` : ''}
+${annotations ? `<table class="annotations"><thead><tr><th>Severity</th><th>Summary</th><th>Where</th><th>Result</th></tr></thead><tbody>${annotations}</tbody></table>` : '<p class="muted">No annotations.</p>'}</details>`;
+  });
+  return `<div class="card"><h2>Code Insights <span class="muted small">on ${e(short(commit))}</span></h2>${cards.join('')}</div>`;
+}
+
+function annotationRow(a: Annotation): string {
+  const severity = String(a.body.severity ?? '');
+  const link = typeof a.body.link === 'string' && /^https?:\/\//.test(a.body.link) ? a.body.link : undefined;
+  const summary = e(String(a.body.summary ?? ''));
+  return `<tr><td>${severity ? lozenge(severity) : ''}</td><td>${link ? `<a href="${e(link)}">${summary}</a>` : summary}${a.body.details ? `<div class="muted small">${e(String(a.body.details))}</div>` : ''}</td><td><code>${e(String(a.body.path ?? ''))}${a.body.line ? `:${e(String(a.body.line))}` : ''}</code></td><td>${a.body.result ? lozenge(String(a.body.result)) : ''}</td></tr>`;
 }
 
 function baseContext(sim: Simulator, repo: Repository, extra: Record<string, string>): Record<string, string> {
@@ -127,15 +223,15 @@ function prContext(sim: Simulator, pr: PullRequest): Record<string, string> {
 
 async function panels(sim: Simulator, repo: Repository, location: string, context: Record<string, string>): Promise<string> {
   const inst = [...sim.site.installations.values()].find((i) => i.installed && i.principal.uuid === repo.workspace.uuid);
-  if (!inst) return '<p>The app is not installed in this workspace.</p>';
+  if (!inst) return '<div class="card side"><p class="muted">The app is not installed in this workspace.</p></div>';
   const descriptor = await sim.getDescriptor();
   const matching = (descriptor.modules.webPanels ?? []).filter((p) => p.location === location);
-  if (matching.length === 0) return '<p>The app declares no panel here.</p>';
+  if (matching.length === 0) return '<div class="card side"><p class="muted">The app declares no panel here.</p></div>';
   return matching
     .map((p) => {
       const src = sim.panelUrl(p.url, context, inst.clientKey);
       const contextJson = JSON.stringify(context);
-      return `<section class="panel"><h2>${e(p.name.value)}</h2><iframe class="ap-panel" src="${e(src)}" title="${e(p.name.value)}" data-client-key="${e(inst.clientKey)}" data-context="${e(contextJson)}" sandbox="allow-scripts allow-same-origin allow-forms allow-popups"></iframe></section>`;
+      return `<section class="card side panel"><h3>${e(p.name.value)}</h3><iframe class="ap-panel" src="${e(src)}" title="${e(p.name.value)}" data-client-key="${e(inst.clientKey)}" data-context="${e(contextJson)}" sandbox="allow-scripts allow-same-origin allow-forms allow-popups"></iframe></section>`;
     })
     .join('');
 }
