@@ -162,6 +162,15 @@ describe('db update failures leave the previous database in use', () => {
     expect(retry.ecosystems.map((e) => e.mode)).toEqual(['unchanged', 'full']);
   });
 
+  it('a mirror that stops sending mid-archive is abandoned, not waited on forever', async () => {
+    serve('npm', [lodash]);
+    const first = await updateVulnDb({ ...options(), ecosystems: ['npm'] });
+    const zip = osvZip([django]);
+    mirror.routes.set('/PyPI/all.zip', { body: zip, stallAfter: 40 });
+    await expect(updateVulnDb({ ...options(), ecosystems: ['PyPI'], stallTimeoutMs: 300 })).rejects.toThrow(/PyPI\/all\.zip stalled after 40 bytes/);
+    expect(openVulnIndex(dataDir)?.version).toBe(first.version);
+  });
+
   it('an interrupted first run leaves no database at all', async () => {
     const zip = osvZip([lodash, minimist]);
     mirror.routes.set('/npm/all.zip', { body: zip, dropAfter: 10 });

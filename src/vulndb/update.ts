@@ -4,7 +4,7 @@ import type { EcosystemState } from '../scan/deps/osv/layout.ts';
 import { ECOSYSTEMS, type Ecosystem } from '../scan/types.ts';
 import { addToPackageMap } from '../scan/deps/osv/vuln-index.ts';
 import { diffIds, idsOf, isOsvRecord, removeIds, type Changes } from './apply.ts';
-import { downloadToFile, getJson, readLines, type Fetch } from './download.ts';
+import { MirrorClient, type Fetch } from './download.ts';
 import { VulnDbError } from './errors.ts';
 import { acquireLock, prune, readCurrent, readPackageMap, StagedVersion, type CurrentDb, type PackageMap } from './store.ts';
 import { forEachJsonEntry } from './unzip.ts';
@@ -19,6 +19,8 @@ export interface UpdateOptions {
   log?: (line: string) => void;
   /** Above this many modified records a delta is slower than the full archive. */
   maxDeltaRecords?: number;
+  /** A download that receives nothing for this long is abandoned (default 60 s). */
+  stallTimeoutMs?: number;
 }
 
 export interface EcosystemChange extends Changes {
@@ -38,6 +40,7 @@ export interface UpdateSummary {
 }
 
 const DEFAULT_MAX_DELTA = 5_000;
+const DEFAULT_STALL_MS = 60_000;
 const FETCH_CONCURRENCY = 8;
 
 interface Built {
@@ -52,7 +55,7 @@ interface Built {
  * the last one. Whatever fails, the version that was active before stays active.
  */
 export async function updateVulnDb(options: UpdateOptions): Promise<UpdateSummary> {
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const client = new MirrorClient(options.fetch ?? globalThis.fetch, options.stallTimeoutMs ?? DEFAULT_STALL_MS);
   const log = options.log ?? (() => undefined);
   const mirror = options.mirrorUrl.replace(/\/+$/, '');
   const ecosystems = [...new Set(options.ecosystems ?? ECOSYSTEMS)];
@@ -70,7 +73,7 @@ export async function updateVulnDb(options: UpdateOptions): Promise<UpdateSummar
     const results: Built[] = [];
     for (const ecosystem of ecosystems) {
       const previous = current?.manifest.ecosystems[ecosystem];
-      const ctx = { fetchImpl, mirror, ecosystem, log, scratch: staged.scratch };
+      const ctx = { client, mirror, ecosystem, log, scratch: staged.scratch };
       const built =
         current && previous
           ? await deltaUpdate(ctx, current, previous, options.maxDeltaRecords ?? DEFAULT_MAX_DELTA)
@@ -110,7 +113,7 @@ export async function updateVulnDb(options: UpdateOptions): Promise<UpdateSummar
 }
 
 interface Context {
-  fetchImpl: Fetch;
+  client: MirrorClient;
   mirror: string;
   ecosystem: Ecosystem;
   log: (line: string) => void;
@@ -125,7 +128,7 @@ async function fullUpdate(ctx: Context, before: PackageMap): Promise<Built> {
   const url = ecosystemUrl(ctx, 'all.zip');
   ctx.log(`${ctx.ecosystem}: downloading ${url}`);
   const zipFile = path.join(ctx.scratch, `${ctx.ecosystem}.zip`);
-  const bytes = await downloadToFile(ctx.fetchImpl, url, zipFile);
+  const bytes = await ctx.client.downloadToFile(url, zipFile);
   const packages: PackageMap = new Map();
   let lastModified = '';
   let skipped = 0;
@@ -173,7 +176,7 @@ async function deltaUpdate(ctx: Context, current: CurrentDb, previous: Ecosystem
   // Records stamped exactly at the last update's high-water mark are fetched again: one that
   // changed in the same second as the last export would otherwise be missed.
   let first = true;
-  for await (const line of readLines(ctx.fetchImpl, url)) {
+  for await (const line of ctx.client.readLines(url)) {
     if (line.trim() === '') continue;
     const entry = parseCsvLine(line);
     const header = first && /^[a-z_]+,[a-z_]+$/i.test(line.trim());
@@ -195,7 +198,7 @@ async function deltaUpdate(ctx: Context, current: CurrentDb, previous: Ecosystem
   const queue = [...wanted.keys()];
   const worker = async (): Promise<void> => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      fetched.set(id, await getJson(ctx.fetchImpl, ecosystemUrl(ctx, `${encodeURIComponent(id)}.json`)));
+      fetched.set(id, await ctx.client.getJson(ecosystemUrl(ctx, `${encodeURIComponent(id)}.json`)));
     }
   };
   await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));

@@ -6,7 +6,12 @@ import { strToU8, zipSync } from 'fflate';
  * A stand-in for the OSV bucket on 127.0.0.1: serves whatever bodies a test puts at a path
  * and can misbehave on request (drop the connection part-way through a body).
  */
-export type Route = { body: Uint8Array | string; contentType?: string } | { dropAfter: number; body: Uint8Array };
+export type Route =
+  | { body: Uint8Array | string; contentType?: string }
+  /** Sends this many bytes of the body, then drops the connection. */
+  | { dropAfter: number; body: Uint8Array }
+  /** Sends this many bytes of the body, then goes silent with the connection open. */
+  | { stallAfter: number; body: Uint8Array };
 
 export interface FakeMirror {
   url: string;
@@ -31,6 +36,10 @@ export async function startFakeMirror(): Promise<FakeMirror> {
     res.writeHead(200, { 'content-type': 'contentType' in route && route.contentType ? route.contentType : 'application/octet-stream', 'content-length': body.length });
     if ('dropAfter' in route) {
       res.write(body.subarray(0, route.dropAfter), () => res.socket?.destroy());
+      return;
+    }
+    if ('stallAfter' in route) {
+      res.write(body.subarray(0, route.stallAfter));
       return;
     }
     res.end(body);
