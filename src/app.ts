@@ -1,12 +1,14 @@
 import express from 'express';
 import type { Config } from './config.ts';
+import { apiRouter } from './connect/api-routes.ts';
 import { addConnectRoutes } from './connect/router.ts';
 import { basePathOf } from './connect/qsh.ts';
-import { createDispatcher } from './core/dispatch.ts';
+import { createDispatcher, type Dispatcher } from './core/dispatch.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
 import { securityHeaders } from './http/security.ts';
 import { createLogger, type Logger } from './log.ts';
+import type { ResultsStore } from './store/results-types.ts';
 import type { Store } from './store/types.ts';
 
 export interface AppOptions {
@@ -18,6 +20,10 @@ export interface AppOptions {
   logger?: Logger;
   /** False once shutdown has begun: /healthz then answers 503. */
   ready?: () => boolean;
+  /** Policy, triage and scan results; with it the JSON API (/api/*) is served. */
+  results?: ResultsStore;
+  /** Called after a webhook's job is durably queued, so the worker pool picks it up at once. */
+  onJobQueued?: () => void;
 }
 
 /**
@@ -41,7 +47,8 @@ export function createApp(options: AppOptions): express.Express {
 
   const routes = express.Router();
   routes.get('/healthz', healthz(ready));
-  addConnectRoutes(routes, { config, store, now, logger, dispatcher: createDispatcher(store) });
+  addConnectRoutes(routes, { config, store, now, logger, dispatcher: notifying(createDispatcher(store), options.onJobQueued) });
+  if (options.results) routes.use(apiRouter({ config, store, results: options.results, now }));
 
   const basePath = basePathOf(config.baseUrl);
   if (basePath !== '') app.use(basePath, routes);
@@ -50,4 +57,16 @@ export function createApp(options: AppOptions): express.Express {
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+function notifying(dispatcher: Dispatcher, onJobQueued: (() => void) | undefined): Dispatcher {
+  if (!onJobQueued) return dispatcher;
+  return {
+    ...dispatcher,
+    async dispatch(tenant, event) {
+      const result = await dispatcher.dispatch(tenant, event);
+      if (result.jobId !== null) onJobQueued();
+      return result;
+    },
+  };
 }

@@ -66,6 +66,12 @@ const envSchema = z.object({
   BITBUCKET_API_URLS: originList.default(['https://api.bitbucket.org']),
   OSV_MIRROR_URL: httpUrl.default(DEFAULT_OSV_MIRROR_URL),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  WORKER_CONCURRENCY: z.coerce
+    .number({ error: 'expected a whole number of jobs between 1 and 64' })
+    .int('expected a whole number of jobs between 1 and 64')
+    .min(1, 'expected a whole number of jobs between 1 and 64')
+    .max(64, 'expected a whole number of jobs between 1 and 64')
+    .default(4),
 });
 
 export interface Config {
@@ -81,6 +87,8 @@ export interface Config {
   bitbucketApiUrls: string[];
   osvMirrorUrl: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Jobs the worker pool runs at once (WORKER_CONCURRENCY); the pipeline's default when absent. */
+  workerConcurrency?: number;
 }
 
 export type ConfigResult =
@@ -168,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       bitbucketApiUrls: e.BITBUCKET_API_URLS,
       osvMirrorUrl: e.OSV_MIRROR_URL,
       logLevel: e.LOG_LEVEL,
+      workerConcurrency: e.WORKER_CONCURRENCY,
     },
   };
 }

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
+import { createPipeline } from './core/pipeline.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
+import { JournalResultsStore } from './store/results-store.ts';
 
 /** How long in-flight requests get to finish after SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -19,18 +21,23 @@ for (const warning of warnings) logger.warn(warning);
 
 const store = new LowdbStore({ dataDir: config.dataDir });
 await store.open();
+const results = new JournalResultsStore({ dataDir: config.dataDir });
+await results.open();
+// Jobs a crash left running are back in the queue (store.open); the pool runs them first.
+const { worker } = createPipeline({ config, store, results, logger, concurrency: config.workerConcurrency });
 
 let accepting = true;
-const app = createApp({ config, store, logger, ready: () => accepting });
+const app = createApp({ config, store, results, logger, ready: () => accepting, onJobQueued: () => worker.wake() });
 const server = app.listen(config.port);
 
 server.on('listening', () => {
   const { port } = server.address() as AddressInfo;
   logger.info({ port, baseUrl: config.baseUrl }, `Gatehouse listening on http://localhost:${port} (public URL ${config.baseUrl})`);
+  worker.start();
 });
 server.on('error', (err) => {
   logger.fatal({ err }, 'cannot listen');
-  void store.close().finally(() => process.exit(1));
+  void Promise.allSettled([results.close(), store.close()]).finally(() => process.exit(1));
 });
 
 // Responses still being worked on when shutdown starts are told to close their connection,
@@ -54,10 +61,12 @@ function shutdown(signal: string): void {
   }, SHUTDOWN_GRACE_MS);
   force.unref();
   server.close(() => {
-    store
-      .close()
+    worker
+      .stop()
+      .then(() => results.close())
+      .then(() => store.close())
       .then(() => {
-        logger.info('store closed; bye');
+        logger.info('jobs finished and store closed; bye');
         process.exit(0);
       })
       .catch((err: unknown) => {
