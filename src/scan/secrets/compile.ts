@@ -19,7 +19,10 @@ export interface CompiledRule {
   allowlists: CompiledAllowlist[];
   /** Runs on a window of lines around each keyword instead of on the keyword's line alone. */
   multiline: boolean;
-  /** Generic rules lose to specific ones when both flag the same secret. */
+  /**
+   * A rule whose id starts with `generic` (assignment-shaped rules with no token format
+   * of their own). It loses to any specific rule that flags an overlapping secret.
+   */
   generic: boolean;
 }
 
