@@ -1,0 +1,34 @@
+import type { Response } from 'express';
+
+/**
+ * The Content-Security-Policy of a page Bitbucket frames. No inline script or style at all
+ * (no nonce, no hashes): scripts come from our origin and all.js from the installation's
+ * Bitbucket origin; styles from our origin only. Framing is allowed to that one Bitbucket
+ * origin, or, before the tenant is known (the 401 answer), to the configured allow-list.
+ * X-Frame-Options cannot name an origin, so it is removed and frame-ancestors does the work.
+ */
+export function setFramedPagePolicy(res: Response, bitbucketOrigins: readonly string[]): void {
+  res.removeHeader('X-Frame-Options');
+  const origins = bitbucketOrigins.join(' ');
+  res.setHeader(
+    'Content-Security-Policy',
+    [
+      "default-src 'none'",
+      `script-src 'self' ${origins}`,
+      "style-src 'self'",
+      "img-src 'self' data:",
+      "connect-src 'self'",
+      "base-uri 'none'",
+      "form-action 'self'",
+      "object-src 'none'",
+      `frame-ancestors ${origins}`,
+    ].join('; '),
+  );
+  // The iframe URL carries Bitbucket's JWT: it must not leak through Referer or caches.
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cache-Control', 'no-store');
+}
+
+export function originOf(url: string): string {
+  return new URL(url).origin;
+}

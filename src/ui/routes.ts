@@ -1,0 +1,331 @@
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { applyPolicyPatch, DEFAULT_POLICY } from '../core/policy.ts';
+import type { Config } from '../config.ts';
+import { authOf, AuthRequirement, requireAuth } from '../connect/auth.ts';
+import { basePathOf } from '../connect/qsh.ts';
+import { HttpError, sendError } from '../http/errors.ts';
+import type { Logger } from '../log.ts';
+import type { Installation, Store } from '../store/types.ts';
+import { originOf, setFramedPagePolicy } from './csp.ts';
+import type { UiDataSource } from './data-source.ts';
+import type { PermissionChecker } from './permissions.ts';
+import { assetUrl, ASSET_FILES, render, type AssetName, type PageChrome, type PageKind } from './render.ts';
+import type { RepositoryLookup } from './repositories.ts';
+import { freshTokenOf, requireSession, sessionOf } from './session.ts';
+import { deriveSessionKey, mintSessionToken, SESSION_HEADER, verifySessionToken, type PageSession } from './session-token.ts';
+import { parseSettingsForm } from './settings-form.ts';
+import { pullRequestPanelModel, type PullRequestContext } from './view-models/pull-request.ts';
+import { repositoryPanelModel } from './view-models/repository.ts';
+import { settingsModel } from './view-models/settings.ts';
+
+/**
+ * The pages Bitbucket frames (two web panels, the settings page) and the requests those
+ * pages make afterwards. Page loads are authenticated by Bitbucket's JWT (IframeJwt, real
+ * qsh); everything after by the page session token minted at load (session-token.ts).
+ */
+export const UI_PATHS = {
+  pullRequestPanel: '/connect/panels/pull-request',
+  repositoryPanel: '/connect/panels/repository',
+  settings: '/connect/settings',
+  pullRequestRegion: '/ui/panels/pull-request',
+  triage: '/ui/triage',
+  untriage: '/ui/triage/clear',
+  saveSettings: '/ui/settings',
+  sbom: '/ui/sbom',
+  asset: '/ui/static/:name',
+} as const;
+
+export interface UiDeps {
+  config: Pick<Config, 'baseUrl' | 'encryptionKey' | 'bitbucketBaseUrls'>;
+  store: Store;
+  data: UiDataSource;
+  permissions: PermissionChecker;
+  repositories: RepositoryLookup;
+  now: () => Date;
+  logger: Logger;
+}
+
+const braceUuid = z.string().regex(/^\{[0-9A-Za-z-]{1,64}\}$/);
+const fullName = z.string().regex(/^[^/\s]{1,128}\/[^/\s]{1,128}$/, 'workspace/repository');
+const commit = z.string().regex(/^[0-9a-f]{7,40}$/);
+const branch = z.string().min(1).max(256);
+/** Bitbucket fills a variable it does not know with '': treat as absent. */
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const repositoryQuery = z.object({ repoUuid: braceUuid, repoFullName: fullName });
+const pullRequestFields = {
+  prId: z.coerce.number().int().positive().max(2 ** 31),
+  commit: optional(commit),
+  sourceBranch: optional(branch),
+  destinationBranch: optional(branch),
+};
+const pullRequestQuery = repositoryQuery.extend(pullRequestFields);
+const pullRequestRegionQuery = z.object(pullRequestFields);
+const fingerprint = z.string().regex(/^[0-9A-Za-z:._-]{8,200}$/, 'a finding fingerprint');
+const triageBody = z.object({ ...pullRequestFields, fingerprint, status: z.enum(['ignored', 'false_positive']), reason: z.string().trim().min(1, 'Say why').max(1000) });
+const untriageBody = z.object({ ...pullRequestFields, fingerprint });
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+    throw new HttpError(400, 'invalid_request', problems);
+  }
+  return parsed.data;
+}
+
+const MAX_AUDIT_NAMES = 20;
+const ANNOUNCE = { ignored: 'Marked as ignored.', false_positive: 'Marked as false positive.', cleared: 'Triage mark removed.' } as const;
+
+export function addUiRoutes(router: Router, deps: UiDeps): void {
+  const basePath = basePathOf(deps.config.baseUrl);
+  const sessionKey = deriveSessionKey(deps.config.encryptionKey);
+  const appOrigin = originOf(deps.config.baseUrl);
+  const iframeAuth = requireAuth(AuthRequirement.IframeJwt, { config: deps.config, store: deps.store, now: deps.now });
+  const session = requireSession({ sessionKey, store: deps.store, now: deps.now, appOrigin });
+  const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 });
+
+  function chrome(kind: PageKind, title: string, token: string, installation: Installation | null, refreshUrl = '', sbom = ''): PageChrome {
+    const origin = installation ? originOf(installation.baseUrl) : '';
+    return {
+      kind,
+      title,
+      session: token,
+      refreshUrl,
+      allJsUrl: origin ? `${origin}/atlassian-connect/all.js` : '',
+      assets: {
+        cssReset: assetUrl(basePath, 'css-reset.css'),
+        tokens: assetUrl(basePath, 'tokens.css'),
+        css: assetUrl(basePath, 'panel.css'),
+        js: assetUrl(basePath, 'panel.js'),
+      },
+      actions: { triage: basePath + UI_PATHS.triage, untriage: basePath + UI_PATHS.untriage, settings: basePath + UI_PATHS.saveSettings, sbom },
+    };
+  }
+
+  /** Until the tenant is known (and for the 401 answer), any allow-listed Bitbucket may frame the page. */
+  const framed: RequestHandler = (_req, res, next) => {
+    setFramedPagePolicy(res, deps.config.bitbucketBaseUrls);
+    next();
+  };
+
+  /** A page handler whose failures render the error state inside the frame instead of raw JSON. */
+  function page(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
+    return async (req, res) => {
+      try {
+        await handler(req, res);
+      } catch (error) {
+        const known = error instanceof HttpError;
+        if (!known) deps.logger.error({ err: error, path: req.path }, 'page failed');
+        const installation = verifiedInstallation(res);
+        const message = known ? error.message : 'Gatehouse could not load this page. Reload to try again; if it keeps failing, the Gatehouse service may be down.';
+        res.status(known ? error.status : 500).type('html').send(render('error', chrome('error', 'Gatehouse', '', installation), { error: { title: known ? 'This page cannot be shown' : 'Something went wrong', message } }));
+      }
+    };
+  }
+
+  /** The verified iframe load: narrows framing to the tenant's origin and mints the page session. */
+  function startSession(res: Response, repo: { repoUuid: string; repoFullName: string } | null): { token: string; auth: ReturnType<typeof authOf>; user: string | null } {
+    const auth = authOf(res);
+    setFramedPagePolicy(res, [originOf(auth.installation.baseUrl)]);
+    const user = auth.claims.sub ?? null;
+    const { token } = mintSessionToken(sessionKey, { clientKey: auth.clientKey, user, repoUuid: repo?.repoUuid ?? null, repoFullName: repo?.repoFullName ?? null }, deps.now());
+    return { token, auth, user };
+  }
+
+  async function allowed(check: () => Promise<boolean>, what: string): Promise<boolean> {
+    try {
+      return await check();
+    } catch (error) {
+      // Cannot ask Bitbucket: show the page read-only rather than not at all.
+      deps.logger.warn({ err: error, what }, 'permission check failed; treating as not allowed');
+      return false;
+    }
+  }
+
+  function canTriage(clientKey: string, repoFullName: string, user: string | null): Promise<boolean> {
+    return user ? allowed(() => deps.permissions.canTriage(clientKey, repoFullName, user), 'triage') : Promise.resolve(false);
+  }
+
+  function isAdmin(installation: Installation, user: string | null): Promise<boolean> {
+    const workspace = installation.principal?.slug ?? installation.principal?.username ?? installation.principal?.uuid;
+    if (!user || !workspace) return Promise.resolve(false);
+    return allowed(() => deps.permissions.isWorkspaceAdmin(installation.clientKey, workspace, user), 'settings');
+  }
+
+  function regionUrl(q: { prId: number; commit?: string | undefined; sourceBranch?: string | undefined; destinationBranch?: string | undefined }): string {
+    const params = new URLSearchParams({ prId: String(q.prId) });
+    if (q.commit) params.set('commit', q.commit);
+    if (q.sourceBranch) params.set('sourceBranch', q.sourceBranch);
+    if (q.destinationBranch) params.set('destinationBranch', q.destinationBranch);
+    return `${basePath}${UI_PATHS.pullRequestRegion}?${params}`;
+  }
+
+  function prContext(installation: Installation, clientKey: string, repo: { repoUuid: string; repoFullName: string }, q: z.infer<typeof pullRequestRegionQuery>): PullRequestContext {
+    return {
+      clientKey,
+      bitbucketBaseUrl: installation.baseUrl,
+      repoUuid: repo.repoUuid,
+      repoFullName: repo.repoFullName,
+      prId: q.prId,
+      commit: q.commit ?? null,
+      sourceBranch: q.sourceBranch ?? null,
+      destinationBranch: q.destinationBranch ?? null,
+    };
+  }
+
+  // ---- Page loads (Bitbucket's signed iframe URLs) ----
+
+  router.get(UI_PATHS.pullRequestPanel, framed, iframeAuth, page(async (req, res) => {
+    const q = parse(pullRequestQuery, req.query);
+    const { token, auth, user } = startSession(res, q);
+    const model = await pullRequestPanelModel(deps.data, prContext(auth.installation, auth.clientKey, q, q), await canTriage(auth.clientKey, q.repoFullName, user));
+    res.type('html').send(render('pull-request', chrome('pull-request', `Gatehouse · #${q.prId}`, token, auth.installation, regionUrl(q)), { model }));
+  }));
+
+  router.get(UI_PATHS.repositoryPanel, framed, iframeAuth, page(async (req, res) => {
+    const q = parse(repositoryQuery, req.query);
+    const { auth } = startSession(res, q);
+    const main = await deps.repositories.mainBranch(auth.clientKey, q.repoFullName);
+    const model = await repositoryPanelModel(deps.data, { clientKey: auth.clientKey, repoUuid: q.repoUuid, repoFullName: q.repoFullName, mainBranch: main });
+    // A link cannot send a header: the SBOM link carries its own token, good for that download only.
+    const link = mintSessionToken(sessionKey, { clientKey: auth.clientKey, user: auth.claims.sub ?? null, repoUuid: q.repoUuid, repoFullName: q.repoFullName }, deps.now(), 'sbom');
+    const sbomUrl = `${basePath}${UI_PATHS.sbom}?token=${encodeURIComponent(link.token)}`;
+    res.type('html').send(render('repository', chrome('repository', 'Gatehouse', '', auth.installation, '', sbomUrl), { model }));
+  }));
+
+  router.get(UI_PATHS.settings, framed, iframeAuth, page(async (_req, res) => {
+    const { token, auth, user } = startSession(res, null);
+    res.type('html').send(await settingsPage(auth.installation, user, token, {}, 'settings'));
+  }));
+
+  async function settingsPage(installation: Installation, user: string | null, token: string, outcome: Parameters<typeof settingsModel>[2], template: 'settings' | 'settings-body'): Promise<string> {
+    const p = installation.principal;
+    const [canEdit, model] = await Promise.all([
+      isAdmin(installation, user),
+      settingsModel(deps.data, { clientKey: installation.clientKey, workspaceName: p?.display_name ?? p?.slug ?? 'this workspace', canEdit: false }, outcome),
+    ]);
+    model.canEdit = canEdit;
+    const names = await auditNames(installation, model.audit.map((a) => a.repoUuid));
+    return render(template, chrome('settings', 'Gatehouse settings', token, installation), { model, repoName: (uuid: string) => names.get(uuid) ?? uuid });
+  }
+
+  async function auditNames(installation: Installation, uuids: string[]): Promise<Map<string, string>> {
+    const workspace = installation.principal?.slug ?? installation.principal?.uuid;
+    const unique = [...new Set(uuids)].slice(0, MAX_AUDIT_NAMES);
+    if (!workspace) return new Map();
+    const names = await Promise.all(unique.map(async (uuid) => [uuid, await deps.repositories.fullName(installation.clientKey, workspace, uuid).catch(() => null)] as const));
+    return new Map(names.filter((n): n is readonly [string, string] => n[1] !== null));
+  }
+
+  // ---- Requests the pages make (page session token) ----
+
+  /** A fetch gets the region to swap in; a plain form post (no script) gets the whole page back. */
+  function fromScript(req: Request): boolean {
+    return req.get(SESSION_HEADER) !== undefined;
+  }
+
+  function boundRepository(s: PageSession): { repoUuid: string; repoFullName: string } {
+    if (!s.repoUuid || !s.repoFullName) throw new HttpError(403, 'wrong_page', 'This session does not belong to a repository page');
+    return { repoUuid: s.repoUuid, repoFullName: s.repoFullName };
+  }
+
+  async function sendPullRequest(req: Request, res: Response, q: z.infer<typeof pullRequestRegionQuery>, status = 200): Promise<void> {
+    const { session: s, installation } = sessionOf(res);
+    const repo = boundRepository(s);
+    const model = await pullRequestPanelModel(deps.data, prContext(installation, s.clientKey, repo, q), await canTriage(s.clientKey, repo.repoFullName, s.user));
+    const script = fromScript(req);
+    if (!script) setFramedPagePolicy(res, [originOf(installation.baseUrl)]);
+    const token = freshTokenOf(res);
+    res.status(status).type('html').send(render(script ? 'pull-request-body' : 'pull-request', chrome('pull-request', `Gatehouse · #${q.prId}`, token, installation, regionUrl(q)), { model }));
+  }
+
+  router.get(UI_PATHS.pullRequestRegion, session, async (req, res) => {
+    await sendPullRequest(req, res, parse(pullRequestRegionQuery, req.query));
+  });
+
+  router.post(UI_PATHS.triage, form, session, async (req, res) => {
+    const { session: s } = sessionOf(res);
+    const repo = boundRepository(s);
+    const body = parse(triageBody, req.body);
+    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
+    await deps.data.putTriage({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint, status: body.status, by: s.user ?? 'unknown', at: deps.now().toISOString(), reason: body.reason });
+    deps.logger.info({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint, status: body.status }, 'finding triaged');
+    res.setHeader('X-Gatehouse-Announce', ANNOUNCE[body.status]);
+    await sendPullRequest(req, res, body);
+  });
+
+  router.post(UI_PATHS.untriage, form, session, async (req, res) => {
+    const { session: s } = sessionOf(res);
+    const repo = boundRepository(s);
+    const body = parse(untriageBody, req.body);
+    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
+    await deps.data.clearTriage(s.clientKey, repo.repoUuid, body.fingerprint);
+    deps.logger.info({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint }, 'triage mark removed');
+    res.setHeader('X-Gatehouse-Announce', ANNOUNCE.cleared);
+    await sendPullRequest(req, res, body);
+  });
+
+  router.post(UI_PATHS.saveSettings, form, session, async (req, res) => {
+    const { session: s, installation } = sessionOf(res);
+    if (!(await isAdmin(installation, s.user))) throw new HttpError(403, 'not_admin', 'Only workspace admins can change Gatehouse settings');
+    const parsed = parseSettingsForm((req.body ?? {}) as Record<string, unknown>);
+    let outcome: Parameters<typeof settingsModel>[2];
+    if (parsed.ok) {
+      const policy = applyPolicyPatch((await deps.data.policy(s.clientKey)) ?? structuredClone(DEFAULT_POLICY), parsed.patch);
+      await deps.data.savePolicy(s.clientKey, policy);
+      deps.logger.info({ clientKey: s.clientKey, threshold: policy.threshold, scanners: policy.scanners }, 'policy saved from the settings page');
+      outcome = { saved: true };
+    } else {
+      outcome = { form: parsed.form, errors: parsed.errors };
+    }
+    const script = fromScript(req);
+    if (!script) setFramedPagePolicy(res, [originOf(installation.baseUrl)]);
+    const html = await settingsPage(installation, s.user, freshTokenOf(res), outcome, script ? 'settings-body' : 'settings');
+    res.status(parsed.ok ? 200 : 422).type('html').send(html);
+  });
+
+  router.get(UI_PATHS.sbom, async (req, res) => {
+    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
+    const verified = verifySessionToken(sessionKey, token, deps.now(), 'sbom');
+    if (!verified.ok) {
+      sendError(res, 401, verified.reason, 'This download link has expired; reload the repository page');
+      return;
+    }
+    const { clientKey, repoUuid, repoFullName } = verified.session;
+    const installation = await deps.store.getInstallation(clientKey);
+    if (!installation || installation.state !== 'installed' || !repoUuid || !repoFullName) {
+      sendError(res, 401, 'session_invalid', 'This download link is no longer valid');
+      return;
+    }
+    const main = await deps.repositories.mainBranch(clientKey, repoFullName);
+    const inventory = main ? await deps.data.inventory(clientKey, repoUuid, main) : undefined;
+    if (!inventory) throw new HttpError(404, 'no_sbom', 'No SBOM yet: the main branch has not been scanned');
+    const file = `${repoFullName.replace('/', '_').replace(/[^\w.-]/g, '_')}-${inventory.commit.slice(0, 12)}.cdx.json`;
+    // Inline: a sandboxed iframe (and its popups) may not download, but the new tab can show and save it.
+    res
+      .type('application/vnd.cyclonedx+json')
+      .setHeader('Content-Disposition', `inline; filename="${file}"`)
+      .setHeader('Cache-Control', 'no-store')
+      .send(inventory.sbom);
+  });
+
+  router.get(UI_PATHS.asset, (req, res) => {
+    const name = req.params.name as string;
+    if (!Object.hasOwn(ASSET_FILES, name)) {
+      sendError(res, 404, 'not_found', 'No such file');
+      return;
+    }
+    // Our own pages on our own origin load these; the URL carries the content hash.
+    res.sendFile(ASSET_FILES[name as AssetName], { maxAge: '365d', immutable: true, headers: { 'X-Content-Type-Options': 'nosniff' } });
+  });
+}
+
+function verifiedInstallation(res: Response): Installation | null {
+  try {
+    return authOf(res).installation;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,154 @@
+/* global window, document, fetch, URLSearchParams, FormData, setTimeout */
+// Gatehouse pages: asynchronous form posts and live updates inside the Bitbucket iframe.
+// Every request carries the page session token in a header (see src/ui/session-token.ts);
+// the server answers with the re-rendered region and a fresh token.
+(function () {
+  'use strict';
+  var HEADER = 'X-Gatehouse-Session';
+  var POLL_DELAYS_MS = [2000, 2000, 3000, 5000, 8000, 10000];
+  var POLL_LIMIT = 60;
+
+  function token() {
+    var meta = document.querySelector('meta[name="gatehouse-session"]');
+    return meta ? meta.getAttribute('content') : '';
+  }
+
+  function setToken(value) {
+    if (!value) return;
+    var meta = document.querySelector('meta[name="gatehouse-session"]');
+    if (meta) meta.setAttribute('content', value);
+    var fields = document.querySelectorAll('input[name="_session"]');
+    for (var i = 0; i < fields.length; i++) fields[i].value = value;
+  }
+
+  function announce(text) {
+    var live = document.getElementById('gh-live');
+    if (!live || !text) return;
+    // Clearing first makes screen readers repeat an identical message.
+    live.textContent = '';
+    setTimeout(function () { live.textContent = text; }, 50);
+  }
+
+  function showError(text) {
+    var alert = document.getElementById('gh-alert');
+    if (!alert) return;
+    alert.textContent = text;
+    alert.hidden = false;
+  }
+
+  function clearError() {
+    var alert = document.getElementById('gh-alert');
+    if (alert) alert.hidden = true;
+  }
+
+  function resize() {
+    if (window.AP && typeof window.AP.resize === 'function') window.AP.resize();
+  }
+
+  function region() {
+    return document.querySelector('[data-gh-region]');
+  }
+
+  function replaceRegion(html) {
+    var current = region();
+    if (!current) return null;
+    var holder = document.createElement('div');
+    // The HTML is our own server's rendering of escaped templates, fetched from our origin.
+    holder.innerHTML = html;
+    var next = holder.querySelector('[data-gh-region]');
+    if (!next) return null;
+    current.replaceWith(next);
+    resize();
+    return next;
+  }
+
+  function failure(res) {
+    return res
+      .json()
+      .then(function (body) { return (body && body.error && body.error.message) || 'The request failed (' + res.status + ').'; })
+      .catch(function () { return 'The request failed (' + res.status + ').'; });
+  }
+
+  function request(method, url, body) {
+    var headers = { Accept: 'text/html' };
+    headers[HEADER] = token();
+    if (body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    return fetch(url, { method: method, headers: headers, body: body, credentials: 'omit', cache: 'no-store' }).then(function (res) {
+      setToken(res.headers.get(HEADER));
+      if (!res.ok) return failure(res).then(function (message) { throw new Error(message); });
+      return res.text().then(function (html) { return { html: html, announce: res.headers.get('X-Gatehouse-Announce') }; });
+    });
+  }
+
+  function focusAfter(next, fingerprint) {
+    var target = null;
+    if (fingerprint) target = next.querySelector('[data-fingerprint="' + fingerprint.replace(/[^0-9A-Za-z:._-]/g, '') + '"]');
+    if (!target) target = next.querySelector('[role="alert"], [data-gh-announce]');
+    if (!target) target = document.getElementById('gh-main');
+    if (!target) return;
+    if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+    target.focus();
+  }
+
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute('data-gh-async')) return;
+    event.preventDefault();
+    if (!form.checkValidity()) {
+      form.reportValidity();
+      return;
+    }
+    var button = form.querySelector('[type="submit"]');
+    if (button) {
+      if (button.getAttribute('aria-busy') === 'true') return;
+      button.setAttribute('aria-busy', 'true');
+    }
+    clearError();
+    var data = new URLSearchParams(new FormData(form));
+    data.delete('_session');
+    var fingerprint = data.get('fingerprint');
+    request('POST', form.getAttribute('action'), data.toString())
+      .then(function (result) {
+        var next = replaceRegion(result.html);
+        if (!next) return;
+        var flag = next.querySelector('[data-gh-announce]');
+        announce(result.announce || (flag && flag.getAttribute('data-gh-announce')));
+        focusAfter(next, fingerprint);
+        schedulePoll(0);
+      })
+      .catch(function (error) {
+        if (button) button.removeAttribute('aria-busy');
+        showError(error.message);
+        resize();
+      });
+  });
+
+  var polls = 0;
+  function schedulePoll(attempt) {
+    var current = region();
+    var url = current && current.getAttribute('data-gh-poll');
+    if (!url || polls >= POLL_LIMIT) return;
+    polls++;
+    setTimeout(function () {
+      request('GET', url)
+        .then(function (result) {
+          var next = replaceRegion(result.html);
+          if (!next) return;
+          if (next.hasAttribute('data-gh-poll')) {
+            schedulePoll(attempt + 1);
+          } else {
+            var title = next.querySelector('.gh-verdict__title');
+            announce('Scan finished: ' + (title ? title.textContent : 'results updated'));
+          }
+        })
+        .catch(function (error) { showError(error.message); resize(); });
+    }, POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)]);
+  }
+
+  function start() {
+    schedulePoll(0);
+    resize();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

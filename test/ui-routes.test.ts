@@ -1,0 +1,418 @@
+import express from 'express';
+import request from 'supertest';
+import { encodeSymmetric } from 'atlassian-jwt';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { errorHandler } from '../src/http/errors.ts';
+import { JournalResultsStore } from '../src/store/results-store.ts';
+import { storeDataSource, type UiDataSource } from '../src/ui/data-source.ts';
+import type { PermissionChecker } from '../src/ui/permissions.ts';
+import type { RepositoryLookup } from '../src/ui/repositories.ts';
+import { addUiRoutes, UI_PATHS } from '../src/ui/routes.ts';
+import { deriveSessionKey, mintSessionToken, SESSION_HEADER } from '../src/ui/session-token.ts';
+import { BITBUCKET_ORIGIN, install, newTenant, signFor, startTestApp, type TestApp, type Tenant } from './helpers/connect-tenant.ts';
+import { dependencyFinding, scanOf, secretFinding } from './helpers/ui-fixtures.ts';
+
+// The pages and their requests over HTTP, with the real stores behind them: authentication
+// (Bitbucket's JWT on load, the page session after), CSRF defences, permissions, the
+// framing policy, and escaping of every string that comes from users or advisories.
+
+const XSS = `"'><img src=x onerror=alert(1)>`;
+const XSS_ESCAPED = '&quot;&#39;&gt;&lt;img src=x onerror=alert(1)&gt;';
+const REPO = '{3f0c3c61-8b57-4b1e-9d41-7f0d5b4a2c10}';
+const OTHER_REPO = '{a1b2c3d4-0000-4000-8000-000000000001}';
+const COMMIT = 'c0ffee0123456789abcdef0123456789abcdef01';
+const USER = '{5d1f6a4b-0f0e-4c8e-9a39-0d5c3b6c9f11}';
+
+let t: TestApp;
+let tenant: Tenant;
+let results: JournalResultsStore;
+let data: UiDataSource;
+let ui: express.Express;
+const grants = { admin: true, triage: true };
+const lookups = { mainBranch: 'main' as string | null, names: new Map<string, string>() };
+
+const permissions: PermissionChecker = {
+  isWorkspaceAdmin: async () => grants.admin,
+  canTriage: async () => grants.triage,
+};
+const repositories: RepositoryLookup = {
+  mainBranch: async () => lookups.mainBranch,
+  fullName: async (_c, _w, uuid) => lookups.names.get(uuid) ?? null,
+};
+
+beforeAll(async () => {
+  t = await startTestApp();
+  tenant = newTenant();
+  await install(t, tenant);
+  results = new JournalResultsStore({ dataDir: t.config.dataDir });
+  await results.open();
+  data = storeDataSource(results, t.store);
+  ui = express();
+  ui.set('query parser', 'simple');
+  const router = express.Router();
+  addUiRoutes(router, { config: t.config, store: t.store, data, permissions, repositories, now: () => t.clock.now, logger: (await import('../src/log.ts')).createLogger('silent') });
+  ui.use(router);
+  ui.use(errorHandler((await import('../src/log.ts')).createLogger('silent')));
+});
+
+afterAll(async () => {
+  await results?.close();
+  await t?.close();
+});
+
+beforeEach(() => {
+  grants.admin = true;
+  grants.triage = true;
+});
+
+function signedPath(path: string, claims: Record<string, unknown> = {}): string {
+  const jwt = signFor(t, tenant, 'GET', path, { claims });
+  return `${path}${path.includes('?') ? '&' : '?'}jwt=${encodeURIComponent(jwt)}`;
+}
+
+function prPanelPath(extra: Record<string, string> = {}): string {
+  const q = new URLSearchParams({ repoUuid: REPO, repoFullName: 'acme/web', prId: '7', commit: COMMIT.slice(0, 12), sourceBranch: 'feature/x', destinationBranch: 'main', ...extra });
+  return `${UI_PATHS.pullRequestPanel}?${q}`;
+}
+
+function sessionToken(html: string): string {
+  const m = /<meta name="gatehouse-session" content="([^"]+)">/.exec(html);
+  if (!m) throw new Error('no session token in the page');
+  return m[1]!;
+}
+
+async function openPrPanel(extra: Record<string, string> = {}): Promise<{ html: string; token: string; res: request.Response }> {
+  const res = await request(ui).get(signedPath(prPanelPath(extra)));
+  expect(res.status, res.text).toBe(200);
+  return { html: res.text, token: sessionToken(res.text), res };
+}
+
+describe('page loads', () => {
+  it('verifies the JWT with its qsh: a changed parameter is refused', async () => {
+    const good = signedPath(prPanelPath());
+    expect((await request(ui).get(good)).status).toBe(200);
+    const tampered = good.replace('prId=7', 'prId=8');
+    const res = await request(ui).get(tampered);
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('jwt_qsh_mismatch');
+    expect((await request(ui).get(prPanelPath())).status).toBe(401);
+  });
+
+  it('is framed by the installation origin only, with no inline script or style allowed, and loads all.js from it', async () => {
+    const { html, res } = await openPrPanel();
+    const csp = res.headers['content-security-policy'] as string;
+    expect(csp).toContain(`frame-ancestors ${BITBUCKET_ORIGIN}`);
+    expect(csp).toContain(`script-src 'self' ${BITBUCKET_ORIGIN}`);
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('nonce');
+    expect(res.headers['x-frame-options']).toBeUndefined();
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(html).toContain(`<script src="${BITBUCKET_ORIGIN}/atlassian-connect/all.js" defer></script>`);
+    expect(html).toContain('class="ac-content"');
+    // No inline script or style, no style attribute.
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|\sstyle=/);
+  });
+
+  it('says "not scanned" without a scan, and shows the error state in the frame when the context is bad', async () => {
+    const { html } = await openPrPanel({ prId: '99' });
+    expect(html).toContain('Not scanned yet');
+    expect(html).toContain('data-gh-poll=');
+    const bad = await request(ui).get(signedPath(`${UI_PATHS.pullRequestPanel}?repoUuid=nope&repoFullName=acme/web&prId=1`));
+    expect(bad.status).toBe(400);
+    expect(bad.type).toBe('text/html');
+    expect(bad.text).toContain('This page cannot be shown');
+    expect(bad.headers['content-security-policy']).toContain(`frame-ancestors ${BITBUCKET_ORIGIN}`);
+  });
+});
+
+describe('pull-request panel', () => {
+  beforeAll(async () => {
+    await results.putScan(
+      scanOf(
+        [
+          secretFinding({ path: 'src/a.js', line: 3, severity: 'critical' }),
+          dependencyFinding({ severity: 'high' }),
+          secretFinding({ path: 'old/legacy.env', line: 1, severity: 'medium', isNew: false }),
+        ],
+        { clientKey: tenant.clientKey, repoUuid: REPO, commit: COMMIT, kind: 'pull_request', prId: 7 },
+      ),
+    );
+  });
+
+  it('shows the verdict with the policy reason, new findings by severity, existing ones collapsed, with links', async () => {
+    const { html } = await openPrPanel();
+    expect(html).toContain('Security check failed');
+    expect(html).toContain('Failed: 2 new findings at severity high or above are not triaged (policy threshold: high).');
+    const critical = html.indexOf('id="gh-group-critical"');
+    const high = html.indexOf('id="gh-group-high"');
+    const existing = html.indexOf('<details class="gh-section gh-existing">');
+    expect(critical).toBeGreaterThan(0);
+    expect(high).toBeGreaterThan(critical);
+    expect(existing).toBeGreaterThan(high);
+    expect(html.slice(existing)).toContain('old/legacy.env');
+    expect(html).toContain(`href="${BITBUCKET_ORIGIN}/acme/web/src/${COMMIT}/src/a.js#lines-3"`);
+    expect(html).toContain('href="https://osv.dev/vulnerability/GHSA-35jh-r3h4-6jhm"');
+    expect(html).toContain('Fixed in <strong>4.17.21</strong>');
+    expect(html).toContain('AKIA************MPLE');
+    expect(html).toContain('Triage</summary>');
+  });
+
+  it('hides the triage action from people who may not triage', async () => {
+    grants.triage = false;
+    const { html } = await openPrPanel();
+    expect(html).not.toContain('Triage</summary>');
+  });
+
+  it('triages with the page session: the mark is stored for the session repository, the region re-rendered with a fresh token', async () => {
+    const { token } = await openPrPanel();
+    const fp = secretFinding({ path: 'src/a.js', line: 3, severity: 'critical' }).fingerprint;
+    const res = await request(ui)
+      .post(UI_PATHS.triage)
+      .set(SESSION_HEADER, token)
+      .type('form')
+      .send({ fingerprint: fp, status: 'false_positive', reason: 'test fixture', prId: '7', commit: COMMIT.slice(0, 12), repoUuid: OTHER_REPO });
+    expect(res.status, res.text).toBe(200);
+    expect(res.text).not.toContain('<!doctype html>');
+    expect(res.text).toContain('Marked false positive by {5d1f6a4b-0f0e-4c8e-9a39-0d5c3b6c9f11}');
+    expect(res.headers['x-gatehouse-announce']).toBe('Marked as false positive.');
+    expect(res.headers[SESSION_HEADER]).toMatch(/^ey/);
+    expect((await results.listTriage(tenant.clientKey, REPO)).map((m) => [m.fingerprint, m.status, m.by])).toEqual([[fp, 'false_positive', USER]]);
+    expect(await results.listTriage(tenant.clientKey, OTHER_REPO)).toEqual([]);
+    expect(res.text).toContain('Failed: 1 new finding at severity high or above is not triaged');
+
+    const undo = await request(ui).post(UI_PATHS.untriage).set(SESSION_HEADER, token).type('form').send({ fingerprint: fp, prId: '7' });
+    expect(undo.status).toBe(200);
+    expect(await results.listTriage(tenant.clientKey, REPO)).toEqual([]);
+  });
+
+  it('a plain form post (no script) carries the token in a hidden field and gets the whole page back', async () => {
+    const { html } = await openPrPanel();
+    expect(html).toContain('<input type="hidden" name="_session" value="');
+    const fp = dependencyFinding({ severity: 'high' }).fingerprint;
+    const res = await request(ui).post(UI_PATHS.triage).type('form').send({ _session: sessionToken(html), fingerprint: fp, status: 'ignored', reason: 'accepted risk', prId: '7' });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<!doctype html>');
+    expect(res.headers['content-security-policy']).toContain(`frame-ancestors ${BITBUCKET_ORIGIN}`);
+    await results.clearTriage(tenant.clientKey, REPO, fp);
+  });
+
+  it('refuses triage from people without write access, on the server', async () => {
+    const { token } = await openPrPanel();
+    grants.triage = false;
+    const res = await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, token).type('form').send({ fingerprint: 'a'.repeat(64), status: 'ignored', reason: 'x', prId: '7' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('not_allowed');
+    expect((await results.listTriage(tenant.clientKey, REPO)).filter((m) => m.fingerprint === 'a'.repeat(64))).toEqual([]);
+  });
+
+  it('answers fresh content for the page to poll', async () => {
+    const { token } = await openPrPanel();
+    const res = await request(ui).get(`${UI_PATHS.pullRequestRegion}?prId=7&commit=${COMMIT.slice(0, 12)}`).set(SESSION_HEADER, token);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('data-gh-region="panel"');
+    expect(res.text).toContain('Security check failed');
+  });
+});
+
+describe('page session and CSRF', () => {
+  const body = { fingerprint: 'a'.repeat(64), status: 'ignored', reason: 'csrf', prId: '7' };
+
+  it('refuses a post without the token (what a cross-site form sends: cookies are not used at all)', async () => {
+    const res = await request(ui).post(UI_PATHS.triage).type('form').send(body);
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('session_missing');
+  });
+
+  it('refuses a post from another origin even with a token', async () => {
+    const { token } = await openPrPanel();
+    const res = await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, token).set('Origin', 'https://evil.example').type('form').send(body);
+    expect(res.status).toBe(403);
+    expect((await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, token).set('Sec-Fetch-Site', 'cross-site').type('form').send(body)).status).toBe(403);
+  });
+
+  it('refuses an expired token, a tampered one, and one signed with the tenant secret', async () => {
+    const { token } = await openPrPanel();
+    const saved = t.clock.now;
+    t.clock.now = new Date(saved.getTime() + 16 * 60_000);
+    const expired = await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, token).type('form').send(body);
+    t.clock.now = saved;
+    expect(expired.body.error.code).toBe('session_expired');
+
+    const [h, p, s] = token.split('.');
+    const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, repo: OTHER_REPO })).toString('base64url')}.${s}`;
+    expect((await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, forged).type('form').send(body)).body.error.code).toBe('session_invalid');
+
+    const withTenantSecret = encodeSymmetric(claims, tenant.sharedSecret);
+    expect((await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, withTenantSecret).type('form').send(body)).body.error.code).toBe('session_invalid');
+  });
+
+  it('does not accept a Bitbucket iframe JWT as a page session, nor an SBOM link token', async () => {
+    const jwt = signFor(t, tenant, 'POST', UI_PATHS.triage);
+    expect((await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, jwt).type('form').send(body)).status).toBe(401);
+    const key = deriveSessionKey(t.config.encryptionKey);
+    const link = mintSessionToken(key, { clientKey: tenant.clientKey, user: USER, repoUuid: REPO, repoFullName: 'acme/web' }, t.clock.now, 'sbom');
+    expect((await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, link.token).type('form').send(body)).status).toBe(401);
+  });
+
+  it('a settings-page session cannot triage (it is bound to no repository)', async () => {
+    const page = await request(ui).get(signedPath(UI_PATHS.settings));
+    const res = await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, sessionToken(page.text)).type('form').send(body);
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('wrong_page');
+  });
+});
+
+describe('settings page', () => {
+  async function openSettings(): Promise<string> {
+    const res = await request(ui).get(signedPath(UI_PATHS.settings));
+    expect(res.status).toBe(200);
+    return res.text;
+  }
+  const form = { threshold: 'medium', secrets: 'on', ignoredPaths: 'test/fixtures/**\n', environments: 'main: production\nrelease/*: staging' };
+
+  it('shows the defaults and an editable form to admins', async () => {
+    const html = await openSettings();
+    expect(html).toContain('These are the defaults');
+    expect(html).toContain('<option value="high" selected>High or above</option>');
+    expect(html).toContain('Save settings');
+  });
+
+  it('is read only for non-admins, and the server refuses their post', async () => {
+    grants.admin = false;
+    const html = await openSettings();
+    expect(html).toContain('Only workspace admins can change these settings.');
+    expect(html).toContain('<fieldset class="gh-section" disabled>');
+    const res = await request(ui).post(UI_PATHS.saveSettings).set(SESSION_HEADER, sessionToken(html)).type('form').send(form);
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('not_admin');
+    expect(await results.getPolicy(tenant.clientKey)).toBeUndefined();
+  });
+
+  it('saves an admin post (unchecked boxes turn scanners off) and says so', async () => {
+    const res = await request(ui).post(UI_PATHS.saveSettings).set(SESSION_HEADER, sessionToken(await openSettings())).type('form').send(form);
+    expect(res.status, res.text).toBe(200);
+    expect(res.text).toContain('Settings saved.');
+    expect(await results.getPolicy(tenant.clientKey)).toEqual({
+      threshold: 'medium',
+      scanners: { secrets: true, dependencies: false },
+      ignoredPaths: ['test/fixtures/**'],
+      environments: [
+        { branch: 'main', environment: 'production' },
+        { branch: 'release/*', environment: 'staging' },
+      ],
+    });
+    expect(res.text).toContain('<option value="medium" selected>');
+  });
+
+  it('refuses bad input field by field (422), keeping what was typed, escaped', async () => {
+    const before = await results.getPolicy(tenant.clientKey);
+    const res = await request(ui)
+      .post(UI_PATHS.saveSettings)
+      .set(SESSION_HEADER, sessionToken(await openSettings()))
+      .type('form')
+      .send({ threshold: 'severe', environments: `main production\n`, ignoredPaths: `</textarea>${XSS}` });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('The settings were not saved.');
+    expect(res.text).toContain('id="gh-environments-error"');
+    expect(res.text).toContain('aria-invalid=true');
+    expect(res.text).toContain(`&lt;/textarea&gt;${XSS_ESCAPED}`);
+    expect(res.text).not.toContain('<img src=x');
+    expect(await results.getPolicy(tenant.clientKey)).toEqual(before);
+  });
+});
+
+describe('repository panel and SBOM', () => {
+  const repoPath = () => `${UI_PATHS.repositoryPanel}?${new URLSearchParams({ repoUuid: REPO, repoFullName: 'acme/web' })}`;
+
+  it('says when the main branch has not been scanned', async () => {
+    lookups.mainBranch = 'main';
+    const res = await request(ui).get(signedPath(repoPath()));
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Not scanned yet');
+  });
+
+  it('shows open findings by severity, components, environment, last scan and an SBOM link that works only as a link', async () => {
+    await results.putInventory({
+      clientKey: tenant.clientKey,
+      repoUuid: REPO,
+      repoFullName: 'acme/web',
+      branch: 'main',
+      environment: 'production',
+      commit: COMMIT,
+      files: { 'package-lock.json': 'x' },
+      packages: [
+        { ecosystem: 'npm', name: 'lodash', version: '4.17.20', path: 'package-lock.json', line: 1 },
+        { ecosystem: 'npm', name: 'left-pad', version: '1.3.0', path: 'package-lock.json', line: 9 },
+      ],
+      sbom: '{"bomFormat":"CycloneDX","specVersion":"1.6"}',
+      updatedAt: '2026-03-01T11:00:00.000Z',
+    });
+    await results.putScan(scanOf([secretFinding({ severity: 'critical' }), dependencyFinding({ severity: 'medium' })], { clientKey: tenant.clientKey, repoUuid: REPO, commit: COMMIT, kind: 'push', prId: null }));
+    const res = await request(ui).get(signedPath(repoPath()));
+    expect(res.text).toMatch(/gh-severity-count__n">1<\/span> <span class="gh-lozenge gh-lozenge--removed gh-lozenge--bold">Critical/);
+    expect(res.text).toContain('<dt>Components</dt><dd>2 ');
+    expect(res.text).toContain('production');
+    const href = /href="([^"]*\/ui\/sbom\?token=[^"]+)"/.exec(res.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(href).toBeDefined();
+    const sbom = await request(ui).get(href!);
+    expect(sbom.status).toBe(200);
+    expect(sbom.headers['content-type']).toContain('application/vnd.cyclonedx+json');
+    expect(sbom.headers['content-disposition']).toContain(`acme_web-${COMMIT.slice(0, 12)}.cdx.json`);
+    expect(JSON.parse(sbom.text)).toMatchObject({ bomFormat: 'CycloneDX' });
+    // A page session token is not a download token.
+    const { token } = await openPrPanel();
+    expect((await request(ui).get(`${UI_PATHS.sbom}?token=${token}`)).status).toBe(401);
+  });
+});
+
+describe('escaping of user and advisory strings', () => {
+  it('escapes paths, previews, rule ids, advisory text, package names, triage reasons and authors, branches, notices', async () => {
+    const repo = '{0e0e0e0e-0000-4000-8000-00000000dead}';
+    const commit = 'dead00000000000000000000000000000000beef';
+    const findings = [
+      secretFinding({ path: `src/${XSS}.js`, preview: XSS, ruleId: XSS, description: XSS }),
+      dependencyFinding({ package: XSS, version: XSS, advisory: XSS, summary: XSS, fixedVersion: XSS, url: 'javascript:alert(1)' }),
+      dependencyFinding({ package: 'old', isNew: false, summary: XSS, url: `https://x.example/"${XSS}` }),
+    ];
+    await results.putScan(scanOf(findings, { clientKey: tenant.clientKey, repoUuid: repo, commit, kind: 'pull_request', prId: 1, notices: [XSS], skipped: [XSS] }));
+    await results.putTriage({ clientKey: tenant.clientKey, repoUuid: repo, fingerprint: findings[0]!.fingerprint, status: 'ignored', by: XSS, at: '2026-03-01T11:59:00.000Z', reason: XSS });
+    const q = new URLSearchParams({ repoUuid: repo, repoFullName: `acme/"><script>alert(1)<x`, prId: '1', commit: commit.slice(0, 12), sourceBranch: XSS, destinationBranch: `</textarea>${XSS}` });
+    const res = await request(ui).get(signedPath(`${UI_PATHS.pullRequestPanel}?${q}`));
+    expect(res.status, res.text).toBe(200);
+    const html = res.text;
+    expect(html).not.toContain('<img src=x');
+    expect(html).not.toContain('<script>alert');
+    expect(html).not.toContain('javascript:');
+    expect(html).not.toMatch(/href="https:\/\/x\.example\/"/);
+    expect(html.split(XSS_ESCAPED).length - 1).toBeGreaterThanOrEqual(12);
+    // The only script elements are ours.
+    expect(html.match(/<script/g)).toHaveLength(2);
+
+    // The settings audit list: reason, author, repository name from Bitbucket.
+    lookups.names.set(repo, `acme/${XSS}`);
+    const settings = await request(ui).get(signedPath(UI_PATHS.settings));
+    expect(settings.text).not.toContain('<img src=x');
+    expect(settings.text.split(XSS_ESCAPED).length - 1).toBe(3);
+
+    // The repository panel: the branch name from Bitbucket and the environment.
+    lookups.mainBranch = XSS;
+    const panel = await request(ui).get(signedPath(`${UI_PATHS.repositoryPanel}?${new URLSearchParams({ repoUuid: repo, repoFullName: 'acme/web' })}`));
+    expect(panel.text).not.toContain('<img src=x');
+    expect(panel.text).toContain(XSS_ESCAPED);
+    lookups.mainBranch = 'main';
+  });
+});
+
+describe('static files', () => {
+  it('serves the css reset from node_modules and our assets, nothing else', async () => {
+    const reset = await request(ui).get('/ui/static/css-reset.css');
+    expect(reset.status).toBe(200);
+    expect(reset.text).toContain('--ds-surface');
+    expect((await request(ui).get('/ui/static/panel.js')).status).toBe(200);
+    expect((await request(ui).get('/ui/static/..%2Fpackage.json')).status).toBe(404);
+    expect((await request(ui).get('/ui/static/README.md')).status).toBe(404);
+  });
+});
