@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describePublished, runDemo, type DemoRun } from '../src/simulator/demo.ts';
+import { DemoTimeoutError, describePublished, runDemo, type DemoRun } from '../src/simulator/demo.ts';
 
 // The demo's own flow, in process: the real app with its job pipeline, the simulator, the OSV
 // mirror and the pull request that leaks a key pair and pins vulnerable packages.
@@ -64,4 +64,19 @@ describe('npm run demo', () => {
     await run.stop();
     expect(existsSync(run.dataDir)).toBe(false);
   });
+});
+
+describe('npm run demo when the app cannot publish', () => {
+  it('gives up at the deadline and says what is missing', async () => {
+    // Every comment POST fails, so the comment can never arrive.
+    const failure = runDemo({ timeoutMs: 5_000, faults: [{ pathPattern: /\/pullrequests\/\d+\/comments$/, method: 'POST', count: 10_000, kind: '500' }] });
+    const error = await failure.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DemoTimeoutError);
+    const { missing, hints } = error as DemoTimeoutError;
+    expect(missing).toContain('a comment on pull request #1');
+    expect(hints.length).toBeGreaterThan(0);
+  }, 90_000);
 });

@@ -6,6 +6,7 @@ import { BUILD_STATUS_KEY, REPORT_ID } from '../core/publish.ts';
 import { updateVulnDb } from '../vulndb/update.ts';
 import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles } from './demo-repository.ts';
 import type { FakeAwsKeyPair } from './demo-repository.ts';
+import type { FaultSpec } from './faults.ts';
 import type { BuildStatus, PullRequestComment, Report } from './model.ts';
 import { createOsvMirror } from './osv-mirror.ts';
 import { startSession } from './session.ts';
@@ -30,6 +31,8 @@ export interface DemoOptions {
   apiPort?: number;
   logLevel?: string;
   log?: (line: string) => void;
+  /** Faults armed on the simulator before the pull request is opened, to watch the app cope. */
+  faults?: FaultSpec[];
 }
 
 export interface Published {
@@ -101,6 +104,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     const repository = `${workspace}/${DEMO_REPOSITORY.slug}`;
     await sim.createRepository(workspace, DEMO_REPOSITORY.slug, { files: mainBranchFiles() });
     await sim.createBranch(repository, DEMO_REPOSITORY.branch);
+    for (const fault of options.faults ?? []) sim.faults.add(fault);
     const leaked = fakeAwsKeyPair();
     await sim.commit(repository, DEMO_REPOSITORY.branch, pullRequestFiles(leaked), 'Add the nightly S3 export');
     const pr = await sim.openPullRequest(repository, { source: DEMO_REPOSITORY.branch, title: DEMO_REPOSITORY.title, description: DEMO_REPOSITORY.description });
