@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { EcosystemState } from '../scan/deps/osv/layout.ts';
 import { ECOSYSTEMS, type Ecosystem } from '../scan/types.ts';
@@ -148,6 +148,8 @@ async function fullUpdate(ctx: Context, before: PackageMap): Promise<Built> {
       ctx.log(`${ctx.ecosystem}: skipped ${name} (${reason})`);
     },
   );
+  // The archive is not needed once indexed; several ecosystems' archives need not share the disk.
+  await rm(zipFile, { force: true });
   const after = idsOf(packages);
   const change = diffIds(idsOf(before), after);
   ctx.log(`${ctx.ecosystem}: indexed ${after.size} advisories from ${(bytes / 1e6).toFixed(1)} MB${skipped ? `, skipped ${skipped} unreadable entries` : ''}`);
