@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { createOsvMirror } from './osv-mirror.ts';
 import { seedSampleRepository, startSession } from './session.ts';
 
 /**
@@ -34,13 +35,15 @@ try {
     apiPort: port('SIM_API_PORT', 4101),
     appKey: process.env.APP_KEY || undefined,
     logLevel: process.env.LOG_LEVEL || 'info',
-    simulator: { workspace },
+    simulator: { workspace, webExtensions: { osv: createOsvMirror() } },
     log,
   });
   const { repository, pullRequestId } = await seedSampleRepository(session.sim, workspace);
   log(`Installed ${session.appBaseUrl} into workspace ${workspace}; installation saved to ${session.stateFile}.`);
   log(`Host page:    ${session.sim.webOrigin}/`);
   log(`Pull request: ${session.sim.webOrigin}/${repository}/pull-requests/${pullRequestId}`);
+  log(`OSV mirror:   ${session.sim.webOrigin}/_sim/ext/osv (a few demo advisories for npm and PyPI; load them with`);
+  log(`              OSV_MIRROR_URL=${session.sim.webOrigin}/_sim/ext/osv DATA_DIR=${dataDir} npx gatehouse db update)`);
   log('Press Ctrl-C to stop.');
 
   let stopping = false;
