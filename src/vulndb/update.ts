@@ -70,29 +70,28 @@ export async function updateVulnDb(options: UpdateOptions): Promise<UpdateSummar
     await staged.create();
     await mkdir(staged.scratch, { recursive: true });
 
-    const results: Built[] = [];
+    // Each ecosystem is written to the staging folder as soon as it is built, so only one
+    // ecosystem's index is in memory at a time.
+    const changes: EcosystemChange[] = [];
+    const states: Partial<Record<Ecosystem, EcosystemState>> = {};
     for (const ecosystem of ecosystems) {
       const previous = current?.manifest.ecosystems[ecosystem];
       const ctx = { client, mirror, ecosystem, log, scratch: staged.scratch };
-      const built =
+      const { packages, state, change } =
         current && previous
           ? await deltaUpdate(ctx, current, previous, options.maxDeltaRecords ?? DEFAULT_MAX_DELTA)
           : await fullUpdate(ctx, new Map());
-      results.push(built);
+      if (change.mode === 'unchanged' && current) await staged.carryOver(current, ecosystem);
+      else await staged.writeEcosystem(ecosystem, packages);
+      states[ecosystem] = state;
+      changes.push(change);
     }
 
-    const changed = !current || results.some((r) => r.change.mode !== 'unchanged');
-    if (!changed && current) {
+    if (current && changes.every((c) => c.mode === 'unchanged')) {
       await staged.discard();
-      return { version: current.version, previousVersion: current.version, changed: false, ecosystems: results.map((r) => r.change) };
+      return { version: current.version, previousVersion: current.version, changed: false, ecosystems: changes };
     }
 
-    const states: Partial<Record<Ecosystem, EcosystemState>> = {};
-    for (const { packages, state, change } of results) {
-      if (change.mode === 'unchanged' && current) await staged.carryOver(current, change.ecosystem);
-      else await staged.writeEcosystem(change.ecosystem, packages);
-      states[change.ecosystem] = state;
-    }
     // Ecosystems this run was not asked about stay as they were.
     for (const [ecosystem, state] of Object.entries(current?.manifest.ecosystems ?? {}) as [Ecosystem, EcosystemState][]) {
       if (current && !ecosystems.includes(ecosystem)) {
@@ -103,7 +102,7 @@ export async function updateVulnDb(options: UpdateOptions): Promise<UpdateSummar
     await staged.publish(states);
     await prune(options.dataDir, [staged.version, ...(current ? [current.version] : [])]);
     log(`vulnerability database ${staged.version} is now active`);
-    return { version: staged.version, previousVersion: current?.version ?? null, changed: true, ecosystems: results.map((r) => r.change) };
+    return { version: staged.version, previousVersion: current?.version ?? null, changed: true, ecosystems: changes };
   } catch (error) {
     await staged.discard();
     throw error;
