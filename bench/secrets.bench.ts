@@ -78,8 +78,9 @@ try {
     const run = spawnSync(path.join(root, 'node_modules/.bin/secretlint'), ['**/*', '--format', 'json', '--output', report], { cwd: dir, encoding: 'utf8' });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (run.status !== 0 && run.status !== 1) throw new Error(`secretlint exited ${run.status}: ${run.stderr.split('\n')[0]}`);
-    const results = JSON.parse(readFileSync(report, 'utf8')) as { messages: unknown[] }[];
-    return { ms, reported: results.reduce((n, r) => n + r.messages.length, 0) };
+    const results = JSON.parse(readFileSync(report, 'utf8')) as { filePath: string; messages: { loc: { start: { line: number } } }[] }[];
+    const located = results.flatMap((r) => r.messages.map((m) => at(path.relative(dir, r.filePath).split(path.sep).join('/'), m.loc.start.line)));
+    return { ms, reported: located.length, located };
   };
   const cli = () => {
     const start = process.hrtime.bigint();
@@ -90,17 +91,17 @@ try {
     });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (run.status !== 0 && run.status !== 1) throw new Error(`gatehouse scan exited ${run.status}: ${run.stderr.trim().split('\n')[0]}`);
-    const reported = (JSON.parse(run.stdout) as { findings: { kind: string }[] }).findings.filter((f) => f.kind === 'secret').length;
-    return { ms, reported };
+    const secrets = (JSON.parse(run.stdout) as { findings: { kind: string; path: string; line: number }[] }).findings.filter((f) => f.kind === 'secret');
+    return { ms, reported: secrets.length, located: secrets.map((f) => at(f.path, f.line)) };
   };
   const inProcess = () => {
     const start = process.hrtime.bigint();
-    let reported = 0;
-    for (const f of files) if (!scanner.shouldSkipPath(f.path)) reported += scanner.scanText(f.path, f.text).length;
-    return { ms: Number(process.hrtime.bigint() - start) / 1e6, reported };
+    const located: string[] = [];
+    for (const f of files) if (!scanner.shouldSkipPath(f.path)) located.push(...scanner.scanText(f.path, f.text).map((x) => at(x.path, x.line)));
+    return { ms: Number(process.hrtime.bigint() - start) / 1e6, reported: located.length, located };
   };
 
-  let gatehouse: { label: string; run: () => { ms: number; reported: number } } = { label: 'gatehouse scan (CLI)', run: cli };
+  let gatehouse: { label: string; run: () => { ms: number; reported: number; located: string[] } } = { label: 'gatehouse scan (CLI)', run: cli };
   try {
     cli();
   } catch (error) {
@@ -110,20 +111,25 @@ try {
 
   const a: number[] = [];
   const b: number[] = [];
-  let aReported = 0;
-  let bReported = 0;
+  let aLocated: string[] = [];
+  let bLocated: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const sl = secretlint();
     a.push(sl.ms);
-    aReported = sl.reported;
+    aLocated = sl.located;
     const gh = gatehouse.run();
     b.push(gh.ms);
-    bReported = gh.reported;
+    bLocated = gh.located;
     console.log(`  round ${round + 1}: secretlint ${sl.ms.toFixed(0)} ms, ${gatehouse.label} ${gh.ms.toFixed(0)} ms`);
   }
   const mbps = (ms: number) => (bytes / MB / (ms / 1000)).toFixed(1);
-  console.log(`secretlint 11 (recommend preset): median ${median(a).toFixed(0)} ms -> ${mbps(median(a))} MB/s, ${aReported} findings`);
-  console.log(`${gatehouse.label}: median ${median(b).toFixed(0)} ms -> ${mbps(median(b))} MB/s, ${bReported} findings`);
+  const quality = (located: string[]) => {
+    const hits = new Set(located);
+    const recalled = corpus.planted.filter((p) => hits.has(at(p.path, p.line))).length;
+    return `${located.length} findings, recall ${recalled}/${corpus.planted.length}, ${located.filter((l) => !plantedAt.has(l)).length} elsewhere`;
+  };
+  console.log(`secretlint 11 (recommend preset): median ${median(a).toFixed(0)} ms -> ${mbps(median(a))} MB/s; ${quality(aLocated)}`);
+  console.log(`${gatehouse.label}: median ${median(b).toFixed(0)} ms -> ${mbps(median(b))} MB/s; ${quality(bLocated)}`);
   console.log(`ratio: gatehouse is ${(median(a) / median(b)).toFixed(1)}x secretlint's throughput`);
 } finally {
   await rm(dir, { recursive: true, force: true });
