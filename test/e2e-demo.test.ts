@@ -20,7 +20,7 @@ describe('npm run demo', () => {
     const { report } = run.published;
     expect(report.body).toMatchObject({ title: 'Gatehouse security', report_type: 'SECURITY', result: 'FAILED' });
     const annotations = report.annotations.map((a) => a.body);
-    expect(annotations).toContainEqual(expect.objectContaining({ path: 'config/deploy.env', line: 3, severity: 'CRITICAL', annotation_type: 'VULNERABILITY' }));
+    expect(annotations).toContainEqual(expect.objectContaining({ path: 'config/deploy.env', line: 3, severity: 'CRITICAL' }));
     expect(annotations).toContainEqual(expect.objectContaining({ path: 'config/deploy.env', line: 4, severity: 'CRITICAL' }));
     const advisories = annotations.filter((a) => a.path === 'package-lock.json').map((a) => String(a.title));
     expect(advisories.sort()).toEqual(['lodash 4.17.20: GHSA-29mw-wpgm-hmr9', 'lodash 4.17.20: GHSA-35jh-r3h4-6jhm', 'minimist 1.2.5: GHSA-xvch-5gv4-984h']);
