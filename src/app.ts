@@ -3,6 +3,8 @@ import type { Config } from './config.ts';
 import { apiRouter } from './connect/api-routes.ts';
 import { addConnectRoutes } from './connect/router.ts';
 import { basePathOf } from './connect/qsh.ts';
+import { bitbucketClients, type ClientTuning } from './core/bitbucket-clients.ts';
+import { CallBudget } from './core/budget.ts';
 import { createDispatcher, type Dispatcher } from './core/dispatch.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
@@ -20,8 +22,12 @@ export interface AppOptions {
   logger?: Logger;
   /** False once shutdown has begun: /healthz then answers 503. */
   ready?: () => boolean;
-  /** Policy, triage and scan results; with it the JSON API (/api/*) is served. */
+  /** Policy, triage and scan results; with it the JSON API (/api/*) and the iframe pages are served. */
   results?: ResultsStore;
+  /** The per-installation budget of outbound Bitbucket calls, shared with the job pipeline. */
+  budget?: CallBudget;
+  /** Bitbucket client settings for the pages' own calls (tests shorten retries). */
+  clientTuning?: ClientTuning;
   /** Called after a webhook's job is durably queued, so the worker pool picks it up at once. */
   onJobQueued?: () => void;
 }
@@ -47,8 +53,10 @@ export function createApp(options: AppOptions): express.Express {
 
   const routes = express.Router();
   routes.get('/healthz', healthz(ready));
-  addConnectRoutes(routes, { config, store, now, logger, dispatcher: notifying(createDispatcher(store), options.onJobQueued) });
-  if (options.results) routes.use(apiRouter({ config, store, results: options.results, now }));
+  const { results } = options;
+  const clients = results ? bitbucketClients({ config, store, budget: options.budget ?? new CallBudget(), ...(options.clientTuning ? { tuning: options.clientTuning } : {}) }) : undefined;
+  addConnectRoutes(routes, { config, store, now, logger, dispatcher: notifying(createDispatcher(store), options.onJobQueued), ...(results && clients ? { results, clients } : {}) });
+  if (results) routes.use(apiRouter({ config, store, results, now }));
 
   const basePath = basePathOf(config.baseUrl);
   if (basePath !== '') app.use(basePath, routes);

@@ -24,10 +24,10 @@ await store.open();
 const results = new JournalResultsStore({ dataDir: config.dataDir });
 await results.open();
 // Jobs a crash left running are back in the queue (store.open); the pool runs them first.
-const { worker } = createPipeline({ config, store, results, logger, concurrency: config.workerConcurrency });
+const { worker, budget } = createPipeline({ config, store, results, logger, concurrency: config.workerConcurrency });
 
 let accepting = true;
-const app = createApp({ config, store, results, logger, ready: () => accepting, onJobQueued: () => worker.wake() });
+const app = createApp({ config, store, results, budget, logger, ready: () => accepting, onJobQueued: () => worker.wake() });
 const server = app.listen(config.port);
 
 server.on('listening', () => {

@@ -49,7 +49,9 @@ describe('GET /atlassian-connect.json', () => {
   });
 
   it('asks for no scope beyond what the features use', () => {
-    expect([...served.scopes].sort()).toEqual(['pullrequest', 'pullrequest:write', 'repository']);
+    // account: the settings page asks Bitbucket whether the viewer is a workspace admin
+    // (GET /2.0/workspaces/{workspace}/permissions), see src/ui/permissions.ts.
+    expect([...served.scopes].sort()).toEqual(['account', 'pullrequest', 'pullrequest:write', 'repository']);
   });
 
   it('has both information panels, carrying the context the panels read, and a settings page', () => {

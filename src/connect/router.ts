@@ -1,7 +1,9 @@
 import type { Router } from 'express';
 import type { Config } from '../config.ts';
+import type { ClientSource } from '../core/bitbucket-clients.ts';
 import type { Dispatcher } from '../core/dispatch.ts';
 import type { Logger } from '../log.ts';
+import type { ResultsStore } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';
 import { addDescriptorRoute } from './descriptor.ts';
 import { addLifecycleRoutes } from './lifecycle.ts';
@@ -14,6 +16,9 @@ export interface ConnectDeps {
   dispatcher: Dispatcher;
   now: () => Date;
   logger: Logger;
+  /** With results and clients, the iframe pages are served (they show and change results). */
+  results?: ResultsStore;
+  clients?: ClientSource;
 }
 
 /**
@@ -25,5 +30,5 @@ export function addConnectRoutes(router: Router, deps: ConnectDeps): void {
   addDescriptorRoute(router, deps);
   addLifecycleRoutes(router, deps);
   addWebhookRoute(router, deps);
-  addPageRoutes(router, deps);
+  if (deps.results && deps.clients) addPageRoutes(router, { ...deps, results: deps.results, clients: deps.clients });
 }

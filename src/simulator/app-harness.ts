@@ -1,10 +1,8 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
-import { apiRouter } from '../connect/api-routes.ts';
 import { createPipeline } from '../core/pipeline.ts';
 import type { WorkerPool } from '../core/worker.ts';
 import { createLogger } from '../log.ts';
@@ -69,10 +67,9 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
       await store.open();
       results = new JournalResultsStore({ dataDir: config.dataDir });
       await results.open();
-      worker = createPipeline({ config, store, results, logger }).worker;
-      const app = express();
-      app.use(apiRouter({ config, store, results, now: () => new Date() }));
-      app.use(createApp({ config, store, logger }));
+      const pipeline = createPipeline({ config, store, results, logger });
+      worker = pipeline.worker;
+      const app = createApp({ config, store, results, budget: pipeline.budget, logger, onJobQueued: () => pipeline.worker.wake() });
       server.removeAllListeners('request');
       server.on('request', app);
       worker.start();

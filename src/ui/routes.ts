@@ -47,7 +47,7 @@ export interface UiDeps {
 }
 
 const braceUuid = z.string().regex(/^\{[0-9A-Za-z-]{1,64}\}$/);
-const fullName = z.string().regex(/^[^/\s]{1,128}\/[^/\s]{1,128}$/, 'workspace/repository');
+const fullName = z.string().regex(/^[^/]{1,128}\/[^/]{1,128}$/, 'workspace/repository');
 const commit = z.string().regex(/^[0-9a-f]{7,40}$/);
 const branch = z.string().min(1).max(256);
 /** Bitbucket fills a variable it does not know with '': treat as absent. */
@@ -187,8 +187,14 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
   router.get(UI_PATHS.repositoryPanel, framed, iframeAuth, page(async (req, res) => {
     const q = parse(repositoryQuery, req.query);
     const { auth } = startSession(res, q);
-    const main = await deps.repositories.mainBranch(auth.clientKey, q.repoFullName);
-    const model = await repositoryPanelModel(deps.data, { clientKey: auth.clientKey, repoUuid: q.repoUuid, repoFullName: q.repoFullName, mainBranch: main });
+    const main = await deps.repositories.mainBranch(auth.clientKey, q.repoFullName).then(
+      (name) => ({ ok: true as const, name }),
+      (error: unknown) => {
+        deps.logger.warn({ err: error, clientKey: auth.clientKey }, 'main branch lookup failed');
+        return { ok: false as const, name: null };
+      },
+    );
+    const model = await repositoryPanelModel(deps.data, { clientKey: auth.clientKey, repoUuid: q.repoUuid, repoFullName: q.repoFullName, mainBranch: main.name, bitbucketUnavailable: !main.ok });
     // A link cannot send a header: the SBOM link carries its own token, good for that download only.
     const link = mintSessionToken(sessionKey, { clientKey: auth.clientKey, user: auth.claims.sub ?? null, repoUuid: q.repoUuid, repoFullName: q.repoFullName }, deps.now(), 'sbom');
     const sbomUrl = `${basePath}${UI_PATHS.sbom}?token=${encodeURIComponent(link.token)}`;

@@ -9,6 +9,7 @@ import { createApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
+import { JournalResultsStore } from '../../src/store/results-store.ts';
 
 /**
  * Test harness for the Connect front door (DESIGN.md example 10): a real app over a real
@@ -42,6 +43,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   store: LowdbStore;
+  results: JournalResultsStore;
   config: Config;
   clock: { now: Date };
   /** Everything the app logged, one JSON line per entry. */
@@ -53,6 +55,8 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
   const config = testConfig(overrides);
   const store = new LowdbStore({ dataDir: config.dataDir });
   await store.open();
+  const results = new JournalResultsStore({ dataDir: config.dataDir });
+  await results.open();
   const clock = { now: T0 };
   let logged = '';
   const sink = new Writable({
@@ -62,14 +66,17 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
     },
   });
   const logger: Logger = createLogger('debug', sink);
-  const app = createApp({ config, store, logger, now: () => clock.now });
+  // No Bitbucket answers at BITBUCKET_API_ORIGIN here: the pages' lookups fail at once instead of retrying.
+  const app = createApp({ config, store, results, logger, now: () => clock.now, clientTuning: { maxRetries: 0 } });
   return {
     app,
     store,
+    results,
     config,
     clock,
     logs: () => logged,
     async close() {
+      await results.close();
       await store.close();
       rmSync(config.dataDir, { recursive: true, force: true });
     },

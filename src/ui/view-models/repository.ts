@@ -8,9 +8,12 @@ export interface RepositoryContext {
   repoFullName: string;
   /** The repository's main branch as Bitbucket names it, or null when it has none yet. */
   mainBranch: string | null;
+  /** Bitbucket could not be asked for the main branch: the panel says so instead of guessing. */
+  bitbucketUnavailable?: boolean;
 }
 
 export interface RepositoryPanelModel {
+  bitbucketUnavailable: boolean;
   repoFullName: string;
   mainBranch: string | null;
   /** False until the main branch has been scanned once (its inventory exists). */
@@ -36,6 +39,7 @@ export async function repositoryPanelModel(data: UiDataSource, ctx: RepositoryCo
   const open = (scan?.findings ?? []).filter((f) => !triaged.has(f.fingerprint));
   const counts = countBySeverity(open);
   return {
+    bitbucketUnavailable: ctx.bitbucketUnavailable ?? false,
     repoFullName: ctx.repoFullName,
     mainBranch: ctx.mainBranch,
     scanned: inventory !== undefined,
