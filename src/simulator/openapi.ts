@@ -17,10 +17,8 @@ import addFormatsModule from 'ajv-formats';
 const Ajv = AjvModule.default;
 const addFormats = addFormatsModule.default;
 
-export const DEFAULT_OPENAPI_FILE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/reference/bitbucket-cloud-openapi.json',
-);
+/** The committed extract of Atlassian's description (see openapi-extract.ts). */
+export const DEFAULT_OPENAPI_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bitbucket-openapi.json');
 
 
 /**
