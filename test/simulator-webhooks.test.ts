@@ -6,7 +6,8 @@ import type { Simulator } from '../src/simulator/simulator.ts';
 import { decodeHostJwt, expectedQsh, startFakeApp } from './simulator-fake-app.ts';
 import type { FakeApp } from './simulator-fake-app.ts';
 
-const REFERENCE = path.resolve(import.meta.dirname, '../../shared/reference/payloads/cloud');
+// Captured Bitbucket Cloud deliveries, vendored byte-exact (see fixtures/bitbucket-payloads/SOURCES.md).
+const REFERENCE = path.resolve(import.meta.dirname, 'fixtures/bitbucket-payloads/cloud');
 
 /** The `data` of a captured Connect delivery ({headers, payload: {event, data}}). */
 function reference(file: string): Record<string, unknown> {
