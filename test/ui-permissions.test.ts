@@ -64,7 +64,7 @@ describe('permission checks through the simulator', () => {
     expect(await again.check.canTriage(clientKey, 'acme/svc', dev.uuid)).toBe(true);
   });
 
-  it('caches an answer for a minute, then asks again (a demoted admin loses the right)', async () => {
+  it('caches an answer for drawing pages for a minute; a fresh check (for a change) asks Bitbucket now', async () => {
     const { check, clientKey } = checker();
     const admin = newAccount('Admin');
     const ws = sim.site.repositories.get('acme/svc')!.workspace;
@@ -72,6 +72,10 @@ describe('permission checks through the simulator', () => {
     expect(await check.isWorkspaceAdmin(clientKey, 'acme', admin.uuid)).toBe(true);
     grantWorkspace(sim.site, ws, admin, 'member');
     expect(await check.isWorkspaceAdmin(clientKey, 'acme', admin.uuid)).toBe(true);
+    expect(await check.isWorkspaceAdmin(clientKey, 'acme', admin.uuid, { fresh: true })).toBe(false);
+    grantWorkspace(sim.site, ws, admin, 'owner');
+    expect(await check.isWorkspaceAdmin(clientKey, 'acme', admin.uuid, { fresh: true })).toBe(true);
+    grantWorkspace(sim.site, ws, admin, 'member');
     clock += PERMISSION_CACHE_MS + 1;
     expect(await check.isWorkspaceAdmin(clientKey, 'acme', admin.uuid)).toBe(false);
   });

@@ -42,8 +42,9 @@ export async function renderAdminPage(sim: Simulator, workspace: string, moduleK
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${e(module.name.value)} · Workspace settings · Bitbucket simulator</title>
 <link rel="stylesheet" href="/_sim/static/host.css"><script src="/_sim/static/host.js" defer></script></head>
-<body><header><a href="/">Bitbucket simulator</a></header><main>
-<h1>${e(inst.principal.name)} · Workspace settings</h1>
-<section class="panel admin-page"><h2>${e(module.name.value)}</h2><iframe class="ap-panel" src="${e(src)}" title="${e(module.name.value)}" data-client-key="${e(inst.clientKey)}" data-context="${e(JSON.stringify(context))}" sandbox="allow-scripts allow-same-origin allow-forms allow-popups"></iframe></section>
+<body><div class="topbar"><a class="logo" href="/">Bitbucket</a><span class="sim-tag">local simulator</span></div>
+<main><nav class="crumbs"><a href="/">${e(inst.principal.name)}</a><span class="sep">/</span>Workspace settings</nav>
+<h1>${e(module.name.value)}</h1>
+<section class="card panel admin-page"><iframe class="ap-panel" src="${e(src)}" title="${e(module.name.value)}" data-client-key="${e(inst.clientKey)}" data-context="${e(JSON.stringify(context))}" sandbox="allow-scripts allow-same-origin allow-forms allow-popups"></iframe></section>
 </main></body></html>`;
 }

@@ -10,13 +10,14 @@ import type { ClientSource } from '../core/bitbucket-clients.ts';
  *   `GET /2.0/workspaces/{workspace}/permissions/repositories/{repo_slug}?q=user.uuid="…"`
  *   (scope `repository`; the answer is the user's effective permission, groups included).
  *
- * Answers are cached briefly per (installation, user, subject): a page load and the post
- * that follows should not cost two round trips each, and a revoked admin loses the right
- * within a minute. Errors are not cached and deny.
+ * Answers are cached briefly per (installation, user, subject) for drawing pages (whether
+ * to show a control costs no round trip on every poll); a request that changes something
+ * passes `fresh` and is decided by Bitbucket's answer of that moment, so a revoked right
+ * stops working at once. Errors are never cached.
  */
 export interface PermissionChecker {
-  isWorkspaceAdmin(clientKey: string, workspace: string, user: string): Promise<boolean>;
-  canTriage(clientKey: string, repoFullName: string, user: string): Promise<boolean>;
+  isWorkspaceAdmin(clientKey: string, workspace: string, user: string, opts?: { fresh?: boolean }): Promise<boolean>;
+  canTriage(clientKey: string, repoFullName: string, user: string, opts?: { fresh?: boolean }): Promise<boolean>;
 }
 
 export const PERMISSION_CACHE_MS = 60_000;
@@ -33,9 +34,9 @@ function userFilter(user: string): string {
 export function bitbucketPermissions(clients: ClientSource, now: () => number = Date.now): PermissionChecker {
   const cache = new Map<string, { value: boolean; until: number }>();
 
-  async function cached(key: string, ask: () => Promise<boolean>): Promise<boolean> {
+  async function cached(key: string, fresh: boolean, ask: () => Promise<boolean>): Promise<boolean> {
     const hit = cache.get(key);
-    if (hit && hit.until > now()) return hit.value;
+    if (!fresh && hit && hit.until > now()) return hit.value;
     const value = await ask();
     if (cache.size >= MAX_CACHED) cache.clear();
     cache.set(key, { value, until: now() + PERMISSION_CACHE_MS });
@@ -49,14 +50,14 @@ export function bitbucketPermissions(clients: ClientSource, now: () => number = 
   }
 
   return {
-    isWorkspaceAdmin(clientKey, workspace, user) {
-      return cached(`ws\n${clientKey}\n${workspace}\n${user}`, async () => {
+    isWorkspaceAdmin(clientKey, workspace, user, opts) {
+      return cached(`ws\n${clientKey}\n${workspace}\n${user}`, opts?.fresh === true, async () => {
         const path = `/workspaces/${encodeURIComponent(workspace)}/permissions`;
         return (await firstPermission(clientKey, path, user)) === 'owner';
       });
     },
-    canTriage(clientKey, repoFullName, user) {
-      return cached(`repo\n${clientKey}\n${repoFullName}\n${user}`, async () => {
+    canTriage(clientKey, repoFullName, user, opts) {
+      return cached(`repo\n${clientKey}\n${repoFullName}\n${user}`, opts?.fresh === true, async () => {
         const [workspace, slug, ...rest] = repoFullName.split('/');
         if (!workspace || !slug || rest.length > 0) return false;
         const path = `/workspaces/${encodeURIComponent(workspace)}/permissions/repositories/${encodeURIComponent(slug)}`;

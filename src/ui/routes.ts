@@ -144,14 +144,15 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     }
   }
 
-  function canTriage(clientKey: string, repoFullName: string, user: string | null): Promise<boolean> {
-    return user ? allowed(() => deps.permissions.canTriage(clientKey, repoFullName, user), 'triage') : Promise.resolve(false);
+  /** `fresh` for a request that changes something: decided by Bitbucket's answer now, not a cached one. */
+  function canTriage(clientKey: string, repoFullName: string, user: string | null, fresh = false): Promise<boolean> {
+    return user ? allowed(() => deps.permissions.canTriage(clientKey, repoFullName, user, { fresh }), 'triage') : Promise.resolve(false);
   }
 
-  function isAdmin(installation: Installation, user: string | null): Promise<boolean> {
+  function isAdmin(installation: Installation, user: string | null, fresh = false): Promise<boolean> {
     const workspace = installation.principal?.slug ?? installation.principal?.username ?? installation.principal?.uuid;
     if (!user || !workspace) return Promise.resolve(false);
-    return allowed(() => deps.permissions.isWorkspaceAdmin(installation.clientKey, workspace, user), 'settings');
+    return allowed(() => deps.permissions.isWorkspaceAdmin(installation.clientKey, workspace, user, { fresh }), 'settings');
   }
 
   function regionUrl(q: { prId: number; commit?: string | undefined; sourceBranch?: string | undefined; destinationBranch?: string | undefined }): string {
@@ -255,7 +256,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     const { session: s } = sessionOf(res);
     const repo = boundRepository(s);
     const body = parse(triageBody, req.body);
-    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
+    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user, true))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
     await deps.data.putTriage({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint, status: body.status, by: s.user ?? 'unknown', at: deps.now().toISOString(), reason: body.reason });
     deps.logger.info({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint, status: body.status }, 'finding triaged');
     res.setHeader('X-Gatehouse-Announce', ANNOUNCE[body.status]);
@@ -266,7 +267,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     const { session: s } = sessionOf(res);
     const repo = boundRepository(s);
     const body = parse(untriageBody, req.body);
-    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
+    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user, true))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
     await deps.data.clearTriage(s.clientKey, repo.repoUuid, body.fingerprint);
     deps.logger.info({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint }, 'triage mark removed');
     res.setHeader('X-Gatehouse-Announce', ANNOUNCE.cleared);
@@ -275,7 +276,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
 
   router.post(UI_PATHS.saveSettings, form, session, async (req, res) => {
     const { session: s, installation } = sessionOf(res);
-    if (!(await isAdmin(installation, s.user))) throw new HttpError(403, 'not_admin', 'Only workspace admins can change Gatehouse settings');
+    if (!(await isAdmin(installation, s.user, true))) throw new HttpError(403, 'not_admin', 'Only workspace admins can change Gatehouse settings');
     const parsed = parseSettingsForm((req.body ?? {}) as Record<string, unknown>);
     let outcome: Parameters<typeof settingsModel>[2];
     if (parsed.ok) {
