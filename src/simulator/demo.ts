@@ -196,7 +196,8 @@ const USAGE = `Usage: npm run demo [-- --keep]
 
 Starts the app and a local Bitbucket, opens a pull request that leaks an AWS key pair and pins
 vulnerable packages, waits for Gatehouse's report, build status and comment, prints them and
-exits. --keep leaves both running (and the host page open to a browser) until Ctrl-C.
+exits 0; 1 when they do not arrive in time or the app made a request Bitbucket would refuse.
+--keep leaves both running (and the host page open to a browser) until Ctrl-C.
 Environment: DEMO_TIMEOUT_SECONDS (default 60), LOG_LEVEL of the app (default error).
 `;
 
@@ -231,9 +232,15 @@ async function main(argv: string[]): Promise<number> {
   }
   print('');
   for (const line of describePublished(run)) print(line);
+  // A request real Bitbucket would refuse is a bug in the app even when the results look right.
+  const violations = run.session.sim.violations;
+  if (violations.length > 0) {
+    process.stderr.write(`demo: ${violations.length} request(s) the app made would be refused by Bitbucket:\n${violations.map((v) => `  - ${v.method} ${v.url}: ${v.reason}\n`).join('')}`);
+  }
+  const status = violations.length > 0 ? 1 : 0;
   if (!args.has('--keep')) {
     await run.stop();
-    return 0;
+    return status;
   }
   print('Both are still running (--keep); press Ctrl-C to stop.');
   await new Promise<void>((resolve) => {
@@ -241,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await run.stop();
-  return 0;
+  return status;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
