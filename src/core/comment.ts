@@ -49,7 +49,8 @@ export function renderComment(input: { scan: ScanRecord; policy: Policy; previou
 }
 
 function describe(f: StoredFinding): string {
-  const where = `\`${f.path}${f.line > 0 ? `:${f.line}` : ''}\``;
+  // A backtick in a path would close the code span and let the rest render as markdown.
+  const where = `\`${f.path.replaceAll('`', "'")}${f.line > 0 ? `:${f.line}` : ''}\``;
   if (f.kind === 'secret') return `**${f.severity}** ${escape(f.description)} \`${f.preview}\` in ${where}`;
   const fix = f.fixedVersion ? `, fixed in ${f.fixedVersion}` : '';
   return `**${f.severity}** ${escape(f.package)} ${escape(f.version)}: ${f.advisory}${fix} (${where})`;

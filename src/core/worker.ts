@@ -4,7 +4,7 @@ import { BudgetExhaustedError } from './budget.ts';
 
 /**
  * The job runner: claims due jobs from the store and runs them on a pool of concurrent
- * slots, retrying failures with exponential backoff and full jitter until `maxAttempts`,
+ * slots, retrying failures with exponential backoff and jitter until `maxAttempts`,
  * then leaving the job `dead` with the reason.
  *
  * Crash safety comes from the store and from the handlers: a job is `running` in the store
@@ -104,6 +104,7 @@ export class WorkerPool {
     this.wake();
     await this.#loop;
     await Promise.allSettled(this.#running.values());
+    this.#state = 'idle';
   }
 
   /** Resolves when a claim found nothing due and no job is running (tests and benchmarks). */
@@ -198,13 +199,12 @@ export class WorkerPool {
 
   #pause(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#o.pollMs);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.#wakeUp = null;
+        this.#wakeUp = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, this.#o.pollMs);
       this.#wakeUp = done;
     });
   }
@@ -217,7 +217,7 @@ export class WorkerPool {
   }
 }
 
-/** Exponential backoff with full jitter: uniform in [base * 2^(attempt-1) / 2, base * 2^(attempt-1)], capped. */
+/** Exponential backoff with equal jitter: uniform in [c/2, c] where c = min(max, base * 2^(attempt-1)). */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
