@@ -1,10 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl, SymmetricAlgorithm } from 'atlassian-jwt';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { apiRouter } from '../../src/connect/api-routes.ts';
 import { createPipeline, type PipelineOptions } from '../../src/core/pipeline.ts';
 import type { WorkerPool } from '../../src/core/worker.ts';
 import { createLogger } from '../../src/log.ts';
@@ -84,9 +82,7 @@ export async function startPipelineApp(opts: { dataDir: string; tuning?: Pipelin
         client: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))), timeoutMs: 10_000 },
         ...opts.tuning,
       });
-      const app = express();
-      app.use(apiRouter({ config, store, results, now: () => new Date() }));
-      app.use(createApp({ config, store, logger }));
+      const app = createApp({ config, store, results, logger, onJobQueued: () => worker.wake() });
       server.removeAllListeners('request');
       server.on('request', app);
       worker.start();
