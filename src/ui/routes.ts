@@ -310,9 +310,13 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     const inventory = main ? await deps.data.inventory(clientKey, repoUuid, main) : undefined;
     if (!inventory) throw new HttpError(404, 'no_sbom', 'No SBOM yet: the main branch has not been scanned');
     const file = `${repoFullName.replace('/', '_').replace(/[^\w.-]/g, '_')}-${inventory.commit.slice(0, 12)}.cdx.json`;
-    // Inline: a sandboxed iframe (and its popups) may not download, but the new tab can show and save it.
+    // Shown in a new tab rather than downloaded: a sandboxed iframe (and the popups it opens)
+    // may not download, and browsers only display JSON they recognise as application/json.
+    // The filename is kept for "Save as". Chrome refuses to load a COOP document into a
+    // popup opened from a sandboxed frame, so this one answer goes without that header.
+    res.removeHeader('Cross-Origin-Opener-Policy');
     res
-      .type('application/vnd.cyclonedx+json')
+      .type('application/json')
       .setHeader('Content-Disposition', `inline; filename="${file}"`)
       .setHeader('Cache-Control', 'no-store')
       .send(inventory.sbom);
