@@ -90,8 +90,8 @@ describe('scanDiff', () => {
     ].join('\n');
     const result = await scanDiff(diff, { scanner: null, includePath: all });
     expect(result.dependencyFiles).toEqual([
-      { path: 'web/package-lock.json', oldPath: 'app/package-lock.json', addedLines: new Set([2]) },
-      { path: 'yarn.lock', oldPath: null, addedLines: new Set([1]) },
+      { path: 'web/package-lock.json', oldPath: 'app/package-lock.json' },
+      { path: 'yarn.lock', oldPath: null },
     ]);
     expect(result.filesScanned).toBe(0);
   });

@@ -31,8 +31,6 @@ export interface ChangedDependencyFile {
   path: string;
   /** Where it was before a rename; same as `path` otherwise; null for an added file. */
   oldPath: string | null;
-  /** The diff line of each added line, to annotate lockfile entries only on changed lines. */
-  addedLines: Set<number>;
 }
 
 export interface DiffScanResult {
@@ -69,7 +67,7 @@ export async function scanDiff(diff: ReadableStream<Uint8Array> | AsyncIterable<
       continue;
     }
     if (isDependencyFile(path)) {
-      dependencyFiles.push({ path, oldPath: file.status === 'added' ? null : (file.oldPath ?? path), addedLines: new Set(file.addedLines.map((l) => l.line)) });
+      dependencyFiles.push({ path, oldPath: file.status === 'added' ? null : (file.oldPath ?? path) });
     }
     if (file.binary) {
       skipped.add('binary files (only their names were checked)', path);
