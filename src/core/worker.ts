@@ -63,8 +63,6 @@ export class WorkerPool {
   #state: 'idle' | 'running' | 'stopping' = 'idle';
   #loop: Promise<void> | null = null;
   #wakeUp: (() => void) | null = null;
-  #idleWaiters: (() => void)[] = [];
-  #claimedNothing = false;
 
   constructor(options: WorkerOptions) {
     const concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
@@ -107,16 +105,6 @@ export class WorkerPool {
     this.#state = 'idle';
   }
 
-  /** Resolves when a claim found nothing due and no job is running (tests and benchmarks). */
-  whenIdle(): Promise<void> {
-    if (this.#claimedNothing && this.#running.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
-  }
-
-  get active(): number {
-    return this.#running.size;
-  }
-
   async #run(): Promise<void> {
     while (this.#state === 'running') {
       const free = this.#o.concurrency - this.#running.size;
@@ -128,9 +116,7 @@ export class WorkerPool {
           this.#o.logger.error({ err: error }, 'could not claim jobs; trying again shortly');
         }
       }
-      this.#claimedNothing = claimed.length === 0;
       for (const job of claimed) this.#launch(job);
-      this.#notifyIdle();
       if (claimed.length === 0 || this.#running.size >= this.#o.concurrency) await this.#pause();
     }
   }
@@ -207,13 +193,6 @@ export class WorkerPool {
       const timer = setTimeout(done, this.#o.pollMs);
       this.#wakeUp = done;
     });
-  }
-
-  #notifyIdle(): void {
-    if (!this.#claimedNothing || this.#running.size > 0) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 }
 
