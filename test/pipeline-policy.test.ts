@@ -48,3 +48,18 @@ describe('CallBudget', () => {
     expect(budget.remaining('a')).toBe(0);
   });
 });
+
+describe('WORKER_CONCURRENCY', () => {
+  it('defaults to 4 and refuses what is not a whole number from 1 to 64', async () => {
+    const { loadConfig } = await import('../src/config.ts');
+    const base = { DATA_DIR: '/tmp/gatehouse-config-test', ENCRYPTION_KEY: 'a'.repeat(64) };
+    const ok = loadConfig(base);
+    expect(ok.ok && ok.config.workerConcurrency).toBe(4);
+    const set = loadConfig({ ...base, WORKER_CONCURRENCY: '12' });
+    expect(set.ok && set.config.workerConcurrency).toBe(12);
+    for (const bad of ['0', '65', '2.5', 'many']) {
+      const result = loadConfig({ ...base, WORKER_CONCURRENCY: bad });
+      expect(result.ok ? [] : result.problems, bad).toEqual([`WORKER_CONCURRENCY: expected a whole number of jobs between 1 and 64 (got "${bad}")`]);
+    }
+  });
+});
