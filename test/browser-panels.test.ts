@@ -142,7 +142,8 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
   it('triage works end to end: marked in the panel (mouse and keyboard), announced, stored, and the next scan passes', async () => {
     const frame = await openPullRequest(1);
     const secret = frame.locator('section.gh-section .gh-finding', { hasText: 'src/config.js' });
-    await secret.locator('summary', { hasText: 'Triage' }).click();
+    await secret.getByRole('button', { name: 'Triage' }).click();
+    expect(await secret.getByRole('button', { name: 'Triage' }).getAttribute('aria-expanded')).toBe('true');
     await secret.getByLabel('False positive').check();
     await secret.getByLabel(/^Reason/).fill('Documentation example key, never valid');
     await secret.getByRole('button', { name: 'Save' }).click();
@@ -151,9 +152,10 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
 
     // Keyboard only: open the disclosure, choose, type, submit.
     const pkg = frame.locator('section.gh-section .gh-finding', { hasText: 'minimist@1.2.0' });
-    await pkg.locator('summary', { hasText: 'Triage' }).focus();
+    await pkg.getByRole('button', { name: 'Triage' }).focus();
     await page.keyboard.press('Enter');
-    await pkg.getByLabel('Ignored').focus();
+    // The form opens with the focus on its first choice.
+    expect(await frame.locator(':focus').getAttribute('value')).toBe('ignored');
     await page.keyboard.press('Space');
     await pkg.getByLabel(/^Reason/).focus();
     await page.keyboard.type('Only used by the build, not shipped');

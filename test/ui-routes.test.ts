@@ -156,13 +156,16 @@ describe('pull-request panel', () => {
     expect(html).toContain('href="https://osv.dev/vulnerability/GHSA-35jh-r3h4-6jhm"');
     expect(html).toContain('Fixed in <strong>4.17.21</strong>');
     expect(html).toContain('AKIA************MPLE');
-    expect(html).toContain('Triage</summary>');
+    expect(html).toContain(`data-gh-triage="${secretFinding({ path: 'src/a.js', line: 3, severity: 'critical' }).fingerprint}"`);
+    // One form for the panel, cloned per finding by the script.
+    expect(html.match(/<template id="gh-triage-template">/g)).toHaveLength(1);
   });
 
   it('hides the triage action from people who may not triage', async () => {
     grants.triage = false;
     const { html } = await openPrPanel();
-    expect(html).not.toContain('Triage</summary>');
+    expect(html).not.toContain('data-gh-triage=');
+    expect(html).not.toContain('gh-triage-template');
   });
 
   it('triages with the page session: the mark is stored for the session repository, the region re-rendered with a fresh token', async () => {
@@ -185,17 +188,6 @@ describe('pull-request panel', () => {
     const undo = await request(ui).post(UI_PATHS.untriage).set(SESSION_HEADER, token).type('form').send({ fingerprint: fp, prId: '7' });
     expect(undo.status).toBe(200);
     expect(await results.listTriage(tenant.clientKey, REPO)).toEqual([]);
-  });
-
-  it('a plain form post (no script) carries the token in a hidden field and gets the whole page back', async () => {
-    const { html } = await openPrPanel();
-    expect(html).toContain('<input type="hidden" name="_session" value="');
-    const fp = dependencyFinding({ severity: 'high' }).fingerprint;
-    const res = await request(ui).post(UI_PATHS.triage).type('form').send({ _session: sessionToken(html), fingerprint: fp, status: 'ignored', reason: 'accepted risk', prId: '7' });
-    expect(res.status).toBe(200);
-    expect(res.text).toContain('<!doctype html>');
-    expect(res.headers['content-security-policy']).toContain(`frame-ancestors ${BITBUCKET_ORIGIN}`);
-    await results.clearTriage(tenant.clientKey, REPO, fp);
   });
 
   it('refuses triage from people without write access, on the server', async () => {
@@ -289,6 +281,20 @@ describe('settings page', () => {
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('not_admin');
     expect(await results.getPolicy(tenant.clientKey)).toBeUndefined();
+  });
+
+  it('a plain form post (no script) carries the token in a hidden field and gets the whole framed page back', async () => {
+    const html = await openSettings();
+    expect(html).toContain(`<input type="hidden" name="_session" value="${sessionToken(html)}">`);
+    const loadedAt = t.clock.now;
+    t.clock.now = new Date(loadedAt.getTime() + 60_000);
+    const res = await request(ui).post(UI_PATHS.saveSettings).type('form').send({ ...form, threshold: 'high', _session: sessionToken(html) });
+    t.clock.now = loadedAt;
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<!doctype html>');
+    expect(res.text).toContain('Settings saved.');
+    expect(res.headers['content-security-policy']).toContain(`frame-ancestors ${BITBUCKET_ORIGIN}`);
+    expect(sessionToken(res.text)).not.toBe(sessionToken(html));
   });
 
   it('saves an admin post (unchecked boxes turn scanners off) and says so', async () => {

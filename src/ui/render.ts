@@ -60,7 +60,12 @@ export function formatTime(iso: string): string {
   return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${hh}:${mm} UTC`;
 }
 
-const fmt = { time: formatTime };
+/** Class list of an Atlassian lozenge (see panel.css). */
+export function lozengeClass(lz: { appearance: string; bold: boolean }): string {
+  return `gh-lozenge gh-lozenge--${lz.appearance}${lz.bold ? ' gh-lozenge--bold' : ''}`;
+}
+
+const fmt = { time: formatTime, lozengeClass };
 
 /** A whole page (templates that use the layout) or one region of it, for the page's own requests to swap in. */
 export function render(template: string, page: PageChrome, data: object): string {

@@ -58,6 +58,7 @@
     var next = holder.querySelector('[data-gh-region]');
     if (!next) return null;
     current.replaceWith(next);
+    revealControls(next);
     resize();
     return next;
   }
@@ -123,6 +124,63 @@
       });
   });
 
+  // Triage controls need this script (the form is cloned from one <template>), so they stay
+  // hidden until it runs.
+  function revealControls(root) {
+    var controls = root.querySelectorAll('[data-gh-triage], [data-gh-untriage]');
+    for (var i = 0; i < controls.length; i++) controls[i].hidden = false;
+  }
+
+  var formCount = 0;
+  function openTriage(button) {
+    var open = button.nextElementSibling;
+    if (open && open.classList.contains('gh-triage-form')) {
+      closeTriage(open);
+      return;
+    }
+    var template = document.getElementById('gh-triage-template');
+    if (!template) return;
+    var form = template.content.firstElementChild.cloneNode(true);
+    formCount++;
+    form.querySelector('input[name="fingerprint"]').value = button.getAttribute('data-gh-triage');
+    var id = 'gh-triage-reason-' + formCount;
+    form.querySelector('[data-gh-id="reason"]').id = id;
+    form.querySelector('[data-gh-for="reason"]').setAttribute('for', id);
+    button.after(form);
+    button.setAttribute('aria-expanded', 'true');
+    form.querySelector('input[type="radio"]').focus();
+    resize();
+  }
+
+  function closeTriage(form) {
+    var button = form.previousElementSibling;
+    form.remove();
+    if (button) {
+      button.setAttribute('aria-expanded', 'false');
+      button.focus();
+    }
+    resize();
+  }
+
+  document.addEventListener('click', function (event) {
+    var target = event.target.closest ? event.target.closest('[data-gh-triage], [data-gh-untriage], [data-gh-cancel]') : null;
+    if (!target) return;
+    if (target.hasAttribute('data-gh-triage')) openTriage(target);
+    else if (target.hasAttribute('data-gh-cancel')) closeTriage(target.closest('form'));
+    else {
+      var undo = document.getElementById('gh-untriage-form');
+      if (!undo) return;
+      undo.querySelector('input[name="fingerprint"]').value = target.getAttribute('data-gh-untriage');
+      undo.requestSubmit();
+    }
+  });
+
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') return;
+    var form = event.target.closest ? event.target.closest('.gh-triage-form') : null;
+    if (form) closeTriage(form);
+  });
+
   var polls = 0;
   function schedulePoll(attempt) {
     var current = region();
@@ -146,6 +204,7 @@
   }
 
   function start() {
+    revealControls(document);
     schedulePoll(0);
     resize();
   }
