@@ -98,6 +98,22 @@ describe('WorkerPool', () => {
     expect(calls).toBe(2);
   });
 
+  it('waits at least as long as the failure asks before the next attempt', async () => {
+    const [id] = await enqueue(1);
+    let failedAt = 0;
+    run(async () => {
+      failedAt = Date.now();
+      throw Object.assign(new Error('429'), { retryAfterMs: 60_000 });
+    }, { retryAfterOf: (error) => (error as { retryAfterMs?: number }).retryAfterMs });
+    let job = await store.getJob(id!);
+    while (job?.status !== 'queued' || job.attempts !== 1) {
+      await new Promise((r) => setTimeout(r, 5));
+      job = await store.getJob(id!);
+    }
+    expect(Date.parse(job.runAfter) - failedAt).toBeGreaterThanOrEqual(60_000);
+    expect(job.lastError).toBe('Error: 429');
+  });
+
   it('never runs two jobs of one group at once, but runs different groups in parallel', async () => {
     await enqueue(6, (i) => (i < 3 ? 'pr-1' : `pr-${i}`));
     const running = new Map<string, number>();

@@ -59,6 +59,8 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     handlers,
     logger: options.logger,
     isPermanent,
+    // A Retry-After longer than the client waits within one attempt is honoured between attempts.
+    retryAfterOf: (error) => (error instanceof BitbucketApiError ? error.retryAfterMs : undefined),
     now,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),

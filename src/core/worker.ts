@@ -42,6 +42,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Decides whether an error is worth retrying; PermanentJobError never is. */
   isPermanent?: (error: unknown) => boolean;
+  /** How long the failure itself asks to wait (a Retry-After), which the backoff never undercuts. */
+  retryAfterOf?: (error: unknown) => number | undefined;
   now?: () => Date;
   random?: () => number;
 }
@@ -57,7 +59,7 @@ export const WORKER_DEFAULTS = {
 } as const;
 
 export class WorkerPool {
-  readonly #o: Required<Omit<WorkerOptions, 'isPermanent'>> & { isPermanent: (error: unknown) => boolean };
+  readonly #o: Required<WorkerOptions>;
   readonly #running = new Map<string, Promise<void>>();
   readonly #busyGroups = new Set<string>();
   #state: 'idle' | 'running' | 'stopping' = 'idle';
@@ -79,6 +81,7 @@ export class WorkerPool {
       maxDelayMs: options.maxDelayMs ?? WORKER_DEFAULTS.maxDelayMs,
       pollMs: options.pollMs ?? WORKER_DEFAULTS.pollMs,
       isPermanent: options.isPermanent ?? ((error) => error instanceof PermanentJobError),
+      retryAfterOf: options.retryAfterOf ?? (() => undefined),
       now: options.now ?? (() => new Date()),
       random: options.random ?? Math.random,
     };
@@ -178,7 +181,7 @@ export class WorkerPool {
       log.error({ err: error, attempts }, 'job dead');
       return;
     }
-    const delay = backoffMs(attempts, this.#o.baseDelayMs, this.#o.maxDelayMs, this.#o.random);
+    const delay = Math.max(backoffMs(attempts, this.#o.baseDelayMs, this.#o.maxDelayMs, this.#o.random), this.#o.retryAfterOf(error) ?? 0);
     await this.#o.store.updateJob(job.id, { status: 'queued', runAfter: new Date(now + delay).toISOString(), lastError: reason });
     log.warn({ err: error, attempts, retryInMs: delay }, 'job failed; will retry');
   }
