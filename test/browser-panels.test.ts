@@ -146,6 +146,8 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     expect(await secret.getByRole('button', { name: 'Triage' }).getAttribute('aria-expanded')).toBe('true');
     await secret.getByLabel('False positive').check();
     await secret.getByLabel(/^Reason/).fill('Documentation example key, never valid');
+    await frameHeight();
+    await page.locator('section.panel').screenshot({ path: path.join(DOCS, 'panels-triage.png') });
     await secret.getByRole('button', { name: 'Save' }).click();
     await liveSays(frame, 'Marked as false positive.');
     await frame.locator('section.gh-section .gh-finding', { hasText: 'src/config.js' }).locator('.gh-triage').waitFor();
