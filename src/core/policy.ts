@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { globToRegExp } from '../scan/repo-config/glob.ts';
-import { SEVERITIES, atLeast, type Finding } from '../scan/types.ts';
+import { SEVERITIES, atLeast } from '../scan/types.ts';
 import type { Policy, ResultsStore, StoredFinding } from '../store/results-types.ts';
 
 /**
@@ -78,8 +78,4 @@ export function isBlocking(policy: Policy, finding: StoredFinding): boolean {
 
 export function resultOf(policy: Policy, findings: readonly StoredFinding[]): 'PASSED' | 'FAILED' {
   return findings.some((f) => isBlocking(policy, f)) ? 'FAILED' : 'PASSED';
-}
-
-export function scannerEnabled(policy: Policy, finding: Finding): boolean {
-  return finding.kind === 'secret' ? policy.scanners.secrets : policy.scanners.dependencies;
 }
