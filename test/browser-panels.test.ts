@@ -13,7 +13,8 @@ import { chromiumAvailable, CHROMIUM, launchChromium, startProductStack, type Pr
 // findings, triage works end to end (mark in the panel, next scan passes), and the settings
 // page changes the verdict of the next scan. Screenshots for the README go to docs/.
 
-const DOCS = path.resolve(import.meta.dirname, '..', 'docs');
+/** README screenshots are refreshed on request only, so a test run leaves the tree clean. */
+const SCREENSHOTS = process.env.GATEHOUSE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '..', 'docs') : path.join(os.tmpdir(), 'gatehouse-screenshots');
 const AWS_LINE = 'const awsKey = "AKIAZ3MQ7XKPLR4TBN2W";';
 const XSS_TITLE = 'Add config <img src=x onerror=alert(1)>';
 
@@ -48,7 +49,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
 
   beforeAll(async () => {
     if (!chromiumAvailable()) throw new Error(`chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-    await mkdir(DOCS, { recursive: true });
+    await mkdir(SCREENSHOTS, { recursive: true });
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-browser-'));
     stack = await startProductStack({ dataDir, vulnIndex: () => INDEX });
     sim = await startSimulator({ appBaseUrl: stack.baseUrl, retryDelayMs: 0 });
@@ -87,9 +88,9 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
   }
 
   /** The page's aria-live region said `text` (what a screen reader announces). */
-  async function liveSays(frame: Frame, text: string): Promise<void> {
+  async function liveSays(frame: Frame, text: string, timeoutMs = 10_000): Promise<void> {
     // Polled from here: the page's CSP (rightly) forbids the eval a string predicate needs.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + timeoutMs;
     while ((await frame.textContent('#gh-live')) !== text) {
       if (Date.now() > deadline) throw new Error(`live region never said ${JSON.stringify(text)}; it says ${JSON.stringify(await frame.textContent('#gh-live'))}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -132,10 +133,10 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     expect(source).toMatch(new RegExp(`^${sim.webOrigin}/acme/web/src/[0-9a-f]{40}/`));
 
     expect(await frameHeight()).toBeGreaterThan(300);
-    await page.locator('section.panel').screenshot({ path: path.join(DOCS, 'panels-pull-request.png') });
+    await page.locator('section.panel').screenshot({ path: path.join(SCREENSHOTS, 'panels-pull-request.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(200);
-    await page.locator('section.panel').screenshot({ path: path.join(DOCS, 'panels-pull-request-dark.png') });
+    await page.locator('section.panel').screenshot({ path: path.join(SCREENSHOTS, 'panels-pull-request-dark.png') });
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
@@ -147,7 +148,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     await secret.getByLabel('False positive').check();
     await secret.getByLabel(/^Reason/).fill('Documentation example key, never valid');
     await frameHeight();
-    await page.locator('section.panel').screenshot({ path: path.join(DOCS, 'panels-triage.png') });
+    await page.locator('section.panel').screenshot({ path: path.join(SCREENSHOTS, 'panels-triage.png') });
     await secret.getByRole('button', { name: 'Save' }).click();
     await liveSays(frame, 'Marked as false positive.');
     await frame.locator('section.gh-section .gh-finding', { hasText: 'src/config.js' }).locator('.gh-triage').waitFor();
@@ -200,7 +201,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     expect((await stack.results().getPolicy(sim.installation()!.clientKey))?.threshold).toBe('critical');
     expect(await settings.textContent('.gh-table tbody')).toContain('Documentation example key, never valid');
     await frameHeight();
-    await page.locator('section.panel').screenshot({ path: path.join(DOCS, 'settings-page.png') });
+    await page.locator('section.panel').screenshot({ path: path.join(SCREENSHOTS, 'settings-page.png') });
 
     await sim.updatePullRequest('acme/web', pr.id, { 'docs/qs.md': 'qs is used for query strings\n' }, 'Document qs');
     await stack.settle();
@@ -225,6 +226,20 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     }
   });
 
+  it('a panel opened while its scan waits shows "scanning", then updates itself and announces the result', async () => {
+    await stack.pauseWorker();
+    await sim.createBranch('acme/web', 'feature-3');
+    await sim.commit('acme/web', 'feature-3', { 'src/other.js': `${AWS_LINE}\n` }, 'Add other');
+    const pr = await sim.openPullRequest('acme/web', { source: 'feature-3', title: 'Add other' });
+    const frame = await openPullRequest(pr.id);
+    expect(await verdict(frame)).toBe('Scanning this commit');
+    expect(await frame.getAttribute('[data-gh-region]', 'data-gh-poll')).toContain('/ui/panels/pull-request?prId=');
+    stack.resumeWorker();
+    await liveSays(frame, 'Scan finished: Security check failed', 30_000);
+    expect(await verdict(frame)).toBe('Security check failed');
+    expect(await frame.getAttribute('[data-gh-region]', 'data-gh-poll')).toBeNull();
+  });
+
   it('the repository panel shows the main branch inventory and serves its SBOM', async () => {
     await sim.mergePullRequest('acme/web', 1);
     await stack.settle();
@@ -236,7 +251,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     expect(facts).toContain('production');
     expect(await frame.textContent('#gh-open-title')).toContain('main');
     await frameHeight();
-    await page.locator('section.panel').screenshot({ path: path.join(DOCS, 'panels-repository.png') });
+    await page.locator('section.panel').screenshot({ path: path.join(SCREENSHOTS, 'panels-repository.png') });
 
     const [popup] = await Promise.all([page.waitForEvent('popup'), frame.click('a:has-text("Download SBOM")')]);
     await popup.waitForLoadState();

@@ -60,6 +60,8 @@ export function requireSession(deps: SessionDeps): RequestHandler {
       const { expiresAt: _old, ...claims } = result.session;
       const fresh = mintSessionToken(deps.sessionKey, claims, deps.now());
       res.setHeader(SESSION_HEADER, fresh.token);
+      // Answers carry a token and per-user content: never cached anywhere.
+      res.setHeader('Cache-Control', 'no-store');
       res.locals[SESSION_LOCAL] = { session: { ...claims, expiresAt: fresh.expiresAt }, installation, token: fresh.token } satisfies SessionContext & { token: string };
       next();
     } catch (error) {

@@ -35,6 +35,9 @@ export interface ProductStack {
   results(): JournalResultsStore;
   /** Waits until no job is queued or running. */
   settle(timeoutMs?: number): Promise<void>;
+  /** Stops taking jobs (running ones finish), so a test can look at a page while its scan waits. */
+  pauseWorker(): Promise<void>;
+  resumeWorker(): void;
   stop(): Promise<void>;
 }
 
@@ -76,6 +79,8 @@ export async function startProductStack(opts: { dataDir: string; vulnIndex: () =
         await new Promise((r) => setTimeout(r, 25));
       }
     },
+    pauseWorker: () => need().worker.stop(),
+    resumeWorker: () => need().worker.start(),
     async stop() {
       await parts?.worker.stop();
       server.closeAllConnections();
