@@ -124,8 +124,17 @@ describe('pipeline end to end: pull request created, updated with a fix, redeliv
     const put = await signedCall(app.baseUrl, tenant, 'PUT', '/api/triage', { body: { repoUuid, fingerprint, status: 'false_positive', reason: 'test fixture key' }, sub: 'acc-42' });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ mark: { fingerprint, status: 'false_positive', by: 'acc-42', reason: 'test fixture key' } });
+    expect(put.body).toMatchObject({ republishing: 2 });
     const listed = await signedCall(app.baseUrl, tenant, 'GET', `/api/triage?repoUuid=${encodeURIComponent(repoUuid)}`);
     expect(listed.body).toMatchObject({ marks: [expect.objectContaining({ fingerprint })] });
+
+    // The open pull request shows the mark at once, on the same commit, in the same comment.
+    await app.settle();
+    expect(report(secondHead)?.body).toMatchObject({ result: 'PASSED' });
+    expect(report(secondHead)?.annotations.map((a) => a.body.result)).toEqual(['IGNORED']);
+    expect(sim.repository('acme/web').statuses.get(secondHead)?.get('gatehouse-security')?.body.state).toBe('SUCCESSFUL');
+    expect(sim.pullRequest('acme/web', second.id).comments).toHaveLength(1);
+    expect(sim.pullRequest('acme/web', second.id).comments[0]!.raw).toContain('1 finding is marked ignored or false positive');
 
     await sim.updatePullRequest('acme/web', second.id, { 'README.md': '# web, again\n' }, 'Touch');
     await app.settle();

@@ -1,6 +1,7 @@
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { applyPolicyPatch, DEFAULT_POLICY, policyOf, policyPatchSchema } from '../core/policy.ts';
+import { queueRepublish } from '../core/workflows/republish.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import { authOf, AuthRequirement, requireAuth, type AuthDeps } from './auth.ts';
@@ -29,6 +30,8 @@ const triageBody = z
 
 export interface ApiDeps extends AuthDeps {
   results: ResultsStore;
+  /** Called after jobs were queued (re-publication after a triage change). */
+  onJobQueued?: () => void;
 }
 
 export function apiRouter(deps: ApiDeps): Router {
@@ -62,8 +65,9 @@ export function apiRouter(deps: ApiDeps): Router {
     const body = parse(triageBody, req.body);
     const mark = { clientKey, ...body, by: claims.sub ?? clientKey, at: deps.now().toISOString() };
     await deps.results.putTriage(mark);
+    const republishing = await republish(clientKey, body.repoUuid);
     const { clientKey: _own, ...shown } = mark;
-    res.json({ mark: shown });
+    res.json({ mark: shown, republishing });
   });
 
   router.delete(API_PATHS.triage, signed, async (req, res) => {
@@ -72,8 +76,16 @@ export function apiRouter(deps: ApiDeps): Router {
     const print = parse(fingerprint, queryParam(req, 'fingerprint'));
     const removed = await deps.results.clearTriage(clientKey, repo, print);
     if (!removed) throw new HttpError(404, 'no_such_mark', 'No triage mark for that finding');
+    await republish(clientKey, repo);
     res.status(204).end();
   });
+
+  /** Open pull requests show a changed mark at once; answers how many will be published again. */
+  async function republish(clientKey: string, repoUuid: string): Promise<number> {
+    const queued = await queueRepublish(deps.store, deps.results, clientKey, repoUuid);
+    if (queued > 0) deps.onJobQueued?.();
+    return queued;
+  }
 
   return router;
 }

@@ -102,6 +102,11 @@ export function jobTypeOf(event: DomainEvent): string {
  * (a PR updated twice before its first scan ran needs one scan, not two).
  */
 export function jobGroupOf(event: DomainEvent): string | undefined {
-  if (event.type === 'pull_request') return `pull_request:${event.repository.uuid}:${event.pullRequest.id}`;
+  if (event.type === 'pull_request') return pullRequestGroup(event.repository.uuid, event.pullRequest.id);
   return undefined;
+}
+
+/** The job group of one pull request, for jobs that do not come from an event too. */
+export function pullRequestGroup(repoUuid: string, prId: number): string {
+  return `pull_request:${repoUuid}:${prId}`;
 }

@@ -11,6 +11,7 @@ import type { DiffLimits } from './diff-scan.ts';
 import { PermanentJobError, WorkerPool, type JobHandler } from './worker.ts';
 import { closePullRequest, scanPullRequest } from './workflows/pull-request.ts';
 import { scanPush } from './workflows/push.ts';
+import { REPUBLISH_JOB_TYPE, republishPullRequest } from './workflows/republish.ts';
 import type { WorkflowDeps } from './workflows/context.ts';
 
 export interface PipelineOptions {
@@ -53,6 +54,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     'event:pull_request:updated': run(scanPullRequest),
     'event:pull_request:merged': run(closePullRequest),
     'event:pull_request:declined': run(closePullRequest),
+    [REPUBLISH_JOB_TYPE]: run(republishPullRequest),
   };
   const worker = new WorkerPool({
     store: options.store,

@@ -81,6 +81,11 @@ export function resultsStoreContract(name: string, make: ResultsStoreFactory): v
       expect(await store.listScans(B)).toEqual([]);
       expect(await store.listTriage(B)).toEqual([]);
       expect(await store.getPullRequest(B, REPO, 4)).toBeUndefined();
+      await store.putPullRequest(pr);
+      await store.putPullRequest({ ...pr, prId: 5 });
+      expect((await store.listPullRequests(A, REPO)).map((r) => r.prId).sort()).toEqual([4, 5]);
+      expect(await store.listPullRequests(B, REPO)).toEqual([]);
+      expect(await store.listPullRequests(A, '{other}')).toEqual([]);
       expect(await store.getInventory(B, REPO, 'main')).toBeUndefined();
     });
 

@@ -90,6 +90,11 @@ export class JournalResultsStore implements ResultsStore {
     await this.#write({ t: 'pr', record: clone(record) });
   }
 
+  async listPullRequests(clientKey: string, repoUuid: string): Promise<PullRequestRecord[]> {
+    await this.#settled();
+    return [...this.#prs.values()].filter((r) => r.clientKey === clientKey && r.repoUuid === repoUuid).map(clone);
+  }
+
   async putScan(scan: ScanRecord): Promise<void> {
     const { findings, ...summary } = scan;
     await this.#write({ t: 'scan', summary: clone(summary) }, JSON.stringify(findings));

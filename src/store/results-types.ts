@@ -106,6 +106,8 @@ export interface ResultsStore {
 
   getPullRequest(clientKey: string, repoUuid: string, prId: number): Promise<PullRequestRecord | undefined>;
   putPullRequest(record: PullRequestRecord): Promise<void>;
+  /** The installation's pull requests in one repository, in no particular order. */
+  listPullRequests(clientKey: string, repoUuid: string): Promise<PullRequestRecord[]>;
 
   /** One scan per (clientKey, repoUuid, commit, kind, prId); a later one replaces it. */
   putScan(scan: ScanRecord): Promise<void>;

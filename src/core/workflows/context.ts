@@ -2,7 +2,7 @@ import { BitbucketProtocolError } from '../../bitbucket/errors.ts';
 import type { VulnIndex } from '../../scan/deps/index.ts';
 import { EMPTY_REPO_CONFIG, loadRepoConfig, REPO_CONFIG_PATHS, type RepoScanConfig } from '../../scan/repo-config/index.ts';
 import { SecretScanner } from '../../scan/secrets/engine.ts';
-import type { Policy, ResultsStore, ScanKind, ScanRecord, StoredFinding, TriageMark } from '../../store/results-types.ts';
+import type { Policy, ResultsStore, ScanKind, ScanRecord, StoredFinding } from '../../store/results-types.ts';
 import type { Job, Store } from '../../store/types.ts';
 import type { ClientSource } from '../bitbucket-clients.ts';
 import { checkDependencies, type LockfileCache } from '../dependency-check.ts';
@@ -40,11 +40,17 @@ export async function fullHash(target: Target, hash: string): Promise<string> {
   return commit.hash;
 }
 
-/** Another job for the same pull request was accepted after this one: it covers this one's work. */
+/**
+ * A webhook job for the same pull request accepted after this one: it covers this one's
+ * work. Other jobs in the group (re-publishing after a triage change) do not count.
+ */
 export async function newerJobInGroup(deps: WorkflowDeps, job: Job): Promise<Job | undefined> {
   if (job.group === undefined) return undefined;
-  const [newest] = await deps.store.listJobs({ clientKey: job.clientKey, group: job.group, newestFirst: true, limit: 1 });
-  return newest && newest.id !== job.id ? newest : undefined;
+  for (const other of await deps.store.listJobs({ clientKey: job.clientKey, group: job.group, newestFirst: true })) {
+    if (other.id === job.id) return undefined;
+    if (other.type.startsWith('event:')) return other;
+  }
+  return undefined;
 }
 
 async function repoConfig(target: Target, commit: string): Promise<{ config: RepoScanConfig; problems: string[] }> {
@@ -104,18 +110,21 @@ export async function scanChange(
   } else if (changes.dependencyFiles.length > 0) {
     notices.push(`The dependency scanner is off by policy: ${changes.dependencyFiles.length} changed dependency file(s) not checked.`);
   }
-  const marks = new Map((await deps.results.listTriage(input.clientKey, input.repoUuid)).map((m) => [m.fingerprint, m]));
   return {
-    findings: findings.map((f) => withTriage(f, marks.get(f.fingerprint))),
+    findings: await applyTriage(deps, input.clientKey, input.repoUuid, findings),
     skipped: changes.skipped,
     notices,
     durationMs: deps.now().getTime() - started,
   };
 }
 
-function withTriage(finding: StoredFinding, mark: TriageMark | undefined): StoredFinding {
-  if (!mark) return finding;
-  return { ...finding, triage: { status: mark.status, by: mark.by, at: mark.at, reason: mark.reason } };
+/** The repository's current triage marks on the findings, replacing whatever marks they carried. */
+export async function applyTriage(deps: WorkflowDeps, clientKey: string, repoUuid: string, findings: readonly StoredFinding[]): Promise<StoredFinding[]> {
+  const marks = new Map((await deps.results.listTriage(clientKey, repoUuid)).map((m) => [m.fingerprint, m]));
+  return findings.map(({ triage: _old, ...finding }) => {
+    const mark = marks.get(finding.fingerprint);
+    return mark ? { ...finding, triage: { status: mark.status, by: mark.by, at: mark.at, reason: mark.reason } } : finding;
+  });
 }
 
 export function scanRecord(

@@ -1,6 +1,6 @@
 import type { Pullrequest } from '../../bitbucket/openapi-types.ts';
 import type { Logger } from '../../log.ts';
-import type { PullRequestRecord } from '../../store/results-types.ts';
+import type { Policy, PullRequestRecord, ScanRecord } from '../../store/results-types.ts';
 import type { Job } from '../../store/types.ts';
 import type { PullRequestEvent } from '../events.ts';
 import { renderComment } from '../comment.ts';
@@ -58,31 +58,61 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
   }
 
   const scan = scanRecord(scanned, { clientKey: job.clientKey, repoUuid: event.repository.uuid, commit: head, kind: 'pull_request', prId, policy, at: deps.now() });
+  await publishPullRequest(deps, {
+    target,
+    fullName,
+    sourceBranch,
+    destinationBranch: pr.destination?.branch?.name ?? event.pullRequest.destination.branch,
+    link,
+    scan,
+    policy,
+    previous,
+    record,
+  });
+  log.info({ prId, commit: head, result: scan.result, findings: scan.findings.length }, 'pull request results published');
+}
+
+export interface PullRequestPublication {
+  target: Target;
+  fullName: string;
+  sourceBranch: string;
+  destinationBranch: string;
+  link: string;
+  scan: ScanRecord;
+  policy: Policy;
+  /** What was published on this commit before, if anything (its annotations may need removing). */
+  previous: ScanRecord | undefined;
+  record: PullRequestRecord | undefined;
+}
+
+/** Stores the scan and publishes it: report, annotations, build status, the one comment; then records the PR. */
+export async function publishPullRequest(deps: WorkflowDeps, p: PullRequestPublication): Promise<void> {
+  const { target, scan, policy, link } = p;
+  const prId = scan.prId!;
   await deps.results.putScan(scan);
-  const published = new Set((previous?.findings ?? []).map(annotationId));
-  await publishReport(target, head, buildReport(scan, policy, link, `Pull request #${prId}`), buildAnnotations(scan.findings, policy), published);
-  await postStatus(target, head, {
+  const published = new Set((p.previous?.findings ?? []).map(annotationId));
+  await publishReport(target, scan.commit, buildReport(scan, policy, link, `Pull request #${prId}`), buildAnnotations(scan.findings, policy), published);
+  await postStatus(target, scan.commit, {
     state: scan.result === 'FAILED' ? 'FAILED' : 'SUCCESSFUL',
     description: scan.result === 'FAILED' ? `${scan.counts.new} new finding(s); fails on ${policy.threshold} or above` : 'No blocking findings',
     url: link,
-    refname: sourceBranch,
+    refname: p.sourceBranch,
   });
-  const commentId = await upsertComment(target, prId, record?.commentId ?? null, renderComment({ scan, policy, previousResult: record?.lastResult ?? null, link }));
+  const commentId = await upsertComment(target, prId, p.record?.commentId ?? null, renderComment({ scan, policy, previousResult: p.record?.lastResult ?? null, link }));
   await deps.results.putPullRequest({
-    clientKey: job.clientKey,
-    repoUuid: event.repository.uuid,
-    repoFullName: fullName,
+    clientKey: scan.clientKey,
+    repoUuid: scan.repoUuid,
+    repoFullName: p.fullName,
     prId,
     state: 'OPEN',
-    sourceBranch,
-    destinationBranch: pr.destination?.branch?.name ?? event.pullRequest.destination.branch,
-    publishedCommit: head,
+    sourceBranch: p.sourceBranch,
+    destinationBranch: p.destinationBranch,
+    publishedCommit: scan.commit,
     commentId,
     lastResult: scan.result,
     mergeCommit: null,
     updatedAt: deps.now().toISOString(),
   });
-  log.info({ prId, commit: head, result: scan.result, findings: scan.findings.length }, 'pull request results published');
 }
 
 /** Merged or declined: remember the state; a merge into the main branch refreshes its inventory. */
