@@ -64,7 +64,9 @@ try {
   }
 
   const app = express();
+  // As createApp sets them.
   app.set('query parser', 'simple');
+  app.set('etag', false);
   const router = express.Router();
   addUiRoutes(router, {
     config: { baseUrl: BASE_URL, encryptionKey, bitbucketBaseUrls: [BITBUCKET] },
@@ -72,6 +74,7 @@ try {
     data: storeDataSource(results, store),
     permissions: { isWorkspaceAdmin: async () => true, canTriage: async () => true },
     repositories: { mainBranch: async () => 'main', fullName: async () => null },
+    people: { displayName: async () => 'Dev Eloper' },
     now: () => new Date(),
     logger: createLogger('silent'),
   });

@@ -151,7 +151,9 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     await page.locator('section.panel').screenshot({ path: path.join(SCREENSHOTS, 'panels-triage.png') });
     await secret.getByRole('button', { name: 'Save' }).click();
     await liveSays(frame, 'Marked as false positive.');
-    await frame.locator('section.gh-section .gh-finding', { hasText: 'src/config.js' }).locator('.gh-triage').waitFor();
+    const marked = frame.locator('section.gh-section .gh-finding', { hasText: 'src/config.js' }).locator('.gh-triage');
+    await marked.waitFor();
+    expect(await marked.textContent()).toContain('Marked false positive by Sim User');
 
     // Keyboard only: open the disclosure, choose, type, submit.
     const pkg = frame.locator('section.gh-section .gh-finding', { hasText: 'minimist@1.2.0' });
@@ -199,7 +201,10 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     await liveSays(settings, 'Settings saved');
     expect(await settings.inputValue('#gh-threshold')).toBe('critical');
     expect((await stack.results().getPolicy(sim.installation()!.clientKey))?.threshold).toBe('critical');
-    expect(await settings.textContent('.gh-table tbody')).toContain('Documentation example key, never valid');
+    const audit = (await settings.textContent('.gh-table tbody')) ?? '';
+    expect(audit).toContain('Documentation example key, never valid');
+    expect(audit).toContain('Sim User');
+    expect(audit).toContain('acme/web');
     await frameHeight();
     await page.locator('section.panel').screenshot({ path: path.join(SCREENSHOTS, 'settings-page.png') });
 

@@ -3,6 +3,7 @@ import { createBitbucketClient } from '../src/bitbucket/client.ts';
 import { newAccount } from '../src/simulator/model.ts';
 import { grantRepository, grantWorkspace } from '../src/simulator/permissions.ts';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
+import { bitbucketPeople } from '../src/ui/people.ts';
 import { bitbucketPermissions, PERMISSION_CACHE_MS } from '../src/ui/permissions.ts';
 import { startFakeApp, type FakeApp } from './simulator-fake-app.ts';
 
@@ -37,7 +38,8 @@ function checker() {
     auth: 'jwt',
     sleep: async () => undefined,
   });
-  return { check: bitbucketPermissions({ forInstallation: async () => ({ client, baseUrl: inst.baseUrl }) }, () => clock), clientKey: inst.clientKey };
+  const clients = { forInstallation: async () => ({ client, baseUrl: inst.baseUrl }) };
+  return { check: bitbucketPermissions(clients, () => clock), people: bitbucketPeople(clients, () => clock), clientKey: inst.clientKey };
 }
 
 describe('permission checks through the simulator', () => {
@@ -78,6 +80,13 @@ describe('permission checks through the simulator', () => {
     grantWorkspace(sim.site, ws, admin, 'member');
     clock += PERMISSION_CACHE_MS + 1;
     expect(await check.isWorkspaceAdmin(clientKey, 'acme', admin.uuid)).toBe(false);
+  });
+
+  it('names workspace members for the triage records, and nobody else', async () => {
+    const { people, clientKey } = checker();
+    expect(await people.displayName(clientKey, 'acme', sim.user.uuid)).toBe('Sim User');
+    expect(await people.displayName(clientKey, 'acme', newAccount('Gone').uuid)).toBeNull();
+    expect(await people.displayName(clientKey, 'acme', 'not-a-uuid')).toBeNull();
   });
 
   it('refuses a user id that is not a uuid rather than build a filter from it', async () => {

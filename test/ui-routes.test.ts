@@ -29,7 +29,7 @@ let results: JournalResultsStore;
 let data: UiDataSource;
 let ui: express.Express;
 const grants = { admin: true, triage: true };
-const lookups = { mainBranch: 'main' as string | null, names: new Map<string, string>() };
+const lookups = { mainBranch: 'main' as string | null, names: new Map<string, string>(), people: new Map<string, string>([[USER, 'Dev Eloper']]) };
 
 const permissions: PermissionChecker = {
   isWorkspaceAdmin: async () => grants.admin,
@@ -50,7 +50,8 @@ beforeAll(async () => {
   ui = express();
   ui.set('query parser', 'simple');
   const router = express.Router();
-  addUiRoutes(router, { config: t.config, store: t.store, data, permissions, repositories, now: () => t.clock.now, logger: (await import('../src/log.ts')).createLogger('silent') });
+  const people = { displayName: async (_c: string, _w: string, user: string) => lookups.people.get(user) ?? null };
+  addUiRoutes(router, { config: t.config, store: t.store, data, permissions, repositories, people, now: () => t.clock.now, logger: (await import('../src/log.ts')).createLogger('silent') });
   ui.use(router);
   ui.use(errorHandler((await import('../src/log.ts')).createLogger('silent')));
 });
@@ -178,7 +179,7 @@ describe('pull-request panel', () => {
       .send({ fingerprint: fp, status: 'false_positive', reason: 'test fixture', prId: '7', commit: COMMIT.slice(0, 12), repoUuid: OTHER_REPO });
     expect(res.status, res.text).toBe(200);
     expect(res.text).not.toContain('<!doctype html>');
-    expect(res.text).toContain('Marked false positive by {5d1f6a4b-0f0e-4c8e-9a39-0d5c3b6c9f11}');
+    expect(res.text).toContain('Marked false positive by Dev Eloper');
     expect(res.headers['x-gatehouse-announce']).toBe('Marked as false positive.');
     expect(res.headers[SESSION_HEADER]).toMatch(/^ey/);
     expect((await results.listTriage(tenant.clientKey, REPO)).map((m) => [m.fingerprint, m.status, m.by])).toEqual([[fp, 'false_positive', USER]]);

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';
 import { storeDataSource } from '../ui/data-source.ts';
+import { bitbucketPeople } from '../ui/people.ts';
 import { bitbucketPermissions } from '../ui/permissions.ts';
 import { bitbucketRepositories } from '../ui/repositories.ts';
 import { addUiRoutes, UI_PATHS } from '../ui/routes.ts';
@@ -24,7 +25,7 @@ export interface PageDeps {
   config: Config;
   store: Store;
   results: ResultsStore;
-  /** Bitbucket clients per installation: permission checks and repository lookups. */
+  /** Bitbucket clients per installation: permission checks, repository and people lookups. */
   clients: ClientSource;
   now: () => Date;
   logger: Logger;
@@ -37,6 +38,7 @@ export function addPageRoutes(router: Router, deps: PageDeps): void {
     data: storeDataSource(deps.results, deps.store),
     permissions: bitbucketPermissions(deps.clients),
     repositories: bitbucketRepositories(deps.clients),
+    people: bitbucketPeople(deps.clients),
     now: deps.now,
     logger: deps.logger,
   });

@@ -9,13 +9,14 @@ import type { Logger } from '../log.ts';
 import type { Installation, Store } from '../store/types.ts';
 import { originOf, setFramedPagePolicy } from './csp.ts';
 import type { UiDataSource } from './data-source.ts';
+import { nameResolver, type PeopleLookup } from './people.ts';
 import type { PermissionChecker } from './permissions.ts';
 import { assetUrl, ASSET_FILES, render, type AssetName, type PageChrome, type PageKind } from './render.ts';
 import type { RepositoryLookup } from './repositories.ts';
 import { freshTokenOf, requireSession, sessionOf } from './session.ts';
 import { deriveSessionKey, mintSessionToken, SESSION_HEADER, verifySessionToken, type PageSession } from './session-token.ts';
 import { parseSettingsForm } from './settings-form.ts';
-import { pullRequestPanelModel, type PullRequestContext } from './view-models/pull-request.ts';
+import { pullRequestPanelModel, type PullRequestContext, type PullRequestPanelModel } from './view-models/pull-request.ts';
 import { repositoryPanelModel } from './view-models/repository.ts';
 import { settingsModel } from './view-models/settings.ts';
 
@@ -42,6 +43,7 @@ export interface UiDeps {
   data: UiDataSource;
   permissions: PermissionChecker;
   repositories: RepositoryLookup;
+  people: PeopleLookup;
   now: () => Date;
   logger: Logger;
 }
@@ -144,13 +146,19 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     }
   }
 
+  /** Who marked the findings on this panel, by name. */
+  function triagersOf(installation: Installation, model: PullRequestPanelModel): Promise<(user: string) => string> {
+    const marked = [...model.newGroups.flatMap((g) => g.findings), ...model.existing].flatMap((f) => (f.triage ? [f.triage.by] : []));
+    return nameResolver(deps.people, installation.clientKey, workspaceOf(installation), marked);
+  }
+
   /** `fresh` for a request that changes something: decided by Bitbucket's answer now, not a cached one. */
   function canTriage(clientKey: string, repoFullName: string, user: string | null, fresh = false): Promise<boolean> {
     return user ? allowed(() => deps.permissions.canTriage(clientKey, repoFullName, user, { fresh }), 'triage') : Promise.resolve(false);
   }
 
   function isAdmin(installation: Installation, user: string | null, fresh = false): Promise<boolean> {
-    const workspace = installation.principal?.slug ?? installation.principal?.username ?? installation.principal?.uuid;
+    const workspace = workspaceOf(installation);
     if (!user || !workspace) return Promise.resolve(false);
     return allowed(() => deps.permissions.isWorkspaceAdmin(installation.clientKey, workspace, user, { fresh }), 'settings');
   }
@@ -182,7 +190,8 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     const q = parse(pullRequestQuery, req.query);
     const { token, auth, user } = startSession(res, q);
     const model = await pullRequestPanelModel(deps.data, prContext(auth.installation, auth.clientKey, q, q), await canTriage(auth.clientKey, q.repoFullName, user));
-    res.type('html').send(render('pull-request', chrome('pull-request', `Gatehouse · #${q.prId}`, token, auth.installation, regionUrl(q)), { model }));
+    const personName = await triagersOf(auth.installation, model);
+    res.type('html').send(render('pull-request', chrome('pull-request', `Gatehouse · #${q.prId}`, token, auth.installation, regionUrl(q)), { model, personName }));
   }));
 
   router.get(UI_PATHS.repositoryPanel, framed, iframeAuth, page(async (req, res) => {
@@ -214,12 +223,15 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
       settingsModel(deps.data, { clientKey: installation.clientKey, workspaceName: p?.display_name ?? p?.slug ?? 'this workspace', canEdit: false }, outcome),
     ]);
     model.canEdit = canEdit;
-    const names = await auditNames(installation, model.audit.map((a) => a.repoUuid));
-    return render(template, chrome('settings', 'Gatehouse settings', token, installation), { model, repoName: (uuid: string) => names.get(uuid) ?? uuid });
+    const [names, personName] = await Promise.all([
+      auditNames(installation, model.audit.map((a) => a.repoUuid)),
+      nameResolver(deps.people, installation.clientKey, workspaceOf(installation), model.audit.map((a) => a.by)),
+    ]);
+    return render(template, chrome('settings', 'Gatehouse settings', token, installation), { model, personName, repoName: (uuid: string) => names.get(uuid) ?? uuid });
   }
 
   async function auditNames(installation: Installation, uuids: string[]): Promise<Map<string, string>> {
-    const workspace = installation.principal?.slug ?? installation.principal?.uuid;
+    const workspace = workspaceOf(installation);
     const unique = [...new Set(uuids)].slice(0, MAX_AUDIT_NAMES);
     if (!workspace) return new Map();
     const names = await Promise.all(unique.map(async (uuid) => [uuid, await deps.repositories.fullName(installation.clientKey, workspace, uuid).catch(() => null)] as const));
@@ -245,7 +257,8 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     const script = fromScript(req);
     if (!script) setFramedPagePolicy(res, [originOf(installation.baseUrl)]);
     const token = freshTokenOf(res);
-    res.status(status).type('html').send(render(script ? 'pull-request-body' : 'pull-request', chrome('pull-request', `Gatehouse · #${q.prId}`, token, installation, regionUrl(q)), { model }));
+    const personName = await triagersOf(installation, model);
+    res.status(status).type('html').send(render(script ? 'pull-request-body' : 'pull-request', chrome('pull-request', `Gatehouse · #${q.prId}`, token, installation, regionUrl(q)), { model, personName }));
   }
 
   router.get(UI_PATHS.pullRequestRegion, session, async (req, res) => {
@@ -339,4 +352,10 @@ function verifiedInstallation(res: Response): Installation | null {
   } catch {
     return null;
   }
+}
+
+/** The workspace an installation belongs to, as Bitbucket's workspace-scoped endpoints take it. */
+function workspaceOf(installation: Installation): string | undefined {
+  const p = installation.principal;
+  return p?.slug ?? p?.username ?? p?.uuid;
 }
