@@ -73,6 +73,29 @@ describe('WorkerPool', () => {
     expect(job!.lastError).toBe('gave up after 3 attempts: Error: Bitbucket is down');
   });
 
+  it('tells onDead once, with the reason, when a job goes dead, and survives the hook failing', async () => {
+    await enqueue(2);
+    const dead: { attempts: number; reason: string }[] = [];
+    run(
+      async () => {
+        throw new Error('Bitbucket is down');
+      },
+      {
+        maxAttempts: 2,
+        onDead: async (job, reason) => {
+          dead.push({ attempts: job.attempts, reason });
+          throw new Error('and the status call failed too');
+        },
+      },
+    );
+    const jobs = await settled();
+    expect(jobs.map((j) => j.status)).toEqual(['dead', 'dead']);
+    expect(dead).toEqual([
+      { attempts: 2, reason: 'gave up after 2 attempts: Error: Bitbucket is down' },
+      { attempts: 2, reason: 'gave up after 2 attempts: Error: Bitbucket is down' },
+    ]);
+  });
+
   it('sends a permanent failure and an unknown job type straight to dead', async () => {
     await enqueue(1);
     await store.acceptDelivery({ id: 'other', clientKey: 'c1', event: 'x' }, { clientKey: 'c1', type: 'nobody-handles-this', payload: {} });

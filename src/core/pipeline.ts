@@ -2,15 +2,15 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { openVulnIndex, type VulnIndex } from '../scan/deps/index.ts';
 import type { ResultsStore } from '../store/results-types.ts';
-import type { Store } from '../store/types.ts';
+import type { Job, Store } from '../store/types.ts';
 import { BitbucketApiError, BitbucketInputError, BitbucketOriginError } from '../bitbucket/errors.ts';
 import { bitbucketClients, InstallationUnavailableError, type ClientTuning } from './bitbucket-clients.ts';
 import { CallBudget, DEFAULT_BUDGET, type BudgetOptions } from './budget.ts';
 import { LockfileCache } from './dependency-check.ts';
 import type { DiffLimits } from './diff-scan.ts';
 import { PermanentJobError, WorkerPool, type JobHandler } from './worker.ts';
-import { closePullRequest, scanPullRequest } from './workflows/pull-request.ts';
-import { scanPush } from './workflows/push.ts';
+import { closePullRequest, scanPullRequest, stopPullRequestScan } from './workflows/pull-request.ts';
+import { scanPush, stopPushScan } from './workflows/push.ts';
 import { REPUBLISH_JOB_TYPE, republishPullRequest } from './workflows/republish.ts';
 import type { WorkflowDeps } from './workflows/context.ts';
 
@@ -56,6 +56,12 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     'event:pull_request:declined': run(closePullRequest),
     [REPUBLISH_JOB_TYPE]: run(republishPullRequest),
   };
+  // What a job announced as INPROGRESS before it died is taken back (STOPPED), per job type.
+  const settleDead: Record<string, (d: WorkflowDeps, job: Job, reason: string) => Promise<void>> = {
+    'event:push': stopPushScan,
+    'event:pull_request:opened': stopPullRequestScan,
+    'event:pull_request:updated': stopPullRequestScan,
+  };
   const worker = new WorkerPool({
     store: options.store,
     handlers,
@@ -63,6 +69,9 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     isPermanent,
     // A Retry-After longer than the client waits within one attempt is honoured between attempts.
     retryAfterOf: (error) => (error instanceof BitbucketApiError ? error.retryAfterMs : undefined),
+    onDead: async (job, reason) => {
+      await settleDead[job.type]?.(deps, job, reason);
+    },
     now,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),

@@ -44,6 +44,12 @@ export interface WorkerOptions {
   isPermanent?: (error: unknown) => boolean;
   /** How long the failure itself asks to wait (a Retry-After), which the backoff never undercuts. */
   retryAfterOf?: (error: unknown) => number | undefined;
+  /**
+   * Called when a job goes dead, just before that is recorded: the place to take back what
+   * the job announced (an INPROGRESS build status would otherwise spin forever). Its own
+   * failure is logged, never retried.
+   */
+  onDead?: (job: Job, reason: string, log: Logger) => Promise<void>;
   now?: () => Date;
   random?: () => number;
 }
@@ -82,6 +88,7 @@ export class WorkerPool {
       pollMs: options.pollMs ?? WORKER_DEFAULTS.pollMs,
       isPermanent: options.isPermanent ?? ((error) => error instanceof PermanentJobError),
       retryAfterOf: options.retryAfterOf ?? (() => undefined),
+      onDead: options.onDead ?? (async () => {}),
       now: options.now ?? (() => new Date()),
       random: options.random ?? Math.random,
     };
@@ -177,6 +184,9 @@ export class WorkerPool {
     }
     if (this.#o.isPermanent(error) || attempts >= this.#o.maxAttempts) {
       const why = this.#o.isPermanent(error) ? reason : `gave up after ${attempts} attempts: ${reason}`;
+      // The hook runs first: a crash in between reruns the job, which dies again and calls
+      // the (idempotent) hook again, rather than leaving a dead job whose hook never ran.
+      await this.#o.onDead({ ...job, attempts }, why, log).catch((hookError: unknown) => log.warn({ err: hookError }, 'could not settle a dead job'));
       await this.#o.store.updateJob(job.id, { status: 'dead', lastError: why });
       log.error({ err: error, attempts }, 'job dead');
       return;

@@ -72,6 +72,27 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
   log.info({ prId, commit: head, result: scan.result, findings: scan.findings.length }, 'pull request results published');
 }
 
+/**
+ * A PR scan gave up for good: its INPROGRESS build status must not spin forever, and must
+ * not read as a pass either. STOPPED on the PR's current head says "not scanned", which
+ * merge checks that require a successful build treat as a block.
+ */
+export async function stopPullRequestScan(deps: WorkflowDeps, job: Job, reason: string): Promise<void> {
+  const event = pullRequestEvent(job.payload);
+  const { client, baseUrl } = await deps.clients.forInstallation(job.clientKey);
+  const fullName = event.repository.fullName;
+  const target: Target = { client, ...splitFullName(fullName) };
+  const pr = await client.getPullRequest(target.workspace, target.slug, event.pullRequest.id);
+  if (pr.state !== 'OPEN') return;
+  const head = await fullHash(target, requireHash(pr.source?.commit?.hash, 'source'));
+  await postStatus(target, head, {
+    state: 'STOPPED',
+    description: `Gatehouse could not finish the scan (${reason}); push again to retry`,
+    url: pullRequestLink(baseUrl, fullName, event.pullRequest.id),
+    refname: pr.source?.branch?.name ?? event.pullRequest.source.branch,
+  });
+}
+
 export interface PullRequestPublication {
   target: Target;
   fullName: string;

@@ -66,3 +66,20 @@ export async function scanPush(deps: WorkflowDeps, job: Job, log: Logger): Promi
     }
   }
 }
+
+/**
+ * A push scan gave up for good: every head it may have marked INPROGRESS and did not finish
+ * gets STOPPED instead, so the commit does not show a scan that never ends.
+ */
+export async function stopPushScan(deps: WorkflowDeps, job: Job, reason: string): Promise<void> {
+  const event = pushEvent(job.payload);
+  const { client, baseUrl } = await deps.clients.forInstallation(job.clientKey);
+  const fullName = event.repository.fullName;
+  const target: Target = { client, ...splitFullName(fullName) };
+  for (const change of event.changes.filter((c) => c.kind === 'branch' && c.after !== null)) {
+    const head = await fullHash(target, change.after!);
+    if (await deps.results.getScan(job.clientKey, event.repository.uuid, head, 'push')) continue;
+    const description = `Gatehouse could not finish the scan (${reason}); push again to retry`;
+    await postStatus(target, head, { key: PUSH_STATUS_KEY, state: 'STOPPED', description, url: commitLink(baseUrl, fullName, head), refname: change.name });
+  }
+}
