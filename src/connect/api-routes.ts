@@ -2,7 +2,7 @@ import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { applyPolicyPatch, DEFAULT_POLICY, policyOf, policyPatchSchema } from '../core/policy.ts';
 import { queueRepublish } from '../core/workflows/republish.ts';
-import { HttpError } from '../http/errors.ts';
+import { HttpError, parseRequest } from '../http/errors.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import { authOf, AuthRequirement, requireAuth, type AuthDeps } from './auth.ts';
 
@@ -47,7 +47,7 @@ export function apiRouter(deps: ApiDeps): Router {
 
   router.put(API_PATHS.policy, signed, json, async (req, res) => {
     const { clientKey } = authOf(res);
-    const patch = parse(policyPatchSchema, req.body);
+    const patch = parseRequest(policyPatchSchema, req.body);
     const policy = applyPolicyPatch(await policyOf(deps.results, clientKey), patch);
     await deps.results.putPolicy(clientKey, policy);
     res.json({ policy, isDefault: false });
@@ -56,13 +56,13 @@ export function apiRouter(deps: ApiDeps): Router {
   router.get(API_PATHS.triage, signed, async (req, res) => {
     const { clientKey } = authOf(res);
     const repo = queryParam(req, 'repoUuid');
-    const marks = await deps.results.listTriage(clientKey, repo === undefined ? undefined : parse(repoUuid, repo));
+    const marks = await deps.results.listTriage(clientKey, repo === undefined ? undefined : parseRequest(repoUuid, repo));
     res.json({ marks: marks.map(({ clientKey: _own, ...mark }) => mark) });
   });
 
   router.put(API_PATHS.triage, signed, json, async (req, res) => {
     const { clientKey, claims } = authOf(res);
-    const body = parse(triageBody, req.body);
+    const body = parseRequest(triageBody, req.body);
     const mark = { clientKey, ...body, by: claims.sub ?? clientKey, at: deps.now().toISOString() };
     await deps.results.putTriage(mark);
     const republishing = await republish(clientKey, body.repoUuid);
@@ -72,8 +72,8 @@ export function apiRouter(deps: ApiDeps): Router {
 
   router.delete(API_PATHS.triage, signed, async (req, res) => {
     const { clientKey } = authOf(res);
-    const repo = parse(repoUuid, queryParam(req, 'repoUuid'));
-    const print = parse(fingerprint, queryParam(req, 'fingerprint'));
+    const repo = parseRequest(repoUuid, queryParam(req, 'repoUuid'));
+    const print = parseRequest(fingerprint, queryParam(req, 'fingerprint'));
     const removed = await deps.results.clearTriage(clientKey, repo, print);
     if (!removed) throw new HttpError(404, 'no_such_mark', 'No triage mark for that finding');
     await republish(clientKey, repo);
@@ -95,11 +95,3 @@ function queryParam(req: Request, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
-    throw new HttpError(400, 'invalid_request', problems);
-  }
-  return parsed.data;
-}

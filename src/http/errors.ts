@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
 import type { Logger } from '../log.ts';
 
 /**
@@ -15,6 +16,16 @@ export class HttpError extends Error {
     this.status = status;
     this.code = code;
   }
+}
+
+/** Validates request input, or answers 400 naming every problem (`field: message; ...`). */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+    throw new HttpError(400, 'invalid_request', problems);
+  }
+  return parsed.data;
 }
 
 export function sendError(res: Response, status: number, code: string, message: string): void {

@@ -4,7 +4,7 @@ import { applyPolicyPatch, DEFAULT_POLICY } from '../core/policy.ts';
 import type { Config } from '../config.ts';
 import { authOf, AuthRequirement, requireAuth } from '../connect/auth.ts';
 import { basePathOf } from '../connect/qsh.ts';
-import { HttpError, sendError } from '../http/errors.ts';
+import { HttpError, parseRequest, sendError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Installation, Store } from '../store/types.ts';
 import { originOf, setFramedPagePolicy } from './csp.ts';
@@ -67,15 +67,6 @@ const pullRequestRegionQuery = z.object(pullRequestFields);
 const fingerprint = z.string().regex(/^[0-9A-Za-z:._-]{8,200}$/, 'a finding fingerprint');
 const triageBody = z.object({ ...pullRequestFields, fingerprint, status: z.enum(['ignored', 'false_positive']), reason: z.string().trim().min(1, 'Say why').max(1000) });
 const untriageBody = z.object({ ...pullRequestFields, fingerprint });
-
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
-    throw new HttpError(400, 'invalid_request', problems);
-  }
-  return parsed.data;
-}
 
 const MAX_AUDIT_NAMES = 20;
 const ANNOUNCE = { ignored: 'Marked as ignored.', false_positive: 'Marked as false positive.', cleared: 'Triage mark removed.' } as const;
@@ -187,7 +178,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
   // ---- Page loads (Bitbucket's signed iframe URLs) ----
 
   router.get(UI_PATHS.pullRequestPanel, framed, iframeAuth, page(async (req, res) => {
-    const q = parse(pullRequestQuery, req.query);
+    const q = parseRequest(pullRequestQuery, req.query);
     const { token, auth, user } = startSession(res, q);
     const model = await pullRequestPanelModel(deps.data, prContext(auth.installation, auth.clientKey, q, q), await canTriage(auth.clientKey, q.repoFullName, user));
     const personName = await triagersOf(auth.installation, model);
@@ -195,7 +186,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
   }));
 
   router.get(UI_PATHS.repositoryPanel, framed, iframeAuth, page(async (req, res) => {
-    const q = parse(repositoryQuery, req.query);
+    const q = parseRequest(repositoryQuery, req.query);
     const { auth } = startSession(res, q);
     const main = await deps.repositories.mainBranch(auth.clientKey, q.repoFullName).then(
       (name) => ({ ok: true as const, name }),
@@ -262,13 +253,13 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
   }
 
   router.get(UI_PATHS.pullRequestRegion, session, async (req, res) => {
-    await sendPullRequest(req, res, parse(pullRequestRegionQuery, req.query));
+    await sendPullRequest(req, res, parseRequest(pullRequestRegionQuery, req.query));
   });
 
   router.post(UI_PATHS.triage, form, session, async (req, res) => {
     const { session: s } = sessionOf(res);
     const repo = boundRepository(s);
-    const body = parse(triageBody, req.body);
+    const body = parseRequest(triageBody, req.body);
     if (!(await canTriage(s.clientKey, repo.repoFullName, s.user, true))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
     await deps.data.putTriage({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint, status: body.status, by: s.user ?? 'unknown', at: deps.now().toISOString(), reason: body.reason });
     deps.logger.info({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint, status: body.status }, 'finding triaged');
@@ -279,7 +270,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
   router.post(UI_PATHS.untriage, form, session, async (req, res) => {
     const { session: s } = sessionOf(res);
     const repo = boundRepository(s);
-    const body = parse(untriageBody, req.body);
+    const body = parseRequest(untriageBody, req.body);
     if (!(await canTriage(s.clientKey, repo.repoFullName, s.user, true))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
     await deps.data.clearTriage(s.clientKey, repo.repoUuid, body.fingerprint);
     deps.logger.info({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint }, 'triage mark removed');
