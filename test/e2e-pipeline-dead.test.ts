@@ -1,28 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { startPipelineApp, type PipelineApp } from './helpers/pipeline-app.ts';
+import type { Simulator } from '../src/simulator/simulator.ts';
+import { startPipelineOnSimulator, type PipelineApp } from './helpers/pipeline-app.ts';
 
 describe('pipeline end to end: a scan that gives up for good', () => {
-  let dataDir: string;
   let app: PipelineApp;
   let sim: Simulator;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-dead-'));
-    app = await startPipelineApp({ dataDir, tuning: { maxAttempts: 2, retryBaseDelayMs: 5 } });
-    sim = await startSimulator({ appBaseUrl: app.baseUrl, retryDelayMs: 0 });
-    await app.attach({ web: sim.webOrigin, api: sim.apiOrigin });
-    await sim.install();
+    ({ app, sim, stop } = await startPipelineOnSimulator('dead', { tuning: { maxAttempts: 2, retryBaseDelayMs: 5 } }));
   });
 
-  afterAll(async () => {
-    await sim?.stop();
-    await app?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => stop?.());
 
   it('leaves STOPPED, not INPROGRESS, on the head when the diff never comes', { timeout: 60_000 }, async () => {
     await sim.createRepository('acme', 'outage');

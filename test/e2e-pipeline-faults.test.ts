@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultKind } from '../src/simulator/faults.ts';
-import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { startPipelineApp, type PipelineApp } from './helpers/pipeline-app.ts';
+import type { Simulator } from '../src/simulator/simulator.ts';
+import { startPipelineOnSimulator, type PipelineApp } from './helpers/pipeline-app.ts';
 
 const LEAK = 'const token = "ghp_R8mQ2vXw7LpK4nZt9YbC3dF6hJ1sA5eG0uVi";\n';
 
@@ -22,23 +19,15 @@ const KINDS: { kind: FaultKind; count: number }[] = [
 ];
 
 describe('pipeline end to end: 429 and 5xx on every publishing call', () => {
-  let dataDir: string;
   let app: PipelineApp;
   let sim: Simulator;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-faults-'));
-    app = await startPipelineApp({ dataDir, tuning: { concurrency: 8, maxAttempts: 8, retryBaseDelayMs: 20 } });
-    sim = await startSimulator({ appBaseUrl: app.baseUrl, retryDelayMs: 0 });
-    await app.attach({ web: sim.webOrigin, api: sim.apiOrigin });
-    await sim.install();
+    ({ app, sim, stop } = await startPipelineOnSimulator('faults', { tuning: { concurrency: 8, maxAttempts: 8, retryBaseDelayMs: 20 } }));
   });
 
-  afterAll(async () => {
-    await sim?.stop();
-    await app?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => stop?.());
 
   it('publishes every result exactly once despite the faults', { timeout: 90_000 }, async () => {
     const cases = CALLS.flatMap((call) => KINDS.map((k) => ({ ...call, ...k, slug: `f-${call.name.split(' ')[0]}-${k.kind}`.toLowerCase() })));

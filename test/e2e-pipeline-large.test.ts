@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { startPipelineApp, type PipelineApp } from './helpers/pipeline-app.ts';
+import type { Simulator } from '../src/simulator/simulator.ts';
+import { startPipelineOnSimulator, type PipelineApp } from './helpers/pipeline-app.ts';
 
 const AWS_KEY = 'AKIAZ3MQ7XKPLR4TBN2W';
 const MB = 1024 * 1024;
@@ -15,24 +12,16 @@ function source(i: number): string {
 }
 
 describe('pipeline end to end: a 50 MB pull request with binaries, LFS pointers, renames and deletions', () => {
-  let dataDir: string;
   let app: PipelineApp;
   let sim: Simulator;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-large-'));
     // A small per-file cap so that the one huge file shows the cap at work.
-    app = await startPipelineApp({ dataDir, tuning: { diffLimits: { maxFileBytes: 2 * MB, maxDiffBytes: 512 * MB } } });
-    sim = await startSimulator({ appBaseUrl: app.baseUrl, retryDelayMs: 0 });
-    await app.attach({ web: sim.webOrigin, api: sim.apiOrigin });
-    await sim.install();
+    ({ app, sim, stop } = await startPipelineOnSimulator('large', { tuning: { diffLimits: { maxFileBytes: 2 * MB, maxDiffBytes: 512 * MB } } }));
   });
 
-  afterAll(async () => {
-    await sim?.stop();
-    await app?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => stop?.());
 
   it('scans it, finds the secret at its line, and says what it skipped', { timeout: 120_000 }, async () => {
     await sim.createRepository('acme', 'big', { files: { 'old/name.js': source(0), 'gone.txt': 'bye\n' } });

@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryIndex } from '../src/scan/deps/index.ts';
-import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { signedCall, startPipelineApp, type PipelineApp } from './helpers/pipeline-app.ts';
+import type { Simulator } from '../src/simulator/simulator.ts';
+import { signedCall, startPipelineOnSimulator, type PipelineApp } from './helpers/pipeline-app.ts';
 
 const AWS_KEY = 'AKIAZ3MQ7XKPLR4TBN2W';
 const AWS_LINE = `const awsKey = "${AWS_KEY}";`;
@@ -26,26 +23,18 @@ const advisory = (id: string, name: string, fixed: string, severity: string) => 
 const INDEX = createMemoryIndex([advisory('GHSA-aaaa-bbbb-0001', 'lodash', '4.17.21', 'HIGH'), advisory('GHSA-aaaa-bbbb-0002', 'minimist', '1.2.6', 'CRITICAL')]);
 
 describe('pipeline end to end: pull request created, updated with a fix, redelivered, merged', () => {
-  let dataDir: string;
   let app: PipelineApp;
   let sim: Simulator;
+  let stop: () => Promise<void>;
   let prId: number;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-pipeline-'));
-    app = await startPipelineApp({ dataDir, tuning: { vulnIndex: () => INDEX } });
-    sim = await startSimulator({ appBaseUrl: app.baseUrl, retryDelayMs: 0 });
-    await app.attach({ web: sim.webOrigin, api: sim.apiOrigin });
-    await sim.install();
+    ({ app, sim, stop } = await startPipelineOnSimulator('pr', { tuning: { vulnIndex: () => INDEX } }));
     await sim.createRepository('acme', 'web', { files: { 'README.md': '# web\n', 'package-lock.json': lockfile({ lodash: '4.17.15' }) } });
     await app.settle();
   });
 
-  afterAll(async () => {
-    await sim?.stop();
-    await app?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => stop?.());
 
   const head = () => sim.pullRequest('acme/web', prId).sourceHash;
   const report = (commit: string) => sim.repository('acme/web').reports.get(commit)?.find((r) => r.externalId === 'gatehouse-security');

@@ -1,32 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { signedCall, startPipelineApp, type PipelineApp } from './helpers/pipeline-app.ts';
+import type { Simulator } from '../src/simulator/simulator.ts';
+import { signedCall, startPipelineOnSimulator, type PipelineApp } from './helpers/pipeline-app.ts';
 
 const KEY = 'AKIAZ3MQ7XKPLR4TBN2W';
 
 describe('pipeline end to end: pushes, stale pull-request jobs, the JSON API', () => {
-  let dataDir: string;
   let app: PipelineApp;
   let sim: Simulator;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-push-'));
-    app = await startPipelineApp({ dataDir });
-    sim = await startSimulator({ appBaseUrl: app.baseUrl, retryDelayMs: 0 });
-    await app.attach({ web: sim.webOrigin, api: sim.apiOrigin });
-    await sim.install();
+    ({ app, sim, stop } = await startPipelineOnSimulator('push'));
     await sim.createRepository('acme', 'svc', { files: { 'README.md': 'svc\n', 'requirements.txt': 'requests==2.19.0\n' } });
     await app.settle();
   });
 
-  afterAll(async () => {
-    await sim?.stop();
-    await app?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => stop?.());
 
   it('push to main: report and status on the new head under their own key, inventory refreshed from changed files only', async () => {
     const { clientKey } = sim.installation()!;

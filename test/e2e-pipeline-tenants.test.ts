@@ -1,31 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { signedCall, startPipelineApp, type PipelineApp } from './helpers/pipeline-app.ts';
+import type { Simulator } from '../src/simulator/simulator.ts';
+import { signedCall, startPipelineOnSimulator, type PipelineApp } from './helpers/pipeline-app.ts';
 
 const TENANTS = 20;
 const workspaces = Array.from({ length: TENANTS }, (_, i) => `team${i}`);
 
 describe('pipeline end to end: 20 installations at once, data kept apart', () => {
-  let dataDir: string;
   let app: PipelineApp;
   let sim: Simulator;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-tenants-'));
-    app = await startPipelineApp({ dataDir, tuning: { concurrency: 8 } });
-    sim = await startSimulator({ appBaseUrl: app.baseUrl, retryDelayMs: 0 });
-    await app.attach({ web: sim.webOrigin, api: sim.apiOrigin });
-    for (const ws of workspaces) await sim.install({ workspace: ws });
+    ({ app, sim, stop } = await startPipelineOnSimulator('tenants', { tuning: { concurrency: 8 }, workspaces }));
   });
 
-  afterAll(async () => {
-    await sim?.stop();
-    await app?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => stop?.());
 
   it('scans a pull request in every workspace with that installation’s own policy and results', { timeout: 120_000 }, async () => {
     // Even-numbered installations only fail on critical findings; a Slack bot token is high.

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl, SymmetricAlgorithm } from 'atlassian-jwt';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +12,7 @@ import { createLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { JournalResultsStore } from '../../src/store/results-store.ts';
 import type { Job } from '../../src/store/types.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
 
 /**
  * The app plus the job pipeline in this process, for end-to-end tests on the simulator:
@@ -127,4 +131,35 @@ export async function signedCall(
   });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
+}
+
+/** The app with its pipeline, attached to a fresh simulator, in a temporary DATA_DIR. */
+export interface PipelineOnSimulator {
+  app: PipelineApp;
+  sim: Simulator;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The setup every end-to-end pipeline test shares. `workspaces` are installed in order
+ * (default: the simulator's one workspace); an empty list installs nothing.
+ */
+export async function startPipelineOnSimulator(name: string, opts: { tuning?: PipelineTuning; workspaces?: string[] } = {}): Promise<PipelineOnSimulator> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `gatehouse-${name}-`));
+  const app = await startPipelineApp({ dataDir, ...(opts.tuning ? { tuning: opts.tuning } : {}) });
+  const sim = await startSimulator({ appBaseUrl: app.baseUrl, retryDelayMs: 0 });
+  await app.attach({ web: sim.webOrigin, api: sim.apiOrigin });
+  if (opts.workspaces === undefined) await sim.install();
+  else for (const workspace of opts.workspaces) await sim.install({ workspace });
+  return {
+    app,
+    sim,
+    dataDir,
+    async stop() {
+      await sim.stop();
+      await app.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
