@@ -73,6 +73,22 @@ describe('JWT attack suite (webhook route, SignedRequest)', () => {
     ['missing qsh', () => signFor(t, a, 'POST', HOOK, { claims: { qsh: undefined } }), 'jwt_qsh_missing'],
     ['wrong qsh (another path)', () => signFor(t, a, 'POST', '/connect/lifecycle/uninstalled'), 'jwt_qsh_mismatch'],
     ['wrong qsh (another method)', () => signFor(t, a, 'GET', HOOK), 'jwt_qsh_mismatch'],
+    [
+      'a non-canonical encoding of the right signature (spare bits set)',
+      () => {
+        const token = valid();
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        const last = alphabet.indexOf(token.slice(-1));
+        // 32 bytes in 43 characters: the last character's two low bits decode to nothing.
+        return token.slice(0, -1) + alphabet.charAt(last ^ 1);
+      },
+      'jwt_invalid_signature',
+    ],
+    ['four segments', () => `${valid()}.${b64url({})}`, 'jwt_malformed'],
+    ['padded base64 segments', () => valid().replace('.', '==.'), 'jwt_malformed'],
+    ['a header that is not an object', () => `${Buffer.from('"HS256"').toString('base64url')}.${valid().split('.').slice(1).join('.')}`, 'jwt_malformed'],
+    ['HS256 header, no signature', () => valid().replace(/\.[^.]*$/, '.'), 'jwt_malformed'],
+    ['exp that is not a number', () => signFor(t, a, 'POST', HOOK, { claims: { exp: String(seconds() + 180) } }), 'jwt_malformed'],
     ['context qsh (not supported by Bitbucket)', () => signFor(t, a, 'POST', HOOK, { claims: { qsh: 'context-qsh' } }), 'jwt_qsh_mismatch'],
   ];
 
