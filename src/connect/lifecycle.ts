@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { decryptSecret, encryptSecret } from '../crypto.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
+import type { ResultsStore } from '../store/results-types.ts';
 import type { Installation, Store } from '../store/types.ts';
 import { authOf, AuthRequirement, requireAuth } from './auth.ts';
 import { extractToken, verifyConnectJwt } from './jwt.ts';
@@ -60,8 +61,9 @@ export type InstallDecision =
  * derivable from the workspace UUID, so a first install could be squatted just the same,
  * and the baseUrl allow-list limits both to real Bitbucket origins. Refusing instead would
  * lock the workspace out for good. What the new installer must not get is the previous
- * installation's standing: the record is rebuilt from the body and `installedAt` restarts,
- * so anything keyed to an installation period begins empty.
+ * installation's standing: the record is rebuilt from the body, `installedAt` restarts and
+ * the results stored under the clientKey (policy, triage marks, scans, SBOMs) are forgotten
+ * before the new record is written.
  */
 export function decideInstall(
   existing: Installation | undefined,
@@ -92,6 +94,8 @@ export interface LifecycleDeps {
   store: Store;
   now: () => Date;
   logger: Logger;
+  /** Absent when the app serves no results (then there is nothing to forget). */
+  results?: Pick<ResultsStore, 'forgetTenant'>;
 }
 
 export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
@@ -146,6 +150,10 @@ export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
       throw new HttpError(401, decision.code, decision.message);
     }
 
+    if (existing?.state === 'uninstalled') {
+      // Before the record: a crash in between must not leave the new installer reading the old data.
+      await deps.results?.forgetTenant(body.clientKey);
+    }
     const at = now().toISOString();
     await store.putInstallation({
       clientKey: body.clientKey,

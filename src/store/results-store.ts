@@ -28,7 +28,8 @@ type Meta =
   | { t: 'untriage'; clientKey: string; repoUuid: string; fingerprint: string }
   | { t: 'pr'; record: PullRequestRecord }
   | { t: 'scan'; summary: ScanSummary }
-  | { t: 'inventory'; inventory: Omit<InventoryRecord, 'packages' | 'sbom'> };
+  | { t: 'inventory'; inventory: Omit<InventoryRecord, 'packages' | 'sbom'> }
+  | { t: 'forget'; clientKey: string };
 
 const RESULTS_DIR = 'results';
 
@@ -129,6 +130,10 @@ export class JournalResultsStore implements ResultsStore {
     return { ...clone(entry.inventory), packages, sbom };
   }
 
+  async forgetTenant(clientKey: string): Promise<void> {
+    await this.#write({ t: 'forget', clientKey });
+  }
+
   /** Appends, applies to memory in call order, and resolves once durable. */
   async #write(meta: Meta, body?: string): Promise<void> {
     if (!this.#open) throw new Error('results store is not open');
@@ -167,6 +172,13 @@ export class JournalResultsStore implements ResultsStore {
         if (body) this.#inventories.set(inventoryKey(i.clientKey, i.repoUuid, i.branch), { inventory: i, body });
         return;
       }
+      case 'forget':
+        // Bodies stay in their segments, unreachable: no key leads to them any more.
+        for (const map of [this.#triage, this.#prs, this.#scans, this.#inventories] as Map<string, unknown>[]) {
+          for (const key of map.keys()) if ((JSON.parse(key) as unknown[])[0] === meta.clientKey) map.delete(key);
+        }
+        this.#policies.delete(meta.clientKey);
+        return;
       default:
         throw new Error(`results journal holds an unknown record type ${JSON.stringify((meta as { t?: unknown }).t)}`);
     }

@@ -117,4 +117,11 @@ export interface ResultsStore {
   /** One inventory per (clientKey, repoUuid, branch); a later one replaces it. */
   putInventory(inventory: InventoryRecord): Promise<void>;
   getInventory(clientKey: string, repoUuid: string, branch: string): Promise<InventoryRecord | undefined>;
+
+  /**
+   * Drops everything stored for the installation (policy, triage marks, pull requests, scans,
+   * inventories): nothing of it is readable afterwards. For a clientKey installed afresh after
+   * an uninstall, whose new installer cannot be proven to be the previous one.
+   */
+  forgetTenant(clientKey: string): Promise<void>;
 }
