@@ -43,20 +43,33 @@ export function renderComment(input: { scan: ScanRecord; policy: Policy; previou
   }
   const triaged = scan.findings.length - open.length;
   if (triaged > 0) lines.push('', `${triaged} finding${triaged === 1 ? ' is' : 's are'} marked ignored or false positive.`);
-  if (scan.skipped.length > 0) lines.push('', ...scan.skipped.map((s) => `Not scanned: ${s}.`));
+  // Skip notes name files, and file names are the pushing author's to choose.
+  if (scan.skipped.length > 0) lines.push('', ...scan.skipped.map((s) => `Not scanned: ${escape(s)}.`));
   lines.push('', `Commit \`${scan.commit.slice(0, 12)}\` · [Security report](${link})`);
   return lines.join('\n');
 }
 
 function describe(f: StoredFinding): string {
-  // A backtick in a path would close the code span and let the rest render as markdown.
-  const where = `\`${f.path.replaceAll('`', "'")}${f.line > 0 ? `:${f.line}` : ''}\``;
-  if (f.kind === 'secret') return `**${f.severity}** ${escape(f.description)} \`${f.preview}\` in ${where}`;
+  const where = codeSpan(`${f.path}${f.line > 0 ? `:${f.line}` : ''}`);
+  if (f.kind === 'secret') return `**${f.severity}** ${escape(f.description)} ${codeSpan(f.preview)} in ${where}`;
   const fix = f.fixedVersion ? `, fixed in ${f.fixedVersion}` : '';
   return `**${f.severity}** ${escape(f.package)} ${escape(f.version)}: ${f.advisory}${fix} (${where})`;
 }
 
-/** Markdown that a file path or advisory text could inject (links, emphasis, HTML). */
+/**
+ * Markdown that a file path or advisory text could inject (links, emphasis, HTML). Line
+ * breaks (git allows them in file names) would start a line of their own: a heading, a
+ * list item, a fake verdict; they become spaces.
+ */
 function escape(text: string): string {
-  return text.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`);
+  return oneLine(text).replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`);
+}
+
+/** A code span that nothing inside can close: a backtick (in a path, in a secret's revealed characters) would let the rest render as markdown. */
+function codeSpan(text: string): string {
+  return `\`${oneLine(text).replaceAll('`', "'")}\``;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ');
 }
