@@ -8,7 +8,7 @@ import path from 'node:path';
  * Their contents are noise for secret scanning, and their lockfiles describe installed
  * copies rather than the project's pins.
  */
-const SKIPPED_DIRECTORIES = new Set([
+export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set([
   '.git',
   '.hg',
   '.svn',

@@ -102,6 +102,16 @@ function prSpecUrl(ctx: ApiContext, repo: Repository, pr: PullRequest, kind: 'di
   return `${ctx.site.origins.api}/2.0/repositories/${fullName(repo)}/${kind}/${spec}?from_pullrequest_id=${pr.id}&topic=true`;
 }
 
+/** A `commit_file` or `commit_directory` as the src endpoint describes them; a directory's self link ends in `/`. */
+function srcEntry(ctx: ApiContext, repo: Repository, commit: string, entry: { path: string; type: 'blob' | 'tree'; size: number }) {
+  const self = `${ctx.site.origins.api}/2.0/repositories/${fullName(repo)}/src/${commit}/${entry.path.split('/').map(encodeURIComponent).join('/')}`;
+  const common = { path: entry.path, commit: ctx.site.resources.commitRef(repo, commit) };
+  if (entry.type === 'tree') {
+    return { ...common, type: 'commit_directory', links: { self: { href: `${self}/` }, meta: { href: `${self}/?format=meta` } } };
+  }
+  return { ...common, type: 'commit_file', attributes: [], escaped_path: entry.path, size: entry.size, links: { self: { href: self }, meta: { href: `${self}?format=meta` } } };
+}
+
 function findReport(repo: Repository, commit: string, id: string): Report | undefined {
   return repo.reports.get(commit)?.find((r) => r.uuid === id || r.externalId === id);
 }
@@ -187,24 +197,34 @@ export const handlers: Record<string, Handler> = {
   [`get ${R}/src/{commit}/{path}`]: async (ctx) => {
     const repo = repository(ctx);
     const hash = await commitOf(repo, ctx.params.commit);
-    const file = ctx.params.path ?? '';
+    const requested = ctx.params.path ?? '';
+    // A trailing slash (and the root, which is only reachable with one) asks for a directory.
+    const file = requested.replace(/\/+$/, '');
     let content: Buffer | null = null;
-    try {
-      content = await repo.git.show(hash, file);
-    } catch {
-      throw new ApiError(404, `No such file or directory: ${file}`);
+    if (file !== '' && file === requested) {
+      try {
+        content = await repo.git.show(hash, file);
+      } catch {
+        throw new ApiError(404, `No such file or directory: ${requested}`);
+      }
     }
     if (content) {
       if (ctx.query.get('format') === 'meta') {
-        ctx.res.json({ type: 'commit_file', path: file, size: content.length, commit: ctx.site.resources.commitRef(repo, hash), escaped_path: file });
+        ctx.res.json(srcEntry(ctx, repo, hash, { path: file, type: 'blob', size: content.length }));
       } else {
         ctx.res.type('application/octet-stream').send(content);
       }
       return;
     }
-    const listing = await repo.git.listDirectory(hash, file).catch(() => null);
-    if (!listing) throw new ApiError(404, `No such file or directory: ${file}`);
-    ctx.res.json(paginate(ctx, listing.map((e) => ({ type: e.type === 'tree' ? 'commit_directory' : 'commit_file', path: e.path, ...(e.type === 'blob' ? { size: e.size } : {}) }))));
+    const depth = Number(ctx.query.get('max_depth') ?? 1);
+    if (!(depth >= 1)) throw new ApiError(400, 'max_depth must be at least 1');
+    const listing = await repo.git.listDirectory(hash, file, depth).catch(() => null);
+    if (!listing) throw new ApiError(404, `No such file or directory: ${requested}`);
+    if (ctx.query.get('format') === 'meta') {
+      ctx.res.json(srcEntry(ctx, repo, hash, { path: file, type: 'tree', size: 0 }));
+      return;
+    }
+    ctx.res.json(paginate(ctx, listing.map((e) => srcEntry(ctx, repo, hash, e))));
   },
 
   [`get ${R}/commit/{commit}/reports`]: async (ctx) => {

@@ -259,18 +259,27 @@ export class GitRepository {
     return (await this.run(['cat-file', 'blob', spec])).stdout;
   }
 
-  /** Entries of a directory at a commit; null when the path is not a directory there. */
-  async listDirectory(commit: string, dir: string): Promise<{ path: string; type: 'blob' | 'tree'; size: number }[] | null> {
+  /**
+   * Entries of a directory at a commit, its subdirectories' entries too down to `maxDepth`
+   * levels (1: the directory's own entries), breadth first as Bitbucket's `max_depth` lists
+   * them; null when the path is not a directory there.
+   */
+  async listDirectory(commit: string, dir: string, maxDepth = 1): Promise<{ path: string; type: 'blob' | 'tree'; size: number }[] | null> {
     const clean = dir.replace(/^\/+|\/+$/g, '');
-    const treeish = clean ? `${commit}:${clean}` : `${commit}^{tree}`;
+    const treeish = clean ? `${commit}:${normaliseRepoPath(clean)}` : `${commit}^{tree}`;
     const type = await this.run(['cat-file', '-t', treeish], { okCodes: [1, 128] });
     if (type.code !== 0 || type.stdout.toString('utf8').trim() !== 'tree') return null;
-    const out = await this.text(['ls-tree', '-z', '--long', treeish]);
-    return out.split('\0').filter(Boolean).map((line) => {
+    const recursive = maxDepth > 1 ? ['-r', '-t'] : [];
+    const out = await this.text(['ls-tree', '-z', '--long', ...recursive, treeish]);
+    const entries = out.split('\0').filter(Boolean).map((line) => {
       const [meta = '', name = ''] = line.split('\t');
       const [, kind, , size] = meta.split(/\s+/);
-      return { path: clean ? `${clean}/${name}` : name, type: kind === 'tree' ? 'tree' : 'blob', size: Number(size) || 0 };
+      return { name, type: kind === 'tree' ? ('tree' as const) : ('blob' as const), size: Number(size) || 0, depth: name.split('/').length };
     });
+    return entries
+      .filter((e) => e.depth <= maxDepth)
+      .sort((a, b) => a.depth - b.depth)
+      .map((e) => ({ path: clean ? `${clean}/${e.name}` : e.name, type: e.type, size: e.size }));
   }
 
   /**

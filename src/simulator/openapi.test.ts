@@ -18,6 +18,13 @@ describe('OpenApiChecker', () => {
     expect(diff.ok && diff.match.params.spec).toBe('ws/r:aaa\rbbb');
   });
 
+  it('takes the root directory listing src/{commit}/ (trailing slash, empty path) and max_depth', () => {
+    const root = check('GET', '/repositories/ws/r/src/abc/', 'max_depth=3&pagelen=100');
+    expect(root.ok && root.match.params.path).toBe('');
+    expect(check('GET', '/repositories/ws/r/src/abc/', 'max_depth=deep').ok).toBe(false);
+    expect(check('GET', '/repositories/ws/r/src//a.txt').ok).toBe(false);
+  });
+
   it('checks path and query parameter types and enums', () => {
     expect(check('GET', '/repositories/ws/r/pullrequests/x1').ok).toBe(false);
     expect(check('GET', '/repositories/ws', 'role=boss').ok).toBe(false);

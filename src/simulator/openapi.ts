@@ -204,7 +204,10 @@ function matchSegments(template: string[], parts: string[]): Record<string, stri
   for (let i = 0; i < template.length; i++) {
     const seg = template[i] as string;
     const part = parts[i];
-    if (part === undefined || part === '') return undefined;
+    // `src/{commit}/` lists the root directory: Atlassian's description of that operation says
+    // the trailing slash is required there, so the file path may be empty when it is the last segment.
+    const emptyRootPath = part === '' && seg === '{path}' && i === template.length - 1 && i === parts.length - 1;
+    if (part === undefined || (part === '' && !emptyRootPath)) return undefined;
     if (!seg.startsWith('{')) {
       if (seg !== part) return undefined;
       continue;

@@ -8,6 +8,7 @@ import type { ClientSource } from '../bitbucket-clients.ts';
 import { checkDependencies, type LockfileCache } from '../dependency-check.ts';
 import { scanDiff, type DiffLimits } from '../diff-scan.ts';
 import { pathFilter, resultOf } from '../policy.ts';
+import type { TreeWalkLimits } from './dependency-files.ts';
 import type { Target } from '../publish.ts';
 
 /** What every workflow needs; built once by createPipeline. */
@@ -20,6 +21,8 @@ export interface WorkflowDeps {
   lockfiles: LockfileCache;
   now: () => Date;
   diffLimits?: DiffLimits;
+  /** Bounds of the tree walk of a first dependency inventory (defaults in dependency-files.ts). */
+  treeWalkLimits?: TreeWalkLimits;
 }
 
 const defaultScanner = new SecretScanner({ config: EMPTY_REPO_CONFIG });

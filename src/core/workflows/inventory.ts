@@ -7,28 +7,7 @@ import { readPackages } from '../dependency-check.ts';
 import { environmentOf, pathFilter, policyOf } from '../policy.ts';
 import type { Target } from '../publish.ts';
 import type { WorkflowDeps } from './context.ts';
-
-/**
- * Where a first inventory looks: the dependency files a project keeps at its root. Later
- * refreshes follow the diffstat, so a nested lockfile joins the inventory when it changes.
- * (A full tree walk needs the root listing `src/{commit}/`, which the local simulator does
- * not serve yet.)
- */
-const ROOT_DEPENDENCY_FILES = [
-  'package-lock.json',
-  'npm-shrinkwrap.json',
-  'yarn.lock',
-  'pnpm-lock.yaml',
-  'requirements.txt',
-  'poetry.lock',
-  'Pipfile.lock',
-  'go.mod',
-  'Cargo.lock',
-  'Gemfile.lock',
-  'composer.lock',
-  'pom.xml',
-  'gradle.lockfile',
-];
+import { findDependencyFiles } from './dependency-files.ts';
 
 export interface InventoryInput {
   target: Target;
@@ -41,8 +20,9 @@ export interface InventoryInput {
 
 /**
  * Refreshes the dependency inventory and CycloneDX SBOM of a branch at `commit`. The first
- * time, the usual root dependency files are read; afterwards only the dependency files the
- * diffstat since the last inventory names are read again, the others keep their packages.
+ * time, the whole tree is walked for dependency files (vendored directories skipped, within
+ * the walk's limits); afterwards only the dependency files the diffstat since the last
+ * inventory names are read again, the others keep their packages.
  */
 export async function refreshInventory(deps: WorkflowDeps, input: InventoryInput, log: Logger): Promise<void> {
   const { target, clientKey, repoUuid, branch, commit } = input;
@@ -54,15 +34,19 @@ export async function refreshInventory(deps: WorkflowDeps, input: InventoryInput
   let keep: PackageRef[] = [];
   let keepFiles: Record<string, string> = {};
   let toRead: string[];
+  const notices: string[] = [];
   if (previous) {
     const changed = await changedDependencyFiles(target, commit, previous.commit);
     keep = previous.packages.filter((p) => !changed.has(p.path));
     keepFiles = Object.fromEntries(Object.entries(previous.files).filter(([path]) => !changed.has(path)));
     toRead = [...changed].filter((path) => include(path));
   } else {
-    toRead = ROOT_DEPENDENCY_FILES.filter((path) => include(path));
+    const found = await findDependencyFiles(target, commit, include, deps.treeWalkLimits);
+    toRead = found.paths;
+    notices.push(...found.notices);
   }
   const read = await readPackages(target.client, target.workspace, target.slug, commit, toRead, deps.lockfiles);
+  notices.push(...read.notices);
   const packages = [...keep, ...read.packages];
   const sbom = await buildSbom(packages, { name: input.fullName, version: commit.slice(0, 12), timestamp: deps.now() });
   await deps.results.putInventory({
@@ -77,7 +61,7 @@ export async function refreshInventory(deps: WorkflowDeps, input: InventoryInput
     sbom,
     updatedAt: deps.now().toISOString(),
   });
-  log.info({ branch, commit, packages: packages.length, files: toRead.length, notices: read.notices }, 'dependency inventory refreshed');
+  log.info({ branch, commit, packages: packages.length, files: toRead.length, notices }, 'dependency inventory refreshed');
 }
 
 /** Dependency files added, modified, renamed or removed between two commits (both paths of a rename). */
