@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import request from 'supertest';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { createLogger } from '../src/log.ts';
 import { LowdbStore } from '../src/store/lowdb-store.ts';
-import { FIXTURES, install, newTenant, postWebhook, readFixture, startTestApp, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
+import { FIXTURES, install, newTenant, postWebhook, readFixture, signFor, startTestApp, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
 
 const PUSH = 'repo-push/froggit-go--pushpayload.json';
 const PR_CREATED = 'pullrequest-created/froggit-go.json';
@@ -132,6 +136,52 @@ describe('bad deliveries', () => {
     const res = await postWebhook(t, a, big, { eventKey: 'repo:push' });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
+  });
+
+  it('413 on a chunked body that grows past 1 MB (no Content-Length to refuse it by)', async () => {
+    const server = t.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            port,
+            host: '127.0.0.1',
+            method: 'POST',
+            path: '/connect/webhook',
+            headers: { authorization: `JWT ${signFor(t, a, 'POST', '/connect/webhook')}`, 'x-event-key': 'repo:push', 'transfer-encoding': 'chunked' },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        // 17 chunks of 64 KB: one past the limit. The server may stop reading; ignore EPIPE.
+        for (let i = 0; i < 17; i++) req.write(chunk);
+        req.end();
+      });
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'payload_too_large' } });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('415 on a compressed body instead of inflating it', async () => {
+    const res = await request(t.app)
+      .post('/connect/webhook')
+      .set('Authorization', `JWT ${signFor(t, a, 'POST', '/connect/webhook')}`)
+      .set('X-Event-Key', 'repo:push')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .send(gzipSync(readFixture(PUSH)));
+    expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe('unsupported_encoding');
   });
 
   it('401 before the body is even read when the JWT is bad', async () => {

@@ -1,4 +1,5 @@
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../log.ts';
 
@@ -28,8 +29,21 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.
   return parsed.data;
 }
 
-export function sendError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
+/**
+ * A JSON answer written straight to Node's response: Express's res.json() also negotiates
+ * charset, ETag and freshness, none of which an API answer here uses, on every call.
+ * Headers set earlier (security headers) are kept.
+ */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
 }
 
 export const notFound: RequestHandler = (req, res) => {
