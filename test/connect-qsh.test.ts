@@ -1,5 +1,7 @@
+import { createQueryStringHash } from 'atlassian-jwt';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incomingQsh } from '../src/connect/qsh.ts';
 import { install, newTenant, postWebhook, readFixture, signFor, startTestApp, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
 
 /**
@@ -81,5 +83,22 @@ describe('webhooks under a BASE_URL path prefix', () => {
     const stale = signFor(t, a, 'POST', '/gatehouse/connect/webhook', { baseUrl: 'https://x.example' });
     const bad = await postWebhook(t, a, fixture, { eventKey: 'repo:push', path: '/gatehouse/connect/webhook', token: stale });
     expect(bad.body.error.code).toBe('jwt_qsh_mismatch');
+  });
+});
+
+describe('query-less hashes (computed once per URL)', () => {
+  it('stay specific to the method, the base path and the path', () => {
+    const direct = (method: string, pathname: string) => createQueryStringHash({ method, pathname, query: {} });
+    for (let round = 0; round < 2; round++) {
+      expect(incomingQsh('POST', '/gatehouse/connect/webhook', '/gatehouse')).toBe(direct('POST', '/connect/webhook'));
+      expect(incomingQsh('POST', '/gatehouse/connect/webhook', '')).toBe(direct('POST', '/gatehouse/connect/webhook'));
+      expect(incomingQsh('GET', '/gatehouse/connect/webhook', '/gatehouse')).toBe(direct('GET', '/connect/webhook'));
+      expect(incomingQsh('POST', '/connect/webhook', '/gatehouse')).toBe(direct('POST', '/connect/webhook'));
+    }
+  });
+
+  it('keep answering correctly after more distinct URLs than the cache holds', () => {
+    for (let i = 0; i < 600; i++) incomingQsh('POST', `/p/${i}`, '');
+    expect(incomingQsh('POST', '/p/3', '')).toBe(createQueryStringHash({ method: 'POST', pathname: '/p/3', query: {} }));
   });
 });

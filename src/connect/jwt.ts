@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { safeEqual } from '../crypto.ts';
 import { incomingQsh } from './qsh.ts';
 
 /**
@@ -163,8 +162,11 @@ export async function verifyConnectJwt(
   if (typeof claims.qsh !== 'string' || claims.qsh === '') {
     return fail('jwt_qsh_missing', 'The JWT has no qsh claim');
   }
+  // The qsh is a hash of the request, known to any sender, so a plain comparison would
+  // leak nothing; timingSafeEqual over equal lengths keeps it constant-time anyway.
   const expected = incomingQsh(request.method, request.originalUrl, request.basePath);
-  if (!safeEqual(claims.qsh, expected)) {
+  const given = Buffer.from(claims.qsh, 'utf8');
+  if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected, 'utf8'))) {
     return fail('jwt_qsh_mismatch', 'The JWT qsh does not match this request (method, path or query)');
   }
 

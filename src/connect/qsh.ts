@@ -12,10 +12,27 @@ import { createQueryStringHash, type Params } from 'atlassian-jwt';
  */
 export function incomingQsh(method: string, originalUrl: string, basePath: string): string {
   const q = originalUrl.indexOf('?');
+  // Server-to-server calls (webhooks, lifecycle) hit a handful of fixed URLs without a query;
+  // their hash is a pure function of these three strings, so it is computed once per URL.
+  // URLs with a query (iframe loads carry the jwt and context) are too varied to be worth it.
+  if (q === -1) {
+    const key = `${method}\n${basePath}\n${originalUrl}`;
+    let hash = queryLessHashes.get(key);
+    if (hash === undefined) {
+      hash = createQueryStringHash({ method, pathname: relativePath(originalUrl, basePath), query: {} });
+      if (queryLessHashes.size >= MAX_CACHED_HASHES) queryLessHashes.clear();
+      queryLessHashes.set(key, hash);
+    }
+    return hash;
+  }
   const rawPath = q === -1 ? originalUrl : originalUrl.slice(0, q);
   const rawQuery = q === -1 ? '' : originalUrl.slice(q + 1);
   return createQueryStringHash({ method, pathname: relativePath(rawPath, basePath), query: queryParams(rawQuery) });
 }
+
+/** Bounded so that a client cycling through random paths cannot grow it without limit. */
+const MAX_CACHED_HASHES = 256;
+const queryLessHashes = new Map<string, string>();
 
 export function relativePath(rawPath: string, basePath: string): string {
   if (basePath === '' || basePath === '/') return rawPath;
