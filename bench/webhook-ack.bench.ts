@@ -271,6 +271,8 @@ function row(name: string, r: Measured): string {
 }
 
 async function main(): Promise<void> {
+  // The machine is shared: the load before and during the run says how far to trust the figures.
+  console.log(`load average before the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   const measure = async (name: string, mode: string, run: (port: number) => Promise<AutocannonResult>, ...args: string[]) => {
     const server = await startChild(mode, ...args);
     try {
