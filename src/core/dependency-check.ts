@@ -55,6 +55,8 @@ export interface DependencyCheckInput {
   sourceCommit: string;
   /** Null when there is nothing to compare with (a new branch). */
   baseCommit: string | null;
+  /** Where `baseCommit` is when it is not in `workspace/slug`: the destination of a pull request from a fork. */
+  baseRepository?: { workspace: string; slug: string };
   files: readonly ChangedDependencyFile[];
   vulnIndex: VulnIndex | null;
   config: RepoScanConfig;
@@ -71,8 +73,8 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
     notices.push(`No vulnerability database: ${input.files.length} changed dependency file(s) not checked for known vulnerabilities.`);
   }
 
-  const read = async (commit: string, path: string): Promise<Parsed | null> => {
-    const content = await input.client.getFileSource(input.workspace, input.slug, commit, path);
+  const read = async (commit: string, path: string, repository = { workspace: input.workspace, slug: input.slug }): Promise<Parsed | null> => {
+    const content = await input.client.getFileSource(repository.workspace, repository.slug, commit, path);
     if (content === null) return null;
     const key = createHash('sha256').update(`${path}\0${input.vulnIndex?.version ?? 'none'}\0`).update(content).digest('hex');
     const hit = input.cache.get(key);
@@ -93,7 +95,7 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
       continue;
     }
     packages.push(...source.packages);
-    const before = input.baseCommit && file.oldPath ? await read(input.baseCommit, file.oldPath) : null;
+    const before = input.baseCommit && file.oldPath ? await read(input.baseCommit, file.oldPath, input.baseRepository) : null;
     const existing = new Set((before?.findings ?? []).map(vulnerabilityKey));
     for (const finding of source.findings) {
       const severity = input.config.severityOverrides[finding.ruleId] ?? finding.severity;

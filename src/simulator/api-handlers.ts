@@ -62,9 +62,15 @@ function pullRequest(ctx: ApiContext, repo: Repository): PullRequest {
   return pr;
 }
 
-async function commitOf(repo: Repository, rev: string | undefined): Promise<string> {
+/**
+ * A commit of the repository. A fork's pull-request head is fetched into its destination for
+ * the PR's diff, but is not the destination's commit: outside a diff (`inDiff`) the destination
+ * answers 404 for it, as Bitbucket does for a fork's commit.
+ */
+async function commitOf(repo: Repository, rev: string | undefined, inDiff = false): Promise<string> {
   const hash = rev ? await repo.git.resolveCommit(rev) : null;
-  if (!hash) throw new ApiError(404, `Commit not found: ${rev ?? ''}`);
+  const hidden = hash !== null && !inDiff && repo.pullRequests.some((p) => p.sourceRepository) && !(await repo.git.onBranch(hash));
+  if (!hash || hidden) throw new ApiError(404, `Commit not found: ${rev ?? ''}`);
   return hash;
 }
 
@@ -84,21 +90,24 @@ async function diffRange(ctx: ApiContext, repo: Repository): Promise<{ from: str
   let spec = ctx.params.spec ?? '';
   const cross = /^([^:]+):(.*)$/s.exec(spec);
   if (cross) {
-    if ((cross[1] as string).toLowerCase() !== fullName(repo).toLowerCase()) throw new ApiError(404, 'Source repository not found');
+    // The source side may be the repository itself or a fork of it (a pull request from a fork).
+    const source = (cross[1] as string).toLowerCase();
+    const known = [repo, ...[...ctx.site.repositories.values()].filter((r) => r.parent === repo)];
+    if (!known.some((r) => fullName(r).toLowerCase() === source)) throw new ApiError(404, 'Source repository not found');
     spec = (cross[2] as string).replace('\r', '..');
   }
   const [sourceRev, destinationRev, ...rest] = spec.split('..');
   if (rest.length > 0) throw new ApiError(400, `Invalid diff spec: ${ctx.params.spec ?? ''}`);
-  const source = await commitOf(repo, sourceRev);
+  const source = await commitOf(repo, sourceRev, true);
   if (destinationRev === undefined) return { from: await repo.git.firstParent(source), to: source };
-  const destination = await commitOf(repo, destinationRev);
+  const destination = await commitOf(repo, destinationRev, true);
   // Bitbucket's order is the opposite of git's: the first commit holds the changes.
   const topic = ctx.query.has('merge') ? boolParam(ctx, 'merge', true) : boolParam(ctx, 'topic', true);
   return { from: topic ? await repo.git.mergeBase(source, destination) : destination, to: source };
 }
 
 function prSpecUrl(ctx: ApiContext, repo: Repository, pr: PullRequest, kind: 'diff' | 'diffstat'): string {
-  const spec = `${fullName(repo)}:${pr.sourceHash.slice(0, 12)}%0D${pr.destinationHash.slice(0, 12)}`;
+  const spec = `${fullName(pr.sourceRepository ?? repo)}:${pr.sourceHash.slice(0, 12)}%0D${pr.destinationHash.slice(0, 12)}`;
   return `${ctx.site.origins.api}/2.0/repositories/${fullName(repo)}/${kind}/${spec}?from_pullrequest_id=${pr.id}&topic=true`;
 }
 

@@ -155,6 +155,21 @@ export class GitRepository {
     return result.code === 0 && hash ? hash : null;
   }
 
+  /**
+   * Copies `refspec` (e.g. `+refs/heads/*:refs/heads/*`) from another repository on this host,
+   * objects included: how a fork starts, and how a fork's pull-request head reaches the
+   * destination (under refs/pull-requests/, as Bitbucket keeps it).
+   */
+  async fetchFrom(other: GitRepository, refspec: string): Promise<void> {
+    await this.serialise(() => this.run(['fetch', '--quiet', '--no-tags', other.dir, refspec]));
+  }
+
+  /** Whether a branch (refs/heads/*) contains the commit: commits only fetched for a fork's pull request do not count. */
+  async onBranch(hash: string): Promise<boolean> {
+    const out = await this.text(['for-each-ref', '--count=1', '--contains', hash, 'refs/heads/']);
+    return out.trim() !== '';
+  }
+
   /** Resolves a full or abbreviated commit hash; null when unknown or ambiguous. */
   async resolveCommit(rev: string): Promise<string | null> {
     if (!/^[0-9a-f]{4,40}$/i.test(rev)) return null;

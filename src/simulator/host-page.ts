@@ -96,6 +96,7 @@ export function renderPullRequestPage(sim: Simulator, name: string, id: number):
 <div class="markdown">${renderMarkdown(c.raw)}</div></div></article>`,
       )
       .join('');
+    // Reports and builds are those of the source commit in the source repository (a fork's, for a PR from a fork).
     return layout(
       `#${pr.id} ${pr.title}`,
       crumbsFor(repo, 'Pull requests'),
@@ -103,10 +104,10 @@ export function renderPullRequestPage(sim: Simulator, name: string, id: number):
 <p class="branches">${avatar(pr.author)} <strong>${e(pr.author.display_name)}</strong> wants to merge <code class="branch">${e(pr.sourceBranch)}</code> <span class="muted">${e(short(pr.sourceHash))}</span> into <code class="branch">${e(pr.destinationBranch)}</code> <span class="muted">${e(short(pr.destinationHash))}</span> · #${pr.id}</p>
 <div class="columns"><section>
 <div class="card"><h2>Description</h2>${pr.description ? `<div class="markdown">${renderMarkdown(pr.description)}</div>` : '<p class="muted">No description.</p>'}</div>
-${reportCards(repo, pr.sourceHash)}
+${reportCards(pr.sourceRepository ?? repo, pr.sourceHash)}
 <div class="card"><h2>Activity</h2>${comments || '<p class="muted">No comments yet.</p>'}</div>
 </section>
-<aside>${sidebar(repo, pr.sourceHash)}${await panels(sim, repo, WEB_PANEL_LOCATIONS.pullRequest, context)}</aside></div>`,
+<aside>${sidebar(pr.sourceRepository ?? repo, pr.sourceHash)}${await panels(sim, repo, WEB_PANEL_LOCATIONS.pullRequest, context)}</aside></div>`,
     );
   })();
 }

@@ -28,6 +28,8 @@ export interface Repository {
   /** Key: full commit hash. */
   reports: Map<string, Report[]>;
   statuses: Map<string, Map<string, BuildStatus>>;
+  /** The repository this one was forked from. */
+  parent?: Repository;
 }
 
 export type PullRequestState = 'OPEN' | 'MERGED' | 'DECLINED';
@@ -37,6 +39,8 @@ export interface PullRequest {
   title: string;
   description: string;
   sourceBranch: string;
+  /** Set for a pull request from a fork: the repository `sourceBranch` and `sourceHash` are in. */
+  sourceRepository?: Repository;
   destinationBranch: string;
   /** Full hashes; payloads and API answers abbreviate them to 12 characters as Bitbucket does. */
   sourceHash: string;

@@ -180,7 +180,8 @@ export class Resources {
   pullRequest(r: Repository, pr: PullRequest) {
     const base = `/repositories/${fullName(r)}`;
     const pra = `${base}/pullrequests/${pr.id}`;
-    const spec = `${fullName(r)}:${short(pr.sourceHash)}%0D${short(pr.destinationHash)}?from_pullrequest_id=${pr.id}`;
+    const sourceRepo = pr.sourceRepository ?? r;
+    const spec = `${fullName(sourceRepo)}:${short(pr.sourceHash)}%0D${short(pr.destinationHash)}?from_pullrequest_id=${pr.id}`;
     const text = (raw: string) => ({ raw, markup: 'markdown', html: raw ? `<p>${escapeHtml(raw)}</p>` : '', type: 'rendered' });
     return {
       rendered: { description: text(pr.description), title: text(pr.title) },
@@ -212,8 +213,8 @@ export class Resources {
       created_on: pr.createdOn,
       summary: text(pr.description),
       source: {
-        commit: this.commitRef(r, short(pr.sourceHash)),
-        repository: this.repositoryRef(r),
+        commit: this.commitRef(sourceRepo, short(pr.sourceHash)),
+        repository: this.repositoryRef(sourceRepo),
         branch: { name: pr.sourceBranch },
       },
       comment_count: pr.comments.length,

@@ -11,7 +11,7 @@ import type { FaultSpec } from './faults.ts';
 import { GitHost } from './git.ts';
 import type { CommitInfo } from './git.ts';
 import { signHostToken } from './jwt.ts';
-import { newAccount, newWorkspace } from './model.ts';
+import { fullName, newAccount, newWorkspace } from './model.ts';
 import type { Account, Installation, PullRequest, Repository, Workspace } from './model.ts';
 import { OpenApiChecker } from './openapi.ts';
 import { pullRequestPayload, pushPayload } from './payloads.ts';
@@ -73,6 +73,8 @@ export interface InstallOptions {
 
 export interface PullRequestInput {
   source: string;
+  /** A fork's full name when the source branch is there (see forkRepository). */
+  sourceRepository?: string;
   destination?: string;
   title: string;
   description?: string;
@@ -274,13 +276,30 @@ export class Simulator {
   }
 
   async createRepository(workspace: string, slug: string, opts: { mainBranch?: string; files?: Record<string, string> } = {}): Promise<Repository> {
+    const repo = await this.newRepository(workspace, slug, opts.mainBranch ?? 'main');
+    // The first commit comes with the repository, as when Bitbucket creates it with a README:
+    // no push webhook, so a scan starts from a known base.
+    await repo.git.commit(repo.mainBranch, opts.files ?? { 'README.md': `# ${slug}\n` }, 'Initial commit');
+    this.site.repositories.set(fullName(repo), repo);
+    return repo;
+  }
+
+  /** A fork of `parent`: its own repository with the parent's branches and history, and no webhook. */
+  async forkRepository(parent: string, workspace: string, slug: string): Promise<Repository> {
+    const origin = this.repository(parent);
+    const repo = await this.newRepository(workspace, slug, origin.mainBranch);
+    await repo.git.fetchFrom(origin.git, '+refs/heads/*:refs/heads/*');
+    repo.parent = origin;
+    this.site.repositories.set(fullName(repo), repo);
+    return repo;
+  }
+
+  private async newRepository(workspace: string, slug: string, mainBranch: string): Promise<Repository> {
     for (const part of [workspace, slug]) {
       // Bitbucket's slug alphabet; it also keeps names from escaping the git directory.
       if (!/^[a-z0-9][a-z0-9._-]{0,61}$/.test(part)) throw new Error(`invalid slug ${JSON.stringify(part)}: lower-case letters, digits, ".", "_" and "-"`);
     }
-    const key = `${workspace}/${slug}`;
-    if (this.site.repositories.has(key)) throw new Error(`repository ${workspace}/${slug} already exists`);
-    const mainBranch = opts.mainBranch ?? 'main';
+    if (this.site.repositories.has(`${workspace}/${slug}`)) throw new Error(`repository ${workspace}/${slug} already exists`);
     const now = this.site.now().toISOString();
     const repo: Repository = {
       workspace: this.workspace(workspace),
@@ -294,10 +313,6 @@ export class Simulator {
       reports: new Map(),
       statuses: new Map(),
     };
-    // The first commit comes with the repository, as when Bitbucket creates it with a README:
-    // no push webhook, so a scan starts from a known base.
-    await repo.git.commit(mainBranch, opts.files ?? { 'README.md': `# ${slug}\n` }, 'Initial commit');
-    this.site.repositories.set(key, repo);
     return repo;
   }
 
@@ -318,11 +333,14 @@ export class Simulator {
     const newHash = await repo.git.commit(branch, files, message, { name: this.user.display_name, email: 'sim.user@example.invalid' });
     repo.updatedOn = this.site.now().toISOString();
     await this.sendPush(repo, branch, oldHash, newHash);
-    for (const pr of repo.pullRequests.filter((p) => p.state === 'OPEN' && p.sourceBranch === branch)) {
-      pr.sourceHash = newHash;
-      pr.destinationHash = (await repo.git.branchHead(pr.destinationBranch)) ?? pr.destinationHash;
-      pr.updatedOn = this.site.now().toISOString();
-      await this.sendEvent(repo, 'pullrequest:updated', pullRequestPayload(this.site.resources, repo, pr, this.user));
+    for (const destination of this.site.repositories.values()) {
+      for (const pr of destination.pullRequests.filter((p) => p.state === 'OPEN' && p.sourceBranch === branch && (p.sourceRepository ?? destination) === repo)) {
+        if (pr.sourceRepository) await destination.git.fetchFrom(repo.git, `+refs/heads/${branch}:refs/pull-requests/${pr.id}/from`);
+        pr.sourceHash = newHash;
+        pr.destinationHash = (await destination.git.branchHead(pr.destinationBranch)) ?? pr.destinationHash;
+        pr.updatedOn = this.site.now().toISOString();
+        await this.sendEvent(destination, 'pullrequest:updated', pullRequestPayload(this.site.resources, destination, pr, this.user));
+      }
     }
     return newHash;
   }
@@ -338,15 +356,21 @@ export class Simulator {
   async openPullRequest(fullName: string, input: PullRequestInput): Promise<PullRequest> {
     const repo = this.repository(fullName);
     const destination = input.destination ?? repo.mainBranch;
-    const sourceHash = await repo.git.branchHead(input.source);
+    const sourceRepository = input.sourceRepository ? this.repository(input.sourceRepository) : undefined;
+    if (sourceRepository && sourceRepository.parent !== repo) throw new Error(`${input.sourceRepository} is not a fork of ${fullName}`);
+    const id = repo.pullRequests.length + 1;
+    // Bitbucket keeps a fork's pull-request head in the destination under refs/pull-requests/{id}/from.
+    if (sourceRepository) await repo.git.fetchFrom(sourceRepository.git, `+refs/heads/${input.source}:refs/pull-requests/${id}/from`);
+    const sourceHash = await (sourceRepository ?? repo).git.branchHead(input.source);
     const destinationHash = await repo.git.branchHead(destination);
     if (!sourceHash || !destinationHash) throw new Error(`both branches must exist: ${input.source} -> ${destination}`);
     const now = this.site.now().toISOString();
     const pr: PullRequest = {
-      id: repo.pullRequests.length + 1,
+      id,
       title: input.title,
       description: input.description ?? '',
       sourceBranch: input.source,
+      ...(sourceRepository ? { sourceRepository } : {}),
       destinationBranch: destination,
       sourceHash,
       destinationHash,
@@ -367,13 +391,14 @@ export class Simulator {
   async updatePullRequest(fullName: string, id: number, files: Record<string, string | null>, message: string): Promise<string> {
     const pr = this.pullRequest(fullName, id);
     if (pr.state !== 'OPEN') throw new Error(`pull request #${id} is ${pr.state}`);
-    return this.commit(fullName, pr.sourceBranch, files, message);
+    return this.commit(pr.sourceRepository ? `${pr.sourceRepository.workspace.slug}/${pr.sourceRepository.slug}` : fullName, pr.sourceBranch, files, message);
   }
 
   async mergePullRequest(fullName: string, id: number): Promise<string> {
     const repo = this.repository(fullName);
     const pr = this.pullRequest(fullName, id);
     if (pr.state !== 'OPEN') throw new Error(`pull request #${id} is ${pr.state}`);
+    if (pr.sourceRepository) throw new Error('merging a pull request from a fork is not simulated');
     const oldHash = await repo.git.branchHead(pr.destinationBranch);
     const mergeHash = await repo.git.merge(pr.destinationBranch, pr.sourceBranch, `Merged in ${pr.sourceBranch} (pull request #${pr.id})\n\n${pr.title}`, { name: this.user.display_name, email: 'sim.user@example.invalid' });
     Object.assign(pr, { state: 'MERGED', mergeHash, closedBy: this.user, updatedOn: this.site.now().toISOString() });

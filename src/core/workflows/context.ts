@@ -81,14 +81,29 @@ export interface ChangeScan {
  */
 export async function scanChange(
   deps: WorkflowDeps,
-  input: { target: Target; clientKey: string; repoUuid: string; head: string; base: string | null; policy: Policy },
+  input: {
+    /** The repository `head` is in (a pull request's source repository). */
+    target: Target;
+    clientKey: string;
+    repoUuid: string;
+    head: string;
+    base: string | null;
+    policy: Policy;
+    /**
+     * A pull request from a fork: `base` is in the destination repository, which serves the
+     * PR's diff; the source repository knows `head` but not necessarily `base`.
+     */
+    fork?: { destination: Target; pullRequestId: number };
+  },
 ): Promise<ChangeScan> {
   const started = deps.now().getTime();
   const { target, policy } = input;
   const { config, problems } = await repoConfig(target, input.head);
   const scanner = config === EMPTY_REPO_CONFIG ? defaultScanner : new SecretScanner({ config });
-  const spec = input.base ? `${input.head}..${input.base}` : input.head;
-  const diff = await target.client.streamDiff(target.workspace, target.slug, { spec });
+  const { fork } = input;
+  const diff = fork
+    ? await fork.destination.client.streamDiff(fork.destination.workspace, fork.destination.slug, { pullRequestId: fork.pullRequestId })
+    : await target.client.streamDiff(target.workspace, target.slug, { spec: input.base ? `${input.head}..${input.base}` : input.head });
   const changes = await scanDiff(diff, {
     scanner: policy.scanners.secrets ? scanner : null,
     includePath: pathFilter(policy),
@@ -103,6 +118,7 @@ export async function scanChange(
       slug: target.slug,
       sourceCommit: input.head,
       baseCommit: input.base,
+      ...(fork ? { baseRepository: { workspace: fork.destination.workspace, slug: fork.destination.slug } } : {}),
       files: changes.dependencyFiles,
       vulnIndex: deps.vulnIndex(),
       config,

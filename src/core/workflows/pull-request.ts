@@ -11,6 +11,26 @@ import { refreshInventory } from './inventory.ts';
 import { fullHash, newerJobInGroup, scanChange, scanRecord, splitFullName, type WorkflowDeps } from './context.ts';
 import { pullRequestEvent } from './payload.ts';
 
+/**
+ * Where a pull request's parts live. The PR itself (diff, comments) is in the destination
+ * repository; its source commit, and so the files at it and the Code Insights report and build
+ * status on it, are in the source repository, which for a PR from a fork is the fork: reports and
+ * statuses are stored per repository and commit, and the destination repository does not even
+ * resolve a fork's commits (it answers 404).
+ */
+export interface PullRequestTargets {
+  destination: Target;
+  source: Target;
+  fork: boolean;
+}
+
+export function pullRequestTargets(destination: Target, pr: Pullrequest, event?: PullRequestEvent): PullRequestTargets {
+  const sourceName = pr.source?.repository?.full_name ?? event?.pullRequest.source.repository?.fullName;
+  const destinationName = `${destination.workspace}/${destination.slug}`;
+  if (!sourceName || sourceName.toLowerCase() === destinationName.toLowerCase()) return { destination, source: destination, fork: false };
+  return { destination, source: { client: destination.client, ...splitFullName(sourceName) }, fork: true };
+}
+
 export function pullRequestLink(baseUrl: string, fullName: string, prId: number): string {
   return `${baseUrl.replace(/\/+$/, '')}/${fullName}/pull-requests/${prId}`;
 }
@@ -34,12 +54,13 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
   const target: Target = { client, ...splitFullName(fullName) };
   const prId = event.pullRequest.id;
   const pr = await client.getPullRequest(target.workspace, target.slug, prId);
+  const sides = pullRequestTargets(target, pr, event);
   const record = await deps.results.getPullRequest(job.clientKey, event.repository.uuid, prId);
   if (pr.state !== 'OPEN') {
     await recordState(deps, job.clientKey, event, pr, record);
     return { skipped: `pull request is ${pr.state ?? 'closed'}` };
   }
-  const head = await fullHash(target, requireHash(pr.source?.commit?.hash, 'source'));
+  const head = await fullHash(sides.source, requireHash(pr.source?.commit?.hash, 'source'));
   const base = await fullHash(target, requireHash(pr.destination?.commit?.hash, 'destination'));
   const sourceBranch = pr.source?.branch?.name ?? event.pullRequest.source.branch;
   const link = pullRequestLink(baseUrl, fullName, prId);
@@ -47,19 +68,27 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
   if (record?.publishedCommit === head && previous) return { skipped: `results for ${head.slice(0, 12)} already published` };
 
   const policy = await policyOf(deps.results, job.clientKey);
-  await postStatus(target, head, { state: 'INPROGRESS', description: 'Scanning for secrets and vulnerable dependencies', url: link, refname: sourceBranch });
-  const scanned = await scanChange(deps, { target, clientKey: job.clientKey, repoUuid: event.repository.uuid, head, base, policy });
+  await postStatus(sides.source, head, { state: 'INPROGRESS', description: 'Scanning for secrets and vulnerable dependencies', url: link, refname: sourceBranch });
+  const scanned = await scanChange(deps, {
+    target: sides.source,
+    clientKey: job.clientKey,
+    repoUuid: event.repository.uuid,
+    head,
+    base,
+    policy,
+    ...(sides.fork ? { fork: { destination: target, pullRequestId: prId } } : {}),
+  });
 
   const now = await client.getPullRequest(target.workspace, target.slug, prId);
   const nowHead = now.source?.commit?.hash ?? '';
   if (now.state !== 'OPEN' || !head.startsWith(nowHead) || nowHead === '') {
-    await postStatus(target, head, { state: 'STOPPED', description: 'Superseded by a newer commit', url: link, refname: sourceBranch });
+    await postStatus(sides.source, head, { state: 'STOPPED', description: 'Superseded by a newer commit', url: link, refname: sourceBranch });
     return { skipped: `pull request moved on (head ${nowHead.slice(0, 12) || 'unknown'}, state ${now.state}) while ${head.slice(0, 12)} was scanned` };
   }
 
   const scan = scanRecord(scanned, { clientKey: job.clientKey, repoUuid: event.repository.uuid, commit: head, kind: 'pull_request', prId, policy, at: deps.now() });
   await publishPullRequest(deps, {
-    target,
+    target: sides,
     fullName,
     sourceBranch,
     destinationBranch: pr.destination?.branch?.name ?? event.pullRequest.destination.branch,
@@ -84,8 +113,9 @@ export async function stopPullRequestScan(deps: WorkflowDeps, job: Job, reason: 
   const target: Target = { client, ...splitFullName(fullName) };
   const pr = await client.getPullRequest(target.workspace, target.slug, event.pullRequest.id);
   if (pr.state !== 'OPEN') return;
-  const head = await fullHash(target, requireHash(pr.source?.commit?.hash, 'source'));
-  await postStatus(target, head, {
+  const { source } = pullRequestTargets(target, pr, event);
+  const head = await fullHash(source, requireHash(pr.source?.commit?.hash, 'source'));
+  await postStatus(source, head, {
     state: 'STOPPED',
     description: `Gatehouse could not finish the scan (${reason}); push again to retry`,
     url: pullRequestLink(baseUrl, fullName, event.pullRequest.id),
@@ -94,7 +124,7 @@ export async function stopPullRequestScan(deps: WorkflowDeps, job: Job, reason: 
 }
 
 export interface PullRequestPublication {
-  target: Target;
+  target: PullRequestTargets;
   fullName: string;
   sourceBranch: string;
   destinationBranch: string;
@@ -112,14 +142,14 @@ export async function publishPullRequest(deps: WorkflowDeps, p: PullRequestPubli
   const prId = scan.prId!;
   await deps.results.putScan(scan);
   const published = new Set((p.previous?.findings ?? []).map(annotationId));
-  await publishReport(target, scan.commit, buildReport(scan, policy, link, `Pull request #${prId}`), buildAnnotations(scan.findings, policy), published);
-  await postStatus(target, scan.commit, {
+  await publishReport(target.source, scan.commit, buildReport(scan, policy, link, `Pull request #${prId}`), buildAnnotations(scan.findings, policy), published);
+  await postStatus(target.source, scan.commit, {
     state: scan.result === 'FAILED' ? 'FAILED' : 'SUCCESSFUL',
     description: scan.result === 'FAILED' ? `${scan.counts.new} new finding(s); fails on ${policy.threshold} or above` : 'No blocking findings',
     url: link,
     refname: p.sourceBranch,
   });
-  const commentId = await upsertComment(target, prId, p.record?.commentId ?? null, renderComment({ scan, policy, previousResult: p.record?.lastResult ?? null, link }));
+  const commentId = await upsertComment(target.destination, prId, p.record?.commentId ?? null, renderComment({ scan, policy, previousResult: p.record?.lastResult ?? null, link }));
   await deps.results.putPullRequest({
     clientKey: scan.clientKey,
     repoUuid: scan.repoUuid,

@@ -8,7 +8,7 @@ import { policyOf } from '../policy.ts';
 import type { Target } from '../publish.ts';
 import { PermanentJobError, type JobOutcome } from '../worker.ts';
 import { applyTriage, newerJobInGroup, scanRecord, splitFullName, type WorkflowDeps } from './context.ts';
-import { publishPullRequest, pullRequestLink } from './pull-request.ts';
+import { publishPullRequest, pullRequestLink, pullRequestTargets } from './pull-request.ts';
 
 /**
  * A triage mark changed: the open pull requests of that repository show it at once, without
@@ -59,7 +59,7 @@ export async function republishPullRequest(deps: WorkflowDeps, job: Job, log: Lo
     { clientKey: job.clientKey, repoUuid, commit, kind: 'pull_request', prId, policy, at: deps.now() },
   );
   await publishPullRequest(deps, {
-    target,
+    target: pullRequestTargets(target, pr),
     fullName: record.repoFullName,
     sourceBranch: record.sourceBranch,
     destinationBranch: record.destinationBranch,
