@@ -75,4 +75,19 @@ describe('pipeline end to end: a pull request from a fork', () => {
     expect(sim.pullRequest('acme/lib', prId).comments).toHaveLength(1);
     expect(sim.violations).toEqual([]);
   });
+
+  it('a fork in a workspace the installation cannot read: the PR gets a comment saying it was not scanned, the job does not fail', async () => {
+    await sim.forkRepository('acme/lib', 'outsider', 'lib');
+    await sim.createBranch('outsider/lib', 'patch');
+    await sim.commit('outsider/lib', 'patch', { 'x.js': `module.exports = "${AWS_KEY}";\n` }, 'X');
+    const { id } = await sim.openPullRequest('acme/lib', { source: 'patch', sourceRepository: 'outsider/lib', title: 'From outside' });
+    const jobs = await app.settle();
+    expect(jobs.filter((j) => j.status === 'dead')).toEqual([]);
+    const comments = sim.pullRequest('acme/lib', id).comments;
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.raw).toContain('did not scan this pull request');
+    expect(comments[0]!.raw).toContain('outsider/lib');
+    expect(await app.results.getPullRequest(sim.installation()!.clientKey, upstream().uuid, id)).toMatchObject({ publishedCommit: null, commentId: comments[0]!.id });
+    expect(sim.violations).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { BitbucketApiError } from '../../bitbucket/errors.ts';
 import type { Pullrequest } from '../../bitbucket/openapi-types.ts';
 import type { Logger } from '../../log.ts';
 import type { Policy, PullRequestRecord, ScanRecord } from '../../store/results-types.ts';
@@ -60,10 +61,11 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
     await recordState(deps, job.clientKey, event, pr, record);
     return { skipped: `pull request is ${pr.state ?? 'closed'}` };
   }
-  const head = await fullHash(sides.source, requireHash(pr.source?.commit?.hash, 'source'));
-  const base = await fullHash(target, requireHash(pr.destination?.commit?.hash, 'destination'));
   const sourceBranch = pr.source?.branch?.name ?? event.pullRequest.source.branch;
   const link = pullRequestLink(baseUrl, fullName, prId);
+  const head = await sourceHead(sides, requireHash(pr.source?.commit?.hash, 'source'));
+  if (head === null) return unscannableFork(deps, { clientKey: job.clientKey, target, event, pr, record, fork: sides.source, sourceBranch });
+  const base = await fullHash(target, requireHash(pr.destination?.commit?.hash, 'destination'));
   const previous = await deps.results.getScan(job.clientKey, event.repository.uuid, head, 'pull_request', prId);
   if (record?.publishedCommit === head && previous) return { skipped: `results for ${head.slice(0, 12)} already published` };
 
@@ -113,9 +115,11 @@ export async function stopPullRequestScan(deps: WorkflowDeps, job: Job, reason: 
   const target: Target = { client, ...splitFullName(fullName) };
   const pr = await client.getPullRequest(target.workspace, target.slug, event.pullRequest.id);
   if (pr.state !== 'OPEN') return;
-  const { source } = pullRequestTargets(target, pr, event);
-  const head = await fullHash(source, requireHash(pr.source?.commit?.hash, 'source'));
-  await postStatus(source, head, {
+  const sides = pullRequestTargets(target, pr, event);
+  const head = await sourceHead(sides, requireHash(pr.source?.commit?.hash, 'source'));
+  // A fork the installation cannot read cannot carry a status either; the PR comment said so.
+  if (head === null) return;
+  await postStatus(sides.source, head, {
     state: 'STOPPED',
     description: `Gatehouse could not finish the scan (${reason}); push again to retry`,
     url: pullRequestLink(baseUrl, fullName, event.pullRequest.id),
@@ -208,6 +212,54 @@ async function recordState(
     mergeCommit: mergeCommit ?? record?.mergeCommit ?? null,
     updatedAt: deps.now().toISOString(),
   });
+}
+
+/**
+ * The full hash of the PR's head, from its source repository. Null when that is a fork the
+ * installation cannot read (a fork in another workspace, private to it): then neither the
+ * head's files nor its Code Insights are reachable, only the PR in the destination.
+ */
+async function sourceHead(sides: PullRequestTargets, hash: string): Promise<string | null> {
+  try {
+    return await fullHash(sides.source, hash);
+  } catch (error) {
+    if (sides.fork && error instanceof BitbucketApiError && (error.status === 404 || error.status === 403)) return null;
+    throw error;
+  }
+}
+
+/** Says on the PR why it has no results (a comment is all the destination repository takes), and records it. */
+async function unscannableFork(
+  deps: WorkflowDeps,
+  p: { clientKey: string; target: Target; event: PullRequestEvent; pr: Pullrequest; record: PullRequestRecord | undefined; fork: Target; sourceBranch: string },
+): Promise<JobOutcome> {
+  const { event } = p;
+  const commentId = await upsertComment(p.target, event.pullRequest.id, p.record?.commentId ?? null, unreadableForkComment(p.fork));
+  await deps.results.putPullRequest({
+    clientKey: p.clientKey,
+    repoUuid: event.repository.uuid,
+    repoFullName: event.repository.fullName,
+    prId: event.pullRequest.id,
+    state: 'OPEN',
+    sourceBranch: p.sourceBranch,
+    destinationBranch: p.pr.destination?.branch?.name ?? event.pullRequest.destination.branch,
+    publishedCommit: null,
+    commentId,
+    lastResult: null,
+    mergeCommit: null,
+    updatedAt: deps.now().toISOString(),
+  });
+  return { skipped: `source repository ${p.fork.workspace}/${p.fork.slug} (a fork) is not readable with this installation` };
+}
+
+function unreadableForkComment(source: Target): string {
+  return [
+    '**Gatehouse did not scan this pull request.**',
+    '',
+    `Its source is the fork \`${source.workspace}/${source.slug}\`, which Gatehouse cannot read from this workspace, so the`,
+    "changes were not checked for secrets or vulnerable dependencies and no build status was set. Push the branch to",
+    'this repository, or install Gatehouse where the fork lives, to have it scanned.',
+  ].join('\n');
 }
 
 function requireHash(hash: string | undefined, side: string): string {
