@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { globToRegExp } from '../scan/repo-config/glob.ts';
+import { globMatcher } from '../scan/repo-config/glob-matcher.ts';
 import { SEVERITIES, atLeast } from '../scan/types.ts';
 import type { Policy, ResultsStore, StoredFinding } from '../store/results-types.ts';
 
@@ -23,7 +23,7 @@ const glob = z
   .max(256, 'at most 256 characters')
   .refine((value) => {
     try {
-      globToRegExp(value);
+      globMatcher(value);
       return true;
     } catch {
       return false;
@@ -61,13 +61,17 @@ export async function policyOf(results: ResultsStore, clientKey: string): Promis
 export function environmentOf(policy: Policy, branch: string): string | null {
   for (const { branch: pattern, environment } of policy.environments) {
     // A leading slash anchors the glob at the start: `main` must not match `feature/main`.
-    if (globToRegExp(`/${pattern.replace(/^\/+/, '')}`).test(branch)) return environment;
+    if (globMatcher(`/${pattern.replace(/^\/+/, '')}`).test(branch)) return environment;
   }
   return null;
 }
 
+/**
+ * Policy globs are matched by globMatcher, never a RegExp: they come from an installation's
+ * admin, and a backtracking pattern would stall the worker that every installation shares.
+ */
 export function pathFilter(policy: Policy): (path: string) => boolean {
-  const ignored = policy.ignoredPaths.map(globToRegExp);
+  const ignored = policy.ignoredPaths.map(globMatcher);
   return (path) => !ignored.some((re) => re.test(path));
 }
 
