@@ -52,6 +52,8 @@ describe('src directory listings, as the src/{commit}/{path} operation describes
     const dir = await get(`/repositories/acme/tree/src/${hash}/dir/`);
     expect(dir.body.values.map((v) => `${v.type}:${v.path}`)).toEqual(['commit_file:dir/b.txt', 'commit_directory:dir/sub']);
     expect((await get(`/repositories/acme/tree/src/${hash}/dir`)).body.size).toBe(2);
+    const meta = (await get(`/repositories/acme/tree/src/${hash}/?format=meta`)).body as unknown as { type: string; links: { self: { href: string } } };
+    expect(meta).toMatchObject({ type: 'commit_directory', links: { self: { href: expect.stringMatching(/\/src\/[0-9a-f]{40}\/$/) } } });
     const deep = await get(`/repositories/acme/tree/src/${hash}/?max_depth=3`);
     expect(deep.body.values.map((v) => v.path)).toEqual(['a.txt', 'dir', 'z.txt', 'dir/b.txt', 'dir/sub', 'dir/sub/c.txt']);
   });

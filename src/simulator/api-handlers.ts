@@ -113,10 +113,12 @@ function prSpecUrl(ctx: ApiContext, repo: Repository, pr: PullRequest, kind: 'di
 
 /** A `commit_file` or `commit_directory` as the src endpoint describes them; a directory's self link ends in `/`. */
 function srcEntry(ctx: ApiContext, repo: Repository, commit: string, entry: { path: string; type: 'blob' | 'tree'; size: number }) {
-  const self = `${ctx.site.origins.api}/2.0/repositories/${fullName(repo)}/src/${commit}/${entry.path.split('/').map(encodeURIComponent).join('/')}`;
+  const root = `${ctx.site.origins.api}/2.0/repositories/${fullName(repo)}/src/${commit}/`;
+  const self = `${root}${entry.path.split('/').map(encodeURIComponent).join('/')}`;
   const common = { path: entry.path, commit: ctx.site.resources.commitRef(repo, commit) };
   if (entry.type === 'tree') {
-    return { ...common, type: 'commit_directory', links: { self: { href: `${self}/` }, meta: { href: `${self}/?format=meta` } } };
+    const dir = entry.path === '' ? root : `${self}/`;
+    return { ...common, type: 'commit_directory', links: { self: { href: dir }, meta: { href: `${dir}?format=meta` } } };
   }
   return { ...common, type: 'commit_file', attributes: [], escaped_path: entry.path, size: entry.size, links: { self: { href: self }, meta: { href: `${self}?format=meta` } } };
 }
