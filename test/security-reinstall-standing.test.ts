@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../src/core/policy.ts';
+import { JournalResultsStore } from '../src/store/results-store.ts';
 import { install, installBody, newTenant, signFor, startTestApp, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
 
 /**
@@ -70,5 +74,30 @@ describe('a fresh install over an uninstalled clientKey', () => {
     const res = await request(t.app).post(INSTALLED).set('Authorization', `JWT ${signFor(t, other, 'POST', INSTALLED)}`).send(installBody(next));
     expect(res.status).toBe(204);
     expect(await t.results.listTriage(other.clientKey)).toHaveLength(1);
+  });
+});
+
+describe('forgetTenant', () => {
+  it('stays forgotten after the results store is reopened, and leaves other tenants alone', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-forget-'));
+    try {
+      const mark = (clientKey: string) => ({ clientKey, repoUuid: REPO, fingerprint: FINGERPRINT, status: 'ignored' as const, by: '{u}', at: new Date(0).toISOString(), reason: 'r' });
+      const first = new JournalResultsStore({ dataDir });
+      await first.open();
+      await first.putTriage(mark('gone'));
+      await first.putTriage(mark('kept'));
+      await first.putPolicy('gone', structuredClone(DEFAULT_POLICY));
+      await first.forgetTenant('gone');
+      await first.close();
+
+      const reopened = new JournalResultsStore({ dataDir });
+      await reopened.open();
+      expect(await reopened.listTriage('gone')).toEqual([]);
+      expect(await reopened.getPolicy('gone')).toBeUndefined();
+      expect(await reopened.listTriage('kept')).toHaveLength(1);
+      await reopened.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
