@@ -7,6 +7,7 @@ import request from 'supertest';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
+import { deliveryKey } from '../src/core/dispatch.ts';
 import { createLogger } from '../src/log.ts';
 import { LowdbStore } from '../src/store/lowdb-store.ts';
 import { FIXTURES, install, newTenant, postWebhook, readFixture, signFor, startTestApp, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
@@ -91,7 +92,7 @@ describe('events the app does not act on', () => {
     });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'ignored', jobId: null });
-    expect(await t.store.getDelivery(uuid)).toMatchObject({ event: 'pullrequest:approved', jobId: null });
+    expect(await t.store.getDelivery(deliveryKey(a.clientKey, uuid))).toMatchObject({ event: 'pullrequest:approved', jobId: null });
     expect(await t.store.listJobs({ clientKey: a.clientKey })).toHaveLength(0);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LowdbStore } from '../store/lowdb-store.ts';
-import { createDispatcher } from './dispatch.ts';
+import { createDispatcher, deliveryKey } from './dispatch.ts';
 import type { PullRequestEvent, PushEvent } from './events.ts';
 
 const repository = { uuid: '{r-1}', fullName: 'acme/web', workspace: 'acme', name: 'web', isPrivate: true };
@@ -46,7 +46,16 @@ describe('dispatch', () => {
     const job = await store.getJob(result.jobId!);
     expect(job).toMatchObject({ clientKey: 'ck', type: 'event:push', status: 'queued', payload: push });
     expect(job?.group).toBeUndefined();
-    expect(await store.getDelivery('d-push')).toMatchObject({ clientKey: 'ck', event: 'repo:push', jobId: result.jobId });
+    expect(await store.getDelivery(deliveryKey('ck', 'd-push'))).toMatchObject({ clientKey: 'ck', event: 'repo:push', jobId: result.jobId });
+  });
+
+  it('keeps delivery ids apart per tenant: another installation cannot pre-claim an id', async () => {
+    const { dispatch } = createDispatcher(store);
+    const first = await dispatch({ clientKey: 'attacker' }, push);
+    const second = await dispatch({ clientKey: 'victim' }, push);
+    expect([first.duplicate, second.duplicate]).toEqual([false, false]);
+    expect((await store.getJob(second.jobId!))?.clientKey).toBe('victim');
+    expect((await dispatch({ clientKey: 'victim' }, push)).duplicate).toBe(true);
   });
 
   it('groups pull request jobs by repository and pull request', async () => {

@@ -21,12 +21,21 @@ export interface Dispatcher {
  * Recording the delivery and enqueueing the job is a single store operation, so a crash in
  * between cannot leave a delivery that was acknowledged but never worked on.
  */
+/**
+ * The store key of a delivery. The delivery id comes from the sender (X-Request-UUID), so it
+ * is only unique per tenant: keyed by id alone, one installation could claim another's id
+ * first and have that tenant's real delivery dropped as a "redelivery".
+ */
+export function deliveryKey(clientKey: string, deliveryId: string): string {
+  return `${clientKey}\n${deliveryId}`;
+}
+
 export function createDispatcher(store: Store): Dispatcher {
   return {
     async dispatch(tenant, event) {
       const group = jobGroupOf(event);
       return store.acceptDelivery(
-        { id: event.deliveryId, clientKey: tenant.clientKey, event: event.sourceEvent },
+        { id: deliveryKey(tenant.clientKey, event.deliveryId), clientKey: tenant.clientKey, event: event.sourceEvent },
         {
           clientKey: tenant.clientKey,
           type: jobTypeOf(event),
@@ -36,7 +45,7 @@ export function createDispatcher(store: Store): Dispatcher {
       );
     },
     async ignore(tenant, delivery) {
-      return store.acceptDelivery({ id: delivery.deliveryId, clientKey: tenant.clientKey, event: delivery.sourceEvent }, null);
+      return store.acceptDelivery({ id: deliveryKey(tenant.clientKey, delivery.deliveryId), clientKey: tenant.clientKey, event: delivery.sourceEvent }, null);
     },
   };
 }
