@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, environmentOf, pathFilter, policyPatchSchema } from '../src/core/policy.ts';
+import { DEFAULT_POLICY, policyPatchSchema } from '../src/core/policy.ts';
 import { globToRegExp } from '../src/scan/repo-config/glob.ts';
 import { globMatcher } from '../src/scan/repo-config/glob-matcher.ts';
 import type { Policy } from '../src/store/results-types.ts';
