@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryIndex } from '../src/scan/deps/index.ts';
+import { npmLockfile } from './helpers/npm-fixtures.ts';
 import { adminPagePath } from '../src/simulator/admin-page.ts';
 import { grantWorkspace } from '../src/simulator/permissions.ts';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
@@ -17,12 +18,6 @@ import { chromiumAvailable, CHROMIUM, launchChromium, startProductStack, type Pr
 const SCREENSHOTS = process.env.GATEHOUSE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '..', 'docs') : path.join(os.tmpdir(), 'gatehouse-screenshots');
 const AWS_LINE = 'const awsKey = "AKIAZ3MQ7XKPLR4TBN2W";';
 const XSS_TITLE = 'Add config <img src=x onerror=alert(1)>';
-
-function lockfile(deps: Record<string, string>): string {
-  const packages: Record<string, unknown> = { '': { name: 'web', dependencies: deps } };
-  for (const [name, version] of Object.entries(deps)) packages[`node_modules/${name}`] = { version };
-  return `${JSON.stringify({ name: 'web', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`;
-}
 
 const advisory = (id: string, name: string, fixed: string, severity: string, summary: string) => ({
   id,
@@ -55,7 +50,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     sim = await startSimulator({ appBaseUrl: stack.baseUrl, retryDelayMs: 0 });
     await stack.attach({ web: sim.webOrigin, api: sim.apiOrigin });
     await sim.install();
-    await sim.createRepository('acme', 'web', { files: { 'README.md': '# web\n', 'package-lock.json': lockfile({ lodash: '4.17.15' }) } });
+    await sim.createRepository('acme', 'web', { files: { 'README.md': '# web\n', 'package-lock.json': npmLockfile('web', { lodash: '4.17.15' }) } });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light' });
     page.on('dialog', (d) => {
@@ -111,7 +106,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
 
   it('the pull-request panel shows the findings of a real scan, new first by severity, existing collapsed', async () => {
     await sim.createBranch('acme/web', 'feature');
-    await sim.commit('acme/web', 'feature', { 'src/config.js': `// settings\n${AWS_LINE}\n`, 'package-lock.json': lockfile({ lodash: '4.17.15', minimist: '1.2.0' }) }, 'Add config');
+    await sim.commit('acme/web', 'feature', { 'src/config.js': `// settings\n${AWS_LINE}\n`, 'package-lock.json': npmLockfile('web', { lodash: '4.17.15', minimist: '1.2.0' }) }, 'Add config');
     await sim.openPullRequest('acme/web', { source: 'feature', title: XSS_TITLE });
     await stack.settle();
 
@@ -187,7 +182,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
 
   it('the settings page changes the verdict of the next scan (threshold high -> critical)', async () => {
     await sim.createBranch('acme/web', 'feature-2');
-    await sim.commit('acme/web', 'feature-2', { 'package-lock.json': lockfile({ lodash: '4.17.15', qs: '6.5.2' }) }, 'Add qs');
+    await sim.commit('acme/web', 'feature-2', { 'package-lock.json': npmLockfile('web', { lodash: '4.17.15', qs: '6.5.2' }) }, 'Add qs');
     const pr = await sim.openPullRequest('acme/web', { source: 'feature-2', title: 'Add qs' });
     await stack.settle();
     expect(await verdict(await openPullRequest(pr.id))).toBe('Security check failed');

@@ -1,25 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryIndex } from '../src/scan/deps/index.ts';
 import type { Simulator } from '../src/simulator/simulator.ts';
 import { startPipelineOnSimulator, type PipelineApp } from './helpers/pipeline-app.ts';
+import { npmLockfile, SAMPLE_NPM_INDEX } from './helpers/npm-fixtures.ts';
 
 const AWS_KEY = 'AKIAZ3MQ7XKPLR4TBN2W';
-
-function lockfile(deps: Record<string, string>): string {
-  const packages: Record<string, unknown> = { '': { name: 'lib', dependencies: deps } };
-  for (const [name, version] of Object.entries(deps)) packages[`node_modules/${name}`] = { version };
-  return `${JSON.stringify({ name: 'lib', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`;
-}
-
-const advisory = (id: string, name: string, fixed: string, severity: string) => ({
-  id,
-  modified: '2024-01-01T00:00:00Z',
-  summary: `${name} is vulnerable`,
-  affected: [{ package: { ecosystem: 'npm', name }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed }] }] }],
-  database_specific: { severity },
-});
-
-const INDEX = createMemoryIndex([advisory('GHSA-aaaa-bbbb-0001', 'lodash', '4.17.21', 'HIGH'), advisory('GHSA-aaaa-bbbb-0002', 'minimist', '1.2.6', 'CRITICAL')]);
 
 describe('pipeline end to end: a pull request from a fork', () => {
   let app: PipelineApp;
@@ -28,8 +12,8 @@ describe('pipeline end to end: a pull request from a fork', () => {
   let prId: number;
 
   beforeAll(async () => {
-    ({ app, sim, stop } = await startPipelineOnSimulator('fork', { tuning: { vulnIndex: () => INDEX } }));
-    await sim.createRepository('acme', 'lib', { files: { 'README.md': '# lib\n', 'package-lock.json': lockfile({ lodash: '4.17.15' }) } });
+    ({ app, sim, stop } = await startPipelineOnSimulator('fork', { tuning: { vulnIndex: () => SAMPLE_NPM_INDEX } }));
+    await sim.createRepository('acme', 'lib', { files: { 'README.md': '# lib\n', 'package-lock.json': npmLockfile('lib', { lodash: '4.17.15' }) } });
     await sim.forkRepository('acme/lib', 'acme', 'lib-fork');
     await app.settle();
   });
@@ -42,7 +26,7 @@ describe('pipeline end to end: a pull request from a fork', () => {
 
   it('scans the fork head: diff from the destination, files at the source from the fork, results on the fork commit', async () => {
     await sim.createBranch('acme/lib-fork', 'feature');
-    await sim.commit('acme/lib-fork', 'feature', { 'src/keys.js': `module.exports = "${AWS_KEY}";\n`, 'package-lock.json': lockfile({ lodash: '4.17.15', minimist: '1.2.0' }) }, 'Keys');
+    await sim.commit('acme/lib-fork', 'feature', { 'src/keys.js': `module.exports = "${AWS_KEY}";\n`, 'package-lock.json': npmLockfile('lib', { lodash: '4.17.15', minimist: '1.2.0' }) }, 'Keys');
     prId = (await sim.openPullRequest('acme/lib', { source: 'feature', sourceRepository: 'acme/lib-fork', title: 'From a fork' })).id;
     const jobs = await app.settle();
     expect(jobs.filter((j) => j.status === 'dead')).toEqual([]);
@@ -67,7 +51,7 @@ describe('pipeline end to end: a pull request from a fork', () => {
 
   it('a push to the fork branch updates the pull request; the new head gets its own results', async () => {
     const old = head();
-    await sim.updatePullRequest('acme/lib', prId, { 'src/keys.js': 'module.exports = process.env.KEY;\n', 'package-lock.json': lockfile({ lodash: '4.17.15' }) }, 'Fix');
+    await sim.updatePullRequest('acme/lib', prId, { 'src/keys.js': 'module.exports = process.env.KEY;\n', 'package-lock.json': npmLockfile('lib', { lodash: '4.17.15' }) }, 'Fix');
     expect(head()).not.toBe(old);
     await app.settle();
     expect(fork().reports.get(head())?.find((r) => r.externalId === 'gatehouse-security')?.body.result).toBe('PASSED');

@@ -1,26 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryIndex } from '../src/scan/deps/index.ts';
 import type { Simulator } from '../src/simulator/simulator.ts';
 import { signedCall, startPipelineOnSimulator, type PipelineApp } from './helpers/pipeline-app.ts';
+import { npmLockfile, SAMPLE_NPM_INDEX } from './helpers/npm-fixtures.ts';
 
 const AWS_KEY = 'AKIAZ3MQ7XKPLR4TBN2W';
 const AWS_LINE = `const awsKey = "${AWS_KEY}";`;
-
-function lockfile(deps: Record<string, string>): string {
-  const packages: Record<string, unknown> = { '': { name: 'web', dependencies: deps } };
-  for (const [name, version] of Object.entries(deps)) packages[`node_modules/${name}`] = { version };
-  return `${JSON.stringify({ name: 'web', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`;
-}
-
-const advisory = (id: string, name: string, fixed: string, severity: string) => ({
-  id,
-  modified: '2024-01-01T00:00:00Z',
-  summary: `${name} is vulnerable`,
-  affected: [{ package: { ecosystem: 'npm', name }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed }] }] }],
-  database_specific: { severity },
-});
-
-const INDEX = createMemoryIndex([advisory('GHSA-aaaa-bbbb-0001', 'lodash', '4.17.21', 'HIGH'), advisory('GHSA-aaaa-bbbb-0002', 'minimist', '1.2.6', 'CRITICAL')]);
 
 describe('pipeline end to end: pull request created, updated with a fix, redelivered, merged', () => {
   let app: PipelineApp;
@@ -29,8 +13,8 @@ describe('pipeline end to end: pull request created, updated with a fix, redeliv
   let prId: number;
 
   beforeAll(async () => {
-    ({ app, sim, stop } = await startPipelineOnSimulator('pr', { tuning: { vulnIndex: () => INDEX } }));
-    await sim.createRepository('acme', 'web', { files: { 'README.md': '# web\n', 'package-lock.json': lockfile({ lodash: '4.17.15' }) } });
+    ({ app, sim, stop } = await startPipelineOnSimulator('pr', { tuning: { vulnIndex: () => SAMPLE_NPM_INDEX } }));
+    await sim.createRepository('acme', 'web', { files: { 'README.md': '# web\n', 'package-lock.json': npmLockfile('web', { lodash: '4.17.15' }) } });
     await app.settle();
   });
 
@@ -42,7 +26,7 @@ describe('pipeline end to end: pull request created, updated with a fix, redeliv
 
   it('created: a failing report with the secret and the new vulnerable package, existing one shown as existing', async () => {
     await sim.createBranch('acme/web', 'feature');
-    await sim.commit('acme/web', 'feature', { 'src/config.js': `// settings\n${AWS_LINE}\n`, 'package-lock.json': lockfile({ lodash: '4.17.15', minimist: '1.2.0' }) }, 'Add config');
+    await sim.commit('acme/web', 'feature', { 'src/config.js': `// settings\n${AWS_LINE}\n`, 'package-lock.json': npmLockfile('web', { lodash: '4.17.15', minimist: '1.2.0' }) }, 'Add config');
     prId = (await sim.openPullRequest('acme/web', { source: 'feature', title: 'Add config' })).id;
     const jobs = await app.settle();
     expect(jobs.filter((j) => j.status === 'dead')).toEqual([]);
@@ -78,7 +62,7 @@ describe('pipeline end to end: pull request created, updated with a fix, redeliv
 
   it('updated with a fix: the same comment is edited and says everything is fixed; report passes', async () => {
     const firstCommentId = sim.pullRequest('acme/web', prId).comments[0]!.id;
-    await sim.updatePullRequest('acme/web', prId, { 'src/config.js': '// settings\nconst awsKey = process.env.AWS_KEY;\n', 'package-lock.json': lockfile({ lodash: '4.17.15', minimist: '1.2.6' }) }, 'Fix');
+    await sim.updatePullRequest('acme/web', prId, { 'src/config.js': '// settings\nconst awsKey = process.env.AWS_KEY;\n', 'package-lock.json': npmLockfile('web', { lodash: '4.17.15', minimist: '1.2.6' }) }, 'Fix');
     await app.settle();
     expect(report(head())?.body).toMatchObject({ result: 'PASSED' });
     expect(status(head())).toMatchObject({ state: 'SUCCESSFUL', refname: 'feature' });
