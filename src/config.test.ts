@@ -39,6 +39,12 @@ describe('loadConfig defaults', () => {
     expect(again.ok && again.config.encryptionKey.equals(result.config.encryptionKey)).toBe(true);
   });
 
+  it('creates a missing DATA_DIR owner-only', () => {
+    const fresh = path.join(dir, 'fresh');
+    expect(loadConfig({ DATA_DIR: fresh }).ok).toBe(true);
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+  });
+
   it('derives BASE_URL from PORT and trims list entries', () => {
     const result = loadConfig({ DATA_DIR: dir, PORT: '8080', ENCRYPTION_KEY: HEX_KEY, BITBUCKET_API_URLS: ' http://127.0.0.1:4101 , https://api.bitbucket.org/ ' });
     expect(result.ok && result.config.baseUrl).toBe('http://localhost:8080');

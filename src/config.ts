@@ -152,7 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     } else {
       encryptionKey = randomBytes(32);
       try {
-        mkdirSync(dataDir, { recursive: true });
+        // Owner-only: the key file is 0600, and the stores beside it hold tenant data.
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
         writeFileSync(keyPath, encryptionKey.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
       } catch (err) {
         const reason = err instanceof Error && 'code' in err ? String(err.code) : 'write failed';

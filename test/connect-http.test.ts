@@ -69,7 +69,7 @@ describe('security headers', () => {
     const csp = res.headers['content-security-policy'] as string;
     expect(csp).toContain(`frame-ancestors ${BITBUCKET_ORIGIN}`);
     expect(csp).not.toContain('https://bitbucket.org');
-    expect(csp).toContain("script-src 'self' http://127.0.0.1:4100;");
+    expect(csp).toContain("script-src 'self' http://127.0.0.1:4100/atlassian-connect/all.js;");
     expect(csp).not.toContain('unsafe-inline');
     expect(res.text).toContain(`src="${BITBUCKET_ORIGIN}/atlassian-connect/all.js"`);
   });

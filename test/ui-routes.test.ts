@@ -103,7 +103,7 @@ describe('page loads', () => {
     const { html, res } = await openPrPanel();
     const csp = res.headers['content-security-policy'] as string;
     expect(csp).toContain(`frame-ancestors ${BITBUCKET_ORIGIN}`);
-    expect(csp).toContain(`script-src 'self' ${BITBUCKET_ORIGIN}`);
+    expect(csp).toContain(`script-src 'self' ${BITBUCKET_ORIGIN}/atlassian-connect/all.js;`);
     expect(csp).toContain("style-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).not.toContain('nonce');

@@ -1,9 +1,15 @@
 import type { Response } from 'express';
 
+/** Where the host's Connect bridge lives on a Bitbucket origin. */
+export function allJsUrl(bitbucketOrigin: string): string {
+  return `${bitbucketOrigin}/atlassian-connect/all.js`;
+}
+
 /**
  * The Content-Security-Policy of a page Bitbucket frames. No inline script or style at all
- * (no nonce, no hashes): scripts come from our origin and all.js from the installation's
- * Bitbucket origin; styles from our origin only. Framing is allowed to that one Bitbucket
+ * (no nonce, no hashes): scripts come from our origin, plus exactly all.js (a path, not the
+ * whole origin, so nothing else Bitbucket serves can run in our pages); styles from our
+ * origin only. Framing is allowed to that one Bitbucket
  * origin, or, before the tenant is known (the 401 answer), to the configured allow-list.
  * X-Frame-Options cannot name an origin, so it is removed and frame-ancestors does the work.
  */
@@ -14,7 +20,7 @@ export function setFramedPagePolicy(res: Response, bitbucketOrigins: readonly st
     'Content-Security-Policy',
     [
       "default-src 'none'",
-      `script-src 'self' ${origins}`,
+      `script-src 'self' ${bitbucketOrigins.map(allJsUrl).join(' ')}`,
       "style-src 'self'",
       "img-src 'self' data:",
       "connect-src 'self'",

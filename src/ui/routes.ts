@@ -7,7 +7,7 @@ import { basePathOf } from '../connect/qsh.ts';
 import { HttpError, parseRequest, sendError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Installation, Store } from '../store/types.ts';
-import { originOf, setFramedPagePolicy } from './csp.ts';
+import { allJsUrl, originOf, setFramedPagePolicy } from './csp.ts';
 import type { UiDataSource } from './data-source.ts';
 import { nameResolver, type PeopleLookup } from './people.ts';
 import type { PermissionChecker } from './permissions.ts';
@@ -86,7 +86,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
       title,
       session: token,
       refreshUrl,
-      allJsUrl: origin ? `${origin}/atlassian-connect/all.js` : '',
+      allJsUrl: origin ? allJsUrl(origin) : '',
       assets: {
         cssReset: assetUrl(basePath, 'css-reset.css'),
         tokens: assetUrl(basePath, 'tokens.css'),
