@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBitbucketClient } from '../src/bitbucket/client.ts';
-import type { BitbucketClient } from '../src/bitbucket/client.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import type { Simulator } from '../src/simulator/simulator.ts';
 import { startFakeApp } from './simulator-fake-app.ts';
 import type { FakeApp } from './simulator-fake-app.ts';
+import { simulatorClient } from './helpers/simulator-client.ts';
 
 // The app's outbound REST client against the simulator: every call it makes must pass the
 // simulator's authentication and OpenAPI checks, with both auth strategies.
@@ -26,24 +25,9 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-function client(auth: 'jwt' | 'oauth2-jwt'): BitbucketClient {
-  const inst = sim.installation()!;
-  return createBitbucketClient({
-    appKey: 'gatehouse-test',
-    clientKey: inst.clientKey,
-    sharedSecret: inst.sharedSecret,
-    baseUrl: inst.baseUrl,
-    baseApiUrl: inst.baseApiUrl,
-    allowedApiOrigins: [sim.apiOrigin],
-    allowedBaseOrigins: [sim.webOrigin],
-    auth,
-    sleep: async () => undefined,
-  });
-}
-
 describe.each(['jwt', 'oauth2-jwt'] as const)('REST client with %s auth', (auth) => {
   it('reads the pull request, its diff and diffstat (through the 302), commits and files', async () => {
-    const c = client(auth);
+    const c = simulatorClient(sim, auth);
     const pr = await c.getPullRequest('acme', 'svc', 1);
     expect(pr.source?.commit?.hash).toHaveLength(12);
     const commit = await c.getCommit('acme', 'svc', pr.source!.commit!.hash!);
@@ -62,7 +46,7 @@ describe.each(['jwt', 'oauth2-jwt'] as const)('REST client with %s auth', (auth)
   });
 
   it('publishes a report, annotations, a build status and an edited comment', async () => {
-    const c = client(auth);
+    const c = simulatorClient(sim, auth);
     const head = sim.pullRequest('acme/svc', 1).sourceHash;
     await c.putReport('acme', 'svc', head, `gatehouse-${auth}`, { title: 'Gatehouse', details: 'Scan', report_type: 'SECURITY', result: 'FAILED', data: [{ title: 'Findings', type: 'NUMBER', value: 1 }] });
     await c.postAnnotations('acme', 'svc', head, `gatehouse-${auth}`, [{ external_id: 'f1', annotation_type: 'VULNERABILITY', summary: 'Secret', severity: 'HIGH', path: 'config.js', line: 1 }]);
@@ -77,7 +61,7 @@ describe.each(['jwt', 'oauth2-jwt'] as const)('REST client with %s auth', (auth)
   });
 
   it('rides out a 429 with Retry-After and a 503', async () => {
-    const c = client(auth);
+    const c = simulatorClient(sim, auth);
     sim.faults.add({ pathPattern: '/repositories/acme/svc', method: 'GET', count: 1, kind: '429-retry-after', retryAfterSeconds: 1 });
     sim.faults.add({ pathPattern: '/repositories/acme/svc', method: 'GET', count: 1, kind: '503' });
     expect((await c.getRepository('acme', 'svc')).full_name).toBe('acme/svc');

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBitbucketClient } from '../src/bitbucket/client.ts';
 import { newAccount } from '../src/simulator/model.ts';
 import { grantRepository, grantWorkspace } from '../src/simulator/permissions.ts';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
 import { bitbucketPeople } from '../src/ui/people.ts';
 import { bitbucketPermissions, PERMISSION_CACHE_MS } from '../src/ui/permissions.ts';
 import { startFakeApp, type FakeApp } from './simulator-fake-app.ts';
+import { simulatorClient } from './helpers/simulator-client.ts';
 
 // The server-side permission checks of the pages, against the simulator's two permission
 // endpoints (checked against the OpenAPI description like every simulated call).
@@ -27,17 +27,7 @@ afterAll(async () => {
 
 function checker() {
   const inst = sim.installation()!;
-  const client = createBitbucketClient({
-    appKey: 'gatehouse-test',
-    clientKey: inst.clientKey,
-    sharedSecret: inst.sharedSecret,
-    baseUrl: inst.baseUrl,
-    baseApiUrl: inst.baseApiUrl,
-    allowedApiOrigins: [sim.apiOrigin],
-    allowedBaseOrigins: [sim.webOrigin],
-    auth: 'jwt',
-    sleep: async () => undefined,
-  });
+  const client = simulatorClient(sim);
   const clients = { forInstallation: async () => ({ client, baseUrl: inst.baseUrl }) };
   return { check: bitbucketPermissions(clients, () => clock), people: bitbucketPeople(clients, () => clock), clientKey: inst.clientKey };
 }
