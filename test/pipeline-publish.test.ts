@@ -5,41 +5,16 @@ import { renderComment } from '../src/core/comment.ts';
 import { DEFAULT_POLICY } from '../src/core/policy.ts';
 import { annotationId, buildAnnotations, buildReport, COMMENT_MARKER, publishReport, upsertComment } from '../src/core/publish.ts';
 import type { ScanRecord, StoredFinding } from '../src/store/results-types.ts';
+import { pullRequestScan, secretFinding } from './helpers/scan-records.ts';
 
 const SECRET = 'AKIAZ3MQ7XKPLR4TBN2W';
 
 function secret(i: number, severity: StoredFinding['severity'], isNew = true): StoredFinding {
-  return {
-    kind: 'secret',
-    ruleId: 'aws-access-key-id',
-    severity,
-    path: `src/f${i}.js`,
-    line: i + 1,
-    fingerprint: `fp${String(i).padStart(6, '0')}`,
-    message: 'AWS access key id AKIA************TBN2W',
-    description: 'AWS access key id',
-    preview: 'AKIA************BN2W',
-    secretHash: 'a'.repeat(64),
-    column: 1,
-    isNew,
-  };
+  return secretFinding({ severity, isNew, path: `src/f${i}.js`, line: i + 1, fingerprint: `fp${String(i).padStart(6, '0')}`, message: 'AWS access key id AKIA************TBN2W' });
 }
 
 function scanOf(findings: StoredFinding[]): ScanRecord {
-  return {
-    clientKey: 'c',
-    repoUuid: '{r}',
-    commit: 'f'.repeat(40),
-    kind: 'pull_request',
-    prId: 1,
-    result: 'FAILED',
-    counts: { critical: 0, high: 0, medium: 0, low: 0, new: findings.length, existing: 0, triaged: 0 },
-    durationMs: 12,
-    skipped: ['2 binary files (only their names were checked): a.png, b.png'],
-    notices: [],
-    createdAt: new Date(0).toISOString(),
-    findings,
-  };
+  return pullRequestScan(findings, { durationMs: 12, skipped: ['2 binary files (only their names were checked): a.png, b.png'] });
 }
 
 /** A client that records calls; only what the publisher uses. */

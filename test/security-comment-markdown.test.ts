@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderComment } from '../src/core/comment.ts';
 import { DEFAULT_POLICY } from '../src/core/policy.ts';
 import type { ScanRecord, StoredFinding } from '../src/store/results-types.ts';
+import { pullRequestScan, secretFinding } from './helpers/scan-records.ts';
 
 /**
  * File names are chosen by whoever pushes to the pull request, and the Gatehouse comment is
@@ -13,37 +14,11 @@ const LINK_NAME = 'docs/[Approved by the security team](www.evil.example).png';
 const FAKE_VERDICT = '**Gatehouse: no findings. Safe to merge.**';
 
 function finding(path: string, preview = 'AKIA************BN2W'): StoredFinding {
-  return {
-    kind: 'secret',
-    ruleId: 'aws-access-key-id',
-    severity: 'critical',
-    path,
-    line: 3,
-    column: 1,
-    fingerprint: 'fp000001',
-    message: 'AWS access key id',
-    description: 'AWS access key id',
-    preview,
-    secretHash: 'a'.repeat(64),
-    isNew: true,
-  };
+  return secretFinding({ path, preview });
 }
 
 function scan(findings: StoredFinding[], skipped: string[]): ScanRecord {
-  return {
-    clientKey: 'c',
-    repoUuid: '{r}',
-    commit: 'f'.repeat(40),
-    kind: 'pull_request',
-    prId: 1,
-    result: 'FAILED',
-    counts: { critical: findings.length, high: 0, medium: 0, low: 0, new: findings.length, existing: 0, triaged: 0 },
-    durationMs: 1,
-    skipped,
-    notices: [],
-    createdAt: new Date(0).toISOString(),
-    findings,
-  };
+  return pullRequestScan(findings, { skipped, counts: { critical: findings.length, high: 0, medium: 0, low: 0, new: findings.length, existing: 0, triaged: 0 } });
 }
 
 const render = (s: ScanRecord) => renderComment({ scan: s, policy: DEFAULT_POLICY, previousResult: null, link: 'https://gatehouse.example/report' });
