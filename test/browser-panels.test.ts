@@ -8,7 +8,8 @@ import { npmLockfile } from './helpers/npm-fixtures.ts';
 import { adminPagePath } from '../src/simulator/admin-page.ts';
 import { grantWorkspace } from '../src/simulator/permissions.ts';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { chromiumAvailable, CHROMIUM, launchChromium, startProductStack, type ProductStack } from './helpers/browser.ts';
+import { chromiumAvailable, CHROMIUM, launchChromium } from './helpers/browser.ts';
+import { startPipelineApp, type PipelineApp } from './helpers/pipeline-app.ts';
 
 // Through the simulator's host pages, in Debian's chromium: the panels show a real scan's
 // findings, triage works end to end (mark in the panel, next scan passes), and the settings
@@ -35,7 +36,7 @@ const INDEX = createMemoryIndex([
 
 describe('panels and settings in a browser, on the local Bitbucket', { timeout: 120_000 }, () => {
   let dataDir: string;
-  let stack: ProductStack;
+  let stack: PipelineApp;
   let sim: Simulator;
   let browser: Browser;
   let page: Page;
@@ -46,7 +47,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     if (!chromiumAvailable()) throw new Error(`chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
     await mkdir(SCREENSHOTS, { recursive: true });
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-browser-'));
-    stack = await startProductStack({ dataDir, vulnIndex: () => INDEX });
+    stack = await startPipelineApp({ dataDir, tuning: { vulnIndex: () => INDEX } });
     sim = await startSimulator({ appBaseUrl: stack.baseUrl, retryDelayMs: 0 });
     await stack.attach({ web: sim.webOrigin, api: sim.apiOrigin });
     await sim.install();
@@ -165,7 +166,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     const focused = await frame.locator(':focus').textContent();
     expect(focused).toContain('minimist@1.2.0');
 
-    const marks = await stack.results().listTriage(sim.installation()!.clientKey);
+    const marks = await stack.results.listTriage(sim.installation()!.clientKey);
     expect(marks.map((m) => [m.status, m.reason, m.by]).sort()).toEqual([
       ['false_positive', 'Documentation example key, never valid', sim.user.uuid],
       ['ignored', 'Only used by the build, not shipped', sim.user.uuid],
@@ -195,7 +196,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     await settings.click('button:has-text("Save settings")');
     await liveSays(settings, 'Settings saved');
     expect(await settings.inputValue('#gh-threshold')).toBe('critical');
-    expect((await stack.results().getPolicy(sim.installation()!.clientKey))?.threshold).toBe('critical');
+    expect((await stack.results.getPolicy(sim.installation()!.clientKey))?.threshold).toBe('critical');
     const audit = (await settings.textContent('.gh-table tbody')) ?? '';
     expect(audit).toContain('Documentation example key, never valid');
     expect(audit).toContain('Sim User');
@@ -220,21 +221,21 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
       await settings.click('button:has-text("Save settings")');
       await settings.waitForSelector('#gh-alert:not([hidden])');
       expect(await settings.textContent('#gh-alert')).toBe('Only workspace admins can change Gatehouse settings');
-      expect((await stack.results().getPolicy(sim.installation()!.clientKey))?.threshold).toBe('critical');
+      expect((await stack.results.getPolicy(sim.installation()!.clientKey))?.threshold).toBe('critical');
     } finally {
       grantWorkspace(sim.site, workspace, sim.user, 'owner');
     }
   });
 
   it('a panel opened while its scan waits shows "scanning", then updates itself and announces the result', async () => {
-    await stack.pauseWorker();
+    await stack.worker.stop();
     await sim.createBranch('acme/web', 'feature-3');
     await sim.commit('acme/web', 'feature-3', { 'src/other.js': `${AWS_LINE}\n` }, 'Add other');
     const pr = await sim.openPullRequest('acme/web', { source: 'feature-3', title: 'Add other' });
     const frame = await openPullRequest(pr.id);
     expect(await verdict(frame)).toBe('Scanning this commit');
     expect(await frame.getAttribute('[data-gh-region]', 'data-gh-poll')).toContain('/ui/panels/pull-request?prId=');
-    stack.resumeWorker();
+    stack.worker.start();
     await liveSays(frame, 'Scan finished: Security check failed', 30_000);
     expect(await verdict(frame)).toBe('Security check failed');
     expect(await frame.getAttribute('[data-gh-region]', 'data-gh-poll')).toBeNull();

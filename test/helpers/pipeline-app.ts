@@ -15,8 +15,9 @@ import type { Job } from '../../src/store/types.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
 
 /**
- * The app plus the job pipeline in this process, for end-to-end tests on the simulator:
- * like src/simulator/app-harness.ts, with the worker pool and the JSON API running too.
+ * The whole product in this process (HTTP app with its pages and JSON API, job pipeline,
+ * stores), for end-to-end and browser tests on the simulator: like src/server.ts, with the
+ * pages sharing the pipeline's call budget.
  * Client retries sleep at most a few milliseconds so injected faults cost no wall time.
  */
 export interface PipelineApp {
@@ -74,7 +75,7 @@ export async function startPipelineApp(opts: { dataDir: string; tuning?: Pipelin
       await store.open();
       const results = new JournalResultsStore({ dataDir: config.dataDir });
       await results.open();
-      const { worker } = createPipeline({
+      const { worker, budget } = createPipeline({
         config,
         store,
         results,
@@ -86,7 +87,7 @@ export async function startPipelineApp(opts: { dataDir: string; tuning?: Pipelin
         client: { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))), timeoutMs: 10_000 },
         ...opts.tuning,
       });
-      const app = createApp({ config, store, results, logger, onJobQueued: () => worker.wake() });
+      const app = createApp({ config, store, results, budget, logger, onJobQueued: () => worker.wake() });
       server.removeAllListeners('request');
       server.on('request', app);
       worker.start();
