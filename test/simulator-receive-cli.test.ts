@@ -61,6 +61,14 @@ describe('gatehouse simulate receive', () => {
     expect(hook.headers['x-attempt-number']).toBe('2');
   });
 
+  it('takes a secret that starts with a dash (base64url secrets do, one time in 64)', async () => {
+    const inst = sim.installation()!;
+    const secret = `-${inst.sharedSecret.slice(1)}`;
+    const t = io({ DATA_DIR: path.join(dir, 'nowhere') });
+    expect(await runSimulateReceive(['repo:push', payloadFile, '--client-key', inst.clientKey, '--shared-secret', secret, '--no-retry'], t.io)).toBe(0);
+    expect(decodeHostJwt(fake.webhooks.at(-1)!.headers.authorization, secret)).toMatchObject({ iss: inst.clientKey });
+  });
+
   it('exits 1 when the app does not answer 2xx', async () => {
     fake.webhookStatuses.push(500);
     const t = io();

@@ -41,11 +41,33 @@ const defaultIo: Io = {
   env: process.env,
 };
 
+/** Options that take a value; see `attachValues`. */
+const VALUE_OPTIONS = new Set(['--base-url', '--client-key', '--shared-secret', '--data-dir', '--workspace', '--request-uuid', '--attempt']);
+
+/**
+ * `--shared-secret VALUE` becomes `--shared-secret=VALUE`. Secrets are base64url, so one in
+ * 64 starts with `-`, which parseArgs would otherwise refuse as an ambiguous option value.
+ */
+function attachValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = argv[i + 1];
+    if (VALUE_OPTIONS.has(arg) && value !== undefined) {
+      out.push(`${arg}=${value}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export async function runSimulateReceive(argv: string[], io: Io = defaultIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: attachValues(argv),
       allowPositionals: true,
       options: {
         'base-url': { type: 'string' },
