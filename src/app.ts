@@ -1,8 +1,10 @@
+import type { RequestListener } from 'node:http';
 import express from 'express';
 import type { Config } from './config.ts';
 import { apiRouter } from './connect/api-routes.ts';
 import { addConnectRoutes } from './connect/router.ts';
 import { basePathOf } from './connect/qsh.ts';
+import { webhookIntake } from './connect/webhooks.ts';
 import { bitbucketClients, type ClientTuning } from './core/bitbucket-clients.ts';
 import { CallBudget } from './core/budget.ts';
 import { createDispatcher, type Dispatcher } from './core/dispatch.ts';
@@ -36,8 +38,11 @@ export interface AppOptions {
  * The HTTP app: the only module that knows every front door. Routes answer both under the
  * BASE_URL path (a proxy that forwards paths unchanged) and at the root (a proxy that strips
  * the prefix); the JWT qsh is computed relative to the prefix either way.
+ *
+ * A plain request listener: webhook deliveries go to their own intake on node:http, every
+ * other request to Express. Serve it with http.createServer(createApp(...)).
  */
-export function createApp(options: AppOptions): express.Express {
+export function createApp(options: AppOptions): RequestListener {
   const { config, store } = options;
   const now = options.now ?? (() => new Date());
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -57,8 +62,8 @@ export function createApp(options: AppOptions): express.Express {
   routes.get('/healthz', healthz(ready));
   const { results } = options;
   const clients = results ? bitbucketClients({ config, store, budget: options.budget ?? new CallBudget(), ...(options.clientTuning ? { tuning: options.clientTuning } : {}) }) : undefined;
-  addConnectRoutes(routes, { config, store, now, logger, dispatcher: notifying(createDispatcher(store), options.onJobQueued), ...(results && clients ? { results, clients } : {}) });
-  if (results) routes.use(apiRouter({ config, store, results, now }));
+  addConnectRoutes(routes, { config, store, now, logger, ...(results && clients ? { results, clients } : {}) });
+  if (results) routes.use(apiRouter({ config, store, results, now, onJobQueued: options.onJobQueued }));
 
   const basePath = basePathOf(config.baseUrl);
   if (basePath !== '') app.use(basePath, routes);
@@ -66,7 +71,12 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use(notFound);
   app.use(errorHandler(logger));
-  return app;
+
+  const webhooks = webhookIntake({ config, store, now, logger, dispatcher: notifying(createDispatcher(store), options.onJobQueued) });
+  return (req, res) => {
+    if (webhooks.handles(req)) webhooks.handle(req, res);
+    else app(req, res);
+  };
 }
 
 function notifying(dispatcher: Dispatcher, onJobQueued: (() => void) | undefined): Dispatcher {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -28,7 +28,7 @@ const { worker, budget } = createPipeline({ config, store, results, logger, conc
 
 let accepting = true;
 const app = createApp({ config, store, results, budget, logger, ready: () => accepting, onJobQueued: () => worker.wake() });
-const server = app.listen(config.port);
+const server = createServer(app).listen(config.port);
 
 server.on('listening', () => {
   const { port } = server.address() as AddressInfo;

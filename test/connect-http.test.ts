@@ -62,6 +62,22 @@ describe('security headers', () => {
     }
   });
 
+  it('are the same on the webhook intake, which answers without Express', async () => {
+    const express404 = await request(t.app).get('/nope');
+    const helmetHeaders = ['content-security-policy', 'x-frame-options', 'x-content-type-options', 'strict-transport-security', 'referrer-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-xss-protection'];
+    const answers = [
+      await postWebhook(t, a, readFixture('repo-push/froggit-go--pushpayload.json'), { eventKey: 'repo:push' }),
+      await postWebhook(t, a, '{', { eventKey: 'repo:push' }),
+      await postWebhook(t, a, '{}', { eventKey: 'repo:push', token: 'garbage' }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([202, 400, 401]);
+    for (const res of answers) {
+      for (const name of helmetHeaders) expect([name, res.headers[name]]).toEqual([name, express404.headers[name]]);
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    }
+  });
+
   it("let only the installation's Bitbucket origin frame a panel", async () => {
     const res = await framedGet(`/connect/panels/repository?repoUuid=${encodeURIComponent(UUID)}&repoFullName=yahavi%2Fhello-world`);
     expect(res.status).toBe(200);

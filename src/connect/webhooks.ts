@@ -1,11 +1,13 @@
-import type { Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseCloudEvent } from '../bitbucket/events/index.ts';
 import type { Dispatcher } from '../core/dispatch.ts';
 import { sha256Hex } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
-import { HttpError, sendJson } from '../http/errors.ts';
+import { HttpError } from '../http/errors.ts';
+import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
-import { authOf, AuthRequirement, requireAuth, type AuthDeps } from './auth.ts';
+import { authenticator, AuthRequirement, type AuthDeps } from './auth.ts';
+import { basePathOf } from './qsh.ts';
 
 export const WEBHOOK_PATH = '/connect/webhook';
 
@@ -27,20 +29,57 @@ function unwrap(body: Record<string, unknown>): { payload: unknown; bodyEvent: s
   return isObject(body.data) ? { payload: body.data, bodyEvent } : { payload: body, bodyEvent };
 }
 
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 export interface WebhookDeps extends AuthDeps {
   dispatcher: Dispatcher;
   logger: Logger;
 }
 
+export interface WebhookIntake {
+  /** True for a POST to the webhook path, at the root or under BASE_URL's path. */
+  handles(req: IncomingMessage): boolean;
+  /** Answers the request itself; never throws, never leaves it unanswered. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
 /**
+ * The webhook route, served on plain node:http rather than through Express. It is the one
+ * route Bitbucket calls at volume, and Express 5's per-request set-up (prototype swaps,
+ * router pass, helmet's eleven middlewares) cost more than everything the route itself does;
+ * see bench/webhook-ack.bench.ts. Every other route stays in Express.
+ *
  * Verify, then receive: the JWT (with its qsh) is checked from headers alone before a byte
  * of body is read, so unauthenticated senders cannot make us buffer or parse anything.
  * Then parse, validate, record + enqueue in one store step, and answer 202 without waiting
  * for the work (Bitbucket gives up after 10 s and retries).
  */
-export function addWebhookRoute(router: Router, deps: WebhookDeps): void {
-  router.post(WEBHOOK_PATH, requireAuth(AuthRequirement.SignedRequest, deps), async (req, res) => {
-    const { clientKey } = authOf(res);
+export function webhookIntake(deps: WebhookDeps): WebhookIntake {
+  const authenticate = authenticator(AuthRequirement.SignedRequest, deps);
+  const basePath = basePathOf(deps.config.baseUrl);
+  // Express matched a trailing slash too (non-strict routing); Bitbucket may be given either.
+  const paths = new Set([WEBHOOK_PATH, `${WEBHOOK_PATH}/`, `${basePath}${WEBHOOK_PATH}`, `${basePath}${WEBHOOK_PATH}/`]);
+  const security = fixedSecurityHeaders();
+
+  function reply(res: ServerResponse, status: number, body: unknown, close = false): void {
+    const text = JSON.stringify(body);
+    const headers = [...security, 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(text))];
+    // After a refused body the rest of it is still on the socket; closing beats draining it.
+    if (close) headers.push('Connection', 'close');
+    res.writeHead(status, headers);
+    res.end(text);
+  }
+
+  async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const outcome = await authenticate({ method: 'POST', url: req.url ?? '/', authorization: header(req, 'authorization') });
+    if (!outcome.ok) {
+      reply(res, 401, { error: { code: outcome.reason, message: outcome.message } });
+      return;
+    }
+    const { clientKey } = outcome.auth;
     const bytes = await readBody(req, WEBHOOK_BODY_LIMIT);
     if (bytes.length === 0) throw new HttpError(400, 'empty_body', 'The webhook body is empty');
 
@@ -53,26 +92,24 @@ export function addWebhookRoute(router: Router, deps: WebhookDeps): void {
     if (!isObject(body)) throw new HttpError(400, 'malformed_payload', 'The webhook body must be a JSON object');
 
     const { payload, bodyEvent } = unwrap(body);
-    const headerEvent = req.get('x-event-key');
+    const headerEvent = header(req, 'x-event-key');
     const eventKey = headerEvent ?? bodyEvent;
     if (!eventKey) throw new HttpError(400, 'missing_event_key', 'No X-Event-Key header and no "event" in the body');
     if (headerEvent && bodyEvent && headerEvent !== bodyEvent) {
       throw new HttpError(400, 'event_key_mismatch', `X-Event-Key "${headerEvent}" disagrees with body event "${bodyEvent}"`);
     }
 
-    const requestUuid = req.get('x-request-uuid');
+    const requestUuid = header(req, 'x-request-uuid');
     if (requestUuid !== undefined && !REQUEST_UUID.test(requestUuid)) {
       throw new HttpError(400, 'invalid_request_uuid', 'X-Request-UUID must be 1 to 128 letters, digits, dots, dashes, colons or underscores');
     }
     // Without a request id, identical bytes are the same delivery.
     const deliveryId = requestUuid ?? `sha256:${sha256Hex(bytes)}`;
-    // One line per delivery with its bindings inline: a pino child per request cost more
-    // than the line itself.
-    const delivery = { clientKey, requestId: deliveryId, event: eventKey };
+    const log = deps.logger.child({ clientKey, requestId: deliveryId });
 
     const parsed = parseCloudEvent(eventKey, payload, deliveryId);
     if (parsed.kind === 'invalid') {
-      deps.logger.warn({ ...delivery, problems: parsed.problems }, 'webhook payload rejected');
+      log.warn({ event: eventKey, problems: parsed.problems }, 'webhook payload rejected');
       throw new HttpError(400, 'invalid_payload', `The ${eventKey} payload is invalid: ${parsed.problems.join('; ')}`);
     }
     const tenant = { clientKey };
@@ -82,7 +119,27 @@ export function addWebhookRoute(router: Router, deps: WebhookDeps): void {
         : await deps.dispatcher.ignore(tenant, { deliveryId, sourceEvent: eventKey });
 
     const status = parsed.kind === 'event' ? 'accepted' : 'ignored';
-    deps.logger.info({ ...delivery, status, duplicate: result.duplicate, jobId: result.jobId }, 'webhook acknowledged');
-    sendJson(res, result.duplicate ? 200 : 202, { status, duplicate: result.duplicate, deliveryId, jobId: result.jobId });
-  });
+    log.info({ event: eventKey, status, duplicate: result.duplicate, jobId: result.jobId }, 'webhook acknowledged');
+    reply(res, result.duplicate ? 200 : 202, { status, duplicate: result.duplicate, deliveryId, jobId: result.jobId });
+  }
+
+  return {
+    handles(req) {
+      if (req.method !== 'POST' || req.url === undefined) return false;
+      const q = req.url.indexOf('?');
+      return paths.has(q === -1 ? req.url : req.url.slice(0, q));
+    },
+    handle(req, res) {
+      receive(req, res).catch((err: unknown) => {
+        if (res.headersSent) return;
+        if (err instanceof HttpError) {
+          reply(res, err.status, { error: { code: err.code, message: err.message } }, err.status === 413 || err.status === 415 || err.code === 'request_aborted');
+          return;
+        }
+        // Unexpected: the detail is for operators, the client gets the same answer as elsewhere.
+        deps.logger.error({ err, method: req.method, path: WEBHOOK_PATH }, 'unhandled error');
+        reply(res, 500, { error: { code: 'internal_error', message: 'Internal server error' } });
+      });
+    },
+  };
 }

@@ -78,6 +78,15 @@ export function checkClaim(limit: number, now: Date): void {
 
 const STATES: readonly Installation['state'][] = ['installed', 'uninstalled'];
 
+/**
+ * A copy that shares nothing mutable with the original. Installations are flat apart from
+ * `principal` (flat itself); every signed request reads one, so this is spelled out rather
+ * than left to structuredClone, which cost more than the rest of the lookup.
+ */
+export function copyInstallation(value: Installation): Installation {
+  return value.principal ? { ...value, principal: { ...value.principal } } : { ...value };
+}
+
 /** Returns a deep, JSON-only copy of the installation. */
 export function checkInstallation(value: Installation): Installation {
   if (typeof value !== 'object' || value === null) fail('installation must be an object');
@@ -91,8 +100,11 @@ export function checkInstallation(value: Installation): Installation {
     fail('installation.encryptedSharedSecret must be a string or null');
   }
   if (!STATES.includes(value.state)) fail(`installation.state must be one of ${STATES.join(', ')}`);
-  if (value.principal !== undefined && (typeof value.principal !== 'object' || value.principal === null)) {
-    fail('installation.principal must be an object');
+  if (
+    value.principal !== undefined &&
+    (typeof value.principal !== 'object' || value.principal === null || Object.values(value.principal).some((v) => typeof v !== 'string'))
+  ) {
+    fail('installation.principal must be an object of strings');
   }
   return JSON.parse(JSON.stringify(value)) as Installation;
 }

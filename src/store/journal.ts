@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from './fsync.ts';
@@ -13,8 +14,10 @@ import { indexLine, readSegmentIndex, writeSegmentIndex } from './segment-index.
  * index, not the data.
  *
  * Durability: append() returns a promise that resolves once the record is written and
- * fdatasync'd. Appends made while a sync is in flight are written together by the next one
- * (group commit), so many concurrent writers share one fsync.
+ * synced. Appends made while a sync is in flight are written together by the next one
+ * (group commit), so many concurrent writers share one sync. Segments are opened O_DSYNC
+ * where the platform has it, so a batch is one write() that returns once the data is on
+ * disk, as write() + fdatasync() would, in one trip to the thread pool instead of two.
  *
  * Crash safety: a killed process can leave at most a torn last record (no newline, or
  * unparsable bytes at the end), which was never acknowledged; open() truncates it. An
@@ -43,6 +46,11 @@ export class JournalCorruptError extends Error {
 const DEFAULT_MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 const SEGMENT_FILE = /^(\d{10})\.jsonl$/;
+
+/** O_DSYNC where it exists (Linux, macOS); elsewhere each batch is followed by fdatasync. */
+const DSYNC = constants.O_DSYNC ?? 0;
+const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | DSYNC;
+const CREATE = APPEND | constants.O_EXCL;
 const NEWLINE = 0x0a;
 const TAB = 0x09;
 
@@ -112,7 +120,7 @@ export class Journal {
         this.#planSegment = segment;
         this.#planOffset = valid;
         this.#indexLines = lines;
-        this.#writer = { segment, handle: await open(file, 'a', 0o600) };
+        this.#writer = { segment, handle: await open(file, APPEND, 0o600) };
       } else {
         // The index was missing or stale (e.g. a crash right after rollover): rebuild it.
         await this.#writeIndex(segment, data.length, lines);
@@ -226,7 +234,7 @@ export class Journal {
       while (written < data.length) {
         written += (await handle.write(data, written, data.length - written)).bytesWritten;
       }
-      await handle.datasync();
+      if (DSYNC === 0) await handle.datasync();
     }
   }
 
@@ -259,7 +267,7 @@ export class Journal {
   }
 
   async #createSegment(segment: number): Promise<FileHandle> {
-    const handle = await open(this.#path(segment), 'ax', 0o600);
+    const handle = await open(this.#path(segment), CREATE, 0o600);
     await fsyncDir(this.#dir);
     return handle;
   }

@@ -1,4 +1,5 @@
-import { appendFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { appendFile, mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -173,13 +174,33 @@ describe('LowdbStore on disk', () => {
     await expect(store.open()).rejects.toThrow(/segment 0000000002\.jsonl is missing/);
   });
 
-  it('after a failed fsync, refuses every call until reopened, then carries on', async () => {
+  it.runIf(process.platform === 'linux')('writes the journal through an O_DSYNC descriptor, so an acknowledged append is on disk', async () => {
+    const store = await openStore(dataDir);
+    await store.acceptDelivery(delivery('d-1'), job(1));
+    const fds = await readdir('/proc/self/fd');
+    const flags: number[] = [];
+    for (const fd of fds) {
+      const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (target !== segmentPath(1)) continue;
+      const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8').catch(() => '');
+      const octal = /^flags:\s+([0-7]+)$/m.exec(info)?.[1];
+      if (octal) flags.push(parseInt(octal, 8));
+    }
+    await store.close();
+    const O_ACCMODE = 3; // Linux; node:fs does not export it
+    const writers = flags.filter((f) => (f & O_ACCMODE) === constants.O_WRONLY);
+    expect(writers).toHaveLength(1);
+    expect(writers[0]! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+  });
+
+  it('after a failed synced write, refuses every call until reopened, then carries on', async () => {
     let store = await openStore(dataDir);
     await store.acceptDelivery(delivery('d-1'), job(1));
     const probe = await open(path.join(dataDir, 'probe'), 'w');
-    const fileHandle = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    const fileHandle = Object.getPrototypeOf(probe) as { write: () => Promise<unknown> };
     await probe.close();
-    const spy = vi.spyOn(fileHandle, 'datasync').mockRejectedValueOnce(new Error('EIO: i/o error, fdatasync'));
+    // Segments are O_DSYNC: the write is where a sync failure surfaces.
+    const spy = vi.spyOn(fileHandle, 'write').mockRejectedValueOnce(new Error('EIO: i/o error, write'));
     try {
       await expect(store.acceptDelivery(delivery('d-2'), job(2))).rejects.toThrow(/journal write failed; reopen the store to recover: EIO/);
       await expect(store.acceptDelivery(delivery('d-3'), job(3))).rejects.toThrow(/journal write failed/);

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DurableJsonFile } from './durable-json-file.ts';
-import { checkClaim, checkDelivery, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, type JobPatch } from './input.ts';
+import { checkClaim, checkDelivery, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
 import { JobQueue } from './job-queue.ts';
 import { parseRecord, type AcceptRecord, type JobState, type JobsRecord } from './journal-records.ts';
 import { Journal, type BodyRef } from './journal.ts';
@@ -119,12 +119,12 @@ export class LowdbStore implements Store {
   async getInstallation(clientKey: string): Promise<Installation | undefined> {
     this.#assertOpen();
     const found = this.#installations.get(clientKey);
-    return found && structuredClone(found);
+    return found && copyInstallation(found);
   }
 
   async listInstallations(): Promise<Installation[]> {
     this.#assertOpen();
-    return [...this.#installations.values()].map((i) => structuredClone(i));
+    return [...this.#installations.values()].map(copyInstallation);
   }
 
   async putInstallation(installation: Installation): Promise<void> {

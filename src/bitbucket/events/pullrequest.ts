@@ -13,24 +13,24 @@ export const PULL_REQUEST_ACTIONS = {
 
 export type PullRequestEventKey = keyof typeof PULL_REQUEST_ACTIONS;
 
-const side = z.looseObject({
-  branch: z.looseObject({ name: z.string().min(1) }),
+const side = z.object({
+  branch: z.object({ name: z.string().min(1) }),
   // A side whose branch or fork was deleted can come without a commit or repository.
-  commit: z.looseObject({ hash: commitHash }).nullish(),
+  commit: z.object({ hash: commitHash }).nullish(),
   repository: repositorySchema.nullish(),
 });
 
-export const pullRequestSchema = z.looseObject({
+export const pullRequestSchema = z.object({
   actor: actorSchema.nullish(),
   repository: repositorySchema,
-  pullrequest: z.looseObject({
+  pullrequest: z.object({
     id: z.number().int().positive(),
     title: z.string(),
     state: z.enum(['OPEN', 'MERGED', 'DECLINED', 'SUPERSEDED']),
     draft: z.boolean().optional(),
     source: side,
     destination: side,
-    merge_commit: z.looseObject({ hash: commitHash }).nullish(),
+    merge_commit: z.object({ hash: commitHash }).nullish(),
     author: actorSchema.nullish(),
   }),
 });

@@ -4,24 +4,24 @@ import { actorSchema, commitHash, repositorySchema, toActor, toRepositoryRef } f
 
 /** `repo:push`: one delivery may carry several ref changes (branches and tags). */
 
-const refState = z.looseObject({
+const refState = z.object({
   type: z.string(),
   name: z.string().min(1),
-  target: z.looseObject({ hash: commitHash }),
+  target: z.object({ hash: commitHash }),
 });
 
-const change = z.looseObject({
+const change = z.object({
   old: refState.nullable(),
   new: refState.nullable(),
   forced: z.boolean().optional(),
   truncated: z.boolean().optional(),
-  commits: z.array(z.looseObject({ hash: commitHash })).optional(),
+  commits: z.array(z.object({ hash: commitHash })).optional(),
 });
 
-export const pushSchema = z.looseObject({
+export const pushSchema = z.object({
   actor: actorSchema.nullish(),
   repository: repositorySchema,
-  push: z.looseObject({ changes: z.array(change) }),
+  push: z.object({ changes: z.array(change) }),
 });
 
 export type PushPayload = z.infer<typeof pushSchema>;
