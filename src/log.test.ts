@@ -1,6 +1,9 @@
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './log.ts';
+import { createLogger, logDestination } from './log.ts';
 
 function capture() {
   let out = '';
@@ -23,5 +26,23 @@ describe('createLogger', () => {
     for (const secret of ['sig1', 'sig2', 'sig3', 'sig4', 'install-secret-1', 'install-secret-2', 'v1.a.b.c']) expect(text).not.toContain(secret);
     expect(text.match(/\[redacted\]/g)?.length).toBe(7);
     expect(text).toContain('"clientKey":"ck"');
+  });
+});
+
+describe('logDestination', () => {
+  it('writes a lone line within a quarter second, though batches are 4 KB', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-log-'));
+    const file = path.join(dir, 'out.log');
+    const destination = logDestination(openSync(file, 'w'));
+    try {
+      createLogger('info', destination).info({ probe: 1 }, 'quiet traffic');
+      // Below the batch size nothing is written at once...
+      expect(readFileSync(file, 'utf8')).toBe('');
+      // ...but the timer writes it soon after.
+      await expect.poll(() => readFileSync(file, 'utf8'), { timeout: 2000, interval: 50 }).toContain('"msg":"quiet traffic"');
+    } finally {
+      (destination as unknown as { destroy(): void }).destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -192,6 +192,62 @@ describe('bad deliveries', () => {
   });
 });
 
+describe('logging', () => {
+  it("logs each delivery through a child logger bound to its tenant and request id", async () => {
+    const res = await postWebhook(t, a, readFixture(PUSH), { eventKey: 'repo:push', requestUuid: 'log-probe-1' });
+    expect(res.status).toBe(202);
+    const lines = t.logs().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line = lines.find((l) => l.msg === 'webhook acknowledged' && l.requestId === 'log-probe-1');
+    expect(line).toMatchObject({ clientKey: a.clientKey, requestId: 'log-probe-1', event: 'repo:push', status: 'accepted', duplicate: false, jobId: res.body.jobId });
+  });
+});
+
+describe('routing of the node:http intake', () => {
+  it('takes the path with a trailing slash or a query, each signed as sent', async () => {
+    for (const path of ['/connect/webhook/', '/connect/webhook?source=bitbucket']) {
+      const res = await postWebhook(t, a, readFixture(PUSH), { eventKey: 'repo:push', path });
+      expect([path, res.status]).toEqual([path, 202]);
+    }
+  });
+
+  it('leaves other methods on the path to Express, which answers a JSON 404', async () => {
+    const res = await request(t.app).get('/connect/webhook').expect(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+
+  it('survives a sender that hangs up mid-body, and serves the next delivery', async () => {
+    const server = createServer(t.app).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const before = await t.store.countDeliveries();
+      await new Promise<void>((resolve) => {
+        const req = httpRequest({
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: '/connect/webhook',
+          headers: { authorization: `JWT ${signFor(t, a, 'POST', '/connect/webhook')}`, 'x-event-key': 'repo:push', 'content-length': '100000' },
+        });
+        req.on('error', () => resolve());
+        req.write('{"push":');
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 50);
+      });
+      const next = await postWebhook(t, a, readFixture(PUSH), { eventKey: 'repo:push' });
+      expect(next.status).toBe(202);
+      // Only the complete delivery was recorded; the cut-off one left nothing behind.
+      expect(await t.store.countDeliveries()).toBe(before + 1);
+      expect(t.logs()).not.toContain('unhandled error');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe('durability', () => {
   it('a queued job survives closing and reopening the store (a restart)', async () => {
     const res = await postWebhook(t, a, readFixture(PR_CREATED), { eventKey: 'pullrequest:created' });
