@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
+import { lockDataDir } from './data-dir-lock.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
 import { checkClaim, checkDelivery, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
 import { JobQueue } from './job-queue.ts';
@@ -34,7 +35,7 @@ import type { Delivery, Installation, Job, JobFilter, NewJob, Store } from './ty
  * Writes are ordered by call order: each mutation checks and updates memory synchronously
  * and appends its record in the same step, then waits for the group fsync before it
  * resolves. Reads wait for pending writes to be durable, so they never return something a
- * crash could take back. One process per DATA_DIR.
+ * crash could take back. One process per DATA_DIR, enforced by a lock file (data-dir-lock.ts).
  */
 
 export interface LowdbStoreOptions {
@@ -78,6 +79,7 @@ export class LowdbStore implements Store {
   /** One copy of each repeated string (clientKey, event, job type): ~20% of the index heap. */
   #strings = new Map<string, string>();
   #seq = 0;
+  #unlock: (() => Promise<void>) | null = null;
 
   constructor(opts: LowdbStoreOptions) {
     if (typeof opts?.dataDir !== 'string' || opts.dataDir === '') throw new TypeError('LowdbStore needs a dataDir');
@@ -92,6 +94,7 @@ export class LowdbStore implements Store {
     this.#state = 'opening';
     try {
       await mkdir(this.#dataDir, { recursive: true, mode: 0o700 });
+      this.#unlock = await lockDataDir(this.#dataDir);
       await this.#db.read();
       this.#loadInstallations(this.#db.data);
       await this.#journal.open((meta, body) => this.#replay(meta, body));
@@ -104,6 +107,7 @@ export class LowdbStore implements Store {
     } catch (err) {
       this.#state = 'closed';
       await this.#journal.close().catch(() => undefined);
+      await this.#release();
       throw err;
     }
     this.#state = 'open';
@@ -112,8 +116,18 @@ export class LowdbStore implements Store {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    await this.#installWrites.idle();
-    await this.#journal.close();
+    try {
+      await this.#installWrites.idle();
+      await this.#journal.close();
+    } finally {
+      await this.#release();
+    }
+  }
+
+  async #release(): Promise<void> {
+    const unlock = this.#unlock;
+    this.#unlock = null;
+    await unlock?.();
   }
 
   async getInstallation(clientKey: string): Promise<Installation | undefined> {
