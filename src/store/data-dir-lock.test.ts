@@ -48,6 +48,17 @@ describe('lockDataDir', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('of two racing takers, one gets the lock and the other a clear refusal', async () => {
+    const outcomes = await Promise.allSettled([lockDataDir(dir), lockDataDir(dir)]);
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.reason).toBeInstanceOf(DataDirLockedError);
+    await (won[0] as PromiseFulfilledResult<() => Promise<void>>).value();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it.runIf(linux)('refuses a lock held by another running process on this host', async () => {
     const child = await sleeper();
     try {

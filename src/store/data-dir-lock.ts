@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { link, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -80,7 +81,8 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
   const file = path.join(dir, LOCK_FILE);
   const me: Holder = { pid: process.pid, host: hostname(), started: (await startTimeOf(process.pid)) ?? null };
   const mine = JSON.stringify(me);
-  const temp = `${file}.${process.pid}.tmp`;
+  // Unique per attempt: two opens in one process must not share (or delete) each other's.
+  const temp = `${file}.${randomUUID()}.tmp`;
   const handle = await open(temp, 'w', 0o600);
   try {
     await handle.writeFile(mine);
