@@ -185,10 +185,11 @@ describe('bad deliveries', () => {
     expect(res.body.error.code).toBe('unsupported_encoding');
   });
 
-  it('401 before the body is even read when the JWT is bad', async () => {
+  it('401 before the body is even read when the JWT is bad, closing the connection instead of draining the body', async () => {
     const big = { padding: 'x'.repeat(2 * 1024 * 1024) };
     const res = await postWebhook(t, a, big, { eventKey: 'repo:push', token: 'garbage' });
     expect(res.status).toBe(401);
+    expect(res.headers.connection).toBe('close');
   });
 });
 

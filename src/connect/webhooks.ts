@@ -3,7 +3,7 @@ import { parseCloudEvent } from '../bitbucket/events/index.ts';
 import type { Dispatcher } from '../core/dispatch.ts';
 import { sha256Hex } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
-import { HttpError } from '../http/errors.ts';
+import { HttpError, sendError, sendJson } from '../http/errors.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
 import { authenticator, AuthRequirement, type AuthDeps } from './auth.ts';
@@ -63,20 +63,14 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
   // Express matched a trailing slash too (non-strict routing); Bitbucket may be given either.
   const paths = new Set([WEBHOOK_PATH, `${WEBHOOK_PATH}/`, `${basePath}${WEBHOOK_PATH}`, `${basePath}${WEBHOOK_PATH}/`]);
   const security = fixedSecurityHeaders();
-
-  function reply(res: ServerResponse, status: number, body: unknown, close = false): void {
-    const text = JSON.stringify(body);
-    const headers = [...security, 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(text))];
-    // After a refused body the rest of it is still on the socket; closing beats draining it.
-    if (close) headers.push('Connection', 'close');
-    res.writeHead(status, headers);
-    res.end(text);
-  }
+  // When a body is refused unread (or half read) the rest of it is still on the socket:
+  // closing the connection beats having Node read and discard it for the next request.
+  const closing = [...security, 'Connection', 'close'];
 
   async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const outcome = await authenticate({ method: 'POST', url: req.url ?? '/', authorization: header(req, 'authorization') });
     if (!outcome.ok) {
-      reply(res, 401, { error: { code: outcome.reason, message: outcome.message } });
+      sendError(res, 401, outcome.reason, outcome.message, closing);
       return;
     }
     const { clientKey } = outcome.auth;
@@ -120,7 +114,7 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
 
     const status = parsed.kind === 'event' ? 'accepted' : 'ignored';
     log.info({ event: eventKey, status, duplicate: result.duplicate, jobId: result.jobId }, 'webhook acknowledged');
-    reply(res, result.duplicate ? 200 : 202, { status, duplicate: result.duplicate, deliveryId, jobId: result.jobId });
+    sendJson(res, result.duplicate ? 200 : 202, { status, duplicate: result.duplicate, deliveryId, jobId: result.jobId }, security);
   }
 
   return {
@@ -133,12 +127,13 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
       receive(req, res).catch((err: unknown) => {
         if (res.headersSent) return;
         if (err instanceof HttpError) {
-          reply(res, err.status, { error: { code: err.code, message: err.message } }, err.status === 413 || err.status === 415 || err.code === 'request_aborted');
+          const unread = err.status === 413 || err.status === 415 || err.code === 'request_aborted';
+          sendError(res, err.status, err.code, err.message, unread ? closing : security);
           return;
         }
         // Unexpected: the detail is for operators, the client gets the same answer as elsewhere.
         deps.logger.error({ err, method: req.method, path: WEBHOOK_PATH }, 'unhandled error');
-        reply(res, 500, { error: { code: 'internal_error', message: 'Internal server error' } });
+        sendError(res, 500, 'internal_error', 'Internal server error', security);
       });
     },
   };

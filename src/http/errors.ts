@@ -32,18 +32,17 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.
 /**
  * A JSON answer written straight to Node's response: Express's res.json() also negotiates
  * charset, ETag and freshness, none of which an API answer here uses, on every call.
- * Headers set earlier (security headers) are kept.
+ * Headers set earlier (security headers) are kept; `headers` adds more, as a flat
+ * `[name, value, ...]` list (the webhook intake passes its precomputed security headers).
  */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: readonly string[] = []): void {
   const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.writeHead(status, [...headers, 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(text))]);
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { code, message } });
+export function sendError(res: ServerResponse, status: number, code: string, message: string, headers?: readonly string[]): void {
+  sendJson(res, status, { error: { code, message } }, headers);
 }
 
 export const notFound: RequestHandler = (req, res) => {
