@@ -21,14 +21,11 @@ const OPTIONS: Readonly<HelmetOptions> = {
   referrerPolicy: { policy: 'no-referrer' },
 };
 
-export function securityHeaders(): RequestHandler {
-  return helmet(OPTIONS);
-}
-
 /**
- * The same headers as a flat `[name, value, name, value, ...]` list, for routes served
- * without Express (the webhook intake). Helmet's headers do not depend on the request, so
- * helmet itself is run once against a recorder instead of once per response.
+ * Helmet's headers as a flat `[name, value, name, value, ...]` list. They do not depend on
+ * the request, so helmet itself runs once, against a recorder, and every response (Express
+ * routes and the webhook intake alike) gets the recorded list instead of a pass through
+ * helmet's eleven middlewares.
  */
 export function fixedSecurityHeaders(): readonly string[] {
   const headers: string[] = [];
@@ -44,4 +41,13 @@ export function fixedSecurityHeaders(): readonly string[] {
   });
   if (!finished) throw new Error('helmet did not finish synchronously');
   return headers;
+}
+
+/** The Express middleware: sets the fixed headers; a page may still replace one (its CSP). */
+export function securityHeaders(): RequestHandler {
+  const headers = fixedSecurityHeaders();
+  return (_req, res, next) => {
+    for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i]!, headers[i + 1]!);
+    next();
+  };
 }
