@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator } from '../src/simulator/simulator.ts';
 import type { Simulator } from '../src/simulator/simulator.ts';
-import { startFakeApp } from './simulator-fake-app.ts';
+import { simulatorClient, startInstalled } from './helpers/simulator-client.ts';
 import type { FakeApp } from './simulator-fake-app.ts';
-import { simulatorClient } from './helpers/simulator-client.ts';
 
 // The app's outbound REST client against the simulator: every call it makes must pass the
 // simulator's authentication and OpenAPI checks, with both auth strategies.
@@ -11,9 +9,7 @@ let fake: FakeApp;
 let sim: Simulator;
 
 beforeAll(async () => {
-  fake = await startFakeApp();
-  sim = await startSimulator({ appBaseUrl: fake.baseUrl, retryDelayMs: 0 });
-  await sim.install();
+  ({ fake, sim } = await startInstalled());
   await sim.createRepository('acme', 'svc', { files: { 'README.md': '# svc\n', 'package.json': '{"name":"svc"}\n' } });
   await sim.createBranch('acme/svc', 'leak');
   await sim.commit('acme/svc', 'leak', { 'config.js': 'module.exports = { key: "x" };\n', 'README.md': null }, 'Add config');

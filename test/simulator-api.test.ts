@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator } from '../src/simulator/simulator.ts';
 import type { Simulator } from '../src/simulator/simulator.ts';
-import { appJwt, startFakeApp } from './simulator-fake-app.ts';
-import type { FakeApp } from './simulator-fake-app.ts';
+import { installedAppAuth, startInstalled } from './helpers/simulator-client.ts';
+import { appJwt, type FakeApp } from './simulator-fake-app.ts';
 
 let fake: FakeApp;
 let sim: Simulator;
 
 beforeAll(async () => {
-  fake = await startFakeApp();
-  sim = await startSimulator({ appBaseUrl: fake.baseUrl, retryDelayMs: 0 });
-  await sim.install();
+  ({ fake, sim } = await startInstalled());
   await sim.createRepository('acme', 'api');
 });
 
@@ -33,9 +30,8 @@ interface CallOptions {
 
 async function call(method: string, path: string, opts: CallOptions = {}): Promise<Response> {
   const url = `${sim.apiOrigin}/2.0${path}`;
-  const inst = sim.installation()!;
   const headers: Record<string, string> = {};
-  const auth = opts.auth === undefined ? appJwt({ method, url, baseUrl: sim.apiOrigin, clientKey: inst.clientKey, secret: inst.sharedSecret }) : opts.auth;
+  const auth = opts.auth === undefined ? installedAppAuth(sim, method, url) : opts.auth;
   if (auth) headers.Authorization = auth;
   if (opts.body !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
   return fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), redirect: opts.redirect ?? 'manual' });
@@ -80,11 +76,10 @@ describe('authentication as Bitbucket does it', () => {
   });
 
   it('exchanges a JWT for a bearer token at /site/oauth2/access_token and accepts that token', async () => {
-    const inst = sim.installation()!;
     const url = `${sim.webOrigin}/site/oauth2/access_token`;
     const grant = await fetch(url, {
       method: 'POST',
-      headers: { Authorization: appJwt({ method: 'POST', url, baseUrl: sim.webOrigin, clientKey: inst.clientKey, secret: inst.sharedSecret }), 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { Authorization: installedAppAuth(sim, 'POST', url), 'Content-Type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=urn%3Abitbucket%3Aoauth2%3Ajwt',
     });
     expect(grant.status).toBe(200);
@@ -95,7 +90,7 @@ describe('authentication as Bitbucket does it', () => {
 
     const badQsh = await fetch(url, {
       method: 'POST',
-      headers: { Authorization: appJwt({ method: 'POST', url: `${url}?x=1`, baseUrl: sim.webOrigin, clientKey: inst.clientKey, secret: inst.sharedSecret }), 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { Authorization: installedAppAuth(sim, 'POST', `${url}?x=1`), 'Content-Type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=urn%3Abitbucket%3Aoauth2%3Ajwt',
     });
     expect(badQsh.status).toBe(401);

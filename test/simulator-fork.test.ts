@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { appJwt, startFakeApp, type FakeApp } from './simulator-fake-app.ts';
+import type { Simulator } from '../src/simulator/simulator.ts';
+import { installedAppAuth, startInstalled } from './helpers/simulator-client.ts';
+import type { FakeApp } from './simulator-fake-app.ts';
 
 let fake: FakeApp;
 let sim: Simulator;
 
 beforeAll(async () => {
-  fake = await startFakeApp();
-  sim = await startSimulator({ appBaseUrl: fake.baseUrl, retryDelayMs: 0 });
-  await sim.install();
+  ({ fake, sim } = await startInstalled());
   await sim.createRepository('acme', 'up', { files: { 'a.txt': 'a\n' } });
   await sim.forkRepository('acme/up', 'acme', 'up-fork');
 });
@@ -20,8 +19,7 @@ afterAll(async () => {
 
 async function get(path: string): Promise<Response> {
   const url = path.startsWith('http') ? path : `${sim.apiOrigin}/2.0${path}`;
-  const inst = sim.installation()!;
-  return fetch(url, { redirect: 'manual', headers: { Authorization: appJwt({ method: 'GET', url, baseUrl: sim.apiOrigin, clientKey: inst.clientKey, secret: inst.sharedSecret }) } });
+  return fetch(url, { redirect: 'manual', headers: { Authorization: installedAppAuth(sim, 'GET', url) } });
 }
 
 describe('forks and pull requests from them', () => {

@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator } from '../src/simulator/simulator.ts';
-import type { Simulator } from '../src/simulator/simulator.ts';
-import { appJwt, decodeHostJwt, expectedQsh, startFakeApp } from './simulator-fake-app.ts';
-import type { FakeApp } from './simulator-fake-app.ts';
+import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
+import { installedAppAuth, startInstalled } from './helpers/simulator-client.ts';
+import { decodeHostJwt, expectedQsh, type FakeApp } from './simulator-fake-app.ts';
 
 let fake: FakeApp;
 let sim: Simulator;
 
 beforeAll(async () => {
-  fake = await startFakeApp();
-  sim = await startSimulator({ appBaseUrl: fake.baseUrl, retryDelayMs: 0 });
-  await sim.install();
+  ({ fake, sim } = await startInstalled());
   await sim.createRepository('acme', 'shop');
   await sim.createBranch('acme/shop', 'feat');
   await sim.commit('acme/shop', 'feat', { 'x.txt': 'x\n' }, 'x');
@@ -55,10 +52,9 @@ describe('host pages', () => {
   it('show what the app posted: reports, annotations, build statuses and comments', async () => {
     const repo = sim.repository('acme/shop');
     const pr = repo.pullRequests[0]!;
-    const inst = sim.installation()!;
     const send = async (method: string, path: string, body: unknown) => {
       const url = `${sim.apiOrigin}/2.0/repositories/acme/shop${path}`;
-      const res = await fetch(url, { method, headers: { Authorization: appJwt({ method, url, baseUrl: sim.apiOrigin, clientKey: inst.clientKey, secret: inst.sharedSecret }), 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(url, { method, headers: { Authorization: installedAppAuth(sim, method, url), 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
       expect(res.status, path).toBeLessThan(300);
     };
     await send('PUT', `/commit/${pr.sourceHash}/reports/gatehouse`, { title: 'Gatehouse scan', details: 'Secrets and dependencies', report_type: 'SECURITY', result: 'FAILED' });

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { appJwt, startFakeApp, type FakeApp } from './simulator-fake-app.ts';
+import type { Simulator } from '../src/simulator/simulator.ts';
+import { installedAppAuth, startInstalled } from './helpers/simulator-client.ts';
+import type { FakeApp } from './simulator-fake-app.ts';
 
 let fake: FakeApp;
 let sim: Simulator;
 let hash: string;
 
 beforeAll(async () => {
-  fake = await startFakeApp();
-  sim = await startSimulator({ appBaseUrl: fake.baseUrl, retryDelayMs: 0 });
-  await sim.install();
+  ({ fake, sim } = await startInstalled());
   const repo = await sim.createRepository('acme', 'tree', { files: { 'a.txt': 'a\n', 'dir/b.txt': 'bb\n', 'dir/sub/c.txt': 'ccc\n', 'z.txt': 'z\n' } });
   hash = (await repo.git.branchHead('main'))!;
 });
@@ -28,8 +27,7 @@ interface Listing {
 
 async function get(path: string): Promise<{ status: number; body: Listing & string }> {
   const url = `${sim.apiOrigin}/2.0${path}`;
-  const inst = sim.installation()!;
-  const res = await fetch(url, { headers: { Authorization: appJwt({ method: 'GET', url, baseUrl: sim.apiOrigin, clientKey: inst.clientKey, secret: inst.sharedSecret }) } });
+  const res = await fetch(url, { headers: { Authorization: installedAppAuth(sim, 'GET', url) } });
   const text = await res.text();
   return { status: res.status, body: (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as Listing & string };
 }

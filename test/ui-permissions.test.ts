@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newAccount } from '../src/simulator/model.ts';
 import { grantRepository, grantWorkspace } from '../src/simulator/permissions.ts';
-import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
+import type { Simulator } from '../src/simulator/simulator.ts';
 import { bitbucketPeople } from '../src/ui/people.ts';
 import { bitbucketPermissions, PERMISSION_CACHE_MS } from '../src/ui/permissions.ts';
-import { startFakeApp, type FakeApp } from './simulator-fake-app.ts';
-import { simulatorClient } from './helpers/simulator-client.ts';
+import type { FakeApp } from './simulator-fake-app.ts';
+import { simulatorClient, startInstalled } from './helpers/simulator-client.ts';
 
 // The server-side permission checks of the pages, against the simulator's two permission
 // endpoints (checked against the OpenAPI description like every simulated call).
@@ -14,9 +14,7 @@ let sim: Simulator;
 let clock = 0;
 
 beforeAll(async () => {
-  fake = await startFakeApp({ scopes: ['account', 'repository', 'pullrequest'] });
-  sim = await startSimulator({ appBaseUrl: fake.baseUrl, retryDelayMs: 0 });
-  await sim.install();
+  ({ fake, sim } = await startInstalled({ descriptor: { scopes: ['account', 'repository', 'pullrequest'] } }));
   await sim.createRepository('acme', 'svc', { files: { 'README.md': '# svc\n' } });
 });
 
