@@ -4,6 +4,7 @@ import type { Dispatcher } from '../core/dispatch.ts';
 import { sha256Hex } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
 import { HttpError, sendError, sendJson } from '../http/errors.ts';
+import { lingerAfterRefusal } from '../http/linger.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
 import { authenticator, AuthRequirement, type AuthDeps } from './auth.ts';
@@ -127,7 +128,10 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
       receive(req, res).catch((err: unknown) => {
         if (res.headersSent) return;
         if (err instanceof HttpError) {
-          const unread = err.status === 413 || err.status === 415 || err.code === 'request_aborted';
+          const refused = err.status === 413 || err.status === 415;
+          // The sender is still sending: let it read the refusal before the socket closes.
+          if (refused) lingerAfterRefusal(req);
+          const unread = refused || err.code === 'request_aborted';
           sendError(res, err.status, err.code, err.message, unread ? closing : security);
           return;
         }
