@@ -8,7 +8,7 @@ import { storeDataSource, type UiDataSource } from '../src/ui/data-source.ts';
 import type { PermissionChecker } from '../src/ui/permissions.ts';
 import type { RepositoryLookup } from '../src/ui/repositories.ts';
 import { addUiRoutes, UI_PATHS } from '../src/ui/routes.ts';
-import { deriveSessionKey, mintSessionToken, SESSION_HEADER } from '../src/ui/session-token.ts';
+import { deriveSessionKey, installationInstance, mintSessionToken, SESSION_HEADER } from '../src/ui/session-token.ts';
 import { BITBUCKET_ORIGIN, install, newTenant, signFor, startTestApp, type TestApp, type Tenant } from './helpers/connect-tenant.ts';
 import { dependencyFinding, scanOf, secretFinding } from './helpers/ui-fixtures.ts';
 
@@ -246,7 +246,8 @@ describe('page session and CSRF', () => {
     const jwt = signFor(t, tenant, 'POST', UI_PATHS.triage);
     expect((await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, jwt).type('form').send(body)).status).toBe(401);
     const key = deriveSessionKey(t.config.encryptionKey);
-    const link = mintSessionToken(key, { clientKey: tenant.clientKey, user: USER, repoUuid: REPO, repoFullName: 'acme/web' }, t.clock.now, 'sbom');
+    const installation = (await t.store.getInstallation(tenant.clientKey))!;
+    const link = mintSessionToken(key, { clientKey: tenant.clientKey, user: USER, repoUuid: REPO, repoFullName: 'acme/web', instance: installationInstance(installation) }, t.clock.now, 'sbom');
     expect((await request(ui).post(UI_PATHS.triage).set(SESSION_HEADER, link.token).type('form').send(body)).status).toBe(401);
   });
 

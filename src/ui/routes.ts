@@ -14,7 +14,7 @@ import type { PermissionChecker } from './permissions.ts';
 import { assetUrl, ASSET_FILES, render, type AssetName, type PageChrome, type PageKind } from './render.ts';
 import type { RepositoryLookup } from './repositories.ts';
 import { freshTokenOf, requireSession, sessionOf } from './session.ts';
-import { deriveSessionKey, mintSessionToken, SESSION_HEADER, verifySessionToken, type PageSession } from './session-token.ts';
+import { deriveSessionKey, installationInstance, mintSessionToken, SESSION_HEADER, verifySessionToken, type PageSession } from './session-token.ts';
 import { parseSettingsForm } from './settings-form.ts';
 import { pullRequestPanelModel, type PullRequestContext, type PullRequestPanelModel } from './view-models/pull-request.ts';
 import { repositoryPanelModel } from './view-models/repository.ts';
@@ -123,7 +123,8 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     const auth = authOf(res);
     setFramedPagePolicy(res, [originOf(auth.installation.baseUrl)]);
     const user = auth.claims.sub ?? null;
-    const { token } = mintSessionToken(sessionKey, { clientKey: auth.clientKey, user, repoUuid: repo?.repoUuid ?? null, repoFullName: repo?.repoFullName ?? null }, deps.now());
+    const instance = installationInstance(auth.installation);
+    const { token } = mintSessionToken(sessionKey, { clientKey: auth.clientKey, user, repoUuid: repo?.repoUuid ?? null, repoFullName: repo?.repoFullName ?? null, instance }, deps.now());
     return { token, auth, user };
   }
 
@@ -197,7 +198,12 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     );
     const model = await repositoryPanelModel(deps.data, { clientKey: auth.clientKey, repoUuid: q.repoUuid, repoFullName: q.repoFullName, mainBranch: main.name, bitbucketUnavailable: !main.ok });
     // A link cannot send a header: the SBOM link carries its own token, good for that download only.
-    const link = mintSessionToken(sessionKey, { clientKey: auth.clientKey, user: auth.claims.sub ?? null, repoUuid: q.repoUuid, repoFullName: q.repoFullName }, deps.now(), 'sbom');
+    const link = mintSessionToken(
+      sessionKey,
+      { clientKey: auth.clientKey, user: auth.claims.sub ?? null, repoUuid: q.repoUuid, repoFullName: q.repoFullName, instance: installationInstance(auth.installation) },
+      deps.now(),
+      'sbom',
+    );
     const sbomUrl = `${basePath}${UI_PATHS.sbom}?token=${encodeURIComponent(link.token)}`;
     res.type('html').send(render('repository', chrome('repository', 'Gatehouse', '', auth.installation, '', sbomUrl), { model }));
   }));
@@ -306,7 +312,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     }
     const { clientKey, repoUuid, repoFullName } = verified.session;
     const installation = await deps.store.getInstallation(clientKey);
-    if (!installation || installation.state !== 'installed' || !repoUuid || !repoFullName) {
+    if (!installation || installation.state !== 'installed' || verified.session.instance !== installationInstance(installation) || !repoUuid || !repoFullName) {
       sendError(res, 401, 'session_invalid', 'This download link is no longer valid');
       return;
     }

@@ -1,5 +1,6 @@
-import { hkdfSync } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import type { Installation } from '../store/types.ts';
 
 /**
  * The page session: after an iframe load has been verified with Bitbucket's JWT (real qsh),
@@ -8,8 +9,12 @@ import jwt from 'jsonwebtoken';
  * - Signed with a key derived from ENCRYPTION_KEY, never the tenant's shared secret: a
  *   token we mint must not be mistakable for one Bitbucket signed, and a leaked tenant secret
  *   must not let anyone mint page sessions.
- * - Short-lived (15 minutes) and bound to one installation, one user and at most one
- *   repository: a token from repository A's panel cannot triage in repository B.
+ * - Short-lived (15 minutes, renewed by every answer) with an absolute end: renewal never
+ *   carries a session past SESSION_MAX_SECONDS after the verified iframe load that began it,
+ *   so a token that leaked once cannot be kept alive for ever by replaying it.
+ * - Bound to one installation instance, one user and at most one repository: a token from
+ *   repository A's panel cannot triage in repository B, and a token minted before an
+ *   uninstall or a reinstall (a new shared secret) is refused afterwards.
  * - It travels in a header (fetch) or a hidden form field, never in a cookie: the page
  *   lives in a third-party iframe, where browsers drop or partition cookies (Safari ITP,
  *   Chrome's third-party cookie phase-out) and SameSite=None would be needed, which is
@@ -20,6 +25,8 @@ import jwt from 'jsonwebtoken';
 export const SESSION_HEADER = 'x-gatehouse-session';
 export const SESSION_FIELD = '_session';
 export const SESSION_TTL_SECONDS = 15 * 60;
+/** A working day: a page left open longer is reloaded, which verifies Bitbucket's JWT again. */
+export const SESSION_MAX_SECONDS = 8 * 60 * 60;
 
 const ISSUER = 'gatehouse';
 /**
@@ -37,9 +44,16 @@ export interface PageSession {
   /** The repository the page shows (`{uuid}`), or null for the settings page. */
   repoUuid: string | null;
   repoFullName: string | null;
-  /** Unix seconds. */
+  /** The installation instance the page was opened under (installationInstance). */
+  instance: string;
+  /** Unix seconds: when the verified iframe load began this session. */
+  startedAt: number;
+  /** Unix seconds; never later than startedAt + SESSION_MAX_SECONDS. */
   expiresAt: number;
 }
+
+/** What a new session is minted from: a renewal passes the `startedAt` of the session it renews. */
+export type SessionClaims = Omit<PageSession, 'expiresAt' | 'startedAt'> & { startedAt?: number };
 
 export type SessionFailure = 'session_missing' | 'session_invalid' | 'session_expired';
 
@@ -52,8 +66,20 @@ interface Claims {
   ck: string;
   repo?: string;
   rfn?: string;
+  ins: string;
+  sat: number;
   iat: number;
   exp: number;
+}
+
+/**
+ * Names one installation of a clientKey: every install (first, signed reinstall, install after
+ * an uninstall) stores a new secret envelope, so the name changes with it. A hash, so the
+ * token (readable by the page) carries nothing of the envelope itself.
+ */
+export function installationInstance(installation: Pick<Installation, 'installedAt' | 'encryptedSharedSecret'>): string {
+  if (installation.encryptedSharedSecret === null) return '';
+  return createHash('sha256').update(`${installation.installedAt}\n${installation.encryptedSharedSecret}`).digest('base64url').slice(0, 22);
 }
 
 /** A separate key per purpose from the one master key (HKDF-SHA256). */
@@ -62,8 +88,9 @@ export function deriveSessionKey(encryptionKey: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), KEY_INFO, 32));
 }
 
-export function mintSessionToken(key: Buffer, session: Omit<PageSession, 'expiresAt'>, now: Date, purpose: TokenPurpose = 'page'): { token: string; expiresAt: number } {
+export function mintSessionToken(key: Buffer, session: SessionClaims, now: Date, purpose: TokenPurpose = 'page'): { token: string; expiresAt: number } {
   const iat = Math.floor(now.getTime() / 1000);
+  const startedAt = session.startedAt ?? iat;
   const claims: Claims = {
     iss: ISSUER,
     aud: AUDIENCE[purpose],
@@ -71,8 +98,10 @@ export function mintSessionToken(key: Buffer, session: Omit<PageSession, 'expire
     ck: session.clientKey,
     ...(session.repoUuid ? { repo: session.repoUuid } : {}),
     ...(session.repoFullName ? { rfn: session.repoFullName } : {}),
+    ins: session.instance,
+    sat: startedAt,
     iat,
-    exp: iat + SESSION_TTL_SECONDS,
+    exp: Math.min(iat + SESSION_TTL_SECONDS, startedAt + SESSION_MAX_SECONDS),
   };
   return { token: jwt.sign(claims, key, { algorithm: 'HS256', noTimestamp: true }), expiresAt: claims.exp };
 }
@@ -92,7 +121,14 @@ export function verifySessionToken(key: Buffer, token: string | undefined, now: 
     if (error instanceof jwt.TokenExpiredError) return { ok: false, reason: 'session_expired', message: 'The page session has expired; reload the page' };
     return { ok: false, reason: 'session_invalid', message: 'The page session token is not valid' };
   }
-  if (typeof claims.ck !== 'string' || typeof claims.exp !== 'number' || (claims.sub !== undefined && typeof claims.sub !== 'string')) {
+  if (
+    typeof claims.ck !== 'string' ||
+    typeof claims.exp !== 'number' ||
+    typeof claims.ins !== 'string' ||
+    typeof claims.sat !== 'number' ||
+    claims.exp > claims.sat + SESSION_MAX_SECONDS ||
+    (claims.sub !== undefined && typeof claims.sub !== 'string')
+  ) {
     return { ok: false, reason: 'session_invalid', message: 'The page session token is not valid' };
   }
   return {
@@ -102,6 +138,8 @@ export function verifySessionToken(key: Buffer, token: string | undefined, now: 
       user: claims.sub ?? null,
       repoUuid: claims.repo ?? null,
       repoFullName: claims.rfn ?? null,
+      instance: claims.ins,
+      startedAt: claims.sat,
       expiresAt: claims.exp,
     },
   };

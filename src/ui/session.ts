@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { sendError } from '../http/errors.ts';
 import type { Installation, Store } from '../store/types.ts';
-import { mintSessionToken, SESSION_FIELD, SESSION_HEADER, verifySessionToken, type PageSession } from './session-token.ts';
+import { installationInstance, mintSessionToken, SESSION_FIELD, SESSION_HEADER, verifySessionToken, type PageSession } from './session-token.ts';
 
 export interface SessionDeps {
   sessionKey: Buffer;
@@ -29,7 +29,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
 /**
  * Authenticates a request the page makes after its load: the token from the header (fetch)
  * or the hidden form field (a plain form post), verified, for an installation that is still
- * installed. The answer carries a fresh token, so 15 minutes is an idle limit, not a hard one.
+ * installed, and still the same installation the page was opened under. The answer carries a
+ * fresh token, so 15 minutes is an idle limit; the hard limit is the session's absolute end.
  *
  * The token is the CSRF defence (see session-token.ts). The origin checks below are a second
  * layer: a browser says where a post comes from, and only our own pages post here.
@@ -55,6 +56,10 @@ export function requireSession(deps: SessionDeps): RequestHandler {
       const installation = await deps.store.getInstallation(result.session.clientKey);
       if (!installation || installation.state !== 'installed') {
         sendError(res, 401, 'session_invalid', 'Gatehouse is no longer installed in this workspace');
+        return;
+      }
+      if (result.session.instance !== installationInstance(installation)) {
+        sendError(res, 401, 'session_invalid', 'Gatehouse was reinstalled since this page was opened; reload the page');
         return;
       }
       const { expiresAt: _old, ...claims } = result.session;
