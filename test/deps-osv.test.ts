@@ -71,6 +71,29 @@ describe('OSV range evaluation', () => {
     expect(affectedVersions(pypi, 'npm', 'lodash', ['1.0.0'])).toEqual([]);
   });
 
+  it('never matches a package from git, an archive or a path: advisories name registry releases', () => {
+    const db = createMemoryIndex([advisory('GHSA-src', 'npm', 'left-pad', [{ introduced: '0' }])]);
+    expect(matchPackages(db, [pkg('npm', 'left-pad', '1.3.0')])).toHaveLength(1);
+    for (const source of [
+      { kind: 'git', location: 'https://github.com/stevemao/left-pad', revision: '5fb96e3a' },
+      { kind: 'url', location: 'https://example.com/left-pad-1.3.0.tgz' },
+      { kind: 'path', location: 'vendor/left-pad' },
+    ] as const) {
+      expect(matchPackages(db, [pkg('npm', 'left-pad', '1.3.0', { source })]), source.kind).toEqual([]);
+    }
+  });
+
+  it('new ecosystems: NuGet names fold case, SwiftURL names are repository URLs without scheme or .git', () => {
+    const nuget = advisory('GHSA-nu', 'NuGet', 'Newtonsoft.Json', [{ introduced: '0' }, { fixed: '13.0.1' }]);
+    expect(affectedVersions(nuget, 'NuGet', 'newtonsoft.json', ['12.0.3', '13.0.1'])).toEqual(['12.0.3']);
+    const swift = advisory('GHSA-sw', 'SwiftURL', 'github.com/vapor/vapor', [{ introduced: '0' }, { fixed: '4.84.2' }]);
+    expect(affectedVersions(swift, 'SwiftURL', 'https://github.com/Vapor/vapor.git', ['4.84.1', '4.84.2'])).toEqual(['4.84.1']);
+    const hex = advisory('GHSA-hx', 'Hex', 'plug', [{ introduced: '1.3.0' }, { fixed: '1.3.2' }]);
+    expect(affectedVersions(hex, 'Hex', 'plug', ['1.2.9', '1.3.1', '1.3.2'])).toEqual(['1.3.1']);
+    const pub = advisory('GHSA-pb', 'Pub', 'http', [{ introduced: '0' }, { fixed: '0.13.3' }]);
+    expect(affectedVersions(pub, 'Pub', 'http', ['0.13.2', '0.13.3', '1.0.0'])).toEqual(['0.13.2']);
+  });
+
   it('normalises names per ecosystem: PEP 503 for PyPI, case for Packagist, exact for npm', () => {
     const py = advisory('PYSEC-2', 'PyPI', 'PyYAML', [{ introduced: '0' }, { fixed: '5.4' }]);
     expect(affectedVersions(py, 'PyPI', 'pyyaml', ['5.3.1'])).toEqual(['5.3.1']);

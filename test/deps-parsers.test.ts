@@ -21,6 +21,13 @@ function ids(refs: PackageRef[]): string[] {
   return refs.map((r) => `${r.name}@${r.version}`).sort();
 }
 
+/** `name@version`, with ` <kind> <location>[@revision]` for packages from outside the registry. */
+function described(refs: PackageRef[]): string[] {
+  return refs
+    .map((r) => `${r.name}@${r.version}${r.source ? ` ${r.source.kind} ${r.source.location}${r.source.revision ? `@${r.source.revision}` : ''}` : ''}`)
+    .sort();
+}
+
 function find(refs: PackageRef[], id: string): PackageRef {
   const ref = refs.find((r) => `${r.name}@${r.version}` === id);
   if (!ref) throw new Error(`${id} not parsed; got ${ids(refs).join(', ')}`);
@@ -119,6 +126,43 @@ describe('pnpm-lock.yaml', () => {
     expect(find(refs, '@vitejs/plugin-react@4.2.1')).toMatchObject({ direct: true, dependsOn: ['vite@5.0.10'], line: lineOf(file, "'@vitejs/plugin-react@4.2.1':") });
     expect(find(refs, 'esbuild@0.19.11').direct).toBe(true);
     expect(find(refs, 'vite@5.0.10').dependsOn).toEqual(['esbuild@0.19.11']);
+  });
+
+  it('v5: keys naming the registry host, git (commit starting with a digit), tarball and directory packages', () => {
+    const file = 'pnpm-v5-sources/pnpm-lock.yaml';
+    const refs = parseFixture(file);
+    expect(described(refs)).toEqual([
+      '@acme/utils@0.3.0 path projects/utils',
+      '@internal/logger@2.0.1',
+      'is-negative@2.1.0 git https://github.com/kevva/is-negative@1d7e288222b53a0cab90a331f1865220ec29560c',
+      'left-pad@1.3.0 url https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz',
+      'ms@2.1.3',
+    ]);
+    expect(find(refs, '@internal/logger@2.0.1')).toMatchObject({ direct: true, dependsOn: ['ms@2.1.3'], line: lineOf(file, 'registry.npmjs.org/@internal/logger/2.0.1:') });
+    expect(find(refs, '@acme/utils@0.3.0')).toMatchObject({ direct: true, dependsOn: ['ms@2.1.3'] });
+    expect(refs.every((r) => r.direct)).toBe(true);
+  });
+
+  it('v9: reads every YAML document (the pnpm 10+ environment document first) and non-registry packages', () => {
+    const file = 'pnpm-v9-env/pnpm-lock.yaml';
+    const refs = parseFixture(file);
+    expect(described(refs)).toEqual([
+      'is-number@6.0.0',
+      'is-odd@3.0.1',
+      'local-lib@0.1.0 path libs/local-lib',
+      'pnpm@11.0.3',
+      'tiny-tar@1.0.0 url https://example.com/tiny-tar-1.0.0.tgz',
+      'util-git@2.4.0 git https://github.com/acme/util-git.git@7fd1a60b01f91b314f59955a4e4d4e80d8edf11d',
+    ]);
+    expect(find(refs, 'is-odd@3.0.1')).toMatchObject({ direct: true, dependsOn: ['is-number@6.0.0'], line: lineOf(file, '  is-odd@3.0.1:') });
+    expect(find(refs, 'local-lib@0.1.0')).toMatchObject({ direct: true, dependsOn: ['is-odd@3.0.1'] });
+    expect(find(refs, 'is-number@6.0.0').direct).toBe(false);
+  });
+
+  it('refuses YAML aliases that would expand without bound', () => {
+    const bomb = ["lockfileVersion: '9.0'", 'a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 0; i < 3; i++) bomb.push(`${'b'.repeat(i + 1)}: &${'b'.repeat(i + 1)} [${Array(10).fill(i === 0 ? '*a' : `*${'b'.repeat(i)}`).join(', ')}]`);
+    expect(() => parseLockfile('pnpm-lock.yaml', bomb.join('\n'))).toThrow(ParseError);
   });
 
   it('reports broken YAML as a ParseError', () => {

@@ -1,4 +1,5 @@
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
+import { PackageURL } from 'packageurl-js';
 import { describe, expect, it } from 'vitest';
 import { buildSbom } from '../src/scan/sbom/cyclonedx.ts';
 import { purlOf } from '../src/scan/sbom/purl.ts';
@@ -33,8 +34,25 @@ describe('purlOf', () => {
     ['RubyGems', 'rails', '7.1.0', 'pkg:gem/rails@7.1.0'],
     ['Packagist', 'symfony/console', 'v6.4.0', 'pkg:composer/symfony/console@v6.4.0'],
     ['Maven', 'org.apache.logging.log4j:log4j-core', '2.14.1', 'pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1'],
+    ['Pub', 'http', '1.2.0', 'pkg:pub/http@1.2.0'],
+    ['Hex', 'phoenix', '1.7.10', 'pkg:hex/phoenix@1.7.10'],
+    ['NuGet', 'Newtonsoft.Json', '13.0.3', 'pkg:nuget/Newtonsoft.Json@13.0.3'],
+    ['SwiftURL', 'github.com/apple/swift-nio', '2.62.0', 'pkg:swift/github.com/apple/swift-nio@2.62.0'],
   ] as const)('%s %s@%s -> %s', (ecosystem, name, version, expected) => {
     expect(purlOf({ ecosystem, name, version })).toBe(expected);
+  });
+
+  it('says where a package from outside the registry came from with purl-spec qualifiers', () => {
+    const qualifiers = (source: PackageRef['source']): unknown => {
+      const purl = PackageURL.fromString(purlOf({ ecosystem: 'npm', name: 'util', version: '2.4.0', source }));
+      expect(purl).toMatchObject({ type: 'npm', name: 'util', version: '2.4.0' });
+      return purl.qualifiers;
+    };
+    expect(qualifiers({ kind: 'git', location: 'https://github.com/acme/util.git', revision: '7fd1a60b' })).toEqual({ vcs_url: 'git+https://github.com/acme/util.git@7fd1a60b' });
+    expect(qualifiers({ kind: 'git', location: 'git+ssh://git@github.com/acme/util.git' })).toEqual({ vcs_url: 'git+ssh://git@github.com/acme/util.git' });
+    expect(qualifiers({ kind: 'url', location: 'https://example.com/util-2.4.0.tgz' })).toEqual({ download_url: 'https://example.com/util-2.4.0.tgz' });
+    expect(qualifiers({ kind: 'path', location: 'packages/util' })).toEqual({ repository_url: 'file:packages/util' });
+    expect(qualifiers(undefined)).toBeUndefined();
   });
 });
 
@@ -96,6 +114,20 @@ describe('buildSbom', () => {
     ]);
     const root = doc.dependencies.find((d) => d.ref === 'root-component');
     expect(root?.dependsOn).toEqual(['pkg:cargo/tokio@1.33.0', 'pkg:pypi/requests@2.31.0']);
+  });
+
+  it('lists git and path packages under their qualified purls and keeps the graph edges to them', async () => {
+    const local = { kind: 'path', location: 'libs/local-lib' } as const;
+    const doc = await build([
+      pkg('npm', 'local-lib', '0.1.0', { source: local, direct: true, dependsOn: ['is-odd@3.0.1'] }),
+      pkg('npm', 'is-odd', '3.0.1', { direct: false, dependsOn: [] }),
+      pkg('npm', 'app-shell', '1.0.0', { direct: true, dependsOn: ['local-lib@0.1.0'] }),
+    ]);
+    const localPurl = 'pkg:npm/local-lib@0.1.0?repository_url=file%3Alibs%2Flocal-lib';
+    expect(doc.components.map((c) => c.purl).sort()).toEqual(['pkg:npm/app-shell@1.0.0', 'pkg:npm/is-odd@3.0.1', localPurl]);
+    const edges = new Map(doc.dependencies.map((d) => [d.ref, d.dependsOn ?? []]));
+    expect(edges.get('pkg:npm/app-shell@1.0.0')).toEqual([localPurl]);
+    expect(edges.get(localPurl)).toEqual(['pkg:npm/is-odd@3.0.1']);
   });
 
   it('writes a valid document for a project without packages', async () => {

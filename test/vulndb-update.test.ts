@@ -209,7 +209,7 @@ describe('db update failures leave the previous database in use', () => {
 
   it('an unreachable mirror and an unknown ecosystem', async () => {
     await expect(updateVulnDb({ ...options(), mirrorUrl: 'http://127.0.0.1:1', ecosystems: ['npm'] })).rejects.toThrow(/cannot reach http:\/\/127\.0\.0\.1:1\/npm\/all\.zip/);
-    await expect(updateVulnDb({ ...options(), ecosystems: ['NuGet' as 'npm'] })).rejects.toThrow(/unknown ecosystem NuGet/);
+    await expect(updateVulnDb({ ...options(), ecosystems: ['Hackage' as 'npm'] })).rejects.toThrow(/unknown ecosystem Hackage/);
   });
 
   it('refuses to run alongside another live update', async () => {

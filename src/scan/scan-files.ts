@@ -98,7 +98,7 @@ export class FileScan {
     }
     const missing = new Map<string, number>();
     for (const pkg of this.#packages) {
-      if (!this.#index.ecosystems.includes(pkg.ecosystem)) missing.set(pkg.ecosystem, (missing.get(pkg.ecosystem) ?? 0) + 1);
+      if (!pkg.source && !this.#index.ecosystems.includes(pkg.ecosystem)) missing.set(pkg.ecosystem, (missing.get(pkg.ecosystem) ?? 0) + 1);
     }
     for (const [ecosystem, packages] of missing) {
       notices.push(`The vulnerability database holds no ${ecosystem} advisories: ${count(packages, `${ecosystem} package`)} not checked.`);

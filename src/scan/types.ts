@@ -51,7 +51,7 @@ export interface DependencyFinding extends FindingBase {
 export type Finding = SecretFinding | DependencyFinding;
 
 /** OSV ecosystem names, spelled as OSV spells them. */
-export const ECOSYSTEMS = ['npm', 'PyPI', 'Go', 'crates.io', 'RubyGems', 'Packagist', 'Maven'] as const;
+export const ECOSYSTEMS = ['npm', 'PyPI', 'Go', 'crates.io', 'RubyGems', 'Packagist', 'Maven', 'Pub', 'Hex', 'NuGet', 'SwiftURL'] as const;
 export type Ecosystem = (typeof ECOSYSTEMS)[number];
 
 /** One resolved package read from a lockfile or manifest. */
@@ -67,4 +67,20 @@ export interface PackageRef {
   direct?: boolean;
   /** Names (`name@version`) of the packages this one depends on, when the lockfile has a graph. */
   dependsOn?: string[];
+  /**
+   * Set when the package does not come from its ecosystem's registry. Such a package is
+   * listed (SBOM, inventory) under a purl that says where it came from, but never matched
+   * against advisories, which name registry releases.
+   */
+  source?: PackageSource;
+}
+
+/** A package from somewhere other than its ecosystem's registry. */
+export interface PackageSource {
+  /** git: a repository at a revision; url: a downloaded archive; path: a directory or file of the project (workspaces too). */
+  kind: 'git' | 'url' | 'path';
+  /** Repository URL, archive URL, or the path as the lockfile writes it. */
+  location: string;
+  /** Commit (or ref) of a git source. */
+  revision?: string;
 }

@@ -28,8 +28,16 @@ function splitRef(nameAtVersion: string): { name: string; version: string } | un
 }
 
 function mergeByPurl(packages: Iterable<PackageRef>): Map<string, Entry> {
+  const list = [...packages];
+  // Graph edges name `name@version`; a package from git or a path has a purl with
+  // qualifiers, so edges are resolved to the purl of the package the lockfile listed.
+  const purlById = new Map<string, string>();
+  for (const pkg of list) {
+    const id = `${pkg.ecosystem}\u0000${pkg.path}\u0000${pkg.name}@${pkg.version}`;
+    if (!purlById.has(id)) purlById.set(id, purlOf(pkg));
+  }
   const entries = new Map<string, Entry>();
-  for (const pkg of packages) {
+  for (const pkg of list) {
     const purl = purlOf(pkg);
     let entry = entries.get(purl);
     if (!entry) {
@@ -42,7 +50,7 @@ function mergeByPurl(packages: Iterable<PackageRef>): Map<string, Entry> {
     for (const dep of pkg.dependsOn ?? []) {
       const target = splitRef(dep);
       // Edges are resolved within the same ecosystem: a lockfile never points across ecosystems.
-      if (target) entry.dependsOn.add(purlOf({ ecosystem: pkg.ecosystem, ...target }));
+      if (target) entry.dependsOn.add(purlById.get(`${pkg.ecosystem}\u0000${pkg.path}\u0000${dep}`) ?? purlOf({ ecosystem: pkg.ecosystem, ...target }));
     }
   }
   return entries;

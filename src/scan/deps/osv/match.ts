@@ -9,11 +9,14 @@ import type { VulnIndex } from './vuln-index.ts';
 /**
  * Checks each package against the advisories for its name. Records that describe the same
  * vulnerability (a GHSA and the PYSEC or RUSTSEC record it aliases) are merged into one
- * finding, so a package is reported once per vulnerability.
+ * finding, so a package is reported once per vulnerability. Packages with a `source` (git,
+ * archive, path) are skipped.
  */
 export function matchPackages(db: VulnIndex, packages: readonly PackageRef[]): DependencyFinding[] {
   const findings = new Map<string, DependencyFinding>();
   for (const pkg of packages) {
+    // Git, archive and project-local packages are not the registry releases advisories name.
+    if (pkg.source) continue;
     const hits: { advisory: IndexedAdvisory; fixes: string[] }[] = [];
     for (const advisory of db.advisoriesFor(pkg.ecosystem, pkg.name)) {
       const matched = advisory.affected.filter((a) => isAffected(pkg.version, pkg.ecosystem, a));

@@ -12,7 +12,11 @@ export function normalizePackageName(ecosystem: Ecosystem, name: string): string
       // PEP 503: case-insensitive, and runs of `-`, `_`, `.` are one separator.
       return trimmed.toLowerCase().replace(/[-_.]+/g, '-');
     case 'Packagist':
+    case 'NuGet':
       return trimmed.toLowerCase();
+    case 'SwiftURL':
+      // OSV names Swift packages by repository URL without scheme or `.git`; hosts fold case.
+      return trimmed.toLowerCase().replace(/^https?:\/\//, '').replace(/\.git$/, '').replace(/\/+$/, '');
     case 'crates.io':
       // crates.io refuses names that differ only by case or `-`/`_`; lockfiles and advisories use the published form.
       return trimmed;

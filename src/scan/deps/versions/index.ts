@@ -13,6 +13,12 @@ const COMPARATORS: Record<Ecosystem, (a: string, b: string) => number> = {
   RubyGems: compareRubygems,
   Maven: compareMaven,
   Packagist: compareComposer,
+  // Dart, Elixir and Swift packages are versioned with Semantic Versioning.
+  Pub: compareSemver,
+  Hex: compareSemver,
+  SwiftURL: compareSemver,
+  // NuGet: SemVer 2.0 plus a legacy fourth number (`4.0.0.1`), which the natural fallback orders.
+  NuGet: compareSemver,
 };
 
 /** Negative when a sorts before b in the ecosystem's own version order, 0 when equal, positive after. */
