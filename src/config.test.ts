@@ -112,3 +112,16 @@ describe('parseEncryptionKey', () => {
     expect(parseEncryptionKey(Buffer.alloc(31).toString('base64'))).toBeUndefined();
   });
 });
+
+describe('DATA_DIR_LOCK_OTHER_HOST', () => {
+  it('refuses another host lock by default, takes it over only when told, and rejects anything else', () => {
+    const load = (env: NodeJS.ProcessEnv) => {
+      const result = loadConfig({ DATA_DIR: dir, ENCRYPTION_KEY: HEX_KEY, ...env });
+      if (!result.ok) throw new Error(result.problems.join('\n'));
+      return result.config.takeOverLockFromOtherHost;
+    };
+    expect(load({})).toBe(false);
+    expect(load({ DATA_DIR_LOCK_OTHER_HOST: 'take-over' })).toBe(true);
+    expect(problems({ DATA_DIR_LOCK_OTHER_HOST: 'yes' })).toEqual(['DATA_DIR_LOCK_OTHER_HOST: expected refuse or take-over (got "yes")']);
+  });
+});

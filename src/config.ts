@@ -72,6 +72,9 @@ const envSchema = z.object({
     .min(1, 'expected a whole number of jobs between 1 and 64')
     .max(64, 'expected a whole number of jobs between 1 and 64')
     .default(4),
+  DATA_DIR_LOCK_OTHER_HOST: z
+    .enum(['refuse', 'take-over'], { error: 'expected refuse or take-over' })
+    .default('refuse'),
 });
 
 export interface Config {
@@ -89,6 +92,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Jobs the worker pool runs at once (WORKER_CONCURRENCY); the pipeline's default when absent. */
   workerConcurrency?: number;
+  /** DATA_DIR_LOCK_OTHER_HOST=take-over: a DATA_DIR lock left by another host is taken over (that host is gone). */
+  takeOverLockFromOtherHost?: boolean;
 }
 
 export type ConfigResult =
@@ -178,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       osvMirrorUrl: e.OSV_MIRROR_URL,
       logLevel: e.LOG_LEVEL,
       workerConcurrency: e.WORKER_CONCURRENCY,
+      takeOverLockFromOtherHost: e.DATA_DIR_LOCK_OTHER_HOST === 'take-over',
     },
   };
 }

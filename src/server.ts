@@ -19,7 +19,7 @@ const { config, warnings } = loaded;
 const logger = createLogger(config.logLevel);
 for (const warning of warnings) logger.warn(warning);
 
-const store = new LowdbStore({ dataDir: config.dataDir });
+const store = new LowdbStore({ dataDir: config.dataDir, takeOverLockFromOtherHost: config.takeOverLockFromOtherHost });
 await store.open();
 const results = new JournalResultsStore({ dataDir: config.dataDir });
 await results.open();

@@ -6,6 +6,7 @@ import { matchPackages, openVulnIndex, type OsvRecord, type PackageRef } from '.
 import { VulnIndexError } from '../src/scan/deps/osv/index.ts';
 import { VulnDbError } from '../src/vulndb/errors.ts';
 import { formatSummary, updateVulnDb } from '../src/vulndb/update.ts';
+import { acquireLock } from '../src/vulndb/store.ts';
 import { modifiedCsv, osvZip, startFakeMirror, type FakeMirror } from './helpers/fake-osv-mirror.ts';
 
 function record(id: string, ecosystem: string, name: string, fixed: string, modified: string, extra: Partial<OsvRecord> = {}): OsvRecord {
@@ -216,9 +217,10 @@ describe('db update failures leave the previous database in use', () => {
     serve('npm', [lodash]);
     const lockDir = path.join(dataDir, 'osv');
     await updateVulnDb({ ...options(), ecosystems: ['npm'] });
-    writeFileSync(path.join(lockDir, '.update.lock'), String(process.pid));
+    const release = await acquireLock(dataDir);
     await expect(updateVulnDb({ ...options(), ecosystems: ['npm'] })).rejects.toThrow(/another db update is running/);
-    // A lock left by a process that no longer exists is taken over.
+    await release();
+    // A lock file left by a process that no longer exists is taken over.
     writeFileSync(path.join(lockDir, '.update.lock'), '999999999');
     await expect(updateVulnDb({ ...options(), ecosystems: ['npm'] })).resolves.toMatchObject({ changed: false });
     expect(existsSync(path.join(lockDir, '.update.lock'))).toBe(false);

@@ -43,6 +43,8 @@ export interface LowdbStoreOptions {
   now?: () => Date;
   /** Segment size before the journal rolls over to a new file (tests use a small one). */
   maxSegmentBytes?: number;
+  /** Take over a DATA_DIR lock written by another host (see data-dir-lock.ts). */
+  takeOverLockFromOtherHost?: boolean;
 }
 
 interface InstallationsDoc {
@@ -66,6 +68,7 @@ const READ_CONCURRENCY = 32;
 export class LowdbStore implements Store {
   readonly #dataDir: string;
   readonly #now: () => Date;
+  readonly #takeOverLock: boolean;
   readonly #journal: Journal;
   readonly #db: Low<InstallationsDoc>;
   readonly #installWrites = new SerialQueue();
@@ -85,6 +88,7 @@ export class LowdbStore implements Store {
     if (typeof opts?.dataDir !== 'string' || opts.dataDir === '') throw new TypeError('LowdbStore needs a dataDir');
     this.#dataDir = opts.dataDir;
     this.#now = opts.now ?? (() => new Date());
+    this.#takeOverLock = opts.takeOverLockFromOtherHost === true;
     this.#db = new Low(new DurableJsonFile<InstallationsDoc>(path.join(this.#dataDir, INSTALLATIONS_FILE)), { installations: [] });
     this.#journal = new Journal(path.join(this.#dataDir, JOURNAL_DIR), { maxSegmentBytes: opts.maxSegmentBytes });
   }
@@ -94,7 +98,7 @@ export class LowdbStore implements Store {
     this.#state = 'opening';
     try {
       await mkdir(this.#dataDir, { recursive: true, mode: 0o700 });
-      this.#unlock = await lockDataDir(this.#dataDir);
+      this.#unlock = await lockDataDir(this.#dataDir, { takeOverFromOtherHost: this.#takeOverLock });
       await this.#db.read();
       this.#loadInstallations(this.#db.data);
       await this.#journal.open((meta, body) => this.#replay(meta, body));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { copyFile, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   INDEX_FORMAT,
@@ -18,7 +18,10 @@ import {
 } from '../scan/deps/osv/layout.ts';
 import type { IndexedAdvisory } from '../scan/deps/osv/types.ts';
 import type { Ecosystem } from '../scan/types.ts';
+import { lockDirectory } from '../store/process-lock.ts';
 import { VulnDbError } from './errors.ts';
+
+export const UPDATE_LOCK_FILE = '.update.lock';
 
 /**
  * The write side of the database layout described in src/scan/deps/osv/layout.ts. A new
@@ -146,32 +149,17 @@ export async function prune(dataDir: string, keep: readonly string[]): Promise<v
   }
 }
 
-/** One `db update` at a time per DATA_DIR; a lock left by a dead process is taken over. */
-export async function acquireLock(dataDir: string): Promise<() => Promise<void>> {
+/**
+ * One `db update` at a time per DATA_DIR, held until the returned function runs or the
+ * process dies (the kernel frees it; see src/store/process-lock.ts).
+ */
+export async function acquireLock(dataDir: string, options: { takeOverFromOtherHost?: boolean } = {}): Promise<() => Promise<void>> {
   const root = osvRoot(dataDir);
   await mkdir(root, { recursive: true });
-  const lock = path.join(root, '.update.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lock, String(process.pid), { flag: 'wx' });
-      return () => rm(lock, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new VulnDbError(`another db update is running (pid ${pid}); remove ${lock} if it is not`);
-      }
-      await rm(lock, { force: true });
-    }
-  }
-  throw new VulnDbError(`cannot take the update lock ${lock}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return lockDirectory(root, {
+    purpose: 'vulndb-update',
+    file: UPDATE_LOCK_FILE,
+    takeOverFromOtherHost: options.takeOverFromOtherHost,
+    held: (message) => new VulnDbError(`another db update is running: ${message}`),
+  });
 }

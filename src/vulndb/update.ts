@@ -21,6 +21,8 @@ export interface UpdateOptions {
   maxDeltaRecords?: number;
   /** A download that receives nothing for this long is abandoned (default 60 s). */
   stallTimeoutMs?: number;
+  /** Take over an update lock written by another host (DATA_DIR_LOCK_OTHER_HOST=take-over). */
+  takeOverLockFromOtherHost?: boolean;
 }
 
 export interface EcosystemChange extends Changes {
@@ -62,7 +64,7 @@ export async function updateVulnDb(options: UpdateOptions): Promise<UpdateSummar
   const unknown = ecosystems.filter((e) => !(ECOSYSTEMS as readonly string[]).includes(e));
   if (unknown.length > 0) throw new VulnDbError(`unknown ecosystem ${unknown.join(', ')}; expected some of ${ECOSYSTEMS.join(', ')}`);
 
-  const release = await acquireLock(options.dataDir);
+  const release = await acquireLock(options.dataDir, { takeOverFromOtherHost: options.takeOverLockFromOtherHost });
   const staged = new StagedVersion(options.dataDir);
   try {
     const current = await readCurrent(options.dataDir);

@@ -39,7 +39,13 @@ async function runUpdate(argv: string[], io: CliIo): Promise<number> {
   const mirror = mirrorOf(io);
   const dataDir = dataDirOf(io);
   try {
-    const summary = await updateVulnDb({ mirrorUrl: mirror, dataDir, ecosystems, log: (line) => notice(io, line) });
+    const summary = await updateVulnDb({
+      mirrorUrl: mirror,
+      dataDir,
+      ecosystems,
+      takeOverLockFromOtherHost: io.env.DATA_DIR_LOCK_OTHER_HOST === 'take-over',
+      log: (line) => notice(io, line),
+    });
     io.stdout.write(formatSummary(summary) + '\n');
     return 0;
   } catch (error) {
