@@ -1,7 +1,7 @@
 import { SEVERITIES } from '../scan/types.ts';
 import type { Policy, ScanRecord, StoredFinding } from '../store/results-types.ts';
 import { isBlocking } from './policy.ts';
-import { rankFindings } from './publish.ts';
+import { configChangeNote, rankFindings } from './publish.ts';
 
 const LISTED = 10;
 
@@ -29,6 +29,7 @@ export function renderComment(input: { scan: ScanRecord; policy: Policy; previou
     lines.push(`**Gatehouse: nothing new at ${policy.threshold} or above.**`);
   }
   lines.push('');
+  if (scan.configChanges) lines.push(`**Note:** ${escape(configChangeNote(scan.configChanges))}`, '');
   lines.push('| Severity | New | Existing |', '| --- | --- | --- |');
   for (const severity of SEVERITIES) {
     const of = open.filter((f) => f.severity === severity);

@@ -42,6 +42,11 @@ export function rankFindings(findings: readonly StoredFinding[]): StoredFinding[
   );
 }
 
+/** Said in a pull request's report and comment when it changes the repository configuration. */
+export function configChangeNote(paths: readonly string[]): string {
+  return `This pull request changes ${paths.join(', ')}. It was scanned with the configuration of its destination branch; its changes take effect once merged.`;
+}
+
 export function buildReport(scan: ScanRecord, policy: Policy, link: string, what: string): ReportInput {
   const c = scan.counts;
   const data: ReportDataInput[] = [
@@ -62,6 +67,7 @@ export function buildReport(scan: ScanRecord, policy: Policy, link: string, what
       : c.new + c.existing === 0
         ? 'No secrets or vulnerable dependencies found.'
         : `No new finding at ${policy.threshold} or above that is not triaged.`,
+    ...(scan.configChanges ? [configChangeNote(scan.configChanges)] : []),
     ...scan.skipped.map((s) => `Not scanned: ${s}.`),
     ...scan.notices,
   ];

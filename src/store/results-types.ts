@@ -70,6 +70,11 @@ export interface ScanSummary {
   /** What was not scanned and why (binary files, LFS pointers, size limits), one line each. */
   skipped: string[];
   notices: string[];
+  /**
+   * Repository configuration files a pull request changes. Its own scan used the
+   * destination branch's configuration; these changes apply once merged.
+   */
+  configChanges?: string[];
   createdAt: string;
 }
 

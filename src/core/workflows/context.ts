@@ -4,6 +4,7 @@ import { EMPTY_REPO_CONFIG, loadRepoConfig, REPO_CONFIG_PATHS, type RepoScanConf
 import { SecretScanner } from '../../scan/secrets/engine.ts';
 import type { Policy, ResultsStore, ScanKind, ScanRecord, StoredFinding } from '../../store/results-types.ts';
 import type { Job, Store } from '../../store/types.ts';
+import type { DiffTarget } from '../../bitbucket/types.ts';
 import type { ClientSource } from '../bitbucket-clients.ts';
 import { checkDependencies, type LockfileCache } from '../dependency-check.ts';
 import { scanDiff, type DiffLimits } from '../diff-scan.ts';
@@ -56,7 +57,13 @@ export async function newerJobInGroup(deps: WorkflowDeps, job: Job): Promise<Job
   return undefined;
 }
 
-async function repoConfig(target: Target, commit: string): Promise<{ config: RepoScanConfig; problems: string[] }> {
+/** Where a scan reads the repository's `.gatehouse.yml`, `.gitleaks.toml` and `.gitleaksignore`. */
+interface ConfigSource {
+  target: Target;
+  commit: string;
+}
+
+async function repoConfig({ target, commit }: ConfigSource): Promise<{ config: RepoScanConfig; problems: string[] }> {
   const read = (path: string) => target.client.getFileSource(target.workspace, target.slug, commit, path);
   const [gatehouseYml, gitleaksToml, gitleaksIgnore] = await Promise.all([
     read(REPO_CONFIG_PATHS.gatehouseYml),
@@ -67,10 +74,30 @@ async function repoConfig(target: Target, commit: string): Promise<{ config: Rep
   return loadRepoConfig({ gatehouseYml: gatehouseYml ?? undefined, gitleaksToml: gitleaksToml ?? undefined, gitleaksIgnore: gitleaksIgnore ?? undefined });
 }
 
+/** The repository configuration files a change adds, edits, renames or deletes. */
+async function changedConfigFiles(source: DiffSource): Promise<string[]> {
+  const configPaths: readonly string[] = Object.values(REPO_CONFIG_PATHS);
+  const changed = new Set<string>();
+  // A pull request's own diffstat takes no path filter (the spec form does): entries are checked here either way.
+  const options = 'spec' in source.spec ? { path: [...configPaths] } : {};
+  for await (const entry of source.target.client.getDiffstat(source.target.workspace, source.target.slug, source.spec, options)) {
+    for (const path of [entry.old?.path, entry.new?.path]) if (path && configPaths.includes(path)) changed.add(path);
+  }
+  return [...changed].sort();
+}
+
+/** The repository that serves a change's diff, and which diff. */
+interface DiffSource {
+  target: Target;
+  spec: DiffTarget;
+}
+
 export interface ChangeScan {
   findings: StoredFinding[];
   skipped: string[];
   notices: string[];
+  /** Configuration files the pull request changes (they did not apply to its own scan). */
+  configChanges?: string[];
   durationMs: number;
 }
 
@@ -94,16 +121,32 @@ export async function scanChange(
      * PR's diff; the source repository knows `head` but not necessarily `base`.
      */
     fork?: { destination: Target; pullRequestId: number };
+    /**
+     * A pull request: the repository configuration is read at `base` in the destination
+     * repository, never at `head`, so that a pull request cannot switch off its own checks
+     * (ignore every path, allow-list every secret, lower a severity). What it changes of the
+     * configuration is scanned like any other file, said in the results, and applies once merged.
+     */
+    configFromBase?: boolean;
   },
 ): Promise<ChangeScan> {
   const started = deps.now().getTime();
   const { target, policy } = input;
-  const { config, problems } = await repoConfig(target, input.head);
-  const scanner = config === EMPTY_REPO_CONFIG ? defaultScanner : new SecretScanner({ config });
   const { fork } = input;
-  const diff = fork
-    ? await fork.destination.client.streamDiff(fork.destination.workspace, fork.destination.slug, { pullRequestId: fork.pullRequestId })
-    : await target.client.streamDiff(target.workspace, target.slug, { spec: input.base ? `${input.head}..${input.base}` : input.head });
+  const diffSource: DiffSource = fork
+    ? { target: fork.destination, spec: { pullRequestId: fork.pullRequestId } }
+    : { target, spec: { spec: input.base ? `${input.head}..${input.base}` : input.head } };
+  let configSource: ConfigSource = { target, commit: input.head };
+  if (input.configFromBase) {
+    if (input.base === null) throw new Error('a pull request scan needs the destination commit to read the configuration at');
+    configSource = { target: fork?.destination ?? target, commit: input.base };
+  }
+  const [{ config, problems }, configChanges] = await Promise.all([
+    repoConfig(configSource),
+    input.configFromBase ? changedConfigFiles(diffSource) : Promise.resolve([]),
+  ]);
+  const scanner = config === EMPTY_REPO_CONFIG ? defaultScanner : new SecretScanner({ config });
+  const diff = await diffSource.target.client.streamDiff(diffSource.target.workspace, diffSource.target.slug, diffSource.spec);
   const changes = await scanDiff(diff, {
     scanner: policy.scanners.secrets ? scanner : null,
     includePath: pathFilter(policy),
@@ -133,6 +176,7 @@ export async function scanChange(
     findings: await applyTriage(deps, input.clientKey, input.repoUuid, findings),
     skipped: changes.skipped,
     notices,
+    ...(configChanges.length > 0 ? { configChanges } : {}),
     durationMs: deps.now().getTime() - started,
   };
 }
@@ -168,6 +212,7 @@ export function scanRecord(
     durationMs: scan.durationMs,
     skipped: scan.skipped,
     notices: scan.notices,
+    ...(scan.configChanges?.length ? { configChanges: scan.configChanges } : {}),
     createdAt: meta.at.toISOString(),
     findings: scan.findings,
   };

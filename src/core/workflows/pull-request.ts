@@ -79,6 +79,7 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
     base,
     policy,
     ...(sides.fork ? { fork: { destination: target, pullRequestId: prId } } : {}),
+    configFromBase: true,
   });
 
   const now = await client.getPullRequest(target.workspace, target.slug, prId);
