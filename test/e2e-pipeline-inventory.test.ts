@@ -50,3 +50,47 @@ describe('pipeline end to end: the first dependency inventory walks the whole tr
     expect(sim.violations).toEqual([]);
   });
 });
+
+describe('pipeline end to end: the inventory of a branch only moves forward', () => {
+  let app: PipelineApp;
+  let sim: Simulator;
+  let stop: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ app, sim, stop } = await startPipelineOnSimulator('inventory-order'));
+  });
+
+  afterAll(async () => stop?.());
+
+  it('two pushes to main finishing out of order: the earlier one, finishing last, does not overwrite the later SBOM', async () => {
+    await sim.createRepository('acme', 'order', { files: { 'README.md': 'order\n', 'requirements.txt': 'requests==2.19.0\n' } });
+    const repo = sim.repository('acme/order');
+    const { clientKey } = sim.installation()!;
+    await app.worker.stop();
+    const first = await sim.commit('acme/order', 'main', { 'requirements.txt': 'requests==2.20.0\n' }, 'First');
+    // The first push's diff download is held until the second push has published its inventory.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    sim.faults.add({ pathPattern: new RegExp(`/acme/order/diff/${first}\\.\\.`), count: 1, kind: 'slow', until: held });
+    const second = await sim.commit('acme/order', 'main', { 'requirements.txt': 'requests==2.31.0\n' }, 'Second');
+    app.worker.start();
+    try {
+      const deadline = Date.now() + 60_000;
+      while ((await app.results.getInventory(clientKey, repo.uuid, 'main'))?.commit !== second) {
+        if (Date.now() > deadline) throw new Error('the second push never refreshed the inventory');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    } finally {
+      release();
+    }
+    const jobs = await app.settle();
+    expect(jobs.filter((j) => j.type === 'event:push').map((j) => j.status)).toEqual(['done', 'done']);
+    // The first push still got its own report on its own commit...
+    expect(repo.reports.get(first)?.map((r) => r.externalId)).toEqual(['gatehouse-push']);
+    // ...but the branch's inventory stays at the later push.
+    const inventory = await app.results.getInventory(clientKey, repo.uuid, 'main');
+    expect(inventory?.commit).toBe(second);
+    expect(inventory?.packages.map((p) => `${p.name}@${p.version}`)).toEqual(['requests@2.31.0']);
+    expect(sim.violations).toEqual([]);
+  });
+});

@@ -17,6 +17,11 @@ export interface FaultSpec {
   kind: FaultKind;
   /** For `slow`: how long to wait before answering normally (default 2000 ms). */
   delayMs?: number;
+  /**
+   * For `slow`, from code: answer normally once this settles, instead of after `delayMs`. A
+   * test holds one call this way until other work has overtaken it, without racing a timer.
+   */
+  until?: Promise<unknown>;
   /** For `429-retry-after` (default 1). */
   retryAfterSeconds?: number;
 }
@@ -76,6 +81,10 @@ export class FaultInjector {
         case '503':
           return error(503, 'Service unavailable');
         case 'slow': {
+          if (fault.until) {
+            void fault.until.then(() => next(), () => next());
+            return undefined;
+          }
           const timer = setTimeout(next, fault.delayMs ?? 2000);
           res.on('close', () => clearTimeout(timer));
           return undefined;

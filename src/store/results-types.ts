@@ -95,6 +95,8 @@ export interface InventoryRecord {
   /** CycloneDX 1.6 JSON. */
   sbom: string;
   updatedAt: string;
+  /** When the event the inventory was built for was accepted; a branch's inventory only moves forward in this order. */
+  acceptedAt?: string;
 }
 
 export interface ResultsStore {

@@ -3,7 +3,9 @@ import type { Logger } from '../../log.ts';
 import { isDependencyFile } from '../../scan/deps/index.ts';
 import { buildSbom } from '../../scan/sbom/cyclonedx.ts';
 import type { PackageRef } from '../../scan/types.ts';
+import type { InventoryRecord, ResultsStore } from '../../store/results-types.ts';
 import { readPackages } from '../dependency-check.ts';
+import { KeyedSerialQueue } from '../keyed-queue.ts';
 import { environmentOf, pathFilter, policyOf } from '../policy.ts';
 import type { Target } from '../publish.ts';
 import type { WorkflowDeps } from './context.ts';
@@ -16,6 +18,27 @@ export interface InventoryInput {
   fullName: string;
   branch: string;
   commit: string;
+  /** When the event that moved the branch was accepted (its job's createdAt): the branch's order of events. */
+  acceptedAt: string;
+}
+
+/** One save queue per results store: the check "is the stored inventory newer?" and the save happen as one step. */
+const saveQueues = new WeakMap<object, KeyedSerialQueue>();
+
+function saveQueueOf(results: object): KeyedSerialQueue {
+  let queue = saveQueues.get(results);
+  if (!queue) saveQueues.set(results, (queue = new KeyedSerialQueue()));
+  return queue;
+}
+
+/**
+ * True when the stored inventory came from an event accepted after this one. Jobs of one branch
+ * can finish out of order (a slow download, a retry after a failure), and the branch's
+ * inventory must only move forward: the later push describes the branch as it is now.
+ * Inventories saved before this field existed count as older than any event.
+ */
+function isNewer(stored: Pick<InventoryRecord, 'acceptedAt'> | undefined, acceptedAt: string): boolean {
+  return stored?.acceptedAt !== undefined && stored.acceptedAt > acceptedAt;
 }
 
 /**
@@ -25,9 +48,13 @@ export interface InventoryInput {
  * inventory names are read again, the others keep their packages.
  */
 export async function refreshInventory(deps: WorkflowDeps, input: InventoryInput, log: Logger): Promise<void> {
-  const { target, clientKey, repoUuid, branch, commit } = input;
+  const { target, clientKey, repoUuid, branch, commit, acceptedAt } = input;
   const previous = await deps.results.getInventory(clientKey, repoUuid, branch);
   if (previous?.commit === commit) return;
+  if (isNewer(previous, acceptedAt)) {
+    log.info({ branch, commit, stored: previous?.commit }, 'dependency inventory not refreshed: a later push already updated it');
+    return;
+  }
   const policy = await policyOf(deps.results, clientKey);
   const include = pathFilter(policy);
 
@@ -49,7 +76,7 @@ export async function refreshInventory(deps: WorkflowDeps, input: InventoryInput
   notices.push(...read.notices);
   const packages = [...keep, ...read.packages];
   const sbom = await buildSbom(packages, { name: input.fullName, version: commit.slice(0, 12), timestamp: deps.now() });
-  await deps.results.putInventory({
+  const record: InventoryRecord = {
     clientKey,
     repoUuid,
     repoFullName: input.fullName,
@@ -60,8 +87,20 @@ export async function refreshInventory(deps: WorkflowDeps, input: InventoryInput
     packages,
     sbom,
     updatedAt: deps.now().toISOString(),
-  });
+    acceptedAt,
+  };
+  const saved = await saveQueueOf(deps.results).run(JSON.stringify([clientKey, repoUuid, branch]), () => saveUnlessOvertaken(deps.results, record, acceptedAt));
+  if (!saved) {
+    log.info({ branch, commit }, 'dependency inventory not saved: a later push updated it meanwhile');
+    return;
+  }
   log.info({ branch, commit, packages: packages.length, files: toRead.length, notices }, 'dependency inventory refreshed');
+}
+
+async function saveUnlessOvertaken(results: Pick<ResultsStore, 'getInventory' | 'putInventory'>, record: InventoryRecord, acceptedAt: string): Promise<boolean> {
+  if (isNewer(await results.getInventory(record.clientKey, record.repoUuid, record.branch), acceptedAt)) return false;
+  await results.putInventory(record);
+  return true;
 }
 
 /** Dependency files added, modified, renamed or removed between two commits (both paths of a rename). */

@@ -185,7 +185,7 @@ export async function closePullRequest(deps: WorkflowDeps, job: Job, log: Logger
     const repo = await client.getRepository(target.workspace, target.slug);
     const destination = pr.destination?.branch?.name ?? event.pullRequest.destination.branch;
     if (repo.mainbranch?.name === destination) {
-      await refreshInventory(deps, { target, clientKey: job.clientKey, repoUuid: event.repository.uuid, fullName: event.repository.fullName, branch: destination, commit: mergeCommit }, log);
+      await refreshInventory(deps, { target, clientKey: job.clientKey, repoUuid: event.repository.uuid, fullName: event.repository.fullName, branch: destination, commit: mergeCommit, acceptedAt: job.createdAt }, log);
     }
   }
 }

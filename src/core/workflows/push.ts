@@ -62,7 +62,7 @@ export async function scanPush(deps: WorkflowDeps, job: Job, log: Logger): Promi
 
     mainBranch ??= (await client.getRepository(target.workspace, target.slug)).mainbranch?.name ?? '';
     if (change.name === mainBranch) {
-      await refreshInventory(deps, { target, clientKey: job.clientKey, repoUuid, fullName, branch: change.name, commit: head }, log);
+      await refreshInventory(deps, { target, clientKey: job.clientKey, repoUuid, fullName, branch: change.name, commit: head, acceptedAt: job.createdAt }, log);
     }
   }
 }
