@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript; tsx's loader compiles it on the fly so that
-// `npx gatehouse` works straight after `npm ci`, with no build step to forget.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI from dist/. `npm ci` builds it; when a source is newer than the
+// build (a pull or an edit since), it is rebuilt first, so the CLI never runs stale code.
+import { ensureBuilt } from '../scripts/build.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+await ensureBuilt();
+const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));

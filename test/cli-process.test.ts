@@ -35,7 +35,7 @@ function gatehouse(args: string[], options: { closeStdout?: boolean } = {}): Pro
   });
 }
 
-// Each test starts Node and compiles the CLI through tsx; the timeout only guards against a hang.
+// Each test starts Node on the compiled CLI (dist/, built by the global setup); the timeout only guards against a hang.
 describe('bin/gatehouse.js', { timeout: 60_000 }, () => {
   it('writes valid SARIF to stdout, notices to stderr, and exits 1 on findings', async () => {
     const result = await gatehouse(['scan', 'shop', '--format', 'sarif']);
