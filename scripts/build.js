@@ -104,7 +104,13 @@ export async function build() {
   writeFileSync(path.join(temporary, '.built'), String(started));
   const old = `${DIST}.old-${process.pid}`;
   if (existsSync(DIST)) renameSync(DIST, old);
-  renameSync(temporary, DIST);
+  try {
+    renameSync(temporary, DIST);
+  } catch (error) {
+    // Another process built and swapped in the same sources between our two renames.
+    if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+    rmSync(temporary, { recursive: true, force: true });
+  }
   rmSync(old, { recursive: true, force: true });
 }
 export async function ensureBuilt() {
