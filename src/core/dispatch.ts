@@ -40,7 +40,8 @@ export function createDispatcher(store: Store): Dispatcher {
           clientKey: tenant.clientKey,
           type: jobTypeOf(event),
           payload: event,
-          ...(group === undefined ? {} : { group }),
+          // An event of a pull request rescans its current head: it covers older queued jobs.
+          ...(group === undefined ? {} : { group, supersedes: true }),
         },
       );
     },

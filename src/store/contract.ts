@@ -291,6 +291,77 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe('indexed questions about jobs', () => {
+      it('counts queued jobs per installation through claims, retries and finishes, and across reopen', async () => {
+        expect(await store.countQueuedJobs(CLIENT)).toBe(0);
+        const a = await accept('q-1', newJob(1));
+        await accept('q-2', newJob(2));
+        await accept('q-3', newJob(3, { clientKey: OTHER_CLIENT }), OTHER_CLIENT);
+        await accept('q-4', null);
+        expect(await store.countQueuedJobs(CLIENT)).toBe(2);
+        expect(await store.countQueuedJobs(OTHER_CLIENT)).toBe(1);
+        const [claimed] = await store.claimJobs(1, new Date());
+        expect(claimed!.id).toBe(a);
+        expect(await store.countQueuedJobs(CLIENT)).toBe(1);
+        // A retry waiting for its runAfter is still queued.
+        await store.updateJob(a!, { status: 'queued', runAfter: FAR_FUTURE.toISOString() });
+        expect(await store.countQueuedJobs(CLIENT)).toBe(2);
+        await reopen();
+        expect(await store.countQueuedJobs(CLIENT)).toBe(2);
+        await store.updateJob(a!, { status: 'dead', lastError: 'gave up' });
+        expect(await store.countQueuedJobs(CLIENT)).toBe(1);
+        expect(await store.countQueuedJobs('nobody')).toBe(0);
+      });
+
+      it('counts unfinished jobs of a group: queued and running, not done or dead', async () => {
+        const first = await accept('u-1', newJob(1, { group: 'pr:1' }));
+        await accept('u-2', newJob(2, { group: 'pr:2' }));
+        expect(await store.countUnfinishedJobs(CLIENT, 'pr:1')).toBe(1);
+        await store.claimJobs(1, new Date());
+        expect(await store.countUnfinishedJobs(CLIENT, 'pr:1')).toBe(1);
+        await store.updateJob(first!, { status: 'done' });
+        expect(await store.countUnfinishedJobs(CLIENT, 'pr:1')).toBe(0);
+        expect(await store.countUnfinishedJobs(CLIENT, 'pr:2')).toBe(1);
+        expect(await store.countUnfinishedJobs(OTHER_CLIENT, 'pr:2')).toBe(0);
+        await reopen();
+        expect(await store.countUnfinishedJobs(CLIENT, 'pr:2')).toBe(1);
+      });
+
+      it('finds the newer superseding job of a group, without its payload; other groups, tenants and kinds do not count', async () => {
+        const republish = await accept('s-0', newJob(0, { group: 'pr:1', type: 'republish' }));
+        const older = await accept('s-1', newJob(1, { group: 'pr:1', supersedes: true }));
+        await accept('s-2', newJob(2, { group: 'pr:2', supersedes: true }));
+        await accept('s-3', newJob(3, { group: 'pr:1', clientKey: OTHER_CLIENT, supersedes: true }), OTHER_CLIENT);
+        const laterRepublish = await accept('s-4', newJob(4, { group: 'pr:1', type: 'republish' }));
+        expect(await store.findSuperseder(older!)).toBeUndefined();
+        expect(await store.findSuperseder(laterRepublish!)).toBeUndefined();
+        const found = await store.findSuperseder(republish!);
+        expect(found).toMatchObject({ id: older, group: 'pr:1', supersedes: true });
+        expect(found).not.toHaveProperty('payload');
+        const newer = await accept('s-5', newJob(5, { group: 'pr:1', supersedes: true }));
+        expect((await store.findSuperseder(older!))?.id).toBe(newer);
+        expect((await store.findSuperseder(laterRepublish!))?.id).toBe(newer);
+        await reopen();
+        expect((await store.findSuperseder(older!))?.id).toBe(newer);
+        expect(await store.findSuperseder('no-such-job')).toBeUndefined();
+        await expect(store.acceptDelivery(delivery('s-6'), newJob(6, { supersedes: true }))).rejects.toThrow(/supersedes needs a job.group/);
+      });
+
+      it('finishes superseded jobs when they come up for claiming, instead of handing them out', async () => {
+        const first = await accept('c-1', newJob(1, { group: 'pr:1', supersedes: true }));
+        const republish = await accept('c-2', newJob(2, { group: 'pr:1', type: 'republish' }));
+        const other = await accept('c-3', newJob(3, { group: 'pr:2', supersedes: true }));
+        const last = await accept('c-4', newJob(4, { group: 'pr:1', supersedes: true }));
+        const claimed = await store.claimJobs(2, new Date());
+        expect(claimed.map((j) => j.id)).toEqual([other, last]);
+        for (const id of [first, republish]) {
+          expect(await store.getJob(id!)).toMatchObject({ status: 'done', lastError: `skipped: superseded by job ${last}` });
+        }
+        expect(await store.countQueuedJobs(CLIENT)).toBe(0);
+        expect(await store.countUnfinishedJobs(CLIENT, 'pr:1')).toBe(1);
+      });
+    });
+
     describe('concurrency', () => {
       it('serialises many parallel accepts: none lost, duplicates detected once, ids unique', async () => {
         const distinct = Array.from({ length: 150 }, (_, n) => store.acceptDelivery(delivery(`par-${n}`), newJob(n)));

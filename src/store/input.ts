@@ -36,6 +36,11 @@ export function checkNewJob(value: NewJob): { job: Omit<NewJob, 'payload'>; payl
   if (typeof value !== 'object' || value === null) fail('job must be an object or null');
   const job: Omit<NewJob, 'payload'> = { clientKey: text(value.clientKey, 'job.clientKey'), type: text(value.type, 'job.type') };
   if (value.group !== undefined) job.group = text(value.group, 'job.group');
+  if (value.supersedes !== undefined) {
+    if (typeof value.supersedes !== 'boolean') fail('job.supersedes must be a boolean');
+    if (value.supersedes && job.group === undefined) fail('job.supersedes needs a job.group');
+    if (value.supersedes) job.supersedes = true;
+  }
   let payloadJson: string | undefined;
   try {
     payloadJson = JSON.stringify(value.payload);

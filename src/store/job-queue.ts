@@ -30,14 +30,9 @@ export class JobQueue<T extends Queueable> {
     if (this.#items[i]?.seq === seq) this.#items.splice(i, 1);
   }
 
-  /** Up to `limit` items whose runAfter has passed, oldest first; does not remove them. */
-  due(now: string, limit: number): T[] {
-    const out: T[] = [];
-    for (const item of this.#items) {
-      if (out.length >= limit) break;
-      if (item.job.runAfter <= now) out.push(item);
-    }
-    return out;
+  /** Items whose runAfter has passed, oldest first, taken lazily; the queue must not change meanwhile. */
+  *dueFrom(now: string): Generator<T> {
+    for (const item of this.#items) if (item.job.runAfter <= now) yield item;
   }
 
   /** First index whose seq is >= `seq`. */

@@ -13,7 +13,7 @@ import type { Job, JobStatus } from './types.ts';
 export interface AcceptRecord {
   t: 'accept';
   delivery: { id: string; clientKey: string; event: string; receivedAt: string };
-  job: { id: string; clientKey: string; type: string; createdAt: string; group?: string } | null;
+  job: { id: string; clientKey: string; type: string; createdAt: string; group?: string; supersedes?: boolean } | null;
 }
 
 export type JobState = Pick<Job, 'id' | 'status' | 'attempts' | 'runAfter' | 'updatedAt' | 'lastError'>;
@@ -66,7 +66,7 @@ export function parseRecord(value: unknown): JournalRecord {
     if (
       j !== null &&
       (!isObject(j) || !isString(j.id) || !isString(j.clientKey) || !isString(j.type) || !isTime(j.createdAt) ||
-        (j.group !== undefined && !isString(j.group)))
+        (j.group !== undefined && !isString(j.group)) || (j.supersedes !== undefined && typeof j.supersedes !== 'boolean'))
     ) {
       throw new Error('accept record has a malformed job');
     }

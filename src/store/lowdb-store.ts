@@ -9,7 +9,7 @@ import { JobQueue } from './job-queue.ts';
 import { parseRecord, type AcceptRecord, type JobState, type JobsRecord } from './journal-records.ts';
 import { Journal, type BodyRef } from './journal.ts';
 import { SerialQueue } from './serial-queue.ts';
-import type { Delivery, Installation, Job, JobFilter, NewJob, Store } from './types.ts';
+import type { Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store } from './types.ts';
 
 /**
  * The default Store: files in DATA_DIR, no database server.
@@ -55,9 +55,18 @@ interface JobEntry {
   /** Acceptance order: defines "oldest first". */
   readonly seq: number;
   /** Replaced, never mutated, so a reference handed to a reader stays consistent. */
-  job: Omit<Job, 'payload'>;
+  job: JobSummary;
   readonly payload: BodyRef;
 }
+
+/** One group's counters and newest superseding job, so no question about a group scans jobs. */
+interface GroupEntry {
+  unfinished: number;
+  newestSuperseding: JobEntry | null;
+}
+
+const isUnfinished = (status: Job['status']) => status === 'queued' || status === 'running';
+const groupKey = (clientKey: string, group: string) => `${clientKey}\n${group}`;
 
 
 const INSTALLATIONS_FILE = 'installations.json';
@@ -79,6 +88,8 @@ export class LowdbStore implements Store {
   /** Every job in acceptance order, for listing from either end. */
   #jobOrder: JobEntry[] = [];
   #queued = new JobQueue<JobEntry>();
+  #queuedByClient = new Map<string, number>();
+  #groups = new Map<string, GroupEntry>();
   /** One copy of each repeated string (clientKey, event, job type): ~20% of the index heap. */
   #strings = new Map<string, string>();
   #seq = 0;
@@ -215,13 +226,54 @@ export class LowdbStore implements Store {
   async claimJobs(limit: number, now: Date): Promise<Job[]> {
     this.#assertOpen();
     checkClaim(limit, now);
-    const due = this.#queued.due(now.toISOString(), limit);
-    if (due.length === 0) return [];
     const at = this.#timestamp();
-    const { durable } = this.#writeJobStates(due.map((e) => ({ ...stateOf(e.job), status: 'running', updatedAt: at })));
-    const claimed = due.map((e) => ({ job: e.job, payload: e.payload }));
+    const states: JobState[] = [];
+    const claimed: JobEntry[] = [];
+    // Superseded jobs are finished on the way and do not count towards the limit.
+    for (const entry of this.#queued.dueFrom(now.toISOString())) {
+      if (claimed.length >= limit) break;
+      const newer = this.#supersederOf(entry);
+      if (newer) states.push({ ...stateOf(entry.job), status: 'done', lastError: `skipped: superseded by job ${newer.job.id}`, updatedAt: at });
+      else {
+        claimed.push(entry);
+        states.push({ ...stateOf(entry.job), status: 'running', updatedAt: at });
+      }
+    }
+    if (states.length === 0) return [];
+    const { durable } = this.#writeJobStates(states);
+    const snapshot = claimed.map((e) => ({ job: e.job, payload: e.payload }));
     await durable;
-    return this.#withPayloads(claimed);
+    return this.#withPayloads(snapshot);
+  }
+
+  async countQueuedJobs(clientKey: string): Promise<number> {
+    this.#assertOpen();
+    const count = this.#queuedByClient.get(clientKey) ?? 0;
+    await this.#journal.barrier();
+    return count;
+  }
+
+  async countUnfinishedJobs(clientKey: string, group: string): Promise<number> {
+    this.#assertOpen();
+    const count = this.#groups.get(groupKey(clientKey, group))?.unfinished ?? 0;
+    await this.#journal.barrier();
+    return count;
+  }
+
+  async findSuperseder(jobId: string): Promise<JobSummary | undefined> {
+    this.#assertOpen();
+    const entry = this.#jobs.get(jobId);
+    const newer = entry && this.#supersederOf(entry);
+    await this.#journal.barrier();
+    return newer && { ...newer.job };
+  }
+
+  /** The group's newest superseding job when it is newer than `entry`. */
+  #supersederOf(entry: JobEntry): JobEntry | undefined {
+    const { group, clientKey } = entry.job;
+    if (group === undefined) return undefined;
+    const newest = this.#groups.get(groupKey(clientKey, group))?.newestSuperseding;
+    return newest && newest.seq > entry.seq ? newest : undefined;
   }
 
   async updateJob(id: string, patch: Partial<Pick<Job, 'status' | 'attempts' | 'runAfter' | 'lastError'>>): Promise<void> {
@@ -305,10 +357,25 @@ export class LowdbStore implements Store {
       updatedAt: job.createdAt,
     };
     if (job.group !== undefined) meta.group = job.group;
+    if (job.supersedes === true) meta.supersedes = true;
     const entry: JobEntry = { seq: ++this.#seq, job: meta, payload: body };
     this.#jobs.set(job.id, entry);
     this.#jobOrder.push(entry);
     this.#queued.add(entry);
+    this.#countQueued(meta.clientKey, 1);
+    if (job.group !== undefined) {
+      const key = groupKey(meta.clientKey, job.group);
+      const group = this.#groups.get(key) ?? { unfinished: 0, newestSuperseding: null };
+      group.unfinished += 1;
+      if (job.supersedes === true) group.newestSuperseding = entry;
+      this.#groups.set(key, group);
+    }
+  }
+
+  #countQueued(clientKey: string, change: number): void {
+    const count = (this.#queuedByClient.get(clientKey) ?? 0) + change;
+    if (count === 0) this.#queuedByClient.delete(clientKey);
+    else this.#queuedByClient.set(clientKey, count);
   }
 
   #intern(value: string): string {
@@ -323,11 +390,18 @@ export class LowdbStore implements Store {
     for (const state of states) {
       const entry = this.#jobs.get(state.id);
       if (!entry) throw new Error(`state for unknown job ${JSON.stringify(state.id)}`);
-      const wasQueued = entry.job.status === 'queued';
+      const was = entry.job.status;
       entry.job = { ...entry.job, ...state };
-      const isQueued = state.status === 'queued';
-      if (wasQueued && !isQueued) this.#queued.remove(entry.seq);
-      else if (!wasQueued && isQueued) this.#queued.add(entry);
+      const now = state.status;
+      if (was === 'queued' && now !== 'queued') {
+        this.#queued.remove(entry.seq);
+        this.#countQueued(entry.job.clientKey, -1);
+      } else if (was !== 'queued' && now === 'queued') {
+        this.#queued.add(entry);
+        this.#countQueued(entry.job.clientKey, 1);
+      }
+      const group = entry.job.group === undefined ? undefined : this.#groups.get(groupKey(entry.job.clientKey, entry.job.group));
+      if (group && isUnfinished(was) !== isUnfinished(now)) group.unfinished += isUnfinished(now) ? 1 : -1;
     }
   }
 

@@ -35,16 +35,28 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   lastError?: string;
-  /** Optional grouping key (e.g. one pull request); used later to supersede stale jobs. */
+  /** Optional grouping key (e.g. one pull request). */
   group?: string;
+  /** This job's work covers every older job of its group (see claimJobs). */
+  supersedes?: boolean;
 }
+
+/** A job without its payload: what questions about metadata are answered with. */
+export type JobSummary = Omit<Job, 'payload'>;
 
 export interface NewJob {
   clientKey: string;
   type: string;
   payload: unknown;
   group?: string;
+  /**
+   * The job covers the work of every older job of its group (a pull request's newest event
+   * rescans its current head): once it is accepted, older queued jobs of the group are
+   * finished as superseded when they come up for claiming instead of being run.
+   */
+  supersedes?: boolean;
 }
+
 
 export interface Delivery {
   /** X-Request-UUID, or `sha256:<hex>` of the body when the header is absent. */
@@ -85,7 +97,11 @@ export interface Store {
   countDeliveries(): Promise<number>;
 
   getJob(id: string): Promise<Job | undefined>;
-  /** Queued jobs whose runAfter has passed, oldest first; marks them running (lease). */
+  /**
+   * Queued jobs whose runAfter has passed, oldest first; marks them running (lease). A due
+   * job of a group with a newer `supersedes` job is not handed out: it is finished (status
+   * done, lastError `skipped: superseded by job <id>`) in the same step.
+   */
   claimJobs(limit: number, now: Date): Promise<Job[]>;
   /** Finish: done, requeue with backoff (status queued + runAfter), or dead with the reason. */
   updateJob(id: string, patch: Partial<Pick<Job, 'status' | 'attempts' | 'runAfter' | 'lastError'>>): Promise<void>;
@@ -96,4 +112,14 @@ export interface Store {
    * `{ clientKey, group, newestFirst: true, limit: 1 }` rather than list everything.
    */
   listJobs(filter?: JobFilter): Promise<Job[]>;
+
+  /** Queued jobs of one installation (due or waiting for their runAfter); O(1). */
+  countQueuedJobs(clientKey: string): Promise<number>;
+  /** Queued or running jobs of one group (e.g. "is a scan of this pull request pending?"); O(1). */
+  countUnfinishedJobs(clientKey: string, group: string): Promise<number>;
+  /**
+   * The newest job of this job's group accepted after it with `supersedes`, without its
+   * payload: that job's work covers this one's. Undefined when there is none; O(1).
+   */
+  findSuperseder(jobId: string): Promise<JobSummary | undefined>;
 }

@@ -30,7 +30,7 @@ export interface UiDataSource {
 }
 
 /** The data source over the app's two stores: results (the pipeline's) and jobs. */
-export function storeDataSource(results: ResultsStore, store: Pick<Store, 'listJobs'>): UiDataSource {
+export function storeDataSource(results: ResultsStore, store: Pick<Store, 'countUnfinishedJobs'>): UiDataSource {
   return {
     policy: (clientKey) => results.getPolicy(clientKey),
     savePolicy: (clientKey, policy) => results.putPolicy(clientKey, policy),
@@ -48,11 +48,7 @@ export function storeDataSource(results: ResultsStore, store: Pick<Store, 'listJ
     async pullRequestPending(clientKey, repoUuid, prId) {
       // The pipeline groups a pull request's jobs as `pull_request:{repoUuid}:{id}` (core/events.ts).
       const group = `pull_request:${repoUuid}:${prId}`;
-      const [queued, running] = await Promise.all([
-        store.listJobs({ clientKey, group, status: 'queued', limit: 1 }),
-        store.listJobs({ clientKey, group, status: 'running', limit: 1 }),
-      ]);
-      return queued.length + running.length > 0;
+      return (await store.countUnfinishedJobs(clientKey, group)) > 0;
     },
 
     pushScan: (clientKey, repoUuid, commit) => results.getScan(clientKey, repoUuid, commit, 'push'),

@@ -3,7 +3,7 @@ import type { VulnIndex } from '../../scan/deps/index.ts';
 import { EMPTY_REPO_CONFIG, loadRepoConfig, REPO_CONFIG_PATHS, type RepoScanConfig } from '../../scan/repo-config/index.ts';
 import { SecretScanner } from '../../scan/secrets/engine.ts';
 import type { Policy, ResultsStore, ScanKind, ScanRecord, StoredFinding } from '../../store/results-types.ts';
-import type { Job, Store } from '../../store/types.ts';
+import type { Job, JobSummary, Store } from '../../store/types.ts';
 import type { DiffTarget } from '../../bitbucket/types.ts';
 import type { ClientSource } from '../bitbucket-clients.ts';
 import { checkDependencies, type LockfileCache } from '../dependency-check.ts';
@@ -14,7 +14,7 @@ import type { Target } from '../publish.ts';
 
 /** What every workflow needs; built once by createPipeline. */
 export interface WorkflowDeps {
-  store: Pick<Store, 'listJobs'>;
+  store: Pick<Store, 'findSuperseder'>;
   results: ResultsStore;
   clients: ClientSource;
   /** The OSV index as of now (null when no database has been downloaded). */
@@ -46,15 +46,12 @@ export async function fullHash(target: Target, hash: string): Promise<string> {
 
 /**
  * A webhook job for the same pull request accepted after this one: it covers this one's
- * work. Other jobs in the group (re-publishing after a triage change) do not count.
+ * work. Other jobs in the group (re-publishing after a triage change) do not count. An
+ * indexed lookup: the group's other jobs are neither listed nor read.
  */
-export async function newerJobInGroup(deps: WorkflowDeps, job: Job): Promise<Job | undefined> {
+export async function newerJobInGroup(deps: WorkflowDeps, job: Job): Promise<JobSummary | undefined> {
   if (job.group === undefined) return undefined;
-  for (const other of await deps.store.listJobs({ clientKey: job.clientKey, group: job.group, newestFirst: true })) {
-    if (other.id === job.id) return undefined;
-    if (other.type.startsWith('event:')) return other;
-  }
-  return undefined;
+  return deps.store.findSuperseder(job.id);
 }
 
 /** Where a scan reads the repository's `.gatehouse.yml`, `.gitleaks.toml` and `.gitleaksignore`. */
