@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { storeContract } from './contract.ts';
+import { DurableJsonFile } from './durable-json-file.ts';
 import { LowdbStore } from './lowdb-store.ts';
 
 async function openStore(dataDir: string, options: { maxSegmentBytes?: number; now?: () => Date } = {}): Promise<LowdbStore> {
@@ -233,6 +234,39 @@ describe('LowdbStore on disk', () => {
     await expect(store.open()).rejects.toThrow(/installations\.json is not valid JSON/);
   });
 
+  it('appends one record per install instead of rewriting every installation, and folds the log in only once it outgrows the snapshot', async () => {
+    const writes = vi.spyOn(DurableJsonFile.prototype, 'write');
+    const store = await openStore(dataDir);
+    const big = (n: number) => ({
+      clientKey: `client-${n}`,
+      key: 'gatehouse',
+      baseUrl: 'https://bitbucket.org',
+      baseApiUrl: 'https://api.bitbucket.org',
+      encryptedSharedSecret: 'v1.x.y.z',
+      state: 'installed' as const,
+      principal: { display_name: String(n).padEnd(100_000, '.') },
+      installedAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    for (let n = 0; n < 30; n++) await store.putInstallation(big(n));
+    await store.close();
+    // 3 MB of installations: whole-document rewrites would be 30 writes and 46 MB.
+    expect(writes.mock.calls.length).toBeLessThanOrEqual(3);
+    writes.mockRestore();
+    // A torn last line (a crash mid-append) was never acknowledged and is cut off.
+    await appendFile(path.join(dataDir, 'installations.log'), '{"clientKey":"torn');
+    const reopened = await openStore(dataDir);
+    const listed = await reopened.listInstallations();
+    expect(listed.map((i) => i.clientKey)).toEqual(Array.from({ length: 30 }, (_, n) => `client-${n}`));
+    expect(listed[29]).toEqual(big(29));
+    await reopened.putInstallation({ ...big(3), state: 'uninstalled', encryptedSharedSecret: null });
+    await reopened.close();
+    const again = await openStore(dataDir);
+    expect((await again.getInstallation('client-3'))?.state).toBe('uninstalled');
+    expect(await again.listInstallations()).toHaveLength(30);
+    await again.close();
+  });
+
   it('keeps its files private to the owner', async () => {
     const store = await openStore(dataDir);
     await store.putInstallation({
@@ -246,7 +280,7 @@ describe('LowdbStore on disk', () => {
       updatedAt: '2026-01-01T00:00:00.000Z',
     });
     await store.close();
-    expect((await stat(path.join(dataDir, 'installations.json'))).mode & 0o077).toBe(0);
+    expect((await stat(path.join(dataDir, 'installations.log'))).mode & 0o077).toBe(0);
     expect((await stat(segmentPath(1))).mode & 0o077).toBe(0);
   });
 

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Low } from 'lowdb';
 import { lockDataDir } from './data-dir-lock.ts';
-import { DurableJsonFile } from './durable-json-file.ts';
+import { InstallationLog } from './installation-log.ts';
 import { checkClaim, checkDelivery, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
 import { JobQueue } from './job-queue.ts';
 import { parseRecord, type AcceptRecord, type JobState, type JobsRecord } from './journal-records.ts';
@@ -15,7 +14,8 @@ import type { Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store 
  * The default Store: files in DATA_DIR, no database server.
  *
  * Why two mechanisms. Installations are few and change rarely, so they live in one lowdb
- * document (installations.json) rewritten atomically on each change. Deliveries and jobs
+ * document (installations.json) plus a log of changes since (installation-log.ts): an
+ * install appends one line, whatever else is stored. Deliveries and jobs
  * grow without bound, and lowdb rewrites its whole document per write, so they go to an
  * append-only journal instead (journal/NNNNNNNNNN.jsonl in 16 MB segments, each sealed one
  * with a .idx beside it; see journal.ts): accepting a delivery appends one line and fsyncs,
@@ -47,10 +47,6 @@ export interface LowdbStoreOptions {
   takeOverLockFromOtherHost?: boolean;
 }
 
-interface InstallationsDoc {
-  installations: Installation[];
-}
-
 interface JobEntry {
   /** Acceptance order: defines "oldest first". */
   readonly seq: number;
@@ -69,7 +65,6 @@ const isUnfinished = (status: Job['status']) => status === 'queued' || status ==
 const groupKey = (clientKey: string, group: string) => `${clientKey}\n${group}`;
 
 
-const INSTALLATIONS_FILE = 'installations.json';
 const JOURNAL_DIR = 'journal';
 /** Parallel payload reads when listing many jobs. */
 const READ_CONCURRENCY = 32;
@@ -79,7 +74,7 @@ export class LowdbStore implements Store {
   readonly #now: () => Date;
   readonly #takeOverLock: boolean;
   readonly #journal: Journal;
-  readonly #db: Low<InstallationsDoc>;
+  readonly #installationLog: InstallationLog;
   readonly #installWrites = new SerialQueue();
   #state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   #installations = new Map<string, Installation>();
@@ -100,7 +95,7 @@ export class LowdbStore implements Store {
     this.#dataDir = opts.dataDir;
     this.#now = opts.now ?? (() => new Date());
     this.#takeOverLock = opts.takeOverLockFromOtherHost === true;
-    this.#db = new Low(new DurableJsonFile<InstallationsDoc>(path.join(this.#dataDir, INSTALLATIONS_FILE)), { installations: [] });
+    this.#installationLog = new InstallationLog(this.#dataDir);
     this.#journal = new Journal(path.join(this.#dataDir, JOURNAL_DIR), { maxSegmentBytes: opts.maxSegmentBytes });
   }
 
@@ -110,8 +105,14 @@ export class LowdbStore implements Store {
     try {
       await mkdir(this.#dataDir, { recursive: true, mode: 0o700 });
       this.#unlock = await lockDataDir(this.#dataDir, { takeOverFromOtherHost: this.#takeOverLock });
-      await this.#db.read();
-      this.#loadInstallations(this.#db.data);
+      for (const { source, value } of await this.#installationLog.open()) {
+        try {
+          const installation = checkInstallation(value as Installation);
+          this.#installations.set(installation.clientKey, installation);
+        } catch (err) {
+          throw new Error(`${source} is invalid: ${(err as Error).message}`);
+        }
+      }
       await this.#journal.open((meta, body) => this.#replay(meta, body));
 
       const stranded = [...this.#jobs.values()].filter((e) => e.job.status === 'running');
@@ -122,6 +123,7 @@ export class LowdbStore implements Store {
     } catch (err) {
       this.#state = 'closed';
       await this.#journal.close().catch(() => undefined);
+      await this.#installationLog.close().catch(() => undefined);
       await this.#release();
       throw err;
     }
@@ -133,6 +135,7 @@ export class LowdbStore implements Store {
     this.#state = 'closed';
     try {
       await this.#installWrites.idle();
+      await this.#installationLog.close();
       await this.#journal.close();
     } finally {
       await this.#release();
@@ -160,20 +163,16 @@ export class LowdbStore implements Store {
     this.#assertOpen();
     const copy = checkInstallation(installation);
     await this.#installWrites.run(async () => {
-      const previous = this.#db.data;
-      const next = previous.installations.filter((i) => i.clientKey !== copy.clientKey);
-      const at = previous.installations.findIndex((i) => i.clientKey === copy.clientKey);
-      next.splice(at === -1 ? next.length : at, 0, copy);
-      this.#db.data = { installations: next };
-      try {
-        await this.#db.write();
-      } catch (err) {
-        this.#db.data = previous;
-        throw err;
-      }
+      await this.#installationLog.append(copy);
       // Only now visible to readers: a get never returns an installation that is not on disk.
       this.#installations.set(copy.clientKey, copy);
     });
+    if (this.#installationLog.shouldFold) {
+      // Queued behind this install, not inside it: the install is acknowledged first.
+      void this.#installWrites.run(async () => {
+        if (this.#installationLog.shouldFold) await this.#installationLog.fold([...this.#installations.values()]);
+      }).catch(() => undefined); // Nothing lost: the log still holds every record, and the next install tries again.
+    }
   }
 
   async acceptDelivery(
@@ -308,20 +307,6 @@ export class LowdbStore implements Store {
     const now = this.#now();
     if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new Error('store clock returned an invalid Date');
     return now.toISOString();
-  }
-
-  #loadInstallations(doc: unknown): void {
-    const file = path.join(this.#dataDir, INSTALLATIONS_FILE);
-    const list = (doc as Partial<InstallationsDoc> | null)?.installations;
-    if (!Array.isArray(list)) throw new Error(`${file}: expected {"installations": [...]}`);
-    for (const [i, item] of list.entries()) {
-      try {
-        const installation = checkInstallation(item);
-        this.#installations.set(installation.clientKey, installation);
-      } catch (err) {
-        throw new Error(`${file}: installation #${i} is invalid: ${(err as Error).message}`);
-      }
-    }
   }
 
   #replay(meta: unknown, body: BodyRef | null): void {
