@@ -75,7 +75,7 @@ describe('OSV range evaluation', () => {
     const db = createMemoryIndex([advisory('GHSA-src', 'npm', 'left-pad', [{ introduced: '0' }])]);
     expect(matchPackages(db, [pkg('npm', 'left-pad', '1.3.0')])).toHaveLength(1);
     for (const source of [
-      { kind: 'git', location: 'https://github.com/stevemao/left-pad', revision: '5fb96e3a' },
+      { kind: 'vcs', location: 'https://github.com/stevemao/left-pad', revision: '5fb96e3a' },
       { kind: 'url', location: 'https://example.com/left-pad-1.3.0.tgz' },
       { kind: 'path', location: 'vendor/left-pad' },
     ] as const) {

@@ -35,10 +35,19 @@ function find(refs: PackageRef[], id: string): PackageRef {
 }
 
 describe('package-lock.json', () => {
-  it('v3: reads the packages tree, nested copies, direct flags, graph and key lines; skips workspaces and links', () => {
+  it('v3: reads the packages tree, nested copies, direct flags, graph and key lines; workspaces once, as path packages', () => {
     const file = 'npm-v3/package-lock.json';
     const refs = parseFixture(file);
-    expect(ids(refs)).toEqual(['@types/node@20.11.5', 'body-parser@1.19.0', 'express@4.17.1', 'lodash@4.17.15', 'qs@6.5.2', 'qs@6.7.0', 'undici-types@5.26.5']);
+    expect(described(refs)).toEqual([
+      '@types/node@20.11.5',
+      'body-parser@1.19.0',
+      'express@4.17.1',
+      'lodash@4.17.15',
+      'qs@6.5.2',
+      'qs@6.7.0',
+      'ui@0.1.0 path packages/ui',
+      'undici-types@5.26.5',
+    ]);
     const express = find(refs, 'express@4.17.1');
     expect(express).toMatchObject({ ecosystem: 'npm', path: file, direct: true, line: lineOf(file, '"node_modules/express":') });
     // express's own nested qs wins over the hoisted one, as Node would resolve it.
@@ -56,13 +65,28 @@ describe('package-lock.json', () => {
     expect(find(refs, 'string-width@4.2.3').line).toBe(lineOf(file, '"node_modules/string-width-cjs"'));
   });
 
-  it('v1: walks nested dependencies, resolves requires through scopes, skips file: versions', () => {
+  it('v1: walks nested dependencies, resolves requires through scopes, file: versions as path packages', () => {
     const file = 'npm-v1/package-lock.json';
     const refs = parseFixture(file);
-    expect(ids(refs)).toEqual(['debug@2.6.9', 'ms@2.0.0', 'ms@2.1.2']);
+    expect(described(refs)).toEqual(['debug@2.6.9', 'local-lib@ path ../local-lib', 'ms@2.0.0', 'ms@2.1.2']);
     expect(find(refs, 'debug@2.6.9').dependsOn).toEqual(['ms@2.0.0']);
     expect(find(refs, 'ms@2.0.0')).toMatchObject({ direct: false, line: lineOf(file, '"version": "2.0.0"') - 1 });
     expect(find(refs, 'ms@2.1.2')).toMatchObject({ direct: true, line: lineOf(file, '"version": "2.1.2"') - 1 });
+  });
+
+  it('v3: git, archive, file: and workspace packages once each, with their source; registry tarballs are not sources', () => {
+    const file = 'npm-v3-sources/package-lock.json';
+    const refs = parseFixture(file);
+    expect(described(refs)).toEqual([
+      '@babel/runtime@7.23.2',
+      '@storefront/cart@0.1.0 path packages/cart',
+      'date-fns@2.30.0',
+      'hello-tar@0.2.0 url https://example.com/downloads/hello-tar-0.2.0.tgz',
+      'local-helpers@0.4.1 path ../local-helpers',
+      'semver@7.5.4 vcs git+ssh://git@github.com/acme/node-semver.git@5e1a1a5cf1a5e7a8e2bdb7ad5d4c1b7bde0a9c12',
+    ]);
+    expect(find(refs, 'local-helpers@0.4.1')).toMatchObject({ direct: true, line: lineOf(file, '"../local-helpers": {') });
+    expect(find(refs, 'date-fns@2.30.0').dependsOn).toEqual(['@babel/runtime@7.23.2']);
   });
 
   it('npm-shrinkwrap.json is read like a package-lock', () => {
@@ -93,6 +117,36 @@ describe('yarn.lock', () => {
     expect(ids(refs)).toEqual(['balanced-match@1.0.2', 'brace-expansion@1.1.11', 'concat-map@0.0.1', 'minimatch@3.0.4']);
     expect(find(refs, 'minimatch@3.0.4')).toMatchObject({ direct: true, line: lineOf(file, '"minimatch@npm:^3.0.4'), dependsOn: ['brace-expansion@1.1.11'] });
     expect(find(refs, 'brace-expansion@1.1.11')).toMatchObject({ direct: false, dependsOn: ['balanced-match@1.0.2', 'concat-map@0.0.1'] });
+  });
+
+  it('v1: npm: aliases under the real package name; git, archive and file: packages with their source', () => {
+    const file = 'yarn-v1-sources/yarn.lock';
+    const refs = parseFixture(file);
+    expect(described(refs)).toEqual([
+      '@acme/design-tokens@2.0.0 path ./packages/design-tokens',
+      'ansi-regex@5.0.1',
+      'left-pad@1.3.0 url https://registry.example.com/tarballs/left-pad-1.3.0.tgz',
+      'lodash-es@4.17.21 vcs https://github.com/lodash/lodash@3f4a5a3d2c6e7b8a9f0e1d2c3b4a5f6e7d8c9b0a',
+      'my-fork@1.4.0 vcs git+https://github.com/acme/my-fork.git@9b2f3c1d4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c',
+      'string-width@4.2.3',
+      'strip-ansi@6.0.1',
+      'wrap-ansi@7.0.0',
+    ]);
+    expect(find(refs, 'wrap-ansi@7.0.0').dependsOn).toEqual(['string-width@4.2.3', 'strip-ansi@6.0.1']);
+    expect(find(refs, 'my-fork@1.4.0').dependsOn).toEqual(['ansi-regex@5.0.1']);
+  });
+
+  it('Berry: workspaces (not the root), git, archive and file: packages with their source', () => {
+    const file = 'yarn-berry-sources/yarn.lock';
+    const refs = parseFixture(file);
+    expect(described(refs)).toEqual([
+      '@acme/ui@0.0.0-use.local path packages/ui',
+      'clsx@2.1.0',
+      'legacy-date@0.9.1 url https://example.com/legacy-date-0.9.1.tgz',
+      'shared-config@1.2.0 path ./vendor/shared-config',
+      'tiny-emitter@2.1.0 vcs https://github.com/scottcorgan/tiny-emitter.git@4d2a8f27c2cb65e3a6d4c1a25c3b36c55cce8e5a',
+    ]);
+    expect(refs.every((r) => r.direct)).toBe(true);
   });
 
   it('rejects text that is not a yarn.lock', () => {
@@ -134,7 +188,7 @@ describe('pnpm-lock.yaml', () => {
     expect(described(refs)).toEqual([
       '@acme/utils@0.3.0 path projects/utils',
       '@internal/logger@2.0.1',
-      'is-negative@2.1.0 git https://github.com/kevva/is-negative@1d7e288222b53a0cab90a331f1865220ec29560c',
+      'is-negative@2.1.0 vcs https://github.com/kevva/is-negative@1d7e288222b53a0cab90a331f1865220ec29560c',
       'left-pad@1.3.0 url https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz',
       'ms@2.1.3',
     ]);
@@ -152,7 +206,7 @@ describe('pnpm-lock.yaml', () => {
       'local-lib@0.1.0 path libs/local-lib',
       'pnpm@11.0.3',
       'tiny-tar@1.0.0 url https://example.com/tiny-tar-1.0.0.tgz',
-      'util-git@2.4.0 git https://github.com/acme/util-git.git@7fd1a60b01f91b314f59955a4e4d4e80d8edf11d',
+      'util-git@2.4.0 vcs https://github.com/acme/util-git.git@7fd1a60b01f91b314f59955a4e4d4e80d8edf11d',
     ]);
     expect(find(refs, 'is-odd@3.0.1')).toMatchObject({ direct: true, dependsOn: ['is-number@6.0.0'], line: lineOf(file, '  is-odd@3.0.1:') });
     expect(find(refs, 'local-lib@0.1.0')).toMatchObject({ direct: true, dependsOn: ['is-odd@3.0.1'] });
@@ -175,15 +229,51 @@ describe('Python', () => {
   it('requirements.txt: exact pins only; comments, options, markers, extras and hash continuations handled', () => {
     const file = 'python/requirements.txt';
     const refs = parseFixture(file);
-    expect(ids(refs)).toEqual(['Django@3.2.4', 'Jinja2@2.11.2', 'PyYAML@5.3.1', 'requests@2.25.1', 'urllib3@1.26.4']);
+    expect(described(refs)).toEqual(['Django@3.2.4', 'Jinja2@2.11.2', 'PyYAML@5.3.1', 'editable@ vcs git+https://github.com/example/editable.git', 'requests@2.25.1', 'urllib3@1.26.4']);
     expect(find(refs, 'urllib3@1.26.4').line).toBe(lineOf(file, 'urllib3==1.26.4'));
     expect(refs.every((r) => r.ecosystem === 'PyPI' && r.direct)).toBe(true);
   });
 
-  it('poetry.lock: packages with graph, skips directory sources, lines at name =', () => {
+  it('requirements.txt: -c/-C lines and options, comments without a space, direct references and editable VCS installs', () => {
+    const file = 'python-sources/requirements.txt';
+    const refs = parseFixture(file);
+    expect(described(refs)).toEqual([
+      'certifi@2023.7.22',
+      'charset-normalizer@3.2.0',
+      'feature-flags@4b1c9e2 vcs git+https://github.com/acme/feature-flags.git@4b1c9e2',
+      'idna@3.4',
+      'internal-auth@v2.3.1 vcs git+https://bitbucket.org/acme/internal-auth.git@v2.3.1',
+      'numpy@1.26.0',
+      'vendored-client@ path /srv/build/vendor/vendored_client-1.0.0-py3-none-any.whl',
+    ]);
+    expect(find(refs, 'numpy@1.26.0').line).toBe(lineOf(file, 'numpy=='));
+  });
+
+  it('requirements.txt written as UTF-16 (with its byte-order mark) reads like UTF-8, however it was decoded', () => {
+    const text = 'requests==2.31.0\r\nurllib3==2.0.7  # via requests\r\n';
+    const utf16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const utf16be = Buffer.from(utf16le.map((_, i) => utf16le[i ^ 1]!));
+    for (const bytes of [utf16le, utf16be]) {
+      expect(ids(parseLockfile('requirements.txt', bytes.toString('utf8')))).toEqual(['requests@2.31.0', 'urllib3@2.0.7']);
+      expect(ids(parseLockfile('requirements.txt', new TextDecoder(bytes[0] === 0xff ? 'utf-16le' : 'utf-16be').decode(bytes)))).toEqual(['requests@2.31.0', 'urllib3@2.0.7']);
+    }
+  });
+
+  it('poetry.lock: git (resolved commit), archive and directory sources', () => {
+    const refs = parseFixture('python-sources/poetry.lock');
+    expect(described(refs)).toEqual([
+      'attrs@23.1.0',
+      'internal-models@1.1.0 path libs/internal-models',
+      'pendulum@3.0.0.dev0 vcs https://github.com/sdispater/pendulum.git@7c8b6a5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b',
+      'report-kit@0.5.2 url https://downloads.example.com/report_kit-0.5.2.tar.gz',
+    ]);
+    expect(find(refs, 'pendulum@3.0.0.dev0').dependsOn).toEqual(['attrs@23.1.0']);
+  });
+
+  it('poetry.lock: packages with graph, directory sources as path packages, lines at name =', () => {
     const file = 'python/poetry.lock';
     const refs = parseFixture(file);
-    expect(ids(refs)).toEqual(['certifi@2020.12.5', 'requests@2.25.1', 'urllib3@1.26.4']);
+    expect(described(refs)).toEqual(['certifi@2020.12.5', 'my-lib@0.1.0 path ../my-lib', 'requests@2.25.1', 'urllib3@1.26.4']);
     expect(find(refs, 'requests@2.25.1')).toMatchObject({ line: lineOf(file, 'name = "requests"'), dependsOn: ['certifi@2020.12.5', 'urllib3@1.26.4'] });
   });
 
@@ -224,29 +314,72 @@ describe('go.mod', () => {
 });
 
 describe('other ecosystems', () => {
-  it('Cargo.lock: registry crates only, duplicate names resolved by version, direct from workspace crates', () => {
+  it('Cargo.lock: duplicate names resolved by version, direct from workspace crates, git and local crates with their source', () => {
     const file = 'cargo/Cargo.lock';
     const refs = parseFixture(file);
-    expect(ids(refs)).toEqual(['hyper@0.14.4', 'smallvec@0.6.14', 'smallvec@1.6.0']);
+    expect(described(refs)).toEqual([
+      'app@0.1.0 path ',
+      'forked@0.2.0 vcs git+https://github.com/example/forked@abc123',
+      'hyper@0.14.4',
+      'smallvec@0.6.14',
+      'smallvec@1.6.0',
+      'util@0.1.0 path ',
+    ]);
     expect(find(refs, 'hyper@0.14.4')).toMatchObject({ ecosystem: 'crates.io', direct: true, dependsOn: ['smallvec@1.6.0'], line: lineOf(file, 'name = "hyper"') });
     expect(find(refs, 'smallvec@0.6.14').direct).toBe(false);
   });
 
-  it('Gemfile.lock: GEM specs only, platform suffix stripped, one entry per version, direct from DEPENDENCIES', () => {
+  it('Gemfile.lock: platform suffix stripped, one entry per version, direct from DEPENDENCIES, GIT gems with their revision', () => {
     const file = 'ruby/Gemfile.lock';
     const refs = parseFixture(file);
-    expect(ids(refs)).toEqual(['actionpack@6.1.3', 'mini_portile2@2.5.0', 'nokogiri@1.11.1', 'racc@1.5.2', 'rack-test@1.1.0', 'rack@2.2.3']);
+    expect(described(refs)).toEqual([
+      'actionpack@6.1.3',
+      'mini_portile2@2.5.0',
+      'nokogiri@1.11.1',
+      'private_gem@0.3.0 vcs https://github.com/example/private_gem.git@3f7c2b5a1d9e8f6a4b3c2d1e0f9a8b7c6d5e4f3a',
+      'racc@1.5.2',
+      'rack-test@1.1.0',
+      'rack@2.2.3',
+    ]);
     expect(find(refs, 'nokogiri@1.11.1')).toMatchObject({ ecosystem: 'RubyGems', direct: true, line: lineOf(file, 'nokogiri (1.11.1)'), dependsOn: ['mini_portile2@2.5.0', 'racc@1.5.2'] });
     expect(find(refs, 'rack@2.2.3').direct).toBe(false);
     expect(() => parseLockfile('Gemfile.lock', 'hello\n')).toThrow(ParseError);
   });
 
-  it('composer.lock: packages and packages-dev, v prefix stripped, branch versions skipped', () => {
+  it('composer.lock: packages and packages-dev, v prefix stripped, branch versions listed with their source', () => {
     const file = 'php/composer.lock';
     const refs = parseFixture(file);
-    expect(ids(refs)).toEqual(['guzzlehttp/psr7@1.7.0', 'phpunit/phpunit@9.5.0', 'psr/http-message@1.0.1', 'symfony/http-kernel@5.2.1']);
+    expect(described(refs)).toEqual(['acme/internal@dev-main url ', 'guzzlehttp/psr7@1.7.0', 'phpunit/phpunit@9.5.0', 'psr/http-message@1.0.1', 'symfony/http-kernel@5.2.1']);
     expect(find(refs, 'symfony/http-kernel@5.2.1').line).toBe(lineOf(file, '"name": "symfony/http-kernel"'));
     expect(find(refs, 'guzzlehttp/psr7@1.7.0').dependsOn).toEqual(['psr/http-message@1.0.1']);
+  });
+
+  it('Gemfile.lock: PATH and GIT gems with their directory or revision', () => {
+    const refs = parseFixture('ruby-sources/Gemfile.lock');
+    expect(described(refs)).toEqual([
+      'admin_engine@1.0.0 path engines/admin',
+      'bcrypt@3.1.20',
+      'devise@4.9.3 vcs https://github.com/heartcombo/devise.git@1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d',
+      'invoice_pdf@0.4.0 path .',
+      'orm_adapter@0.5.0',
+      'pdf-core@0.9.0',
+      'prawn@2.4.0',
+      'ttfunk@1.7.0',
+    ]);
+    expect(find(refs, 'invoice_pdf@0.4.0')).toMatchObject({ direct: true, dependsOn: ['prawn@2.4.0'] });
+    expect(find(refs, 'devise@4.9.3').dependsOn).toEqual(['bcrypt@3.1.20', 'orm_adapter@0.5.0']);
+  });
+
+  it('composer.lock: dev-branch versions with their repository and commit, path repositories with their directory', () => {
+    const refs = parseFixture('php-sources/composer.lock');
+    expect(described(refs)).toEqual([
+      'acme/billing-sdk@dev-main vcs https://github.com/acme/billing-sdk.git@2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e',
+      'acme/coding-standard@2.x-dev vcs https://bitbucket.org/acme/coding-standard.git@9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d',
+      'acme/shared-kernel@1.4.0 path ../shared-kernel',
+      'monolog/monolog@3.5.0',
+      'psr/log@3.0.0',
+    ]);
+    expect(find(refs, 'acme/billing-sdk@dev-main').dependsOn).toEqual(['monolog/monolog@3.5.0']);
   });
 
   it('pom.xml: explicit, property and managed versions; parent-managed, unresolved and ranged ones skipped', () => {
@@ -259,6 +392,14 @@ describe('other ecosystems', () => {
     expect(find(refs, 'commons-io:commons-io@2.6').line).toBe(commonsLines[1]);
     expect(() => parseLockfile('pom.xml', '<project><dependencies></project>')).toThrow(/invalid XML/);
     expect(() => parseLockfile('pom.xml', '<settings/>')).toThrow(/no <project>/);
+  });
+
+  it('gradle.lockfile: a malformed line (merge leftovers) is skipped with a notice, the rest is read', () => {
+    const notices: string[] = [];
+    const file = 'gradle-malformed/gradle.lockfile';
+    const refs = parseLockfile(file, readFileSync(path.join(FIXTURES, file), 'utf8'), (m) => notices.push(m));
+    expect(ids(refs)).toEqual(['com.squareup.okhttp3:okhttp@4.9.0', 'com.squareup.okio:okio@2.10.0', 'com.squareup.okio:okio@2.8.0', 'org.jetbrains.kotlin:kotlin-stdlib@1.4.10']);
+    expect(notices).toEqual([`${file}: lines 5, 7, 9, 11 are not "group:artifact:version=configurations" and skipped`]);
   });
 
   it('gradle.lockfile: coordinates per line, empty= and comments ignored', () => {

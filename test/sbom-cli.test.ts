@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,17 @@ describe('gatehouse sbom', () => {
     const bom = JSON.parse(result.stdout) as Bom;
     expect(bom.components?.map((c) => c.purl)).toEqual(['pkg:pypi/django@4.2.7']);
     expect(bom.metadata.component.name).toBe('api');
+  });
+
+  it('reads a UTF-16 requirements.txt (as PowerShell writes it) instead of skipping it as binary, and tells skipped lockfile lines', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Flask==2.0.1\r\nJinja2==3.0.1\r\n', 'utf16le')]);
+    writeFileSync(path.join(root, 'win-requirements.txt'), utf16);
+    const single = await run(['sbom', 'win-requirements.txt'], { cwd: root });
+    expect((JSON.parse(single.stdout) as Bom).components?.map((c) => c.purl).sort()).toEqual(['pkg:pypi/flask@2.0.1', 'pkg:pypi/jinja2@3.0.1']);
+    writeTree(root, { 'gradle-app/gradle.lockfile': 'org.yaml:snakeyaml:1.26=runtimeClasspath\n<<<<<<< HEAD\n' });
+    const gradle = await run(['sbom', 'gradle-app/gradle.lockfile'], { cwd: root });
+    expect((JSON.parse(gradle.stdout) as Bom).components?.map((c) => c.purl)).toEqual(['pkg:maven/org.yaml/snakeyaml@1.26']);
+    expect(gradle.stderr).toContain('gradle.lockfile: line 2 is not "group:artifact:version=configurations" and skipped');
   });
 
   it.each([

@@ -48,8 +48,8 @@ describe('purlOf', () => {
       expect(purl).toMatchObject({ type: 'npm', name: 'util', version: '2.4.0' });
       return purl.qualifiers;
     };
-    expect(qualifiers({ kind: 'git', location: 'https://github.com/acme/util.git', revision: '7fd1a60b' })).toEqual({ vcs_url: 'git+https://github.com/acme/util.git@7fd1a60b' });
-    expect(qualifiers({ kind: 'git', location: 'git+ssh://git@github.com/acme/util.git' })).toEqual({ vcs_url: 'git+ssh://git@github.com/acme/util.git' });
+    expect(qualifiers({ kind: 'vcs', location: 'https://github.com/acme/util.git', revision: '7fd1a60b' })).toEqual({ vcs_url: 'git+https://github.com/acme/util.git@7fd1a60b' });
+    expect(qualifiers({ kind: 'vcs', location: 'git+ssh://git@github.com/acme/util.git' })).toEqual({ vcs_url: 'git+ssh://git@github.com/acme/util.git' });
     expect(qualifiers({ kind: 'url', location: 'https://example.com/util-2.4.0.tgz' })).toEqual({ download_url: 'https://example.com/util-2.4.0.tgz' });
     expect(qualifiers({ kind: 'path', location: 'packages/util' })).toEqual({ repository_url: 'file:packages/util' });
     expect(qualifiers(undefined)).toBeUndefined();

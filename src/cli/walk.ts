@@ -78,12 +78,15 @@ export async function readForScan(absolutePath: string, shownAs: string, options
     const limit = options.maxBytes(shownAs);
     const buffer = Buffer.allocUnsafe(size > limit ? Math.min(size, SNIFF_BYTES) : size);
     const length = readFully(fd, buffer, buffer.length);
-    if (buffer.subarray(0, Math.min(length, SNIFF_BYTES)).includes(0)) return { path: shownAs, bytes: size, binary: true };
+    // A UTF-16 text file (byte-order mark first) has NUL bytes but is text, not binary.
+    const utf16 = buffer[0] === 0xff && buffer[1] === 0xfe ? 'utf-16le' : buffer[0] === 0xfe && buffer[1] === 0xff ? 'utf-16be' : undefined;
+    if (!utf16 && buffer.subarray(0, Math.min(length, SNIFF_BYTES)).includes(0)) return { path: shownAs, bytes: size, binary: true };
     if (size > limit) {
       options.notice(`${shownAs} was not scanned: ${formatSize(size)} is over the ${formatSize(limit)} limit.`);
       return undefined;
     }
-    return { path: shownAs, bytes: length, content: buffer.toString('utf8', 0, length) };
+    const content = utf16 ? new TextDecoder(utf16).decode(buffer.subarray(0, length)) : buffer.toString('utf8', 0, length);
+    return { path: shownAs, bytes: length, content };
   } catch (error) {
     options.notice(`${shownAs} could not be read (${errorText(error)}).`);
     return undefined;

@@ -26,6 +26,8 @@ interface Parsed {
   packages: PackageRef[];
   findings: DependencyFinding[];
   error?: string;
+  /** Parts of the file that were skipped while the rest was read. */
+  notices?: string[];
 }
 
 /** Parsed lockfiles by content hash (and index version), least recently used first out. */
@@ -95,6 +97,7 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
       continue;
     }
     packages.push(...source.packages);
+    notices.push(...(source.notices ?? []));
     const before = input.baseCommit && file.oldPath ? await read(input.baseCommit, file.oldPath, input.baseRepository) : null;
     const existing = new Set((before?.findings ?? []).map(vulnerabilityKey));
     for (const finding of source.findings) {
@@ -113,18 +116,19 @@ function vulnerabilityKey(finding: DependencyFinding): string {
 
 function parse(path: string, content: string, index: VulnIndex | null): Parsed {
   let packages: PackageRef[];
+  const notices: string[] = [];
   try {
-    packages = parseLockfile(path, content);
+    packages = parseLockfile(path, content, (message) => notices.push(message));
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
     return { packages: [], findings: [], error: `${error.message}; its packages were not checked.` };
   }
-  if (!index) return { packages, findings: [] };
+  if (!index) return { packages, findings: [], notices };
   try {
-    return { packages, findings: matchPackages(index, packages) };
+    return { packages, findings: matchPackages(index, packages), notices };
   } catch (error) {
     if (!(error instanceof VulnIndexError)) throw error;
-    return { packages, findings: [], error: `${error.message}; dependencies were not checked.` };
+    return { packages, findings: [], error: `${error.message}; dependencies were not checked.`, notices };
   }
 }
 
@@ -152,6 +156,7 @@ export async function readPackages(
       cache.set(key, parsed);
     }
     if (parsed.error) notices.push(parsed.error);
+    notices.push(...(parsed.notices ?? []));
     packages.push(...parsed.packages);
   }
   return { packages, files, notices };

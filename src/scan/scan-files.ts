@@ -120,7 +120,7 @@ export class FileScan {
   #readPackages(path: string, content: string): void {
     this.#dependencyFiles++;
     try {
-      this.#packages.push(...parseLockfile(path, content));
+      this.#packages.push(...parseLockfile(path, content, (message) => this.#notices.push(message)));
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
       this.#notices.push(`${error.message}; its packages were not checked.`);

@@ -77,10 +77,10 @@ export interface PackageRef {
 
 /** A package from somewhere other than its ecosystem's registry. */
 export interface PackageSource {
-  /** git: a repository at a revision; url: a downloaded archive; path: a directory or file of the project (workspaces too). */
-  kind: 'git' | 'url' | 'path';
-  /** Repository URL, archive URL, or the path as the lockfile writes it. */
+  /** vcs: a repository (git, or `hg+`/`svn+` URLs) at a revision; url: a downloaded archive; path: a directory or file of the project (workspaces too). */
+  kind: 'vcs' | 'url' | 'path';
+  /** Repository URL, archive URL, or the path as the lockfile writes it; empty when the lockfile does not say (Cargo's local crates). */
   location: string;
-  /** Commit (or ref) of a git source. */
+  /** Commit (or ref) of a vcs source. */
   revision?: string;
 }

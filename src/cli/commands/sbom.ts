@@ -13,7 +13,7 @@ const MAX_LOCKFILE_BYTES = 200 * 1024 * 1024;
 
 function readPackages(file: string, content: string, notices: string[]): PackageRef[] {
   try {
-    return parseLockfile(file, content);
+    return parseLockfile(file, content, (message) => notices.push(message));
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
     notices.push(`${error.message}; its packages are not in the SBOM.`);

@@ -13,7 +13,8 @@ import { parsePoetryLock } from './parsers/poetry.ts';
 import { parseRequirements } from './parsers/requirements.ts';
 import { parseYarnLock } from './parsers/yarn.ts';
 
-type Parser = (file: string, content: string) => PackageRef[];
+/** Reads one file; `notice` hears about parts it skipped (a malformed line) while the rest is still read. */
+type Parser = (file: string, content: string, notice: (message: string) => void) => PackageRef[];
 
 const BY_NAME: Record<string, Parser> = {
   'package-lock.json': parseNpmLock,
@@ -46,15 +47,30 @@ export function isDependencyFile(path: string): boolean {
 
 /**
  * Reads the packages a lockfile or manifest pins. Throws ParseError (never anything else)
- * when the file is not what its name says; returns [] for a name it does not know.
+ * when the file is not what its name says; returns [] for a name it does not know. Parts
+ * skipped in an otherwise readable file are told to `notice`.
  */
-export function parseLockfile(path: string, content: string): PackageRef[] {
+export function parseLockfile(path: string, content: string, notice: (message: string) => void = () => undefined): PackageRef[] {
   const parser = parserFor(path);
   if (!parser) return [];
   try {
-    return parser(path, content);
+    return parser(path, asText(content), (message) => notice(`${path}: ${message}`));
   } catch (error) {
     if (error instanceof ParseError) throw error;
     throw new ParseError(path, `could not be read (${error instanceof Error ? error.message : String(error)})`);
   }
+}
+
+/**
+ * Text as the parsers expect it: without a byte-order mark. A UTF-16 file (Windows tools
+ * such as PowerShell's `pip freeze >` write them) read as UTF-8 arrives as its mark turned
+ * into two replacement characters followed by ASCII with a NUL after (LE) or before (BE)
+ * every character; lockfiles are ASCII in practice, so dropping the NULs recovers them.
+ */
+function asText(content: string): string {
+  if (content.charCodeAt(0) === 0xfeff) return content.slice(1);
+  if (content.startsWith('\ufffd\ufffd') && /^(?:[^\0]\0|\0[^\0])/.test(content.slice(2, 4))) {
+    return content.slice(2).replaceAll('\0', '');
+  }
+  return content;
 }

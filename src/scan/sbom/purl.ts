@@ -36,13 +36,14 @@ export function splitName(ecosystem: Ecosystem, name: string): [namespace: strin
  */
 export function sourceQualifiers(source: PackageSource): Record<string, string> {
   switch (source.kind) {
-    case 'git': {
+    case 'vcs': {
       const url = /^[a-z][a-z0-9+.-]*\+/i.test(source.location) ? source.location : `git+${source.location}`;
       return { vcs_url: source.revision ? `${url}@${source.revision}` : url };
     }
     case 'url':
       return { download_url: source.location };
     case 'path':
+      if (source.location === '') return {};
       return { repository_url: source.location.startsWith('file:') ? source.location : `file:${source.location}` };
   }
 }
@@ -50,6 +51,6 @@ export function sourceQualifiers(source: PackageSource): Record<string, string> 
 /** `pkg:npm/%40scope/name@1.0.0`, `pkg:maven/group/artifact@1.0`, `pkg:cargo/x@1.0?vcs_url=...`. */
 export function purlOf(pkg: Pick<PackageRef, 'ecosystem' | 'name' | 'version' | 'source'>): string {
   const [namespace, name] = splitName(pkg.ecosystem, pkg.name);
-  const qualifiers = pkg.source ? sourceQualifiers(pkg.source) : undefined;
+  const qualifiers = pkg.source && pkg.source.location !== '' ? sourceQualifiers(pkg.source) : undefined;
   return new PackageURL(PURL_TYPE[pkg.ecosystem], namespace, name, pkg.version || undefined, qualifiers, undefined).toString();
 }

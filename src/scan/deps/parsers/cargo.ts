@@ -1,9 +1,10 @@
-import type { PackageRef } from '../../types.ts';
+import type { PackageRef, PackageSource } from '../../types.ts';
 import { readPackageTables } from './toml-blocks.ts';
 
 /**
- * Cargo.lock. Packages without `source` are the workspace's own crates; their
- * dependencies are the direct ones. A dependency is written `name` when only one version
+ * Cargo.lock. Packages without `source` are the workspace's own crates and local path
+ * crates (listed, with no location, since the lockfile does not record it); their
+ * dependencies are the direct ones. `git+<url>?<ref>#<commit>` sources are git crates. A dependency is written `name` when only one version
  * is locked, otherwise `name version` (and `(source)` when names collide across registries).
  */
 export function parseCargoLock(file: string, content: string): PackageRef[] {
@@ -29,11 +30,18 @@ export function parseCargoLock(file: string, content: string): PackageRef[] {
 
   const refs: PackageRef[] = [];
   for (const { table, line } of packages) {
-    if (typeof table.name !== 'string' || typeof table.version !== 'string' || table.source === undefined) continue;
-    // Git and path sources are not crates.io releases.
-    if (typeof table.source === 'string' && !table.source.startsWith('registry+') && !table.source.startsWith('sparse+')) continue;
+    if (typeof table.name !== 'string' || typeof table.version !== 'string') continue;
+    const source = sourceOf(table.source);
     const id = `${table.name}@${table.version}`;
-    refs.push({ ecosystem: 'crates.io', name: table.name, version: table.version, path: file, line, direct: direct.has(id), dependsOn: deps(table) });
+    refs.push({ ecosystem: 'crates.io', name: table.name, version: table.version, path: file, line, direct: direct.has(id), dependsOn: deps(table), ...(source ? { source } : {}) });
   }
   return refs;
+}
+
+function sourceOf(source: unknown): PackageSource | undefined {
+  if (source === undefined) return { kind: 'path', location: '' };
+  if (typeof source !== 'string' || source.startsWith('registry+') || source.startsWith('sparse+')) return undefined;
+  const hash = source.indexOf('#');
+  const url = (hash === -1 ? source : source.slice(0, hash)).replace(/\?.*$/, '');
+  return { kind: 'vcs', location: url, ...(hash === -1 ? {} : { revision: source.slice(hash + 1) }) };
 }

@@ -1,8 +1,13 @@
-import type { PackageRef } from '../../types.ts';
+import type { PackageRef, PackageSource } from '../../types.ts';
 import { ParseError } from '../errors.ts';
 import { isRecord, locateJsonKeys, parseJsonObject, pathKey } from './json-lines.ts';
 
-/** composer.lock: `packages` and `packages-dev` arrays of `{ name, version, require }`. */
+/**
+ * composer.lock: `packages` and `packages-dev` arrays of `{ name, version, require }`.
+ * Branch checkouts (`dev-main`, `1.x-dev`) are listed with the repository and commit they
+ * came from, and packages from a `path` repository with their directory: neither is a
+ * release an advisory can name.
+ */
 export function parseComposerLock(file: string, content: string): PackageRef[] {
   const parsed = parseJsonObject(content);
   if (!parsed.ok) throw new ParseError(file, parsed.reason);
@@ -26,18 +31,27 @@ export function parseComposerLock(file: string, content: string): PackageRef[] {
   for (const { entry, line } of entries) {
     if (typeof entry.name !== 'string' || typeof entry.version !== 'string') continue;
     const version = normalize(entry.version);
-    // Branch checkouts (`dev-main`, `1.x-dev`) are not releases an advisory can name.
-    if (version.startsWith('dev-') || version.endsWith('-dev')) continue;
+    const source = sourceOf(entry, version);
     const requires = isRecord(entry.require) ? Object.keys(entry.require) : [];
     const dependsOn = requires.flatMap((dep) => {
       const v = versions.get(dep.toLowerCase());
       return v ? [`${dep}@${v}`] : [];
     });
-    refs.push({ ecosystem: 'Packagist', name: entry.name, version, path: file, line, dependsOn });
+    refs.push({ ecosystem: 'Packagist', name: entry.name, version, path: file, line, dependsOn, ...(source ? { source } : {}) });
   }
   return refs;
 }
 
 function normalize(version: string): string {
   return /^v\d/i.test(version) ? version.slice(1) : version;
+}
+
+function sourceOf(entry: Record<string, unknown>, version: string): PackageSource | undefined {
+  const dist = isRecord(entry.dist) ? entry.dist : {};
+  if (dist.type === 'path' && typeof dist.url === 'string') return { kind: 'path', location: dist.url };
+  if (!version.startsWith('dev-') && !version.endsWith('-dev')) return undefined;
+  const vcs = isRecord(entry.source) ? entry.source : {};
+  const location = typeof vcs.url === 'string' ? vcs.url : typeof dist.url === 'string' ? dist.url : '';
+  const revision = typeof vcs.reference === 'string' ? vcs.reference : typeof dist.reference === 'string' ? dist.reference : undefined;
+  return { kind: vcs.type === 'git' || vcs.type === 'hg' || vcs.type === 'svn' ? 'vcs' : 'url', location, ...(revision ? { revision } : {}) };
 }

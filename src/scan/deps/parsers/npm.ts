@@ -1,6 +1,7 @@
-import type { PackageRef } from '../../types.ts';
+import type { PackageRef, PackageSource } from '../../types.ts';
 import { ParseError } from '../errors.ts';
 import { isRecord, locateJsonKeys, parseJsonObject, pathKey } from './json-lines.ts';
+import { isLocation, sourceFromUrl } from './sources.ts';
 
 /**
  * package-lock.json and npm-shrinkwrap.json. Versions 2 and 3 describe the installed tree
@@ -56,12 +57,21 @@ function fromPackages(file: string, content: string, packages: Record<string, un
     }
   };
 
+  // A `link: true` entry points at a folder listed on its own (a workspace or `file:` directory).
+  const linkNames = new Map<string, string>();
+  for (const [folder, entry] of Object.entries(packages)) {
+    if (isRecord(entry) && entry.link === true && typeof entry.resolved === 'string') linkNames.set(entry.resolved, nameFromFolder(folder));
+  }
+
   const refs: PackageRef[] = [];
   for (const [folder, entry] of Object.entries(packages)) {
-    // Workspace folders and `link: true` symlinks are the project's own code, not registry packages.
-    if (!folder.includes(NODE_MODULES) || !isRecord(entry) || entry.link === true) continue;
+    if (folder === '' || !isRecord(entry) || entry.link === true) continue;
     if (typeof entry.version !== 'string' || entry.version === '') continue;
-    const name = typeof entry.name === 'string' ? entry.name : nameFromFolder(folder);
+    const inNodeModules = folder.includes(NODE_MODULES);
+    // Folders outside node_modules are the project's workspaces and local directories.
+    const source = inNodeModules ? resolvedSource(entry.resolved) : { kind: 'path' as const, location: folder };
+    const name = typeof entry.name === 'string' ? entry.name : inNodeModules ? nameFromFolder(folder) : linkNames.get(folder);
+    if (!name) continue;
     const dependsOn = dependencyNames(entry, RUNTIME_DEP_FIELDS)
       .map((dep) => resolve(folder, dep))
       .filter((d): d is string => d !== undefined);
@@ -71,11 +81,19 @@ function fromPackages(file: string, content: string, packages: Record<string, un
       version: entry.version,
       path: file,
       line: lines.get(pathKey(['packages', folder])) ?? 0,
-      direct: direct.has(folder),
+      direct: direct.has(folder) || [...linkNames].some(([target, linkName]) => target === folder && direct.has(NODE_MODULES + linkName)),
       dependsOn,
+      ...(source ? { source } : {}),
     });
   }
   return refs;
+}
+
+/** Registry tarballs are `<registry>/<name>/-/<name>-<version>.tgz`; anything else is a git, archive or file source. */
+function resolvedSource(resolved: unknown): PackageSource | undefined {
+  if (typeof resolved !== 'string' || resolved === '') return undefined;
+  if (/^https?:\/\/[^#?]+\/-\/[^/#?]+\.tgz$/.test(resolved)) return undefined;
+  return isLocation(resolved) ? sourceFromUrl(resolved) : { kind: 'path', location: resolved };
 }
 
 function fromV1(file: string, content: string, top: Record<string, unknown>): PackageRef[] {
@@ -101,19 +119,20 @@ function fromV1(file: string, content: string, top: Record<string, unknown>): Pa
           }
         }
       }
-      // v1 records aliases and tarballs as the version (`npm:real@1.0.0`, URLs); keep registry ones.
+      // v1 records aliases as `npm:real@1.0.0`, and git, archive and file packages by where
+      // they came from instead of a version: a commit is the only version such a package has.
       const version = versionOf(entry.version);
-      if (!/^(file:|link:|git|https?:)/.test(version)) {
-        refs.push({
-          ecosystem: 'npm',
-          name: aliasTarget(entry.version) ?? name,
-          version,
-          path: file,
-          line: lines.get(pathKey(entryPath)) ?? 0,
-          direct: path.length === 0,
-          dependsOn,
-        });
-      }
+      const source = isLocation(version) ? sourceFromUrl(version) : undefined;
+      refs.push({
+        ecosystem: 'npm',
+        name: aliasTarget(entry.version) ?? name,
+        version: source ? (source.revision ?? '') : version,
+        path: file,
+        line: lines.get(pathKey(entryPath)) ?? 0,
+        direct: path.length === 0,
+        dependsOn,
+        ...(source ? { source } : {}),
+      });
       if (Object.keys(nested).length > 0) walk(nested, entryPath, chain);
     }
   };

@@ -57,7 +57,7 @@ function withoutPeers(key: string, major: number): string {
 function sourceOf(resolution: unknown, registryKey: boolean): PackageSource | undefined {
   if (!isRecord(resolution)) return undefined;
   if (resolution.type === 'git' && typeof resolution.repo === 'string') {
-    return { kind: 'git', location: resolution.repo, ...(typeof resolution.commit === 'string' ? { revision: resolution.commit } : {}) };
+    return { kind: 'vcs', location: resolution.repo, ...(typeof resolution.commit === 'string' ? { revision: resolution.commit } : {}) };
   }
   if (resolution.type === 'directory' && typeof resolution.directory === 'string') return { kind: 'path', location: resolution.directory };
   if (typeof resolution.tarball !== 'string') return undefined;

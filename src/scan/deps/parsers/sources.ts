@@ -10,7 +10,7 @@ export function sourceFromUrl(spec: string): PackageSource {
   const hash = spec.indexOf('#');
   const url = hash === -1 ? spec : spec.slice(0, hash);
   const revision = hash === -1 ? undefined : spec.slice(hash + 1);
-  const withRevision = (location: string, rev: string | undefined): PackageSource => ({ kind: 'git', location, ...(rev ? { revision: rev } : {}) });
+  const withRevision = (location: string, rev: string | undefined): PackageSource => ({ kind: 'vcs', location, ...(rev ? { revision: rev } : {}) });
   const hosted = /^(github|gitlab|bitbucket):([^/]+\/[^/#]+)$/.exec(url);
   if (hosted) return withRevision(`https://${hosted[1]}.${hosted[1] === 'bitbucket' ? 'org' : 'com'}/${hosted[2]}`, revision);
   const codeload = /^https:\/\/codeload\.github\.com\/([^/]+\/[^/]+)\/tar\.gz\/([^/?#]+)$/.exec(url);

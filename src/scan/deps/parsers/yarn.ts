@@ -1,6 +1,7 @@
-import type { PackageRef } from '../../types.ts';
+import type { PackageRef, PackageSource } from '../../types.ts';
 import { ParseError } from '../errors.ts';
 import { splitLines } from './lines.ts';
+import { isLocation, sourceFromUrl } from './sources.ts';
 
 /**
  * yarn.lock, classic (v1, its own `key "value"` syntax) and Berry (v2+, YAML with
@@ -72,37 +73,36 @@ function readEntries(file: string, content: string): { entries: Entry[]; berry: 
 
 export function parseYarnLock(file: string, content: string): PackageRef[] {
   const { entries, berry } = readEntries(file, content);
-  // Berry writes `resolution: "name@npm:1.2.3"`; anything not from the npm protocol
-  // (workspace:, patch:, link:, portal:, file:, git) is local or a duplicate of an npm entry.
-  const resolved = new Map<string, { name: string; version: string; entry: Entry }>();
+  const resolved = new Map<string, { name: string; version: string; entry: Entry; source?: PackageSource }>();
   const bySpec = new Map<string, string>();
   const directSpecs = new Set<string>();
 
   for (const entry of entries) {
     const version = entry.fields.get('version');
     if (!version) throw new ParseError(file, `line ${entry.line}: entry has no version`);
-    let name = specName(entry.specs[0] ?? '');
+    const spec = entry.specs[0] ?? '';
+    let read: { name: string; source?: PackageSource } | undefined;
     if (berry) {
       const resolution = entry.fields.get('resolution') ?? '';
       if (/@workspace:/.test(resolution)) {
         for (const [dep, range] of entry.deps) directSpecs.add(berrySpec(dep, range));
-        continue;
       }
-      const m = /^((?:@[^/@]+\/)?[^@]+)@npm:(.+)$/.exec(resolution);
-      if (!m) continue;
-      name = m[1] ?? name;
+      read = fromBerryResolution(resolution);
     } else {
-      const resolvedUrl = entry.fields.get('resolved') ?? '';
-      if (/^(file:|link:)/.test(resolvedUrl)) continue;
+      read = fromClassicSpec(spec, entry.fields.get('resolved') ?? '');
     }
-    const id = `${name}@${version}`;
-    for (const spec of entry.specs) bySpec.set(spec, id);
-    if (!resolved.has(id)) resolved.set(id, { name, version, entry });
+    if (!read) continue;
+    const id = `${read.name}@${version}`;
+    // Berry suffixes local specs with the workspace that declared them (`::locator=...`), which its dependents do not write.
+    for (const s of entry.specs) bySpec.set(s, id).set(s.replace(/::.*$/, ''), id);
+    const key = `${id}\u0000${read.source?.location ?? ''}`;
+    if (!resolved.has(key)) resolved.set(key, { name: read.name, version, entry, ...(read.source ? { source: read.source } : {}) });
   }
 
   const directIds = new Set([...directSpecs].map((s) => bySpec.get(s)).filter((s): s is string => s !== undefined));
   const refs: PackageRef[] = [];
-  for (const [id, { name, version, entry }] of resolved) {
+  for (const { name, version, entry, source } of resolved.values()) {
+    const id = `${name}@${version}`;
     const dependsOn: string[] = [];
     for (const [dep, range] of entry.deps) {
       const target = bySpec.get(berry ? berrySpec(dep, range) : `${dep}@${range}`);
@@ -117,9 +117,61 @@ export function parseYarnLock(file: string, content: string): PackageRef[] {
       // Classic yarn.lock does not record which packages package.json asked for.
       ...(berry ? { direct: directIds.has(id) } : {}),
       dependsOn,
+      ...(source ? { source } : {}),
     });
   }
   return refs;
+}
+
+/**
+ * Berry writes `resolution: "name@<protocol>:<what>"`. `npm:` is the registry; `patch:`
+ * entries repeat a package listed on its own; the root workspace (`workspace:.`) is the
+ * project itself; git, archive, file, link and portal resolutions are packages from elsewhere.
+ */
+function fromBerryResolution(resolution: string): { name: string; source?: PackageSource } | undefined {
+  const m = /^((?:@[^/@]+\/)?[^@]+)@([a-z+-]+):(.*)$/.exec(resolution);
+  if (!m?.[1] || !m[2]) return undefined;
+  const [, name, protocol, rest = ''] = m;
+  switch (protocol) {
+    case 'npm':
+      return { name };
+    case 'patch':
+      return undefined;
+    case 'workspace':
+      return rest === '.' ? undefined : { name, source: { kind: 'path', location: rest } };
+    case 'file':
+    case 'link':
+    case 'portal':
+      // `file:./libs/a#./libs/a::locator=app%40workspace%3A.`: the path, then where it was declared.
+      return { name, source: { kind: 'path', location: rest.replace(/[#:].*$/, '') } };
+    default: {
+      // `https://github.com/o/r.git#commit=<sha>`, `git+ssh://...#commit=`, archive URLs.
+      const source = sourceFromUrl(`${protocol}:${rest}`.replace(/#commit=/, '#').replace(/::.*$/, ''));
+      return { name, source };
+    }
+  }
+}
+
+/**
+ * Classic entries are keyed by what package.json asked for: `name@range`, with `npm:real@range`
+ * for an alias (installed under the alias, but the real package), or a git, archive or
+ * `file:` specifier; `resolved` says where it was fetched from.
+ */
+function fromClassicSpec(spec: string, resolved: string): { name: string; source?: PackageSource } {
+  let name = specName(spec);
+  let range = spec.slice(name.length + 1);
+  if (range.startsWith('npm:')) {
+    name = specName(range.slice(4));
+    range = range.slice(4 + name.length + 1);
+  }
+  if (/^(file:|link:)/.test(range)) return { name, source: { kind: 'path', location: range.replace(/^(file|link):/, '') } };
+  if (resolved.startsWith('file:')) return { name, source: sourceFromUrl(resolved) };
+  if (isLocation(range) || /^[^@./][^/]*\/[^/]+$/.test(range)) {
+    // A git specifier resolves to the commit (`...#<sha>`); an archive URL to itself.
+    const source = sourceFromUrl(resolved || range);
+    return { name, source: source.kind === 'url' ? { kind: 'url', location: range } : source };
+  }
+  return { name };
 }
 
 /** Berry keys dependencies by the descriptor `name@npm:range` unless the range names its protocol. */
