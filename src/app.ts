@@ -8,6 +8,7 @@ import { webhookIntake } from './connect/webhooks.ts';
 import { bitbucketClients, type ClientTuning } from './core/bitbucket-clients.ts';
 import { CallBudget } from './core/budget.ts';
 import { createDispatcher, type Dispatcher } from './core/dispatch.ts';
+import { DEFAULT_TENANT_QUEUE_LIMIT, limitQueuedJobs } from './core/tenant-queue-limit.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
 import { securityHeaders } from './http/security.ts';
@@ -72,7 +73,8 @@ export function createApp(options: AppOptions): RequestListener {
   app.use(notFound);
   app.use(errorHandler(logger));
 
-  const webhooks = webhookIntake({ config, store, now, logger, dispatcher: notifying(createDispatcher(store), options.onJobQueued) });
+  const limited = limitQueuedJobs(createDispatcher(store), store, { limit: config.tenantQueueLimit ?? DEFAULT_TENANT_QUEUE_LIMIT, now: () => now().getTime() });
+  const webhooks = webhookIntake({ config, store, now, logger, dispatcher: notifying(limited, options.onJobQueued) });
   return (req, res) => {
     if (webhooks.handles(req)) webhooks.handle(req, res);
     else app(req, res);

@@ -72,6 +72,12 @@ const envSchema = z.object({
     .min(1, 'expected a whole number of jobs between 1 and 64')
     .max(64, 'expected a whole number of jobs between 1 and 64')
     .default(4),
+  TENANT_QUEUE_LIMIT: z.coerce
+    .number({ error: 'expected a whole number of jobs between 1 and 100000' })
+    .int('expected a whole number of jobs between 1 and 100000')
+    .min(1, 'expected a whole number of jobs between 1 and 100000')
+    .max(100_000, 'expected a whole number of jobs between 1 and 100000')
+    .optional(),
   DATA_DIR_LOCK_OTHER_HOST: z
     .enum(['refuse', 'take-over'], { error: 'expected refuse or take-over' })
     .default('refuse'),
@@ -92,6 +98,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Jobs the worker pool runs at once (WORKER_CONCURRENCY); the pipeline's default when absent. */
   workerConcurrency?: number;
+  /** Queued jobs one installation may have before its deliveries get 429 (TENANT_QUEUE_LIMIT); a default when absent. */
+  tenantQueueLimit?: number;
   /** DATA_DIR_LOCK_OTHER_HOST=take-over: a DATA_DIR lock left by another host is taken over (that host is gone). */
   takeOverLockFromOtherHost?: boolean;
 }
@@ -183,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       osvMirrorUrl: e.OSV_MIRROR_URL,
       logLevel: e.LOG_LEVEL,
       workerConcurrency: e.WORKER_CONCURRENCY,
+      ...(e.TENANT_QUEUE_LIMIT === undefined ? {} : { tenantQueueLimit: e.TENANT_QUEUE_LIMIT }),
       takeOverLockFromOtherHost: e.DATA_DIR_LOCK_OTHER_HOST === 'take-over',
     },
   };

@@ -1,4 +1,4 @@
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { decryptSecret, encryptSecret } from '../crypto.ts';
@@ -15,29 +15,57 @@ export const LIFECYCLE_PATHS = {
   uninstalled: '/connect/lifecycle/uninstalled',
 } as const;
 
+/**
+ * Every field of the lifecycle payloads is bounded: the install route is open to anyone (the
+ * first install of a clientKey is unsigned), and what it stores must stay small. The maxima
+ * leave room over what Bitbucket sends (a clientKey is about 90 characters, a UUID 38).
+ */
+const text = (max: number) => z.string().max(max, `at most ${max} characters`);
+const url = z.url().max(512, 'at most 512 characters');
+
 const principalSchema = z.looseObject({
-  type: z.string().optional(),
-  uuid: z.string().optional(),
-  username: z.string().optional(),
-  slug: z.string().optional(),
-  display_name: z.string().optional(),
+  type: text(32).optional(),
+  uuid: text(64).optional(),
+  username: text(128).optional(),
+  slug: text(128).optional(),
+  display_name: text(255).optional(),
 });
 
 const installedBody = z.looseObject({
-  key: z.string().min(1),
-  clientKey: z.string().min(1).max(512),
-  sharedSecret: z.string().min(16, 'expected a shared secret of at least 16 characters'),
-  baseUrl: z.url(),
-  baseApiUrl: z.url(),
+  key: text(64).min(1),
+  clientKey: text(256).min(1),
+  sharedSecret: text(512).min(16, 'expected a shared secret of at least 16 characters'),
+  baseUrl: url,
+  baseApiUrl: url,
+  publicKey: text(4096).optional(),
+  description: text(1024).optional(),
+  serverVersion: text(64).optional(),
+  pluginsVersion: text(64).optional(),
   productType: z.literal('bitbucket').optional(),
   eventType: z.literal('installed').optional(),
   principal: principalSchema.optional(),
 });
 
 const uninstalledBody = z.looseObject({
-  clientKey: z.string().min(1),
+  clientKey: text(256).min(1),
   eventType: z.literal('uninstalled').optional(),
 });
+
+/**
+ * Real lifecycle bodies are 2 to 4 KB (the principal and user come with their links); nothing
+ * larger is read, whoever sends it.
+ */
+export const LIFECYCLE_BODY_LIMIT = 32 * 1024;
+
+/** `field: problem; ...`, naming each field once; never a value (the body carries the secret). */
+function describeIssues(error: z.ZodError): string {
+  const byField = new Map<string, string>();
+  for (const issue of error.issues) {
+    const field = issue.path.join('.') || '(body)';
+    if (!byField.has(field)) byField.set(field, issue.message);
+  }
+  return [...byField].map(([field, message]) => `${field}: ${message}`).join('; ');
+}
 
 export type InstallDecision =
   | { kind: 'new' }
@@ -100,14 +128,19 @@ export interface LifecycleDeps {
 
 export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
   const { config, store, now, logger } = deps;
-  const json = express.json({ limit: '1mb', type: () => true });
+  const parseJson = express.json({ limit: LIFECYCLE_BODY_LIMIT, type: () => true });
+  const json: RequestHandler = (req, res, next) =>
+    parseJson(req, res, (err?: unknown) => {
+      if ((err as { type?: unknown } | undefined)?.type === 'entity.too.large') {
+        next(new HttpError(413, 'payload_too_large', `A lifecycle body is at most ${LIFECYCLE_BODY_LIMIT / 1024} KB`));
+      } else next(err);
+    });
   const basePath = basePathOf(config.baseUrl);
 
   router.post(LIFECYCLE_PATHS.installed, requireAuth(AuthRequirement.LifecycleInstall, deps), json, async (req, res) => {
     const parsed = installedBody.safeParse(req.body);
     if (!parsed.success) {
-      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(body)'))].join(', ');
-      throw new HttpError(400, 'invalid_install_payload', `The installed payload is invalid (${fields})`);
+      throw new HttpError(400, 'invalid_install_payload', `The installed payload is invalid: ${describeIssues(parsed.error)}`);
     }
     const body = parsed.data;
     if (body.key !== config.appKey) {
@@ -173,7 +206,7 @@ export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
   router.post(LIFECYCLE_PATHS.uninstalled, requireAuth(AuthRequirement.SignedRequest, deps), json, async (req, res) => {
     const auth = authOf(res);
     const parsed = uninstalledBody.safeParse(req.body);
-    if (!parsed.success) throw new HttpError(400, 'invalid_uninstall_payload', 'The uninstalled payload must carry a clientKey');
+    if (!parsed.success) throw new HttpError(400, 'invalid_uninstall_payload', `The uninstalled payload is invalid: ${describeIssues(parsed.error)}`);
     if (parsed.data.clientKey !== auth.clientKey || auth.claims.iss !== auth.clientKey) {
       throw new HttpError(401, 'jwt_issuer_mismatch', 'The JWT was not issued for the clientKey being uninstalled');
     }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseCloudEvent } from '../bitbucket/events/index.ts';
 import type { Dispatcher } from '../core/dispatch.ts';
+import { TenantQueueFullError } from '../core/tenant-queue-limit.ts';
 import { sha256Hex } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
 import { HttpError, sendError, sendJson } from '../http/errors.ts';
@@ -127,6 +128,12 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
     handle(req, res) {
       receive(req, res).catch((err: unknown) => {
         if (res.headersSent) return;
+        if (err instanceof TenantQueueFullError) {
+          // Told to come back later, not that the delivery is bad: nothing of it was recorded.
+          deps.logger.warn({ clientKey: err.clientKey, limit: err.limit }, 'webhook refused: the installation has too many queued jobs');
+          sendError(res, 429, 'tenant_queue_full', err.message, [...security, 'Retry-After', String(err.retryAfterSeconds)]);
+          return;
+        }
         if (err instanceof HttpError) {
           const refused = err.status === 413 || err.status === 415;
           // The sender is still sending: let it read the refusal before the socket closes.
