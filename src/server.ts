@@ -1,7 +1,8 @@
-import { createServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { createHttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { createPipeline } from './core/pipeline.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
@@ -28,7 +29,7 @@ const { worker, budget } = createPipeline({ config, store, results, logger, conc
 
 let accepting = true;
 const app = createApp({ config, store, results, budget, logger, ready: () => accepting, onJobQueued: () => worker.wake() });
-const server = createServer(app).listen(config.port);
+const server = createHttpServer(app).listen(config.port);
 
 server.on('listening', () => {
   const { port } = server.address() as AddressInfo;

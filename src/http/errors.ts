@@ -49,26 +49,48 @@ export const notFound: RequestHandler = (req, res) => {
   sendError(res, 404, 'not_found', `No route for ${req.method} ${req.path}`);
 };
 
-interface BodyParserError {
+/**
+ * An error raised by Express's own layers: body-parser, raw-body and the router use the
+ * http-errors shape (`status`, `expose`, and for the body parsers a `type`).
+ */
+interface LayerError {
   type?: unknown;
   status?: unknown;
+  expose?: unknown;
+  limit?: unknown;
 }
 
-/** Maps body-parser failures (express.json / express.raw) onto the JSON error shape. */
-function fromBodyParser(err: BodyParserError): HttpError | undefined {
-  switch (err.type) {
-    case 'entity.too.large':
-      return new HttpError(413, 'payload_too_large', 'Request body exceeds the 1 MB limit');
-    case 'entity.parse.failed':
-      return new HttpError(400, 'malformed_json', 'Request body is not valid JSON');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new HttpError(415, 'unsupported_encoding', 'Request body encoding is not supported');
-    case 'request.aborted':
-      return new HttpError(400, 'request_aborted', 'The client aborted the request');
-    default:
-      return undefined;
+/** Body-parser failures by `type`, each with our code and a message that names no internals. */
+const BODY_ERRORS: Readonly<Record<string, (err: LayerError) => HttpError>> = {
+  'entity.too.large': (err) => new HttpError(413, 'payload_too_large', `Request body exceeds the ${sizeOf(err.limit)} limit`),
+  'entity.parse.failed': () => new HttpError(400, 'malformed_json', 'Request body is not valid JSON'),
+  'encoding.unsupported': () => new HttpError(415, 'unsupported_encoding', 'Request body encoding is not supported'),
+  'charset.unsupported': () => new HttpError(415, 'unsupported_encoding', 'Request body encoding is not supported'),
+  'request.aborted': () => new HttpError(400, 'request_aborted', 'The client aborted the request'),
+  'request.size.invalid': () => new HttpError(400, 'length_mismatch', 'Request body length does not match its Content-Length'),
+  'parameters.too.many': () => new HttpError(413, 'too_many_fields', 'The form has too many fields'),
+  'querystring.parse.rangeError': () => new HttpError(400, 'malformed_form', 'The form cannot be parsed'),
+};
+
+function sizeOf(limit: unknown): string {
+  if (typeof limit !== 'number') return 'size';
+  return limit >= 1024 * 1024 ? `${limit / (1024 * 1024)} MB` : `${Math.round(limit / 1024)} KB`;
+}
+
+/**
+ * Maps the failures of Express's layers onto the JSON error shape. A client error without a
+ * known type (a body that does not inflate, a path that does not percent-decode) keeps its
+ * status under a generic code: its own message may quote the input or a library's words.
+ */
+function fromExpressLayer(err: LayerError): HttpError | undefined {
+  const known = typeof err.type === 'string' && Object.hasOwn(BODY_ERRORS, err.type) ? BODY_ERRORS[err.type] : undefined;
+  if (known) return known(err);
+  // http-errors marks what a client may be told with `expose`; the router's undecodable path is a bare URIError.
+  const clientError = err.expose === true || (err instanceof URIError && err.status === 400);
+  if (clientError && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+    return new HttpError(err.status, 'bad_request', 'The request cannot be processed as sent');
   }
+  return undefined;
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -77,7 +99,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    const known = err instanceof HttpError ? err : fromBodyParser((err ?? {}) as BodyParserError);
+    const known = err instanceof HttpError ? err : fromExpressLayer((err ?? {}) as LayerError);
     if (known) {
       sendError(res, known.status, known.code, known.message);
       return;

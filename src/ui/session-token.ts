@@ -121,13 +121,16 @@ export function verifySessionToken(key: Buffer, token: string | undefined, now: 
     if (error instanceof jwt.TokenExpiredError) return { ok: false, reason: 'session_expired', message: 'The page session has expired; reload the page' };
     return { ok: false, reason: 'session_invalid', message: 'The page session token is not valid' };
   }
+  const optionalText = (v: unknown) => v === undefined || typeof v === 'string';
   if (
     typeof claims.ck !== 'string' ||
     typeof claims.exp !== 'number' ||
     typeof claims.ins !== 'string' ||
     typeof claims.sat !== 'number' ||
     claims.exp > claims.sat + SESSION_MAX_SECONDS ||
-    (claims.sub !== undefined && typeof claims.sub !== 'string')
+    !optionalText(claims.sub) ||
+    !optionalText(claims.repo) ||
+    !optionalText(claims.rfn)
   ) {
     return { ok: false, reason: 'session_invalid', message: 'The page session token is not valid' };
   }
