@@ -63,7 +63,7 @@ export class FileScan {
 
   add(file: ScanFile): void {
     if ('binary' in file) {
-      this.#findings.push(...this.#scanner.scanText(file.path, ''));
+      this.#findings.push(...this.#scanner.scanPath(file.path));
       return;
     }
     if ('addedLines' in file) {

@@ -1,4 +1,5 @@
 import type { Allowlist } from '../repo-config/types.ts';
+import { PUBLIC_EXAMPLE_KEYS } from './public-examples.ts';
 
 /**
  * Files whose content is generated or not the repository's own: lockfiles (integrity
@@ -33,15 +34,6 @@ export function looksBinary(text: string): boolean {
   return text.slice(0, 8000).includes('\0');
 }
 
-/** Keys published in vendor documentation; they appear in countless READMEs and tests. */
-const DOCUMENTED_EXAMPLES = new Set([
-  'AKIAIOSFODNN7EXAMPLE',
-  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-  'AKIAI44QH8DHBEXAMPLE',
-  'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
-  'ASIAIOSFODNN7EXAMPLE',
-]);
-
 /**
  * Values that are obviously not real secrets: template and environment references,
  * angle-bracket placeholders, "changeme"-style words, runs of one character, and
@@ -64,7 +56,7 @@ const PLACEHOLDER = new RegExp(
 );
 
 export function isPlaceholder(secret: string): boolean {
-  return DOCUMENTED_EXAMPLES.has(secret) || PLACEHOLDER.test(secret);
+  return PUBLIC_EXAMPLE_KEYS.has(secret) || PLACEHOLDER.test(secret);
 }
 
 /** An allow-list with its regexes compiled once. */

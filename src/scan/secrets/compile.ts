@@ -2,6 +2,10 @@ import type { Allowlist, CustomRule } from '../repo-config/types.ts';
 import type { Severity } from '../types.ts';
 import { CompiledAllowlist } from './allowlist.ts';
 import type { SecretRule } from './rule.ts';
+import { CHECKSUMS, VERIFIERS } from './verify.ts';
+
+/** Lines either side of a keyword that a multi-line rule sees by default: room for an 8192-bit PEM key. */
+const WINDOW_LINES = 120;
 
 /** A rule ready to run: regexes compiled, allow-lists normalised. */
 export interface CompiledRule {
@@ -17,8 +21,10 @@ export interface CompiledRule {
   /** Restricts the rule to matching paths; with no regex the path match is the finding. */
   path: RegExp | undefined;
   allowlists: CompiledAllowlist[];
-  /** Runs on a window of lines around each keyword instead of on the keyword's line alone. */
-  multiline: boolean;
+  /** Lines before and after each keyword's line the regex runs on; undefined: the line alone. */
+  window: { before: number; after: number } | undefined;
+  verify: ((secret: string) => boolean) | undefined;
+  checksum: ((secret: string) => boolean) | undefined;
   /**
    * A rule whose id starts with `generic` (assignment-shaped rules with no token format
    * of their own). It loses to any specific rule that flags an overlapping secret.
@@ -70,7 +76,9 @@ export function compileRule(rule: SecretRule | CustomRule): CompiledRule {
     entropy: rule.entropy ?? 0,
     path: rule.path === undefined ? undefined : new RegExp(rule.path),
     allowlists: allowlists.map((a) => new CompiledAllowlist(a)),
-    multiline: regex ? isMultiline(regex.source, regex.flags) : false,
+    window: !regex ? undefined : (rule.window ?? (isMultiline(regex.source, regex.flags) ? { before: WINDOW_LINES, after: WINDOW_LINES } : undefined)),
+    verify: rule.verify ? VERIFIERS[rule.verify] : undefined,
+    checksum: rule.checksum ? CHECKSUMS[rule.checksum] : undefined,
     generic: rule.id.startsWith('generic'),
   };
 }

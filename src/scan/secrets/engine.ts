@@ -19,11 +19,9 @@ export interface SecretScannerOptions {
 }
 
 /**
- * A multi-line rule sees this many lines either side of the line holding its keyword
- * (and at most WINDOW_BYTES either side): room for an 8192-bit PEM key whose keyword
- * sits on its BEGIN or END line.
+ * A multi-line rule sees its window of lines either side of the line holding its keyword,
+ * and at most this many bytes either side (an 8192-bit PEM key fits).
  */
-const WINDOW_LINES = 120;
 const WINDOW_BYTES = 16_384;
 
 /** A regex match that passed every filter, before it becomes a finding. */
@@ -34,6 +32,8 @@ interface Candidate {
   secret: string;
   secretStart: number;
   secretEnd: number;
+  /** Whether the token's checksum verified; undefined when the rule has none. */
+  checksum?: boolean;
 }
 
 /**
@@ -126,9 +126,19 @@ export class SecretScanner {
   scanText(path: string, text: string): SecretFinding[] {
     if (this.shouldSkipPath(path)) return [];
     const active = this.#activeRules(path);
-    const findings = this.#wholeFileFindings(path, active);
+    const findings = this.#wholeFileFindings(path, active, text);
     if (!looksBinary(text) && !isBinaryPath(path)) findings.push(...this.#scanChunk(path, active, text, 1));
     return this.#withoutIgnored(findings);
+  }
+
+  /**
+   * A file known by its path alone, such as a binary file whose content is not read:
+   * only whole-file rules apply, on the name (a binary .p12 is a keystore; a text file
+   * named .p12, scanned with scanText, has its content checked first).
+   */
+  scanPath(path: string): SecretFinding[] {
+    if (this.shouldSkipPath(path)) return [];
+    return this.#withoutIgnored(this.#wholeFileFindings(path, this.#activeRules(path)));
   }
 
   /**
@@ -172,10 +182,16 @@ export class SecretScanner {
     return active;
   }
 
-  #wholeFileFindings(path: string, active: Uint8Array): SecretFinding[] {
+  /**
+   * Findings of whole-file rules. A rule with a content check (a real PKCS#12 file, not
+   * any file named .p12) applies it when the content is at hand; a binary file passed by
+   * name, or a diff, has none, so there the name decides.
+   */
+  #wholeFileFindings(path: string, active: Uint8Array, content?: string): SecretFinding[] {
     const secretHash = sha256Hex(path);
     return this.#pathOnly
       .filter((r) => active[r] === 1 && this.#rules[r]!.path!.test(path))
+      .filter((r) => content === undefined || !this.#rules[r]!.verify || this.#rules[r]!.verify!(content))
       .map((r) => this.#finding(this.#rules[r]!, path, 0, 0, '(whole file)', secretHash));
   }
 
@@ -185,7 +201,7 @@ export class SecretScanner {
     const candidates: Candidate[] = [];
     lineSpans.forEach((spans, r) => {
       const rule = this.#rules[r]!;
-      if (rule.multiline) this.#runWindows(rule, r, path, text, spans, candidates);
+      if (rule.window) this.#runWindows(rule, r, path, text, spans, candidates);
       else this.#runLines(rule, r, path, text, spans, candidates);
     });
     if (candidates.length === 0) return [];
@@ -194,7 +210,7 @@ export class SecretScanner {
     return preferSpecific(candidates, this.#rules).map((c) => {
       const index = lineIndexOf(lineStarts, c.reportAt);
       const column = c.reportAt - lineStarts[index]! + 1;
-      return this.#finding(this.#rules[c.rule]!, path, firstLine + index, column, maskSecret(c.secret), sha256Hex(c.secret));
+      return this.#finding(this.#rules[c.rule]!, path, firstLine + index, column, maskSecret(c.secret), sha256Hex(c.secret), c.checksum);
     });
   }
 
@@ -246,8 +262,8 @@ export class SecretScanner {
     let windowStart = -1;
     let windowEnd = -1;
     for (let i = 0; i < spans.length; i += 2) {
-      const start = expandBackwards(text, spans[i]!);
-      const end = expandForwards(text, spans[i + 1]!);
+      const start = expandBackwards(text, spans[i]!, rule.window!.before);
+      const end = expandForwards(text, spans[i + 1]!, rule.window!.after);
       if (start <= windowEnd) {
         windowEnd = Math.max(windowEnd, end);
         continue;
@@ -277,6 +293,7 @@ export class SecretScanner {
       if (!secret) continue;
       if (rule.entropy > 0 && shannonEntropy(secret) < rule.entropy) continue;
       if (isPlaceholder(secret)) continue;
+      if (rule.verify && !rule.verify(secret)) continue;
 
       if (m.index > lineEnd || m.index < lineStart) {
         lineStart = slice.lastIndexOf('\n', m.index - 1) + 1;
@@ -302,22 +319,24 @@ export class SecretScanner {
       const matchStart = from + m.index;
       const secretStart = matchStart + secretOffset;
       const reportAt = breakInMatch !== -1 && breakInMatch < secretOffset ? matchStart : secretStart;
-      out.push({ rule: r, reportAt, secret, secretStart, secretEnd: secretStart + secret.length });
+      out.push({ rule: r, reportAt, secret, secretStart, secretEnd: secretStart + secret.length, checksum: rule.checksum?.(secret) });
     }
   }
 
 
-  #finding(rule: CompiledRule, path: string, line: number, column: number, preview: string, secretHash: string): SecretFinding {
+  #finding(rule: CompiledRule, path: string, line: number, column: number, preview: string, secretHash: string, checksum?: boolean): SecretFinding {
     const where = line === 0 ? path : `${path}:${line}`;
+    // A failed checksum means a sample or a typo, not a live token: still shown, never blocking.
+    const note = checksum === undefined ? '' : checksum ? ' Its checksum verifies.' : ' Its checksum does not verify, so it is probably a sample or a mistyped token.';
     return {
       kind: 'secret',
       ruleId: rule.id,
-      severity: this.#severity[rule.id] ?? rule.severity,
+      severity: this.#severity[rule.id] ?? (checksum === false ? 'low' : rule.severity),
       path,
       line,
       column,
       fingerprint: findingFingerprint(rule.id, path, secretHash),
-      message: `${rule.description} found at ${where} (${preview}).`,
+      message: `${rule.description} found at ${where} (${preview}).${note}`,
       description: rule.description,
       preview,
       secretHash,
@@ -361,17 +380,17 @@ function preferSpecific(candidates: Candidate[], rules: CompiledRule[]): Candida
   return kept;
 }
 
-function expandBackwards(text: string, lineStart: number): number {
+function expandBackwards(text: string, lineStart: number, lines: number): number {
   let start = lineStart;
-  for (let i = 0; i < WINDOW_LINES && start > 0 && lineStart - start < WINDOW_BYTES; i++) {
+  for (let i = 0; i < lines && start > 0 && lineStart - start < WINDOW_BYTES; i++) {
     start = text.lastIndexOf('\n', start - 2) + 1;
   }
   return start;
 }
 
-function expandForwards(text: string, lineEnd: number): number {
+function expandForwards(text: string, lineEnd: number, lines: number): number {
   let end = lineEnd;
-  for (let i = 0; i < WINDOW_LINES && end < text.length && end - lineEnd < WINDOW_BYTES; i++) {
+  for (let i = 0; i < lines && end < text.length && end - lineEnd < WINDOW_BYTES; i++) {
     const next = text.indexOf('\n', end + 1);
     end = next === -1 ? text.length : next;
   }

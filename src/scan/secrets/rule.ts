@@ -1,4 +1,5 @@
 import type { Severity } from '../types.ts';
+import type { ChecksumName, VerifierName } from './verify.ts';
 
 /**
  * A secret-detection rule is data. Every rule carries its own examples; the test
@@ -36,6 +37,20 @@ export interface SecretRule {
     /** Lower-case words which, when present in the secret, mark it as a placeholder. */
     stopwords?: string[];
   };
+  /**
+   * The lines around a keyword's line that the regex sees. Default: the line alone, or
+   * 120 lines either side when the regex can cross a line break (room for a PEM key
+   * whose keyword sits on its END line). An assignment whose value may sit on the next
+   * line (`<token>` then the value, YAML `key: |`) needs `{ before: 0, after: 1 }`: every
+   * extra line is regex work on every keyword hit, so windows stay as small as the
+   * construct allows. A rule whose keyword and secret sit on different lines of one
+   * construct (a `curl` command continued with `\`) sets one explicitly.
+   */
+  window?: { before: number; after: number };
+  /** A structural check the secret must pass (decoded JWT header, Kubernetes base64 value); failing drops it. */
+  verify?: VerifierName;
+  /** The token's own checksum; a token that fails it is reported at low severity (a sample or a typo). */
+  checksum?: ChecksumName;
   /** Whole-file rule (e.g. a PKCS#12 file by name): reported on line 0. */
   path?: string;
   examples: {

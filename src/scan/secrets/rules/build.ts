@@ -2,22 +2,31 @@
 // boundaries and `name = value` assignments the same way. The results are plain regex
 // sources: rules stay data, these helpers only save retyping (and mistyping) them.
 
+/** An optional quote around a name or a value, possibly escaped inside a string (`\"`). */
+const QUOTE = `(?:\\\\{0,2}['"\`])?`;
 /**
- * Separator between a name and its value in code and configuration: optional closing
- * quote, `=`, `:`, `:=` or `=>`, optional opening quote. Bounded so it stays linear.
+ * Between a name and its value: an optional type (`var apiToken string =`, `token: String =`),
+ * then an operator of code or configuration: `=`, `:`, `:=`, Makefile `::=`, `:::=`, `?=`,
+ * `+=`, PHP `.=`, `??=`, `=>`, a CSV or argument comma (`setProperty("x.token", "...")`), a
+ * call's `(`, an XML element's `>`. An XML element or a YAML block scalar (`key: |`) may
+ * put the value on the next line. Bounded throughout so it stays linear.
  */
-const ASSIGN = `['"\`]?[ \\t]{0,3}(?::=|=>|=|:)[ \\t]{0,3}['"\`]?`;
+const ASSIGN =
+  `${QUOTE}(?:[ \\t]{0,3}:?[ \\t]{1,3}[A-Za-z][A-Za-z0-9_.<>\\[\\]?]{0,30})?[ \\t]{0,3}` +
+  `(?:(?:\\?\\?=|:{1,3}=|[?+.|]?=|=>|:|,|\\()[ \\t]{0,3}|(?:>|:[ \\t]{0,3}[|>][-+]?)[ \\t]{0,3}(?:\\r?\\n[ \\t]{0,40})?)${QUOTE}`;
 
 /**
  * A value assigned to a name that contains one of `names` (a regex alternation of
- * lower-case words; compile with the `i` flag). Group 1 is the value, which must be a
- * whole run of `alphabet` characters: `value` is `[alphabet]{n}` or similar.
+ * lower-case words; compile with the `i` flag), in any of the syntaxes ASSIGN knows.
+ * Group 1 is the value, which must be a whole run of `alphabet` characters: `value` is
+ * `[alphabet]{n}` or similar. Spread it into a rule: it sets `regex` and, since the value
+ * may sit on the line after its name, a window of that one line.
  *
  * For tokens with no distinctive prefix, the only evidence of what they are is the
  * name they are stored under, e.g. `DATADOG_API_KEY=...`.
  */
-export function assignedTo(names: string, value: string, alphabet: string): string {
-  return `(?:${names})[\\w.\\-]{0,30}?${ASSIGN}(${value})(?![${alphabet}])`;
+export function assignedTo(names: string, value: string, alphabet: string): { regex: string; window: { before: number; after: number } } {
+  return { regex: `(?:${names})[\\w.\\-]{0,30}?${ASSIGN}(${value})(?![${alphabet}])`, window: { before: 0, after: 1 } };
 }
 
 /**

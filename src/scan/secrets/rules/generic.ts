@@ -1,6 +1,7 @@
 // Generic credential assignments: a secret-sounding name with a literal value, in the
 // syntax of JSON, YAML, code, .env / INI / properties / shell, Dockerfiles, Terraform and
-// XML, plus bearer and basic auth headers, credentials in URLs and on command lines.
+// XML, plus bearer and basic auth headers, credentials in URLs and on command lines (curl's
+// -u and -H included).
 //
 // These rules have no token format to lean on, so each one is split by syntax (every
 // regex stays linear and anchored on a quote, a line start or a name boundary) and
@@ -38,6 +39,13 @@ const NOT_A_SECRET = [
   '\\.(?:pem|key|crt|cer|der|p12|pfx|jks|json|ya?ml|txt|env|conf|cfg|ini|properties)$', // key and config file names
   '^[0-9]+$',
   '^--', // CSS custom properties and command-line flags
+  '^#\\{[^}]*\\}#?$', // Octopus / Azure DevOps token substitution: #{ApiKey}#
+  '^%[A-Za-z_][A-Za-z0-9_]*%$', // Windows %VAR%
+  '^@Microsoft\\.KeyVault\\(', // Azure App Service Key Vault reference
+  '^(?:env|vault|secret|secrets|ssm|sm|awssm|azkv|gcpsm|ref|op|file)://?', // secret-manager references: op://vault/item, vault:secret/data/x
+  '^arn:aws[a-z\\-]*:(?:secretsmanager|ssm|kms):', // AWS ARNs name a secret, they do not hold one
+  '^ENC\\[', // SOPS / eyaml encrypted values
+  '^\\*{3,}', // masked: ********
 ];
 const STOPWORDS = [
   'example', 'sample', 'dummy', 'placeholder', 'changeme', 'change_me', 'change-me', 'your_', 'your-', 'yourpass', 'yoursecret',
@@ -52,16 +60,23 @@ const ENTROPY = 3;
 export const GENERIC_RULES: readonly SecretRule[] = [
   {
     id: 'generic-secret-json',
-    description: 'Secret-named key with a literal value in JSON, a Python dict or a PHP/Ruby hash',
+    description: 'Secret-named key with a literal value in JSON, a Python dict, a PHP/Ruby hash or a setter call',
     severity: 'medium',
     keywords: KEYWORDS,
-    regex: `(["'])(${NAME})\\1[ \\t]{0,3}(?::|=>)[ \\t]{0,3}(["'])(${VALUE})\\3`,
+    // `,` covers calls: System.setProperty("db.password", "..."), put("token", "...").
+    regex: `(\\\\?["'])(${NAME})\\1[ \\t]{0,3}(?::|=>|,)[ \\t]{0,3}(\\\\?["'])(${VALUE})\\3`,
     flags: 'i',
     secretGroup: 4,
     entropy: ENTROPY,
     allowlist: ALLOW,
     examples: {
-      truePositives: ['  "password": "iL2th9nY!586",', "config = {'api_key': 'VLIscK1ke07M1YYkRDxKSK531zyN2RMW'}", "  'client_secret' => 'xWKD7fS7NscXYQyVamumn_bADUC2YuMfQ3Qspqpp',"],
+      truePositives: [
+        '  "password": "iL2th9nY!586",',
+        "config = {'api_key': 'VLIscK1ke07M1YYkRDxKSK531zyN2RMW'}",
+        "  'client_secret' => 'xWKD7fS7NscXYQyVamumn_bADUC2YuMfQ3Qspqpp',",
+        'System.setProperty("db.password", "Qm7vT2xR9kLp");',
+        '"{\\"auth_token\\": \\"r8Kx2Vq9TzLm4Wb7Nc1Y\\"}"',
+      ],
       falsePositives: [
         '  "password": "${DB_PASSWORD}",',
         '  "passwordLabel": "Enter your password",',
@@ -69,6 +84,8 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         '  "secretName": "db-credentials",',
         '  "password": "changeme123",',
         '  "token_type": "Bearer",',
+        'System.setProperty("db.password", System.getenv("DB_PASSWORD"));',
+        'labels = ["password", "username"]',
       ],
     },
   },
@@ -78,16 +95,19 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     severity: 'medium',
     keywords: KEYWORDS,
     // The value must end the line (bar a comment): `name: Type,` or `name: value;` is code.
-    regex: `^[ \\t]{0,40}(?:-[ \\t]{1,4})?(${NAME})[ \\t]{0,3}:[ \\t]{1,5}([^\\s'"\`\\\\$<>{}()\\[\\]|&*!#,;][^\\s'"\`\\\\$<>{}()\\[\\]#,;]{7,199})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
+    // A block scalar (`key: |` or `key: >`) puts the value on the next line.
+    regex: `^[ \\t]{0,40}(?:-[ \\t]{1,4})?(${NAME})[ \\t]{0,3}:(?:[ \\t]{1,5}|[ \\t]{1,3}[|>][-+]?[ \\t]{0,3}\\r?\\n[ \\t]{1,40})([^\\s'"\`\\\\$<>{}()\\[\\]|&*!#,;][^\\s'"\`\\\\$<>{}()\\[\\]#,;]{7,199})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
     flags: 'im',
     secretGroup: 2,
+    window: { before: 0, after: 1 },
     entropy: ENTROPY,
     allowlist: ALLOW,
     examples: {
-      truePositives: ['  password: BymuEJGgWptH', '    client_secret: OOfjU5Yu2ZgMva8LJrQpXgnRlcWDccov  # rotated quarterly', '- api_key: XmhRUGVqTEr05A655Ac9J34f'],
+      truePositives: ['  password: BymuEJGgWptH', 'deploy_token: |\n  Vx8qL2mT9rKz4WbN', '    client_secret: OOfjU5Yu2ZgMva8LJrQpXgnRlcWDccov  # rotated quarterly', '- api_key: XmhRUGVqTEr05A655Ac9J34f'],
       falsePositives: [
         '  password: ${DB_PASSWORD}',
         '  password: !vault |',
+        '  password: |\n    $ANSIBLE_VAULT;1.1;AES256',
         '  secretName: db-credentials',
         '  tokenUrl: https://auth.acme.io/oauth/token',
         '  credentials: InstallationCredentials;',
@@ -122,7 +142,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     description: 'Secret-named variable assigned a quoted literal (code, Terraform, shell, .env, INI, XML attributes)',
     severity: 'medium',
     keywords: KEYWORDS,
-    regex: `(?<![A-Za-z0-9_.\\-])(${NAME})(?:[ \\t]{0,3}:[ \\t]{0,3}[A-Za-z][A-Za-z0-9_<>\\[\\]?]{0,30})?[ \\t]{0,3}(?::=|\\?=|\\|\\|=|=)[ \\t]{0,3}(?:[rbuf]{1,2}|@)?(["'\`])(${VALUE})\\2`,
+    regex: `(?<![A-Za-z0-9_.\\-])(${NAME})(?:[ \\t]{0,3}:[ \\t]{0,3}[A-Za-z][A-Za-z0-9_<>\\[\\]?]{0,30})?[ \\t]{0,3}(?::{1,3}=|\\?\\??=|\\|\\|=|[+.]=|=)[ \\t]{0,3}(?:[rbuf]{1,2}|@)?(["'\`])(${VALUE})\\2`,
     flags: 'i',
     secretGroup: 3,
     entropy: ENTROPY,
@@ -135,6 +155,9 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         'export GITEA_RUNNER_TOKEN="GM4SvIGTOh6jdFIX1LMXRjEnWy0IfMWxHjcYDJG6"',
         'dbPassword := "mmhyAs0dhdgfc9l8"',
         'admin_password = "Q2FpzvlZ4Mcw0X"   # terraform.tfvars',
+        'DEPLOY_TOKEN ::= "Jq7xV2mR9tLk4WzB"',
+        'DEPLOY_TOKEN :::= "Jq7xV2mR9tLk4WzB"',
+        '$apiToken .= "Hn3kW8qZ5vTx2LmR";',
         'val signingSecret: String = "ttxvtoUGYo71CnNwQKMf1YDQj1iQk9LiMBaGKKYReLJ6"',
       ],
       falsePositives: [
@@ -144,6 +167,10 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         'token = f"{prefix}-{suffix}"',
         'password = "<your password>"',
         'secret_name = "prod-db-credentials"',
+        'api_key = "#{ApiKey}#"',
+        'password = "%DB_PASSWORD%"',
+        'client_secret = "op://Deploy/github-app/client-secret"',
+        'db_password = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"',
       ],
     },
   },
@@ -152,13 +179,13 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     description: 'Secret-named setting with an unquoted literal value (.env, INI, properties, shell, Dockerfile ARG/ENV)',
     severity: 'medium',
     keywords: KEYWORDS,
-    regex: `^[ \\t]{0,20}(?:export[ \\t]{1,5}|(?:ENV|ARG)[ \\t]{1,5}|setx?[ \\t]{1,5})?(${NAME})[ \\t]{0,3}=[ \\t]{0,3}(${BARE_VALUE})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
+    regex: `^[ \\t]{0,20}(?:export[ \\t]{1,5}|(?:ENV|ARG)[ \\t]{1,5}|setx?[ \\t]{1,5})?(${NAME})[ \\t]{0,3}(?::{1,3}=|[?+]=|=)[ \\t]{0,3}(${BARE_VALUE})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
     flags: 'im',
     secretGroup: 2,
     entropy: ENTROPY,
     allowlist: ALLOW,
     examples: {
-      truePositives: ['DB_PASSWORD=vPsEgsfbffTaOh', 'spring.datasource.password=d8TbKSSlsn8g', 'export API_TOKEN=Bf-Fj_n0OVnsDE4SM1LpB7c4HLxwNTZC', 'ARG NPM_AUTH_TOKEN=QArF3Imsa1W2XSKkDRit51sdsRPxA4S8WcW0', 'password = KMWbAotyha%165  # [database] section of an INI file'],
+      truePositives: ['DB_PASSWORD=vPsEgsfbffTaOh', 'spring.datasource.password=d8TbKSSlsn8g', 'export API_TOKEN=Bf-Fj_n0OVnsDE4SM1LpB7c4HLxwNTZC', 'ARG NPM_AUTH_TOKEN=QArF3Imsa1W2XSKkDRit51sdsRPxA4S8WcW0', 'password = KMWbAotyha%165  # [database] section of an INI file', 'DEPLOY_TOKEN ::= Rz4nW7qK2xLv9TbM'],
       falsePositives: [
         'DB_PASSWORD=${DB_PASSWORD}',
         'password = get_password()',
@@ -192,13 +219,15 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     description: 'Secret-named XML element with a literal value (Maven settings, .NET and Java configs)',
     severity: 'medium',
     keywords: KEYWORDS,
-    regex: `<((?:[A-Za-z0-9_\\-]{1,30}:)?${NAME})(?:[ \\t][^<>]{0,200})?>[ \\t]{0,3}([^<>\\s{}$]{8,200})[ \\t]{0,3}</\\1>`,
+    // The value may sit on its own line between the tags.
+    regex: `<((?:[A-Za-z0-9_\\-]{1,30}:)?${NAME})(?:[ \\t][^<>]{0,200})?>[ \\t]{0,3}(?:\\r?\\n[ \\t]{0,60})?([^<>\\s{}$]{8,200})[ \\t]{0,3}(?:\\r?\\n[ \\t]{0,60})?</\\1>`,
     flags: 'i',
     secretGroup: 2,
+    window: { before: 0, after: 2 },
     entropy: ENTROPY,
     allowlist: ALLOW,
     examples: {
-      truePositives: ['      <password>36Qj7Wjt0QKgzVnv</password>', '<ApiKey>JFnHDQkwrjX3QfgIs4VqN6kpVXnqwUDU</ApiKey>'],
+      truePositives: ['      <password>36Qj7Wjt0QKgzVnv</password>', '<ApiKey>JFnHDQkwrjX3QfgIs4VqN6kpVXnqwUDU</ApiKey>', '<password>\n    Wq8mZ3xT7kRv2LnB\n</password>'],
       falsePositives: ['      <password>${env.DEPLOY_PASSWORD}</password>', '      <password>{COQLCE6DU6GtcS5P=}</password>', '<passwordPolicy>strict-rotation</passwordPolicy>'],
     },
   },
@@ -277,6 +306,70 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     examples: {
       truePositives: ['helm repo add acme https://charts.acme.io --username ci --password Ft2MCoqVEpTSBLP0vYDV', 'vault login --token=D-WWp2Z6ooyBdvC1Yj-1Hef7j0sF', 'gh-release --api-key "qus4aqolBzHemudw5ilbsP4T9nJDYtlD" --tag v1'],
       falsePositives: ['docker login --password-stdin < pw.txt', 'vault login --token=$VAULT_TOKEN', 'mytool --token <token>', 'mytool --password "$(cat /run/secrets/pw)"'],
+    },
+  },
+  {
+    id: 'generic-curl-user-password',
+    description: 'Password passed to curl with -u / --user user:password',
+    severity: 'medium',
+    keywords: ['curl'],
+    // The flag may sit on a continuation line of the command (`\` line ends), so the rule
+    // sees a few lines after the `curl` keyword. The secret is the password part.
+    regex: `(?<![\\w\\-])(?:-u|--user)(?:=|[ \\t]{1,5})(?:"[^"\\s:]{0,100}:|'[^'\\s:]{0,100}:|["']?[\\w$@.\\-{}]{1,100}["']?:["']?)([^\\s'"]{3,100})["']?(?=\\s|$)`,
+    secretGroup: 1,
+    window: { before: 0, after: 5 },
+    entropy: 2,
+    allowlist: {
+      secrets: [
+        '^(?:change(?:it|me)|pass(?:word|wd)?|pwd|secret|test|token|api[_-]?key|x+|y+|\\*+|\\.{3,})$',
+        '^\\$', // $PASSWORD, ${PASS}, $(cat pw.txt)
+        '^\\[[^\\]]*\\]$', // [PASSWORD]
+        '^<[^>]*>?$', // <password>
+        '^\\{\\{', // {{ .Values.password }}
+      ],
+    },
+    examples: {
+      truePositives: [
+        'curl --cacert ca.crt -u elastic:Vt8kQ2mZx9 https://localhost:9200',
+        "curl -k -X POST https://svc:11222/rest \\\n  -H 'Content-type: text/plain' \\\n  -u developer:yqDVtkqPECriaLRi",
+        "curl -s --user 'api:d7LkW48zRx!t' https://api.mailgun.net/v3/messages",
+        'curl -s -v --user "j.smith:dB2yF6@qL9vZm1P#4J" "https://api.acme.io/user/me"',
+      ],
+      falsePositives: [
+        "curl -i -u 'test:test'",
+        '   curl -sL --user "$1:$2" "$3" > "$4"',
+        'curl -u <user:password> https://acme.io/endpoint',
+        'curl --user neo4j:[PASSWORD] http://[IP]:7474/db/data/',
+        'curl -u "${_username}:${_password}"',
+        'curl -X POST --user "$(cat ./login.txt):$(cat ./password.txt)"',
+        'curl -XGET -i -u "${{ env.ELK_ID }}:${{ env.ELK_PASS }}"',
+      ],
+    },
+  },
+  {
+    id: 'generic-curl-auth-header',
+    description: 'Credential passed to curl in an Authorization, token or API-key header',
+    severity: 'medium',
+    keywords: ['curl'],
+    regex: `(?:-H|--header)(?:=|[ \\t]{1,5})(["'])(?:Authorization:[ \\t]{0,5}(?:(?:Basic|Bearer|Token|Api-Token)[ \\t]{1,3})?|(?:X-(?:[A-Za-z]{1,20}-){0,2})?(?:Api-?)?(?:Key|Token):[ \\t]{0,5})([A-Za-z0-9=~@.+/_\\-]{8,2000})\\1`,
+    flags: 'i',
+    secretGroup: 2,
+    window: { before: 0, after: 5 },
+    entropy: 2.75,
+    allowlist: { secrets: ['^(?:x+|X+|\\.+)$', '^(?:bearer|basic|token)$'], stopwords: ['your', 'example', 'placeholder', 'xxxx'] },
+    examples: {
+      truePositives: [
+        "curl -H 'Authorization: Api-Token 5c1e9a7f3b2d8e4a6f0c9b7d1e3a5f8c2b4d6e0a' https://api.acme.io",
+        'curl -X GET "https://api.acme.io/v4/stats" \\\n     -H "apikey: 7b3e1f9a-2c6d-4e8b-a0f5-d9c2e7b41a63"',
+        'curl -H "Authorization: Token 8f2c9a71e4b03d56c1a7e9f24b8d3c05a6e1f7b9" https://api.acme.io/use/635',
+        'curl -X GET https://octopus.acme.io/\n     -H "X-Octopus-ApiKey: 3a16750d-d363-41a4-8ebd-035408f7730f"',
+      ],
+      falsePositives: [
+        'curl https://acme.io/micropub -H "Authorization: Bearer XXXXXXXXXXXX"',
+        'curl -X POST https://acme.io/token --header "Authorization: Basic ..."',
+        'curl -H "Authorization: Bearer $API_KEY" https://api.acme.io',
+        'curl -H "Content-Type: application/json" -H "Accept: application/json" https://api.acme.io',
+      ],
     },
   },
 ];

@@ -1,6 +1,7 @@
 // Private keys and signed tokens: PEM private keys (RSA, EC, DSA, PKCS#8, encrypted
 // PKCS#8), OpenSSH, PGP, PuTTY and SSH2 keys, base64-encoded PEM (kubeconfig, Kubernetes
-// secrets), JSON Web Keys, age keys, PKCS#12 and Java keystore files, and JWTs.
+// secrets), JSON Web Keys, age keys, PKCS#12 and Java keystore files, JWTs, and the base64
+// data of Kubernetes Secret manifests.
 import type { SecretRule } from '../rule.ts';
 import { prefixed } from './build.ts';
 
@@ -128,6 +129,8 @@ export const KEY_RULES: readonly SecretRule[] = [
     keywords: [],
     regex: '',
     path: '\\.(?:[pP]12|[pP][fF][xX])$',
+    // Only a real PKCS#12 file counts when its content is at hand: a text file named .p12 holds no key.
+    verify: 'pkcs12',
     examples: {
       truePositives: ['certs/client.p12', 'deploy/signing/CodeSigning.PFX'],
       falsePositives: ['docs/p12-format.md', 'certs/client.p12.md', 'src/pfx/reader.ts'],
@@ -155,17 +158,45 @@ export const KEY_RULES: readonly SecretRule[] = [
     regex: prefixed('eyJ[A-Za-z0-9_\\-]{10,2000}\\.eyJ[A-Za-z0-9_\\-]{10,8000}\\.[A-Za-z0-9_\\-]{16,1000}', 'A-Za-z0-9_\\-'),
     secretGroup: 1,
     entropy: 4,
+    verify: 'jwt',
     // The sample token from jwt.io is in countless tutorials.
     allowlist: { secrets: ['SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c$'] },
     examples: {
       truePositives: [
         'Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJKW7WVLvmWKnsPr0EHQbexq0uQAHmrroNXyYVEcTlanFJaQOUrPrexkJLE4QFfQ.tQaz54Ia8ZkMcXP2ZsAGvsIUwwFHYZUr7V4xQHODSPW',
-        'const token = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjNQ7bInc4tfydMUaUrIoNIn0.eyJpc3MiOiJodHRwczovL2F1dGguPQgWmux4Cc_q4Yb1iKfLyGO21Ag6lntSV0rmDIf9MkSYdjUmrsM1younnkqIYZ4-6QZnscbWIMlMoHg8Gko5lDvXr1.RTe1hvb2wv88hdYQlZXxtCqShN20kNFmypKr8t9X5qZPUg46OqLFNKkL4FOUk8B5uZs65UWlwPoWrQLJLcuNVzwVhGP4d28o3CihtcN43lutapQl7etx_ThYyzkiK6sOZYsLjlfLUvVb94GeLw2RsBGW_4RUzhuJuEW8UNNapQ8O1ebzgvouOzt3gf3GnGmnn6OzZsTKywszsThYh2N71k24-VV0khz1SRL7ivaizdo6ZebllvZBTdM_gnx8xviog3D8Wp73LFaSNOfi5v0EHzJethwi1azi5UGI96bJkctJP2JcYRzyr_BCAf8p9bCMpV5IkacC_guLMomkmkD73g";',
+        'const token = "eyJhbGciOiJSUzI1NiIsImtpZCI6IlJ6MngzUVdvS3pxRiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2F1dGguYWNtZS5pby8iLCJzdWIiOiJzdmMtZTI3ZDM3Y2UiLCJhdWQiOiJhcGkiLCJleHAiOjE4OTM0NTYwMDB9.u68DqNQZLF7wJGhxP5pedwjK5V5TksNDcI2xXr-DYOK5k_L7x_goREJs6E4khR1jvuYX7v4ueAcu8dzaq2eDEg";',
       ],
       falsePositives: [
         'token: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
         'unsigned: eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c2VyLTEifQ.',
         'header only: eyJhbGciOiJIUzI1NiJ9',
+        // Starts like a JWT, but the first part decodes to {"id":...}, not a header with alg.
+        'cursor: eyJpZCI6MTIzNDU2Nzg5MCwibiI6MX0.eyJwYWdlIjoyLCJzaXplIjo1MH0.c2lnbmF0dXJlLXBsYWNlaG9sZGVyMTIz',
+      ],
+    },
+  },
+  {
+    id: 'kubernetes-secret-data',
+    description: 'Base64 value in the data of a Kubernetes Secret manifest (base64 is an encoding, not encryption)',
+    severity: 'high',
+    keywords: ['kind: secret', 'kind: "secret"', "kind: 'secret'"],
+    // An indented `key: value` line under a top-level `data:` map, within 40 lines of
+    // `kind: Secret` (before or after it). The value is decoded and must be more than a
+    // placeholder (verify: base64-value).
+    regex: `(?<=^[ \\t]{0,2}data:[ \\t]*\\r?\\n(?:[ \\t]+[^\\n]{0,2000}\\r?\\n|[ \\t]*\\r?\\n){0,30})[ \\t]+[\\w.\\-]{1,253}:[ \\t]{0,3}(?:[|>][-+]?[ \\t]{0,3}\\r?\\n[ \\t]{1,40})?(["']?)([A-Za-z0-9+/]{8,20000}={0,2})\\1[ \\t]*(?:#[^\\n]{0,200})?$`,
+    flags: 'm',
+    secretGroup: 2,
+    window: { before: 40, after: 40 },
+    verify: 'base64-value',
+    examples: {
+      truePositives: [
+        'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-user-pass\ntype: Opaque\ndata:\n  username: YWRtaW4=\n  password: Zk40cSF2Mjl6THdL',
+        'apiVersion: v1\ndata:\n  # abbreviated\n  token: "cjlYcTJtVjd6TDR3QjFu"\nkind: "Secret"\nmetadata:\n  name: api',
+      ],
+      falsePositives: [
+        'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tiny\ndata:\n  extra: YmFyCg==\n  csrf: ""',
+        'apiVersion: v1\nkind: Secret\ndata:\n  password: Y2hhbmdlbWU=\n  token: eHh4eHh4eHh4eA==',
+        'apiVersion: v1\nkind: ConfigMap\ndata:\n  token: Zk40cSF2Mjl6THdL',
       ],
     },
   },

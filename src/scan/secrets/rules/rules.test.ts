@@ -10,9 +10,12 @@ function isPathRule(rule: SecretRule): boolean {
   return rule.regex === '' && rule.path !== undefined;
 }
 
-/** Findings of `rule` alone on one example (a path for whole-file rules, a snippet otherwise). */
+/**
+ * Findings of `rule` alone on one example (a path for whole-file rules, a snippet otherwise).
+ * A whole-file example is a binary file's path: the name alone, no content.
+ */
 function findingsOf(rule: SecretRule, example: string, scanner = new SecretScanner({ rules: [rule] })) {
-  const found = isPathRule(rule) ? scanner.scanText(example, '') : scanner.scanText(PATH, example);
+  const found = isPathRule(rule) ? scanner.scanPath(example) : scanner.scanText(PATH, example);
   return found.filter((f) => f.ruleId === rule.id);
 }
 

@@ -1,5 +1,5 @@
 // Source hosting and package registries: GitHub, GitLab, Atlassian and Bitbucket, npm,
-// PyPI, RubyGems, NuGet, Docker Hub, JFrog, Clojars, Sonar, Sourcegraph.
+// PyPI, RubyGems, NuGet, Docker Hub, JFrog, Clojars, Sonar, Sourcegraph, Sidekiq's gem server.
 import type { SecretRule } from '../rule.ts';
 import { assignedTo, prefixed } from './build.ts';
 
@@ -13,6 +13,7 @@ function github(id: string, prefix: string, what: string, severity: SecretRule['
     regex: prefixed(`${prefix}[A-Za-z0-9]{36}`, 'A-Za-z0-9'),
     secretGroup: 1,
     entropy: 3.5,
+    checksum: 'crc32-base62',
     examples: {
       truePositives: [`GITHUB_TOKEN=${prefix}sZ7FOkE3h3deTs40OVMgu6dNvn5wSzBj68Tj`, `Authorization: token ${prefix}KD8nQOPzUMsP97xNg36z1cg58Mc7GHnDSSxe`],
       falsePositives: [`GITHUB_TOKEN=${prefix}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`, `GITHUB_TOKEN=${prefix}pxV1PtH6O8DsmWIFHBrg`, `id: ${prefix}o7vs9JHOeATvb2flW44IyHdvwHCpwVmm8IpEdcfd`],
@@ -47,6 +48,8 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     regex: prefixed('ghr_[A-Za-z0-9]{36,76}', 'A-Za-z0-9'),
     secretGroup: 1,
     entropy: 3.5,
+    // Only the 36-character form carries the CRC32; longer refresh tokens simply fail it.
+
     examples: {
       truePositives: ['"refresh_token": "ghr_z0ifeW31SsUN9Fci7QHuptRMtWgg4wYjxDmq1Rc22S2FqTHqbtDKMoiKS9AkvmABJhYltFcUfQJg"', 'refresh_token=ghr_KcWGh5mygLg30NGufPEoY60YsKcNaK97ArEU'],
       falsePositives: ['refresh_token=ghr_77fbKsEpxIXm', 'refresh_token=ghr_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
@@ -70,7 +73,7 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     description: 'GitHub token in the old 40-hex form, assigned to a GitHub-named variable',
     severity: 'high',
     keywords: ['github'],
-    regex: assignedTo('github', '[a-f0-9]{40}', 'A-Za-z0-9'),
+    ...assignedTo('github', '[a-f0-9]{40}', 'A-Za-z0-9'),
     flags: 'i',
     secretGroup: 1,
     entropy: 3,
@@ -134,7 +137,7 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     description: 'Atlassian API token (24-character legacy form) assigned to a Jira-, Confluence- or Atlassian-named variable',
     severity: 'high',
     keywords: ['atlassian', 'jira', 'confluence'],
-    regex: assignedTo('atlassian|jira|confluence', '[A-Za-z0-9]{24}', 'A-Za-z0-9'),
+    ...assignedTo('atlassian|jira|confluence', '[A-Za-z0-9]{24}', 'A-Za-z0-9'),
     flags: 'i',
     secretGroup: 1,
     entropy: 3.8,
@@ -177,6 +180,7 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     regex: prefixed('npm_[A-Za-z0-9]{36}', 'A-Za-z0-9'),
     secretGroup: 1,
     entropy: 3.8,
+    checksum: 'crc32-base62',
     examples: {
       truePositives: ['//registry.npmjs.org/:_authToken=npm_OgMQi13gquGXIH2MWyOGdP8cCIXLnQ4nMExm', 'NPM_TOKEN=npm_u3M7Y5VtF5sXfC9Ajjlt0QCqm8OCZ7A33gm8'],
       falsePositives: ['NPM_TOKEN=npm_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'const npm_config_cache = "/tmp/.npm_cache_dir_for_ci_jobs_only"'],
@@ -190,11 +194,12 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     regex: '(?:_authToken|npmAuthToken)[ \\t]{0,3}[=:][ \\t]{0,3}["\']?([A-Za-z0-9_\\-+/=.]{20,400})(?![A-Za-z0-9_\\-+/=.])',
     secretGroup: 1,
     entropy: 3.5,
-    // npm_ tokens are reported by npm-access-token.
-    allowlist: { secrets: ['^npm_[A-Za-z0-9]{36}$'] },
+    // npm_ tokens are reported by npm-access-token; CONSTANT_NAMES and dotted names are
+    // references to a variable, not a token.
+    allowlist: { secrets: ['^npm_[A-Za-z0-9]{36}$', '^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$', '^[A-Za-z_]+(?:\\.[A-Za-z_]+)+$'], stopwords: ['example', 'dummy', 'fake', 'placeholder', 'xxxxx', 'your'] },
     examples: {
       truePositives: ['//npm.pkg.github.com/:_authToken=1bf28870-e5d2-f978-0763-df699033dd2a', '  npmAuthToken: "7QJUnYJbK1pJx3HQSuPdJco5NmpOpvN8nQKfaXdG"'],
-      falsePositives: ['//registry.npmjs.org/:_authToken=${NPM_TOKEN}', '  npmAuthToken: "${NPM_AUTH_TOKEN}"'],
+      falsePositives: ['//registry.npmjs.org/:_authToken=${NPM_TOKEN}', '  npmAuthToken: "${NPM_AUTH_TOKEN}"', '//registry.npmjs.org/:_authToken=GITHUB_PACKAGES_TOKEN', '_authToken=process.env.NPM_TOKEN_VALUE'],
     },
   },
   {
@@ -293,7 +298,8 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     keywords: ['akcp'],
     regex: prefixed('AKCp[A-Za-z0-9]{65,70}', 'A-Za-z0-9'),
     secretGroup: 1,
-    entropy: 4,
+    // A hex-only body tops out near 4 bits per character.
+    entropy: 3,
     examples: {
       truePositives: ['ARTIFACTORY_API_KEY=AKCp8fHDUitDX6NzTZ2TFo6U4QB49QDr0GfQk17RLBpa1PzA67hPb0XlgcB73gWlnI5cp', 'X-JFrog-Art-Api: AKCp5yazPRwG2UamtSXKEvXXx0GVP3ihyClGMuBrajcantdpo9fNFip2QiuUYH3I2qGVc'],
       falsePositives: ['ARTIFACTORY_API_KEY=AKCpu6S3HdBe8DZCOTMgz58V', 'ARTIFACTORY_API_KEY=AKCp<key>'],
@@ -303,11 +309,11 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     id: 'jfrog-reference-token',
     description: 'JFrog reference (identity) token',
     severity: 'high',
-    keywords: ['cmvmdgtuojaxoj'],
-    // base64 of "reftkn:01:".
-    regex: prefixed('cmVmdGtuOjAxOj[A-Za-z0-9]{40,80}', 'A-Za-z0-9'),
+    keywords: ['cmvmd'],
+    // base64 of "reft..." (reftkn:01:...): always 64 characters.
+    regex: prefixed('cmVmd[A-Za-z0-9]{59}', 'A-Za-z0-9'),
     secretGroup: 1,
-    entropy: 4,
+    entropy: 3,
     examples: {
       truePositives: ['JFROG_ACCESS_TOKEN=cmVmdGtuOjAxOjiQQhyhSL2nHqJxZSRwuARxiJCjPagwifsY4Aes4HjdzNAdcfWr', 'Authorization: Bearer cmVmdGtuOjAxOjcu26kEA6okd82yPg54HzOwtpwzFFtq08eMKQZupCXUDsVzz0wA'],
       falsePositives: ['JFROG_ACCESS_TOKEN=cmVmdGtuOjAxOj', 'JFROG_ACCESS_TOKEN=cmVmdGtuOjAxOjKo7mXI5Nwo'],
@@ -331,7 +337,7 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     description: 'SonarQube or SonarCloud token (project, user or global analysis)',
     severity: 'high',
     keywords: ['sqp_', 'squ_', 'sqa_'],
-    regex: prefixed('sq[pua]_[a-f0-9]{40}', 'A-Za-z0-9'),
+    regex: prefixed('sq[pua]_[A-Za-z0-9]{40}', 'A-Za-z0-9'),
     secretGroup: 1,
     entropy: 3,
     examples: {
@@ -341,10 +347,10 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
   },
   {
     id: 'sonar-legacy-token',
-    description: 'SonarQube token (40-hex legacy form) assigned to a Sonar-named variable',
+    description: 'SonarQube token (40-character legacy form) assigned to a Sonar-named variable',
     severity: 'medium',
     keywords: ['sonar'],
-    regex: assignedTo('sonar', '[a-f0-9]{40}', 'A-Za-z0-9'),
+    ...assignedTo('sonar', '[A-Za-z0-9]{40}', 'A-Za-z0-9'),
     flags: 'i',
     secretGroup: 1,
     entropy: 3,
@@ -358,11 +364,11 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     description: 'Sourcegraph access token',
     severity: 'high',
     keywords: ['sgp_'],
-    regex: prefixed('sgp_(?:[a-f0-9]{16}_|local_)?[a-f0-9]{40}', 'A-Za-z0-9'),
+    regex: prefixed('sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}', 'A-Za-z0-9'),
     secretGroup: 1,
     entropy: 3,
     examples: {
-      truePositives: ['SRC_ACCESS_TOKEN=sgp_0a1776cf3c36ade4_b92a015505f852e643dc356bda006090aa3026fe', 'SRC_ACCESS_TOKEN=sgp_local_3a175cfbf9f454469a8eda60b73f3285a9b61c4e'],
+      truePositives: ['SRC_ACCESS_TOKEN=sgp_0a1776cf3c36ade4_b92a015505f852e643dc356bda006090aa3026fe', 'SRC_ACCESS_TOKEN=sgp_local_3a175cfbf9f454469a8eda60b73f3285a9b61c4e', 'environment("TOKEN", "sgp_C4e1A09bF7d3E582_7aD0c9E4b1F86a3D2e5C0b7A9f4E1d8C6b3a0F5e")'],
       falsePositives: ['SRC_ACCESS_TOKEN=sgp_82c62fb59c', 'SRC_ACCESS_TOKEN=sgp_<token>'],
     },
   },
@@ -371,13 +377,39 @@ export const SOURCE_HOSTING_RULES: readonly SecretRule[] = [
     description: 'Gitea or Forgejo access token assigned to a Gitea-named variable',
     severity: 'high',
     keywords: ['gitea', 'forgejo'],
-    regex: assignedTo('gitea|forgejo', '[a-f0-9]{40}', 'A-Za-z0-9'),
+    ...assignedTo('gitea|forgejo', '[a-f0-9]{40}', 'A-Za-z0-9'),
     flags: 'i',
     secretGroup: 1,
     entropy: 3,
     examples: {
       truePositives: ['GITEA_TOKEN=2dc702018b03f0fad1fa05145b546737118804fc', 'forgejo_token: "d0e267048e4a766278f884f7d62c87315a236b25"'],
       falsePositives: ['GITEA_TOKEN=${{ secrets.GITEA_TOKEN }}', 'GITEA_SHA=a630739008bd'],
+    },
+  },
+  {
+    id: 'sidekiq-gems-credentials',
+    description: 'Sidekiq Pro/Enterprise gem server credentials (Bundler BUNDLE_*__CONTRIBSYS__COM setting)',
+    severity: 'high',
+    keywords: ['__contribsys__com'],
+    ...assignedTo('bundle_(?:enterprise|gems)__contribsys__com', '[a-f0-9]{8}:[a-f0-9]{8}', 'A-Za-z0-9:'),
+    flags: 'i',
+    secretGroup: 1,
+    examples: {
+      truePositives: ['export BUNDLE_ENTERPRISE__CONTRIBSYS__COM=3f9a1c7e:b24d8e06', 'BUNDLE_GEMS__CONTRIBSYS__COM: "c81e5a0f:9d3b7e42"'],
+      falsePositives: ['BUNDLE_GEMS__CONTRIBSYS__COM: ${SIDEKIQ_CREDENTIALS}', 'BUNDLE_ENTERPRISE__CONTRIBSYS__COM=3f9a1c7e'],
+    },
+  },
+  {
+    id: 'sidekiq-gems-url',
+    description: 'Sidekiq Pro/Enterprise gem server URL with its credentials',
+    severity: 'high',
+    keywords: ['gems.contribsys.com', 'enterprise.contribsys.com'],
+    regex: '\\bhttps?://([a-f0-9]{8}:[a-f0-9]{8})@(?:gems|enterprise)\\.contribsys\\.com(?![A-Za-z0-9.\\-])',
+    flags: 'i',
+    secretGroup: 1,
+    examples: {
+      truePositives: ["source 'https://5e0a2c9d:71f4b8e3@gems.contribsys.com/' do", 'BUNDLE_MIRROR=http://a4c7e1f9:0b3d6e82@enterprise.contribsys.com:443/path'],
+      falsePositives: ["source 'https://gems.contribsys.com/' do", 'https://user:pass@gems.contribsys.com/'],
     },
   },
 ];
