@@ -63,7 +63,8 @@ export function createApp(options: AppOptions): RequestListener {
   routes.get('/healthz', healthz(ready));
   const { results } = options;
   const clients = results ? bitbucketClients({ config, store, budget: options.budget ?? new CallBudget(), ...(options.clientTuning ? { tuning: options.clientTuning } : {}) }) : undefined;
-  addConnectRoutes(routes, { config, store, now, logger, ...(results && clients ? { results, clients } : {}) });
+  const clientTuning = options.clientTuning ? { clientTuning: options.clientTuning } : {};
+  addConnectRoutes(routes, { config, store, now, logger, ...clientTuning, ...(results && clients ? { results, clients } : {}) });
   if (results) routes.use(apiRouter({ config, store, results, now, onJobQueued: options.onJobQueued }));
 
   const basePath = basePathOf(config.baseUrl);

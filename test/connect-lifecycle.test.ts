@@ -3,6 +3,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  bitbucketIssued,
   install,
   installBody,
   newTenant,
@@ -183,7 +184,7 @@ describe('uninstalled', () => {
     await request(t.app).post(UNINSTALLED).set('Authorization', `JWT ${signFor(t, a, 'POST', UNINSTALLED)}`).send(body());
     const before = await t.store.getInstallation(a.clientKey);
     t.clock.now = new Date(t.clock.now.getTime() + 3_600_000);
-    const next = { ...a, sharedSecret: 'second-installation-secret-0123456789' };
+    const next = bitbucketIssued({ ...a, sharedSecret: 'second-installation-secret-0123456789' });
     const res = await reinstall(installBody(next), signFor(t, a, 'POST', INSTALLED));
     expect(res.status).toBe(204);
     const after = await t.store.getInstallation(a.clientKey);

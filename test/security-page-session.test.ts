@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UI_PATHS } from '../src/ui/routes.ts';
 import { SESSION_HEADER, SESSION_MAX_SECONDS } from '../src/ui/session-token.ts';
-import { install, installBody, newTenant, signFor, startTestApp, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
+import { bitbucketIssued, install, installBody, newTenant, signFor, startTestApp, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
 
 // Issue 10 item 9: a page session must end (absolute lifetime, whatever the renewals) and must
 // not outlive the installation it was opened under (uninstall, reinstall).
@@ -73,8 +73,7 @@ describe('page sessions end', () => {
     const uninstall = await request(t.app).post(UNINSTALLED).set('Authorization', `JWT ${signFor(t, tenant, 'POST', UNINSTALLED)}`).send({ ...installBody(tenant), eventType: 'uninstalled' });
     expect(uninstall.status).toBe(204);
     expect((await regionWith(token)).status).toBe(401);
-    const again = newTenant();
-    tenant = { ...again, clientKey: tenant.clientKey };
+    tenant = bitbucketIssued({ clientKey: tenant.clientKey, sharedSecret: 'the-next-installation-secret-0123456789' });
     await install(t, tenant);
     expect((await regionWith(token)).status).toBe(401);
   });

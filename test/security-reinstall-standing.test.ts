@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../src/core/policy.ts';
 import { JournalResultsStore } from '../src/store/results-store.ts';
-import { install, installBody, newTenant, signFor, startTestApp, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
+import { bitbucketIssued, install, installBody, newTenant, signFor, startTestApp, type Tenant, type TestApp } from './helpers/connect-tenant.ts';
 
 /**
  * An uninstall destroys the tenant's shared secret, so the next install of that clientKey
@@ -50,7 +50,11 @@ afterEach(async () => t.close());
 
 describe('a fresh install over an uninstalled clientKey', () => {
   it("cannot read the previous installation's policy, triage marks or scans", async () => {
-    const squatter: Tenant = { clientKey: victim.clientKey, sharedSecret: 'squatter-chosen-secret-0123456789abcdef' };
+    // Whoever installs next (Bitbucket confirms the new secret; the installing admin may be
+    // someone else entirely) starts from nothing. A self-chosen secret is refused outright.
+    const forged: Tenant = { clientKey: victim.clientKey, sharedSecret: 'squatter-chosen-secret-0123456789abcdef' };
+    expect((await request(t.app).post(INSTALLED).send(installBody(forged))).status).toBe(401);
+    const squatter = bitbucketIssued({ clientKey: victim.clientKey, sharedSecret: 'next-installation-secret-0123456789abcdef' });
     expect((await request(t.app).post(INSTALLED).send(installBody(squatter))).status).toBe(204);
 
     const policy = await request(t.app).get('/api/policy').set('Authorization', `JWT ${signFor(t, squatter, 'GET', '/api/policy')}`);

@@ -123,6 +123,17 @@ export class BitbucketClient {
           });
   }
 
+  /**
+   * Runs the JWT bearer grant now ('oauth2-jwt' clients only): resolves once Bitbucket has issued
+   * an access token for these credentials, throws the typed errors otherwise. A grant signed with
+   * a shared secret Bitbucket does not hold for the clientKey is refused, which is how an
+   * unsigned install proves its secret is genuine.
+   */
+  async authenticate(): Promise<void> {
+    if (this.auth.kind !== 'oauth2-jwt') throw new BitbucketInputError("authenticate() needs auth 'oauth2-jwt': a JWT client has no exchange to run");
+    await this.auth.authorize('POST', this.apiBase);
+  }
+
   async getPullRequest(workspace: string, repoSlug: string, id: number): Promise<Pullrequest> {
     return this.getJson(`${repoPath(workspace, repoSlug)}/pullrequests/${positiveInt(id, 'pull request id')}`);
   }

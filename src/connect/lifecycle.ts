@@ -1,12 +1,15 @@
 import express, { type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
+import type { ClientTuning } from '../core/bitbucket-clients.ts';
+import { KeyedSerialQueue } from '../core/keyed-queue.ts';
 import { decryptSecret, encryptSecret } from '../crypto.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { Installation, Store } from '../store/types.ts';
 import { authOf, AuthRequirement, requireAuth } from './auth.ts';
+import { proveSharedSecret } from './install-proof.ts';
 import { extractToken, verifyConnectJwt } from './jwt.ts';
 import { basePathOf } from './qsh.ts';
 
@@ -75,7 +78,8 @@ export type InstallDecision =
 /**
  * The install state machine (BITBUCKET.md "Lifecycle", ACE's verify-installation):
  *
- *   unknown clientKey             -> accept, signed or not (the first install is unsigned)
+ *   unknown clientKey             -> accept, signed or not (the first install is unsigned),
+ *                                     once Bitbucket confirms the body's secret (install-proof.ts)
  *   installed, JWT verifies with
  *     the STORED secret, iss = key -> replace the record (new secret, URLs, principal)
  *   installed, anything else       -> 401: unsigned, signed with the new secret from the
@@ -86,8 +90,8 @@ export type InstallDecision =
  * secret, but uninstall destroyed it (an uninstalled tenant's secret must not outlive the
  * installation), so that signature cannot be checked and the JWT is ignored. This is the
  * same position as a never-seen clientKey, and no weaker: Bitbucket clientKeys are
- * derivable from the workspace UUID, so a first install could be squatted just the same,
- * and the baseUrl allow-list limits both to real Bitbucket origins. Refusing instead would
+ * derivable from the workspace UUID, which is why both must prove their new secret with
+ * Bitbucket (the JWT bearer grant at the allow-listed baseUrl) before anything is stored. Refusing instead would
  * lock the workspace out for good. What the new installer must not get is the previous
  * installation's standing: the record is rebuilt from the body, `installedAt` restarts and
  * the results stored under the clientKey (policy, triage marks, scans, SBOMs) are forgotten
@@ -124,6 +128,8 @@ export interface LifecycleDeps {
   logger: Logger;
   /** Absent when the app serves no results (then there is nothing to forget). */
   results?: Pick<ResultsStore, 'forgetTenant'>;
+  /** Settings of the client that proves an unsigned install's secret (tests point its fetch at a fake Bitbucket). */
+  clientTuning?: ClientTuning;
 }
 
 export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
@@ -136,6 +142,10 @@ export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
       } else next(err);
     });
   const basePath = basePathOf(config.baseUrl);
+  // One lifecycle call per clientKey at a time: from reading the record to writing it, nothing
+  // else may change it (two racing first installs would both be "new", and the later write
+  // would silently replace the secret the earlier caller was told is installed).
+  const perClientKey = new KeyedSerialQueue();
 
   router.post(LIFECYCLE_PATHS.installed, requireAuth(AuthRequirement.LifecycleInstall, deps), json, async (req, res) => {
     const parsed = installedBody.safeParse(req.body);
@@ -162,44 +172,66 @@ export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
       );
     }
 
-    const existing = await store.getInstallation(body.clientKey);
-    let verification: Parameters<typeof decideInstall>[1] = { verified: false };
-    if (existing?.state === 'installed' && existing.encryptedSharedSecret !== null) {
-      // Verify against the stored secret of the body's clientKey only: a token naming another
-      // tenant (aud or iss) must not be able to pick which secret checks it.
-      const storedSecret = decryptSecret(config.encryptionKey, existing.encryptedSharedSecret);
-      const result = await verifyConnectJwt(
-        extractToken(req.get('authorization'), null),
-        { method: req.method, originalUrl: req.originalUrl, basePath },
-        async (claimed) => (claimed === body.clientKey ? storedSecret : undefined),
-        now(),
-      );
-      verification = result.ok ? { verified: true, iss: result.claims.iss } : { verified: false, code: result.reason, message: result.message };
-    }
-    const decision = decideInstall(existing, verification, body.clientKey);
-    const log = logger.child({ clientKey: body.clientKey });
-    if (decision.kind === 'reject') {
-      log.warn({ code: decision.code }, 'install rejected');
-      throw new HttpError(401, decision.code, decision.message);
-    }
+    await perClientKey.run(body.clientKey, async () => {
+      const existing = await store.getInstallation(body.clientKey);
+      let verification: Parameters<typeof decideInstall>[1] = { verified: false };
+      if (existing?.state === 'installed' && existing.encryptedSharedSecret !== null) {
+        // Verify against the stored secret of the body's clientKey only: a token naming another
+        // tenant (aud or iss) must not be able to pick which secret checks it.
+        const storedSecret = decryptSecret(config.encryptionKey, existing.encryptedSharedSecret);
+        const result = await verifyConnectJwt(
+          extractToken(req.get('authorization'), null),
+          { method: req.method, originalUrl: req.originalUrl, basePath },
+          async (claimed) => (claimed === body.clientKey ? storedSecret : undefined),
+          now(),
+        );
+        verification = result.ok ? { verified: true, iss: result.claims.iss } : { verified: false, code: result.reason, message: result.message };
+      }
+      const decision = decideInstall(existing, verification, body.clientKey);
+      const log = logger.child({ clientKey: body.clientKey });
+      if (decision.kind === 'reject') {
+        log.warn({ code: decision.code }, 'install rejected');
+        throw new HttpError(401, decision.code, decision.message);
+      }
 
-    if (existing?.state === 'uninstalled') {
-      // Before the record: a crash in between must not leave the new installer reading the old data.
-      await deps.results?.forgetTenant(body.clientKey);
-    }
-    const at = now().toISOString();
-    await store.putInstallation({
-      clientKey: body.clientKey,
-      key: body.key,
-      baseUrl: new URL(body.baseUrl).origin,
-      baseApiUrl: new URL(body.baseApiUrl).origin,
-      encryptedSharedSecret: encryptSecret(config.encryptionKey, body.sharedSecret),
-      state: 'installed',
-      ...(body.principal ? { principal: pickPrincipal(body.principal) } : {}),
-      installedAt: decision.kind === 'replace' ? decision.previous.installedAt : at,
-      updatedAt: at,
+      if (decision.kind === 'new') {
+        // Unsigned, or signed with a secret that no longer exists: nothing yet says this caller is
+        // Bitbucket. Bitbucket must confirm it holds this secret for this clientKey.
+        await proveSharedSecret(
+          {
+            appKey: config.appKey,
+            clientKey: body.clientKey,
+            sharedSecret: body.sharedSecret,
+            baseUrl: new URL(body.baseUrl).origin,
+            baseApiUrl: new URL(body.baseApiUrl).origin,
+            allowedBaseOrigins: config.bitbucketBaseUrls,
+            allowedApiOrigins: config.bitbucketApiUrls,
+          },
+          deps.clientTuning,
+        ).catch((error: unknown) => {
+          log.warn({ code: error instanceof HttpError ? error.code : 'error' }, 'install not proven with Bitbucket');
+          throw error;
+        });
+      }
+
+      if (existing?.state === 'uninstalled') {
+        // Before the record: a crash in between must not leave the new installer reading the old data.
+        await deps.results?.forgetTenant(body.clientKey);
+      }
+      const at = now().toISOString();
+      await store.putInstallation({
+        clientKey: body.clientKey,
+        key: body.key,
+        baseUrl: new URL(body.baseUrl).origin,
+        baseApiUrl: new URL(body.baseApiUrl).origin,
+        encryptedSharedSecret: encryptSecret(config.encryptionKey, body.sharedSecret),
+        state: 'installed',
+        ...(body.principal ? { principal: pickPrincipal(body.principal) } : {}),
+        installedAt: decision.kind === 'replace' ? decision.previous.installedAt : at,
+        updatedAt: at,
+      });
+      log.info({ reinstall: decision.kind === 'replace', previousState: existing?.state ?? null }, 'installed');
     });
-    log.info({ reinstall: decision.kind === 'replace', previousState: existing?.state ?? null }, 'installed');
     res.status(204).end();
   });
 
@@ -210,7 +242,14 @@ export function addLifecycleRoutes(router: Router, deps: LifecycleDeps): void {
     if (parsed.data.clientKey !== auth.clientKey || auth.claims.iss !== auth.clientKey) {
       throw new HttpError(401, 'jwt_issuer_mismatch', 'The JWT was not issued for the clientKey being uninstalled');
     }
-    await store.putInstallation({ ...auth.installation, encryptedSharedSecret: null, state: 'uninstalled', updatedAt: now().toISOString() });
+    await perClientKey.run(auth.clientKey, async () => {
+      // The JWT was checked against the record as it was before this call waited its turn.
+      const current = await store.getInstallation(auth.clientKey);
+      if (current?.state !== 'installed' || current.encryptedSharedSecret !== auth.installation.encryptedSharedSecret) {
+        throw new HttpError(401, 'jwt_invalid_signature', 'The installation changed while this uninstall waited; it was signed with a secret that is no longer current');
+      }
+      await store.putInstallation({ ...current, encryptedSharedSecret: null, state: 'uninstalled', updatedAt: now().toISOString() });
+    });
     logger.child({ clientKey: auth.clientKey }).info('uninstalled; shared secret destroyed');
     res.status(204).end();
   });

@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import type { Config } from '../config.ts';
-import type { ClientSource } from '../core/bitbucket-clients.ts';
+import type { ClientSource, ClientTuning } from '../core/bitbucket-clients.ts';
 import type { Logger } from '../log.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';
@@ -16,6 +16,8 @@ export interface ConnectDeps {
   /** With results and clients, the iframe pages are served (they show and change results). */
   results?: ResultsStore;
   clients?: ClientSource;
+  /** Bitbucket client settings for calls made while answering (tests shorten retries, fake the network). */
+  clientTuning?: ClientTuning;
 }
 
 /**

@@ -69,6 +69,12 @@ export interface InstallOptions {
    * the previous secret); the others exist to prove the app refuses forged installs.
    */
   signing?: 'auto' | 'none' | 'new-secret';
+  /**
+   * An install Bitbucket never made: someone posts the installed call for the workspace's
+   * clientKey with a secret of their own, unsigned (they hold no secret of the workspace).
+   * Bitbucket's records do not change, whatever the app answers.
+   */
+  forged?: boolean;
 }
 
 export interface PullRequestInput {
@@ -113,6 +119,7 @@ export class Simulator {
       checker: OpenApiChecker.load(options.openApiFile),
       faults: new FaultInjector(),
       installations: new Map(),
+      pendingInstalls: new Map(),
       grantedScopes: undefined,
       accessTokens: new Map(),
       repositories: new Map(),
@@ -217,9 +224,16 @@ export class Simulator {
     const prior = this.site.installations.get(clientKey);
     const sharedSecret = randomBytes(32).toString('base64url');
     const signing = opts.signing ?? 'auto';
-    const signWith = signing === 'none' ? undefined : signing === 'new-secret' ? sharedSecret : prior?.sharedSecret;
+    const signWith = signing === 'none' || opts.forged ? undefined : signing === 'new-secret' ? sharedSecret : prior?.sharedSecret;
     const body = this.lifecycleBody('installed', descriptor, clientKey, sharedSecret, ws);
-    const result = await this.lifecycleCall('installed', descriptor.lifecycle.installed, body, clientKey, signWith);
+    if (opts.forged) return this.lifecycleCall('installed', descriptor.lifecycle.installed, body, clientKey, undefined);
+    this.site.pendingInstalls.set(clientKey, sharedSecret);
+    let result: LifecycleResult;
+    try {
+      result = await this.lifecycleCall('installed', descriptor.lifecycle.installed, body, clientKey, signWith);
+    } finally {
+      this.site.pendingInstalls.delete(clientKey);
+    }
     if (result.status >= 200 && result.status < 300) {
       const installation: Installation = { clientKey, sharedSecret, installed: true, principal: ws, installedOn: this.site.now().toISOString() };
       this.site.installations.set(clientKey, installation);

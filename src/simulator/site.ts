@@ -27,6 +27,11 @@ export interface Site {
   checker: OpenApiChecker;
   faults: FaultInjector;
   installations: Map<string, Installation>;
+  /**
+   * The secret of an install whose lifecycle call is in flight, by clientKey: Bitbucket already
+   * holds it, so the app can prove it with the JWT bearer grant before it answers the call.
+   */
+  pendingInstalls: Map<string, string>;
   /** Scopes the app's descriptor asked for; undefined means "all" (no `scopes` field). */
   grantedScopes: Set<string> | undefined;
   accessTokens: Map<string, AccessToken>;

@@ -116,7 +116,7 @@ function tokenGrant(sim: Simulator, req: Request, res: Response): void {
     appKey: site.appKey,
     secretFor: (key) => {
       const inst = site.installations.get(key);
-      return inst?.installed ? inst.sharedSecret : undefined;
+      return site.pendingInstalls.get(key) ?? (inst?.installed ? inst.sharedSecret : undefined);
     },
     request: { method: 'POST', url: req.originalUrl, baseUrl: site.origins.web },
     nowSeconds: Math.floor(site.now().getTime() / 1000),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
+import jsonwebtoken from 'jsonwebtoken';
 import request from 'supertest';
 import { createApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
@@ -67,7 +68,7 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
   });
   const logger: Logger = createLogger('debug', sink);
   // No Bitbucket answers at BITBUCKET_API_ORIGIN here: the pages' lookups fail at once instead of retrying.
-  const app = createApp({ config, store, results, logger, now: () => clock.now, clientTuning: { maxRetries: 0 } });
+  const app = createApp({ config, store, results, logger, now: () => clock.now, clientTuning: { maxRetries: 0, fetch: fakeTokenEndpoint } });
   return {
     app,
     store,
@@ -88,12 +89,52 @@ export interface Tenant {
   sharedSecret: string;
 }
 
+/** Shared secrets Bitbucket issued, by clientKey (what its token endpoint below accepts). */
+const issued = new Map<string, Set<string>>();
+
+/** Records that Bitbucket issued this tenant's secret: a genuine install, which the app can prove. */
+export function bitbucketIssued(tenant: Tenant): Tenant {
+  let secrets = issued.get(tenant.clientKey);
+  if (!secrets) issued.set(tenant.clientKey, (secrets = new Set()));
+  secrets.add(tenant.sharedSecret);
+  return tenant;
+}
+
+/** A tenant as Bitbucket creates it (its secret issued by Bitbucket). */
 export function newTenant(): Tenant {
-  return {
+  return bitbucketIssued({
     clientKey: `ari:cloud:bitbucket::app/{${randomUUID()}}/gatehouse`,
     sharedSecret: randomBytes(32).toString('base64url'),
-  };
+  });
 }
+
+/**
+ * Bitbucket's token endpoint at BITBUCKET_ORIGIN, in the app's fetch: the JWT bearer grant
+ * succeeds when the JWT (iss = app key) verifies with a secret issued for its `sub`. Every
+ * other request goes to the network, where nothing listens, and fails at once. The simulator
+ * (src/simulator/web-origin.ts) is the full-fidelity version of this endpoint.
+ */
+export const fakeTokenEndpoint: typeof fetch = async (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  if (url.origin !== BITBUCKET_ORIGIN || url.pathname !== '/site/oauth2/access_token') return fetch(input, init);
+  // An answer on a later turn of the event loop, as from a real server.
+  await new Promise((resolve) => setImmediate(resolve));
+  const token = /^JWT (\S+)$/.exec(new Headers(init?.headers).get('authorization') ?? '')?.[1];
+  const claims = token ? jsonwebtoken.decode(token) : null;
+  const sub = typeof claims === 'object' && claims?.iss === 'gatehouse' ? claims.sub : undefined;
+  const verifies = (secret: string) => {
+    try {
+      jsonwebtoken.verify(token!, secret, { algorithms: ['HS256'] });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (sub !== undefined && [...(issued.get(sub) ?? [])].some(verifies)) {
+    return Response.json({ access_token: randomUUID(), expires_in: 3600, token_type: 'bearer' });
+  }
+  return Response.json({ error: 'invalid_grant', error_description: 'JWT not signed with a secret of this installation' }, { status: 401 });
+};
 
 export function installBody(tenant: Tenant, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
