@@ -129,6 +129,8 @@ export function fuzzCase(rng: Rng, t: FuzzTarget): FuzzCase {
       break;
   }
   if (form) body = formBody(rng, form);
+  // Over every route's limit (the webhook's 1 MB is the largest): the refusal must still reach a sender that writes it all first.
+  if (body !== undefined && rng.chance(0.01)) body = Buffer.concat([body, Buffer.alloc(rng.pick([70_000, 1_100_000, 3_000_000]), 0x20)]);
 
   hostileHeaders(rng, headers, route, delivery?.eventKey);
   // Framed either way: Node's client sends a GET body unframed, which the server rightly reads as the next request.
@@ -309,6 +311,13 @@ function hostileHeaders(rng: Rng, headers: Record<string, string | string[]>, ro
   if (rng.chance(0.02)) headers['x-latin1'] = Buffer.from([0xc3, 0x28, 0xff, 0xfe]).toString('latin1');
   if (rng.chance(0.02)) headers.host = rng.pick(['evil.example', '', 'a'.repeat(300), '[::1]:99999']);
   if (rng.chance(0.02)) headers.cookie = 'a=' + 'b'.repeat(2_000);
+  // The same header twice: Node keeps the first of some (authorization, content-type) and joins others.
+  // (Framing headers twice are raw cases: Node's client would frame the body by its own reading of them.)
+  if (rng.chance(0.03)) {
+    const name = rng.pick(['authorization', 'content-type', 'x-event-key', 'x-request-uuid', SESSION_HEADER, 'origin']);
+    const first = headers[name];
+    headers[name] = [typeof first === 'string' ? first : 'x', rng.pick(['JWT a.b.c', 'application/json', 'repo:push', '1', ''])];
+  }
 }
 
 /** What Node's client lets through as a header value (the raw-socket cases send the rest). */
