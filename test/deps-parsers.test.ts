@@ -411,9 +411,45 @@ describe('other ecosystems', () => {
   });
 });
 
+describe('new formats', () => {
+  it('mix.lock: terms are read, never evaluated; an unreadable or too deeply nested line is skipped with a notice', () => {
+    const notices: string[] = [];
+    const lock = [
+      '%{',
+      '  "plug": {:hex, :plug, "1.15.2", "abc", [:mix], [{:mime, "~> 2.0", [hex: :mime, repo: "hexpm", optional: false]}], "hexpm", "def"},',
+      '  "mime": {:hex, :mime, "2.0.5", "abc", [:mix], [], "hexpm", "def"},',
+      `  "deep": {:hex, :deep, "1.0.0", ${'['.repeat(50_000)}},`,
+      '  "evil": {:hex, :evil, "#{System.cmd("rm", ["-rf"])}", "abc", [:mix], [], "hexpm", "def"},',
+      '  "code": {:hex, :code, File.read!("/etc/passwd"), "abc", [:mix], [], "hexpm", "def"},',
+      '}',
+    ].join('\n');
+    const refs = parseLockfile('mix.lock', lock, (m) => notices.push(m));
+    expect(refs.map((r) => `${r.ecosystem} ${r.name}@${r.version}`)).toEqual(['Hex plug@1.15.2', 'Hex mime@2.0.5']);
+    expect(find(refs, 'plug@1.15.2').dependsOn).toEqual(['mime@2.0.5']);
+    expect(notices).toEqual(['mix.lock: lines 4, 5, 6 could not be read and were skipped']);
+  });
+
+  it('bun.lock: comments and trailing commas (JSONC), a nested copy resolved from its parent', () => {
+    const lock = `{
+      // written by bun 1.2
+      "lockfileVersion": 1, /* text lockfile */
+      "workspaces": { "": { "dependencies": { "a": "^1", }, }, },
+      "packages": {
+        "a": ["a@1.0.0", "", { "dependencies": { "b": "^2" } }, "sha512-x"],
+        "a/b": ["b@2.0.0", "", {}, "sha512-y",],
+        "b": ["b@1.0.0", "", {}, "sha512-z"],
+      },
+    }`;
+    const refs = parseLockfile('bun.lock', lock);
+    expect(ids(refs)).toEqual(['a@1.0.0', 'b@1.0.0', 'b@2.0.0']);
+    expect(find(refs, 'a@1.0.0')).toMatchObject({ direct: true, dependsOn: ['b@2.0.0'], line: 6 });
+    expect(() => parseLockfile('bun.lock', '{ "lockfileVersion": 1, "packages": { "a": ["a@1.0.0"] ')).toThrow(ParseError);
+  });
+});
+
 describe('dispatch', () => {
   it('recognises dependency files by name, in any folder', () => {
-    for (const name of ['package-lock.json', 'a/b/npm-shrinkwrap.json', 'yarn.lock', 'web/pnpm-lock.yaml', 'requirements.txt', 'requirements-dev.txt', 'requirements/prod.txt', 'poetry.lock', 'Pipfile.lock', 'go.mod', 'Cargo.lock', 'Gemfile.lock', 'composer.lock', 'pom.xml', 'gradle.lockfile', 'buildscript-gradle.lockfile']) {
+    for (const name of ['package-lock.json', 'a/b/npm-shrinkwrap.json', 'yarn.lock', 'web/pnpm-lock.yaml', 'requirements.txt', 'requirements-dev.txt', 'requirements/prod.txt', 'poetry.lock', 'Pipfile.lock', 'go.mod', 'Cargo.lock', 'Gemfile.lock', 'composer.lock', 'pom.xml', 'gradle.lockfile', 'buildscript-gradle.lockfile', 'uv.lock', 'pdm.lock', 'bun.lock', 'app/pubspec.lock', 'mix.lock', 'src/Api/packages.lock.json', 'App.xcodeproj/project.xcworkspace/xcshareddata/swiftpm/Package.resolved', 'gems.locked']) {
       expect(isDependencyFile(name), name).toBe(true);
     }
     for (const name of ['package.json', 'README.md', 'go.sum', 'Cargo.toml', 'lock.yaml', 'constructor', '__proto__']) {
@@ -424,7 +460,7 @@ describe('dispatch', () => {
 
   it('never lets a non-ParseError escape on garbage input', () => {
     const garbage = ['', '\u0000\u0001', '{', 'null', '[1,2]', '{"packages": 5}', '<<<', 'a: b: c', '[[package]]\nname = 1'];
-    for (const name of ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'poetry.lock', 'Pipfile.lock', 'go.mod', 'Cargo.lock', 'Gemfile.lock', 'composer.lock', 'pom.xml', 'gradle.lockfile', 'requirements.txt']) {
+    for (const name of ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'poetry.lock', 'Pipfile.lock', 'go.mod', 'Cargo.lock', 'Gemfile.lock', 'composer.lock', 'pom.xml', 'gradle.lockfile', 'requirements.txt', 'uv.lock', 'pdm.lock', 'bun.lock', 'pubspec.lock', 'mix.lock', 'packages.lock.json', 'Package.resolved']) {
       for (const content of garbage) {
         try {
           const refs = parseLockfile(name, content);

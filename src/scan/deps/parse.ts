@@ -1,16 +1,23 @@
 import type { PackageRef } from '../types.ts';
 import { ParseError } from './errors.ts';
+import { parseBunLock } from './parsers/bun.ts';
 import { parseCargoLock } from './parsers/cargo.ts';
 import { parseComposerLock } from './parsers/composer.ts';
 import { parseGemfileLock } from './parsers/gemfile.ts';
 import { parseGoMod } from './parsers/gomod.ts';
 import { parseGradleLockfile } from './parsers/gradle.ts';
 import { parsePom } from './parsers/maven.ts';
+import { parseMixLock } from './parsers/mix.ts';
 import { parseNpmLock } from './parsers/npm.ts';
+import { parseNugetLock } from './parsers/nuget.ts';
+import { parsePdmLock } from './parsers/pdm.ts';
 import { parsePipfileLock } from './parsers/pipfile.ts';
 import { parsePnpmLock } from './parsers/pnpm.ts';
 import { parsePoetryLock } from './parsers/poetry.ts';
+import { parsePubspecLock } from './parsers/pubspec.ts';
 import { parseRequirements } from './parsers/requirements.ts';
+import { parsePackageResolved } from './parsers/swift.ts';
+import { parseUvLock } from './parsers/uv.ts';
 import { parseYarnLock } from './parsers/yarn.ts';
 
 /** Reads one file; `notice` hears about parts it skipped (a malformed line) while the rest is still read. */
@@ -21,14 +28,21 @@ const BY_NAME: Record<string, Parser> = {
   'npm-shrinkwrap.json': parseNpmLock,
   'yarn.lock': parseYarnLock,
   'pnpm-lock.yaml': parsePnpmLock,
+  'bun.lock': parseBunLock,
   'poetry.lock': parsePoetryLock,
   'Pipfile.lock': parsePipfileLock,
+  'uv.lock': parseUvLock,
+  'pdm.lock': parsePdmLock,
   'go.mod': parseGoMod,
   'Cargo.lock': parseCargoLock,
   'Gemfile.lock': parseGemfileLock,
   'gems.locked': parseGemfileLock,
   'composer.lock': parseComposerLock,
   'pom.xml': parsePom,
+  'pubspec.lock': parsePubspecLock,
+  'mix.lock': parseMixLock,
+  'packages.lock.json': parseNugetLock,
+  'Package.resolved': parsePackageResolved,
 };
 
 function parserFor(path: string): Parser | undefined {

@@ -1,0 +1,45 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isDependencyFile, parseLockfile, type PackageRef } from '../../src/scan/deps/index.ts';
+
+/**
+ * The lockfile fixture set: each folder of test/fixtures/lockfiles holds lockfiles in one
+ * format and an `expected.txt` written by hand from the lockfile, one package per line:
+ *   <file> <ecosystem> <name>@<version>[ <source kind>[ <location>][#<revision>]]
+ * Shared by the parser test (every folder exactly) and the accuracy benchmark.
+ */
+export const LOCKFILE_FIXTURES = path.join(import.meta.dirname, '../fixtures/lockfiles');
+
+export interface LockfileFixture {
+  folder: string;
+  files: { name: string; content: string }[];
+  expected: string[];
+}
+
+export function lockfileFixtures(): LockfileFixture[] {
+  return readdirSync(LOCKFILE_FIXTURES, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+    .map((folder) => {
+      const dir = path.join(LOCKFILE_FIXTURES, folder);
+      const files = readdirSync(dir)
+        .filter((name) => isDependencyFile(name))
+        .sort()
+        .map((name) => ({ name, content: readFileSync(path.join(dir, name), 'utf8') }));
+      const expected = readFileSync(path.join(dir, 'expected.txt'), 'utf8').split('\n').filter((line) => line.trim() !== '');
+      return { folder, files, expected };
+    });
+}
+
+/** One package as an expected.txt line. */
+export function describePackage(file: string, ref: PackageRef): string {
+  const source = ref.source ? ` ${ref.source.kind}${ref.source.location ? ` ${ref.source.location}` : ''}${ref.source.revision ? `#${ref.source.revision}` : ''}` : '';
+  return `${file} ${ref.ecosystem} ${ref.name}@${ref.version}${source}`;
+}
+
+/** What the parsers read from a fixture folder, as expected.txt lines (sorted, without repeats). */
+export function readFixture(fixture: LockfileFixture, notice: (message: string) => void = () => undefined): string[] {
+  const lines = fixture.files.flatMap(({ name, content }) => parseLockfile(`${fixture.folder}/${name}`, content, notice).map((ref) => describePackage(name, ref)));
+  return [...new Set(lines)].sort();
+}
