@@ -125,3 +125,19 @@ describe('DATA_DIR_LOCK_OTHER_HOST', () => {
     expect(problems({ DATA_DIR_LOCK_OTHER_HOST: 'yes' })).toEqual(['DATA_DIR_LOCK_OTHER_HOST: expected refuse or take-over (got "yes")']);
   });
 });
+
+describe('DELIVERY_RETENTION_DAYS', () => {
+  it('defaults to 7 days, takes decimal days, and refuses what is not a positive number of days', () => {
+    const days = (value?: string) => {
+      const result = loadConfig({ DATA_DIR: dir, ENCRYPTION_KEY: HEX_KEY, ...(value === undefined ? {} : { DELIVERY_RETENTION_DAYS: value }) });
+      if (!result.ok) throw new Error(result.problems.join('\n'));
+      return result.config.deliveryRetentionDays;
+    };
+    expect(days()).toBe(7);
+    expect(days('0.5')).toBe(0.5);
+    expect(days(' 30 ')).toBe(30);
+    for (const bad of ['0', '-1', 'seven', '1e3', 'Infinity', '7d', '99999']) {
+      expect(problems({ DELIVERY_RETENTION_DAYS: bad })[0], bad).toMatch(/^DELIVERY_RETENTION_DAYS: expected/);
+    }
+  });
+});

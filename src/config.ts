@@ -78,6 +78,13 @@ const envSchema = z.object({
     .min(1, 'expected a whole number of jobs between 1 and 100000')
     .max(100_000, 'expected a whole number of jobs between 1 and 100000')
     .optional(),
+  DELIVERY_RETENTION_DAYS: z
+    .string()
+    .trim()
+    .regex(/^\d{1,4}(\.\d{1,6})?$/, 'expected a number of days such as 7 or 0.5')
+    .transform(Number)
+    .refine((days) => days > 0 && days <= 3650, 'expected more than 0 and at most 3650 days')
+    .default(7),
   DATA_DIR_LOCK_OTHER_HOST: z
     .enum(['refuse', 'take-over'], { error: 'expected refuse or take-over' })
     .default('refuse'),
@@ -100,6 +107,11 @@ export interface Config {
   workerConcurrency?: number;
   /** Queued jobs one installation may have before its deliveries get 429 (TENANT_QUEUE_LIMIT); a default when absent. */
   tenantQueueLimit?: number;
+  /**
+   * DELIVERY_RETENTION_DAYS: how long delivery ids are remembered to recognise redeliveries,
+   * and how long finished jobs and their payloads stay stored (decimal days allowed).
+   */
+  deliveryRetentionDays?: number;
   /** DATA_DIR_LOCK_OTHER_HOST=take-over: a DATA_DIR lock left by another host is taken over (that host is gone). */
   takeOverLockFromOtherHost?: boolean;
 }
@@ -193,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       workerConcurrency: e.WORKER_CONCURRENCY,
       ...(e.TENANT_QUEUE_LIMIT === undefined ? {} : { tenantQueueLimit: e.TENANT_QUEUE_LIMIT }),
       takeOverLockFromOtherHost: e.DATA_DIR_LOCK_OTHER_HOST === 'take-over',
+      deliveryRetentionDays: e.DELIVERY_RETENTION_DAYS,
     },
   };
 }

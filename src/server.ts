@@ -5,6 +5,7 @@ import { loadConfig } from './config.ts';
 import { createHttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { createPipeline } from './core/pipeline.ts';
+import { DAY_MS } from './store/job-index.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { JournalResultsStore } from './store/results-store.ts';
 
@@ -20,7 +21,12 @@ const { config, warnings } = loaded;
 const logger = createLogger(config.logLevel);
 for (const warning of warnings) logger.warn(warning);
 
-const store = new LowdbStore({ dataDir: config.dataDir, takeOverLockFromOtherHost: config.takeOverLockFromOtherHost });
+const retentionMs = (config.deliveryRetentionDays ?? 7) * DAY_MS;
+const store = new LowdbStore({
+  dataDir: config.dataDir,
+  takeOverLockFromOtherHost: config.takeOverLockFromOtherHost,
+  retention: { deliveryMs: retentionMs, doneJobMs: retentionMs },
+});
 await store.open();
 const results = new JournalResultsStore({ dataDir: config.dataDir });
 await results.open();

@@ -25,9 +25,14 @@ export class JobQueue<T extends Queueable> {
     else this.#items.splice(this.#indexOf(item.seq), 0, item);
   }
 
-  remove(seq: number): void {
-    const i = this.#indexOf(seq);
-    if (this.#items[i]?.seq === seq) this.#items.splice(i, 1);
+  remove(item: T): void {
+    // Equal seqs are possible only between records from before seqs were stored: look past them.
+    for (let i = this.#indexOf(item.seq); i < this.#items.length && this.#items[i]!.seq === item.seq; i++) {
+      if (this.#items[i] === item) {
+        this.#items.splice(i, 1);
+        return;
+      }
+    }
   }
 
   /** Items whose runAfter has passed, oldest first, taken lazily; the queue must not change meanwhile. */

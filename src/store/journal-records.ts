@@ -1,5 +1,5 @@
 import { JOB_STATUSES } from './input.ts';
-import type { Job, JobStatus } from './types.ts';
+import type { Job, JobStatus, JobSummary } from './types.ts';
 
 /**
  * The two kinds of record LowdbStore writes to its journal. Each is self-contained, so the
@@ -7,13 +7,22 @@ import type { Job, JobStatus } from './types.ts';
  *
  * `accept`: a delivery and the job it created, in one record so they are durable together
  * (the job's payload is the record body). `jobs`: the new mutable state of one or more jobs
- * (a claim of several jobs is one record, so a crash never leaves half a claim).
+ * (a claim of several jobs is one record, so a crash never leaves half a claim). `carry`: a
+ * live delivery and/or job copied whole (state and payload) out of the oldest segment so
+ * that segment can be deleted; replaying it replaces whatever older copy is still on disk.
  */
 
 export interface AcceptRecord {
   t: 'accept';
   delivery: { id: string; clientKey: string; event: string; receivedAt: string };
-  job: { id: string; clientKey: string; type: string; createdAt: string; group?: string; supersedes?: boolean } | null;
+  /** `seq` (acceptance order) is absent in records written before it was stored. */
+  job: { id: string; clientKey: string; type: string; createdAt: string; group?: string; supersedes?: boolean; seq?: number } | null;
+}
+
+export interface CarryRecord {
+  t: 'carry';
+  delivery: AcceptRecord['delivery'] & { jobId: string | null } | null;
+  job: (JobSummary & { seq: number }) | null;
 }
 
 export type JobState = Pick<Job, 'id' | 'status' | 'attempts' | 'runAfter' | 'updatedAt' | 'lastError'>;
@@ -23,7 +32,7 @@ export interface JobsRecord {
   jobs: JobState[];
 }
 
-export type JournalRecord = AcceptRecord | JobsRecord;
+export type JournalRecord = AcceptRecord | JobsRecord | CarryRecord;
 
 type Fields = Record<string, unknown>;
 
@@ -42,6 +51,18 @@ function isTime(value: unknown): value is string {
   return typeof value === 'string' && ISO_TIME.test(value);
 }
 
+function isDelivery(d: unknown): d is AcceptRecord['delivery'] {
+  return isObject(d) && isString(d.id) && isString(d.clientKey) && isString(d.event) && isTime(d.receivedAt);
+}
+
+function isNewJob(j: unknown): j is NonNullable<AcceptRecord['job']> {
+  return (
+    isObject(j) && isString(j.id) && isString(j.clientKey) && isString(j.type) && isTime(j.createdAt) &&
+    (j.group === undefined || isString(j.group)) && (j.supersedes === undefined || typeof j.supersedes === 'boolean') &&
+    (j.seq === undefined || Number.isSafeInteger(j.seq))
+  );
+}
+
 function isJobState(value: unknown): value is JobState {
   return (
     isObject(value) &&
@@ -58,19 +79,16 @@ function isJobState(value: unknown): value is JobState {
 export function parseRecord(value: unknown): JournalRecord {
   if (!isObject(value)) throw new Error('record is not an object');
   if (value.t === 'accept') {
+    if (!isDelivery(value.delivery)) throw new Error('accept record has a malformed delivery');
+    if (value.job !== null && !isNewJob(value.job)) throw new Error('accept record has a malformed job');
+    return value as unknown as AcceptRecord;
+  }
+  if (value.t === 'carry') {
     const d = value.delivery;
     const j = value.job;
-    if (!isObject(d) || !isString(d.id) || !isString(d.clientKey) || !isString(d.event) || !isTime(d.receivedAt)) {
-      throw new Error('accept record has a malformed delivery');
-    }
-    if (
-      j !== null &&
-      (!isObject(j) || !isString(j.id) || !isString(j.clientKey) || !isString(j.type) || !isTime(j.createdAt) ||
-        (j.group !== undefined && !isString(j.group)) || (j.supersedes !== undefined && typeof j.supersedes !== 'boolean'))
-    ) {
-      throw new Error('accept record has a malformed job');
-    }
-    return value as unknown as AcceptRecord;
+    if (d !== null && (!isDelivery(d) || !((d as Fields).jobId === null || isString((d as Fields).jobId)))) throw new Error('carry record has a malformed delivery');
+    if (j !== null && (!isNewJob(j) || !isJobState(j) || !Number.isSafeInteger(j.seq))) throw new Error('carry record has a malformed job');
+    return value as unknown as CarryRecord;
   }
   if (value.t === 'jobs') {
     if (!Array.isArray(value.jobs) || !value.jobs.every(isJobState)) throw new Error('jobs record has a malformed job state');

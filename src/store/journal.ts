@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from './fsync.ts';
 import { indexLine, readSegmentIndex, writeSegmentIndex } from './segment-index.ts';
@@ -37,7 +37,8 @@ export interface BodyRef {
   length: number;
 }
 
-export type ReplayHandler = (meta: unknown, body: BodyRef | null) => void;
+/** `segment` is the number of the segment file holding the record. */
+export type ReplayHandler = (meta: unknown, body: BodyRef | null, segment: number) => void;
 
 export class JournalCorruptError extends Error {
   override name = 'JournalCorruptError';
@@ -68,6 +69,8 @@ export class Journal {
   /** Where the next record goes, counting records appended but not yet written. */
   #planSegment = 0;
   #planOffset = 0;
+  /** The oldest segment still on disk (older ones were dropped). */
+  #firstSegment = 1;
   #writer: { segment: number; handle: FileHandle } | null = null;
   /** Index lines of the segment being planned, and of planned-sealed segments not yet written. */
   #indexLines: string[] = [];
@@ -95,6 +98,7 @@ export class Journal {
       .sort((a, b) => a - b);
 
     let discardedBytes = 0;
+    this.#firstSegment = segments[0] ?? 1;
     for (const [i, segment] of segments.entries()) {
       if (i > 0 && segment !== segments[i - 1]! + 1) {
         throw new JournalCorruptError(`${this.#dir}: segment ${this.#name(segments[i - 1]! + 1)} is missing`);
@@ -104,7 +108,7 @@ export class Journal {
       if (!isLast) {
         const indexed = await readSegmentIndex(this.#indexPath(segment), segment, (await stat(file)).size);
         if (indexed) {
-          for (const [k, record] of indexed.entries()) replayOne(`${file}: record #${k + 1} (read via its index)`, onRecord, record.meta, record.body);
+          for (const [k, record] of indexed.entries()) replayOne(`${file}: record #${k + 1} (read via its index)`, onRecord, record.meta, record.body, segment);
           continue;
         }
       }
@@ -139,7 +143,7 @@ export class Journal {
    * ordered by call order), but nothing may be acknowledged before `durable` resolves.
    * `body` is JSON text; its position is returned for readBody().
    */
-  append(meta: object, body?: string): { body: BodyRef | null; durable: Promise<void> } {
+  append(meta: object, body?: string): { body: BodyRef | null; segment: number; durable: Promise<void> } {
     if (this.#state !== 'open') throw new Error(`journal is ${this.#state === 'new' ? 'not open' : 'closed'}`);
     if (this.#failure) throw this.#failure;
     const metaJson = JSON.stringify(meta);
@@ -159,7 +163,7 @@ export class Journal {
     this.#indexLines.push(indexLine(metaJson, ref));
     const batch = this.#batch ?? this.#startBatch();
     batch.writes.push({ segment: this.#planSegment, data });
-    return { body: ref, durable: batch.done };
+    return { body: ref, segment: this.#planSegment, durable: batch.done };
   }
 
   /** Resolves once everything appended so far is durable. */
@@ -175,6 +179,30 @@ export class Journal {
   readBody(ref: BodyRef): Promise<string> {
     if (this.#state !== 'open') return Promise.reject(new Error('journal is closed'));
     return this.#track(this.#readBody(ref));
+  }
+
+  /** The oldest segment on disk, and the one being written (every one before it is sealed). */
+  get segments(): { first: number; writing: number } {
+    return { first: this.#firstSegment, writing: this.#writer?.segment ?? this.#planSegment };
+  }
+
+  /**
+   * Deletes the oldest segment, which must be sealed and hold nothing its owner still
+   * needs. Only ever the oldest, so the segments left stay contiguous and a gap still means
+   * damage to open(). Its index goes first: a crash in between leaves a segment without an
+   * index, which open() rebuilds, never an index without its segment.
+   */
+  async dropOldest(): Promise<void> {
+    const segment = this.#firstSegment;
+    if (this.#state !== 'open' || this.#writer === null || segment >= this.#writer.segment) throw new Error(`segment ${segment} is not sealed`);
+    this.#firstSegment = segment + 1;
+    // Reads already in flight keep the file open; unlinking does not disturb them.
+    await Promise.allSettled([...this.#background]);
+    const reader = this.#readers.get(segment);
+    this.#readers.delete(segment);
+    await rm(this.#indexPath(segment), { force: true });
+    await rm(this.#path(segment), { force: true });
+    if (reader) await reader.then((h) => h.close()).catch(() => undefined);
   }
 
   /** Waits for pending writes and reads, then releases every file handle. */
@@ -320,16 +348,16 @@ function replaySegment(file: string, segment: number, data: Buffer, onRecord: Re
       return pos;
     }
     const body = meta.tab === -1 ? null : { segment, offset: meta.tab + 1, length: end - meta.tab - 1 };
-    replayOne(`${file}: record at byte ${pos}`, onRecord, meta.value, body);
+    replayOne(`${file}: record at byte ${pos}`, onRecord, meta.value, body, segment);
     indexLines.push(indexLine(meta.json, body));
     pos = end + 1;
   }
   return pos;
 }
 
-function replayOne(location: string, onRecord: ReplayHandler, meta: unknown, body: BodyRef | null): void {
+function replayOne(location: string, onRecord: ReplayHandler, meta: unknown, body: BodyRef | null, segment: number): void {
   try {
-    onRecord(meta, body);
+    onRecord(meta, body, segment);
   } catch (err) {
     throw new JournalCorruptError(`${location}: ${(err as Error).message}`);
   }

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { storeContract } from './contract.ts';
+import { retentionContract } from './retention-contract.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
-import { LowdbStore } from './lowdb-store.ts';
+import { DAY_MS } from './job-index.ts';
+import { LowdbStore, type LowdbStoreOptions } from './lowdb-store.ts';
 
-async function openStore(dataDir: string, options: { maxSegmentBytes?: number; now?: () => Date } = {}): Promise<LowdbStore> {
+async function openStore(dataDir: string, options: Omit<LowdbStoreOptions, 'dataDir'> = {}): Promise<LowdbStore> {
   const store = new LowdbStore({ dataDir, ...options });
   await store.open();
   return store;
@@ -17,6 +19,20 @@ storeContract('LowdbStore', async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-store-'));
   // A small segment size so that the contract also exercises segment rollover.
   const options = { maxSegmentBytes: 4096 };
+  let current = await openStore(dataDir, options);
+  return {
+    store: current,
+    reopen: async () => (current = await openStore(dataDir, options)),
+    cleanup: async () => {
+      await current.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
+retentionContract('LowdbStore', async ({ now, retention }) => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-retention-'));
+  const options = { maxSegmentBytes: 4096, now, retention };
   let current = await openStore(dataDir, options);
   return {
     store: current,
@@ -265,6 +281,35 @@ describe('LowdbStore on disk', () => {
     expect((await again.getInstallation('client-3'))?.state).toBe('uninstalled');
     expect(await again.listInstallations()).toHaveLength(30);
     await again.close();
+  });
+
+  it('deletes journal segments once nothing live is in them, carrying a long-lived dead job forward, so disk stays flat', { timeout: 120_000 }, async () => {
+    let now = Date.parse('2026-03-01T00:00:00.000Z');
+    const options = { maxSegmentBytes: 4096, now: () => new Date(now) };
+    let store = await openStore(dataDir, options);
+    const { jobId: dead } = await store.acceptDelivery(delivery('dead'), job(0));
+    await store.claimJobs(1, new Date(now));
+    await store.updateJob(dead!, { status: 'dead', lastError: 'gave up' });
+    const diskAt: Record<number, { files: number; first: string }> = {};
+    for (let day = 0; day <= 60; day++) {
+      for (let n = 0; n < 10; n++) {
+        now += DAY_MS / 10;
+        const { jobId } = await store.acceptDelivery(delivery(`d-${day}-${n}`), job(day * 10 + n));
+        await store.claimJobs(1, new Date(now));
+        await store.updateJob(jobId!, { status: 'done' });
+      }
+      if (day === 20 || day === 29 || day === 60) {
+        await store.close();
+        const files = (await readdir(journalDir())).filter((f) => f.endsWith('.jsonl')).sort();
+        diskAt[day] = { files: files.length, first: files[0]! };
+        store = await openStore(dataDir, options);
+      }
+      if (day === 29) expect(await store.getJob(dead!)).toMatchObject({ status: 'dead', payload: job(0).payload });
+    }
+    await store.close();
+    // Day 0's segments are long gone, although the dead job was accepted in the first one.
+    expect(diskAt[29]!.first).not.toBe('0000000001.jsonl');
+    expect(diskAt[60]!.files).toBeLessThanOrEqual(Math.ceil(diskAt[20]!.files * 1.2));
   });
 
   it('keeps its files private to the owner', async () => {

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { lockDataDir } from './data-dir-lock.ts';
 import { InstallationLog } from './installation-log.ts';
 import { checkClaim, checkDelivery, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
-import { JobQueue } from './job-queue.ts';
-import { parseRecord, type AcceptRecord, type JobState, type JobsRecord } from './journal-records.ts';
+import { DEFAULT_RETENTION, JobIndex, type JobEntry, type Retention } from './job-index.ts';
+import { parseRecord, type AcceptRecord, type CarryRecord, type JobState, type JobsRecord } from './journal-records.ts';
 import { Journal, type BodyRef } from './journal.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store } from './types.ts';
@@ -22,15 +22,17 @@ import type { Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store 
  * a cost that does not depend on how many deliveries are stored. A delivery and its job are
  * one record, so they are durable together.
  *
- * In memory: every delivery, every job's metadata, and a sorted hot set of queued jobs to
- * claim from; job payloads stay on disk and are read by position. open() replays the
- * journal to rebuild this index and returns jobs a crash left `running` to `queued`. Done
- * and dead jobs leave the hot set but stay readable.
+ * In memory: what is live (job-index.ts): deliveries inside the dedupe window, unfinished
+ * jobs, finished ones for their retention period, each job's metadata but not its payload,
+ * which stays on disk and is read by position; plus the indexes the hot paths ask. open()
+ * replays the journal to rebuild this and returns jobs a crash left `running` to `queued`.
  *
- * No compaction: payloads, the bulk of the bytes, never become garbage (jobs stay readable
- * by id), and superseded job states are ~150-byte lines, so rewriting segments would cost
- * I/O for little; the .idx files give open() what compaction would. Not one file per job
- * either: 100k files cost 100k opens at startup and an fsync'd rename per state change.
+ * History is let go: what outlived its retention is forgotten (sweep), and the oldest
+ * journal segment is deleted once nothing live points into it. When only a few live items
+ * hold it (a dead job kept 30 days among thousands of expired deliveries), they are copied
+ * forward to the current segment first (`carry` records), so disk and memory stay bounded
+ * by the retention windows, not by everything ever received. Not one file per job: 100k
+ * files cost 100k opens at startup and an fsync'd rename per state change.
  *
  * Writes are ordered by call order: each mutation checks and updates memory synchronously
  * and appends its record in the same step, then waits for the group fsync before it
@@ -45,49 +47,38 @@ export interface LowdbStoreOptions {
   maxSegmentBytes?: number;
   /** Take over a DATA_DIR lock written by another host (see data-dir-lock.ts). */
   takeOverLockFromOtherHost?: boolean;
+  /** How long deliveries and finished jobs are kept (job-index.ts); defaults to DEFAULT_RETENTION. */
+  retention?: Partial<Retention>;
 }
-
-interface JobEntry {
-  /** Acceptance order: defines "oldest first". */
-  readonly seq: number;
-  /** Replaced, never mutated, so a reference handed to a reader stays consistent. */
-  job: JobSummary;
-  readonly payload: BodyRef;
-}
-
-/** One group's counters and newest superseding job, so no question about a group scans jobs. */
-interface GroupEntry {
-  unfinished: number;
-  newestSuperseding: JobEntry | null;
-}
-
-const isUnfinished = (status: Job['status']) => status === 'queued' || status === 'running';
-const groupKey = (clientKey: string, group: string) => `${clientKey}\n${group}`;
-
 
 const JOURNAL_DIR = 'journal';
 /** Parallel payload reads when listing many jobs. */
 const READ_CONCURRENCY = 32;
+/**
+ * The oldest segment is copied forward once at most this share of its records is still
+ * live (or only one job's two references are): each copy then frees many times its own
+ * size, so copying stays a small fraction of the writes while a long-lived job cannot hold
+ * a segment for ever.
+ */
+const CARRY_WHEN_LIVE_AT_MOST = 0.1;
+const CARRY_ALWAYS_AT_MOST = 2;
 
 export class LowdbStore implements Store {
   readonly #dataDir: string;
   readonly #now: () => Date;
   readonly #takeOverLock: boolean;
+  readonly #retention: Retention;
   readonly #journal: Journal;
   readonly #installationLog: InstallationLog;
   readonly #installWrites = new SerialQueue();
   #state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   #installations = new Map<string, Installation>();
-  #deliveries = new Map<string, Delivery>();
-  #jobs = new Map<string, JobEntry>();
-  /** Every job in acceptance order, for listing from either end. */
-  #jobOrder: JobEntry[] = [];
-  #queued = new JobQueue<JobEntry>();
-  #queuedByClient = new Map<string, number>();
-  #groups = new Map<string, GroupEntry>();
+  #index = new JobIndex();
+  /** Records written per segment, to tell how much of the oldest one is still live. */
+  #records = new Map<number, number>();
   /** One copy of each repeated string (clientKey, event, job type): ~20% of the index heap. */
   #strings = new Map<string, string>();
-  #seq = 0;
+  #maintaining: Promise<void> | null = null;
   #unlock: (() => Promise<void>) | null = null;
 
   constructor(opts: LowdbStoreOptions) {
@@ -95,6 +86,7 @@ export class LowdbStore implements Store {
     this.#dataDir = opts.dataDir;
     this.#now = opts.now ?? (() => new Date());
     this.#takeOverLock = opts.takeOverLockFromOtherHost === true;
+    this.#retention = { ...DEFAULT_RETENTION, ...opts.retention };
     this.#installationLog = new InstallationLog(this.#dataDir);
     this.#journal = new Journal(path.join(this.#dataDir, JOURNAL_DIR), { maxSegmentBytes: opts.maxSegmentBytes });
   }
@@ -113,9 +105,10 @@ export class LowdbStore implements Store {
           throw new Error(`${source} is invalid: ${(err as Error).message}`);
         }
       }
-      await this.#journal.open((meta, body) => this.#replay(meta, body));
+      await this.#journal.open((meta, body, segment) => this.#replay(meta, body, segment));
+      this.#sweep();
 
-      const stranded = [...this.#jobs.values()].filter((e) => e.job.status === 'running');
+      const stranded = [...this.#index.jobs.values()].filter((e) => e.job.status === 'running');
       if (stranded.length > 0) {
         const at = this.#timestamp();
         await this.#writeJobStates(stranded.map((e) => ({ ...stateOf(e.job), status: 'queued', updatedAt: at }))).durable;
@@ -128,12 +121,14 @@ export class LowdbStore implements Store {
       throw err;
     }
     this.#state = 'open';
+    this.#maintainSoon();
   }
 
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     try {
+      await this.#maintaining?.catch(() => undefined);
       await this.#installWrites.idle();
       await this.#installationLog.close();
       await this.#journal.close();
@@ -182,41 +177,47 @@ export class LowdbStore implements Store {
     this.#assertOpen();
     const d = checkDelivery(delivery);
     const newJob = job === null ? null : checkNewJob(job);
-    const known = this.#deliveries.get(d.id);
+    this.#sweep();
+    const known = this.#index.deliveries.get(d.id);
     if (known) {
       // The first copy may still be on its way to disk; "duplicate" must mean "already safe".
       await this.#journal.barrier();
-      return { duplicate: true, jobId: known.jobId };
+      return { duplicate: true, jobId: known.delivery.jobId };
     }
     const at = this.#timestamp();
     const record: AcceptRecord = {
       t: 'accept',
       delivery: { ...d, receivedAt: at },
-      job: newJob && { id: randomUUID(), ...newJob.job, createdAt: at },
+      job: newJob && { id: randomUUID(), ...newJob.job, createdAt: at, seq: this.#index.nextSeq() },
     };
-    const { body, durable } = this.#journal.append(record, newJob?.payloadJson);
-    this.#applyAccept(record, body);
+    const { body, segment, durable } = this.#journal.append(record, newJob?.payloadJson);
+    this.#records.set(segment, (this.#records.get(segment) ?? 0) + 1);
+    this.#applyAccept(record, body, segment);
+    this.#maintainSoon();
     await durable;
     return { duplicate: false, jobId: record.job?.id ?? null };
   }
 
   async getDelivery(id: string): Promise<Delivery | undefined> {
     this.#assertOpen();
-    const found = this.#deliveries.get(id);
+    this.#sweep();
+    const found = this.#index.deliveries.get(id)?.delivery;
     await this.#journal.barrier();
     return found && { ...found };
   }
 
   async countDeliveries(): Promise<number> {
     this.#assertOpen();
-    const count = this.#deliveries.size;
+    this.#sweep();
+    const count = this.#index.deliveries.size;
     await this.#journal.barrier();
     return count;
   }
 
   async getJob(id: string): Promise<Job | undefined> {
     this.#assertOpen();
-    const entry = this.#jobs.get(id);
+    this.#sweep();
+    const entry = this.#index.jobs.get(id);
     if (!entry) return undefined;
     const [job] = await this.#withPayloads([{ job: entry.job, payload: entry.payload }]);
     return job;
@@ -229,9 +230,9 @@ export class LowdbStore implements Store {
     const states: JobState[] = [];
     const claimed: JobEntry[] = [];
     // Superseded jobs are finished on the way and do not count towards the limit.
-    for (const entry of this.#queued.dueFrom(now.toISOString())) {
+    for (const entry of this.#index.queued.dueFrom(now.toISOString())) {
       if (claimed.length >= limit) break;
-      const newer = this.#supersederOf(entry);
+      const newer = this.#index.supersederOf(entry);
       if (newer) states.push({ ...stateOf(entry.job), status: 'done', lastError: `skipped: superseded by job ${newer.job.id}`, updatedAt: at });
       else {
         claimed.push(entry);
@@ -247,60 +248,57 @@ export class LowdbStore implements Store {
 
   async countQueuedJobs(clientKey: string): Promise<number> {
     this.#assertOpen();
-    const count = this.#queuedByClient.get(clientKey) ?? 0;
+    const count = this.#index.countQueued(clientKey);
     await this.#journal.barrier();
     return count;
   }
 
   async countUnfinishedJobs(clientKey: string, group: string): Promise<number> {
     this.#assertOpen();
-    const count = this.#groups.get(groupKey(clientKey, group))?.unfinished ?? 0;
+    const count = this.#index.countUnfinished(clientKey, group);
     await this.#journal.barrier();
     return count;
   }
 
   async findSuperseder(jobId: string): Promise<JobSummary | undefined> {
     this.#assertOpen();
-    const entry = this.#jobs.get(jobId);
-    const newer = entry && this.#supersederOf(entry);
+    const entry = this.#index.jobs.get(jobId);
+    const newer = entry && this.#index.supersederOf(entry);
     await this.#journal.barrier();
     return newer && { ...newer.job };
-  }
-
-  /** The group's newest superseding job when it is newer than `entry`. */
-  #supersederOf(entry: JobEntry): JobEntry | undefined {
-    const { group, clientKey } = entry.job;
-    if (group === undefined) return undefined;
-    const newest = this.#groups.get(groupKey(clientKey, group))?.newestSuperseding;
-    return newest && newest.seq > entry.seq ? newest : undefined;
   }
 
   async updateJob(id: string, patch: Partial<Pick<Job, 'status' | 'attempts' | 'runAfter' | 'lastError'>>): Promise<void> {
     this.#assertOpen();
     const change: JobPatch = checkJobPatch(patch);
-    const entry = this.#jobs.get(id);
+    const entry = this.#index.jobs.get(id);
     if (!entry) throw new Error(`no job with id ${JSON.stringify(id)}`);
     await this.#writeJobStates([{ ...stateOf(entry.job), ...change, updatedAt: this.#timestamp() }]).durable;
   }
 
+  /** Not a hot path: walks the live jobs (bounded by retention), never the whole history. */
   async listJobs(filter?: JobFilter): Promise<Job[]> {
     this.#assertOpen();
     const { status, clientKey, type, group, newestFirst = false, limit = Infinity } = checkJobFilter(filter);
-    const picked: { job: Omit<Job, 'payload'>; payload: BodyRef }[] = [];
-    const order = this.#jobOrder;
-    for (let k = 0; k < order.length && picked.length < limit; k++) {
-      const { job, payload } = order[newestFirst ? order.length - 1 - k : k]!;
-      if (status !== undefined && job.status !== status) continue;
-      if (clientKey !== undefined && job.clientKey !== clientKey) continue;
-      if (type !== undefined && job.type !== type) continue;
-      if (group !== undefined && job.group !== group) continue;
-      picked.push({ job, payload });
-    }
-    return this.#withPayloads(picked);
+    this.#sweep();
+    const matching = [...this.#index.jobs.values()].filter(
+      ({ job }) =>
+        (status === undefined || job.status === status) &&
+        (clientKey === undefined || job.clientKey === clientKey) &&
+        (type === undefined || job.type === type) &&
+        (group === undefined || job.group === group),
+    );
+    matching.sort((a, b) => (newestFirst ? b.seq - a.seq : a.seq - b.seq));
+    return this.#withPayloads(matching.slice(0, limit).map(({ job, payload }) => ({ job, payload })));
   }
 
   #assertOpen(): void {
     if (this.#state !== 'open') throw new Error(`store is ${this.#state === 'closed' ? 'closed' : 'not open yet'}`);
+  }
+
+  /** Forgets what outlived its retention; costs what it forgets (job-index.ts), so every call may. */
+  #sweep(): void {
+    this.#index.sweep(Date.parse(this.#timestamp()), this.#retention);
   }
 
   #timestamp(): string {
@@ -309,29 +307,42 @@ export class LowdbStore implements Store {
     return now.toISOString();
   }
 
-  #replay(meta: unknown, body: BodyRef | null): void {
+  #replay(meta: unknown, body: BodyRef | null, segment: number): void {
     const record = parseRecord(meta);
-    if (record.t === 'accept') this.#applyAccept(record, body);
-    else this.#applyJobStates(record.jobs);
+    this.#records.set(segment, (this.#records.get(segment) ?? 0) + 1);
+    if (record.t === 'accept') this.#applyAccept(record, body, segment);
+    else if (record.t === 'carry') this.#applyCarry(record, body, segment);
+    // States of a job no longer live (pruned, its record deleted) are history: skipped.
+    else for (const state of record.jobs) this.#index.applyState(state, segment);
   }
 
   /** The one place an accept changes memory, live or replayed. */
-  #applyAccept(record: AcceptRecord, body: BodyRef | null): void {
+  #applyAccept(record: AcceptRecord, body: BodyRef | null, segment: number): void {
     const { delivery, job } = record;
-    if (this.#deliveries.has(delivery.id)) throw new Error(`delivery ${JSON.stringify(delivery.id)} recorded twice`);
+    const known = this.#index.deliveries.get(delivery.id);
+    if (known) {
+      // Accepted again after the dedupe window let it go: the older copy is history.
+      if (Date.parse(delivery.receivedAt) - Date.parse(known.delivery.receivedAt) < this.#retention.deliveryMs) {
+        throw new Error(`delivery ${JSON.stringify(delivery.id)} recorded twice`);
+      }
+      this.#index.forgetDelivery(known);
+    }
     if ((job === null) !== (body === null)) throw new Error('a job and its payload must be recorded together');
     // Literals with every field named (no spreads) keep one object shape per kind: cheaper
     // to build 100k of on open() and smaller to hold.
-    this.#deliveries.set(delivery.id, {
-      id: delivery.id,
-      clientKey: this.#intern(delivery.clientKey),
-      event: this.#intern(delivery.event),
-      jobId: job?.id ?? null,
-      receivedAt: delivery.receivedAt,
+    this.#index.addDelivery({
+      delivery: {
+        id: delivery.id,
+        clientKey: this.#intern(delivery.clientKey),
+        event: this.#intern(delivery.event),
+        jobId: job?.id ?? null,
+        receivedAt: delivery.receivedAt,
+      },
+      segment,
     });
     if (job === null || body === null) return;
-    if (this.#jobs.has(job.id)) throw new Error(`job ${job.id} recorded twice`);
-    const meta: Omit<Job, 'payload'> = {
+    if (this.#index.jobs.has(job.id)) throw new Error(`job ${job.id} recorded twice`);
+    const meta: JobSummary = {
       id: job.id,
       clientKey: this.#intern(job.clientKey),
       type: this.#intern(job.type),
@@ -343,24 +354,19 @@ export class LowdbStore implements Store {
     };
     if (job.group !== undefined) meta.group = job.group;
     if (job.supersedes === true) meta.supersedes = true;
-    const entry: JobEntry = { seq: ++this.#seq, job: meta, payload: body };
-    this.#jobs.set(job.id, entry);
-    this.#jobOrder.push(entry);
-    this.#queued.add(entry);
-    this.#countQueued(meta.clientKey, 1);
-    if (job.group !== undefined) {
-      const key = groupKey(meta.clientKey, job.group);
-      const group = this.#groups.get(key) ?? { unfinished: 0, newestSuperseding: null };
-      group.unfinished += 1;
-      if (job.supersedes === true) group.newestSuperseding = entry;
-      this.#groups.set(key, group);
-    }
+    this.#index.addJob({ seq: job.seq ?? this.#index.nextSeq(), job: meta, payload: body, stateSegment: segment });
   }
 
-  #countQueued(clientKey: string, change: number): void {
-    const count = (this.#queuedByClient.get(clientKey) ?? 0) + change;
-    if (count === 0) this.#queuedByClient.delete(clientKey);
-    else this.#queuedByClient.set(clientKey, count);
+  #applyCarry(record: CarryRecord, body: BodyRef | null, segment: number): void {
+    if (record.delivery) {
+      const { id, clientKey, event, jobId, receivedAt } = record.delivery;
+      this.#index.addDelivery({ delivery: { id, clientKey: this.#intern(clientKey), event: this.#intern(event), jobId, receivedAt }, segment });
+    }
+    if (record.job) {
+      if (body === null) throw new Error('a carried job must carry its payload');
+      const { seq, ...job } = record.job;
+      this.#index.addJob({ seq, job: { ...job, clientKey: this.#intern(job.clientKey), type: this.#intern(job.type) }, payload: body, stateSegment: segment });
+    }
   }
 
   #intern(value: string): string {
@@ -370,57 +376,105 @@ export class LowdbStore implements Store {
     return value;
   }
 
-  /** The one place a job's state changes memory, live or replayed. */
-  #applyJobStates(states: JobState[]): void {
-    for (const state of states) {
-      const entry = this.#jobs.get(state.id);
-      if (!entry) throw new Error(`state for unknown job ${JSON.stringify(state.id)}`);
-      const was = entry.job.status;
-      entry.job = { ...entry.job, ...state };
-      const now = state.status;
-      if (was === 'queued' && now !== 'queued') {
-        this.#queued.remove(entry.seq);
-        this.#countQueued(entry.job.clientKey, -1);
-      } else if (was !== 'queued' && now === 'queued') {
-        this.#queued.add(entry);
-        this.#countQueued(entry.job.clientKey, 1);
-      }
-      const group = entry.job.group === undefined ? undefined : this.#groups.get(groupKey(entry.job.clientKey, entry.job.group));
-      if (group && isUnfinished(was) !== isUnfinished(now)) group.unfinished += isUnfinished(now) ? 1 : -1;
-    }
-  }
-
   /** Appends and applies at once (so call order is journal order); the caller awaits `durable`. */
   #writeJobStates(states: JobState[]): { durable: Promise<void> } {
     const record: JobsRecord = { t: 'jobs', jobs: states };
-    const { durable } = this.#journal.append(record);
-    this.#applyJobStates(states);
+    const { durable, segment } = this.#journal.append(record);
+    this.#records.set(segment, (this.#records.get(segment) ?? 0) + 1);
+    for (const state of states) this.#index.applyState(state, segment);
+    this.#maintainSoon();
     return { durable };
   }
 
+  /** Starts letting history go unless that is already under way. */
+  #maintainSoon(): void {
+    if (this.#maintaining || this.#state !== 'open') return;
+    this.#maintaining = this.#maintain().finally(() => {
+      this.#maintaining = null;
+    });
+    // A failure (disk full) leaves everything in place; the next write tries again.
+    this.#maintaining.catch(() => undefined);
+  }
+
+  /**
+   * Forgets what outlived its retention, then deletes the oldest segments nothing live
+   * needs, copying forward the few live items still in one first (see CARRY_WHEN_LIVE_AT_MOST).
+   */
+  async #maintain(): Promise<void> {
+    await Promise.resolve();
+    this.#sweep();
+    for (;;) {
+      const { first, writing } = this.#journal.segments;
+      if (first >= writing || this.#state !== 'open') return;
+      const live = this.#index.refsTo(first);
+      if (live > 0) {
+        if (live > Math.max(CARRY_ALWAYS_AT_MOST, (this.#records.get(first) ?? 0) * CARRY_WHEN_LIVE_AT_MOST)) return;
+        await this.#carryForward(first);
+        if (this.#index.refsTo(first) > 0) return;
+      }
+      await this.#journal.dropOldest();
+      this.#records.delete(first);
+    }
+  }
+
+  /** Copies every live item of `segment` to the journal's head, whole. */
+  async #carryForward(segment: number): Promise<void> {
+    const holders = [...this.#index.holdersOf(segment)];
+    const payloads = await Promise.all(holders.map(({ job }) => (job ? this.#journal.readBody(job.payload) : Promise.resolve(undefined))));
+    let durable: Promise<void> = Promise.resolve();
+    for (const [i, { delivery, job }] of holders.entries()) {
+      if (this.#state !== 'open') return;
+      // Re-read: the item may have changed or gone while the payloads were read.
+      const liveJob = job && this.#index.jobs.get(job.job.id) === job ? job : undefined;
+      const liveDelivery = delivery && this.#index.deliveries.get(delivery.delivery.id) === delivery ? delivery : undefined;
+      if (!liveJob && !liveDelivery) continue;
+      const record: CarryRecord = {
+        t: 'carry',
+        delivery: liveDelivery ? { ...liveDelivery.delivery } : null,
+        job: liveJob ? { ...liveJob.job, seq: liveJob.seq } : null,
+      };
+      const appended = this.#journal.append(record, liveJob ? payloads[i] : undefined);
+      this.#records.set(appended.segment, (this.#records.get(appended.segment) ?? 0) + 1);
+      this.#applyCarry(record, appended.body, appended.segment);
+      durable = appended.durable;
+    }
+    // Batches are written in order: the last one durable means every one is.
+    await durable;
+  }
+
   /** Snapshots are taken by the caller before any await; payloads are read once durable. */
-  async #withPayloads(items: { job: Omit<Job, 'payload'>; payload: BodyRef }[]): Promise<Job[]> {
+  async #withPayloads(items: { job: JobSummary; payload: BodyRef }[]): Promise<Job[]> {
     await this.#journal.barrier();
     const out: Job[] = new Array(items.length);
     for (let start = 0; start < items.length; start += READ_CONCURRENCY) {
       await Promise.all(
         items.slice(start, start + READ_CONCURRENCY).map(async ({ job, payload }, k) => {
-          const text = await this.#journal.readBody(payload);
-          let value: unknown;
-          try {
-            value = JSON.parse(text);
-          } catch {
-            throw new Error(`payload of job ${job.id} is unreadable on disk (journal segment ${payload.segment}, byte ${payload.offset})`);
-          }
-          out[start + k] = { ...job, payload: value };
+          out[start + k] = { ...job, payload: await this.#readPayload(job.id, payload) };
         }),
       );
     }
     return out;
   }
+
+  async #readPayload(jobId: string, ref: BodyRef): Promise<unknown> {
+    let text: string;
+    try {
+      text = await this.#journal.readBody(ref);
+    } catch (err) {
+      // Carried forward and its old segment deleted since the snapshot: read the new copy.
+      const moved = this.#index.jobs.get(jobId)?.payload;
+      if (!moved || moved === ref) throw err;
+      text = await this.#journal.readBody(moved);
+    }
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new Error(`payload of job ${jobId} is unreadable on disk (journal segment ${ref.segment}, byte ${ref.offset})`);
+    }
+  }
 }
 
-function stateOf(job: Omit<Job, 'payload'>): JobState {
+function stateOf(job: JobSummary): JobState {
   const state: JobState = { id: job.id, status: job.status, attempts: job.attempts, runAfter: job.runAfter, updatedAt: job.updatedAt };
   if (job.lastError !== undefined) state.lastError = job.lastError;
   return state;

@@ -93,7 +93,9 @@ export interface Store {
    * `job` null records the delivery only (an event the app ignores).
    */
   acceptDelivery(delivery: Omit<Delivery, 'jobId' | 'receivedAt'>, job: NewJob | null): Promise<{ duplicate: boolean; jobId: string | null }>;
+  /** Deliveries are remembered for the dedupe window (DELIVERY_RETENTION_DAYS), then forgotten. */
   getDelivery(id: string): Promise<Delivery | undefined>;
+  /** Deliveries remembered now (inside the dedupe window). */
   countDeliveries(): Promise<number>;
 
   getJob(id: string): Promise<Job | undefined>;

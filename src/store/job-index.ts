@@ -1,0 +1,254 @@
+import type { BodyRef } from './journal.ts';
+import { JobQueue } from './job-queue.ts';
+import type { JobState } from './journal-records.ts';
+import type { Delivery, Job, JobSummary } from './types.ts';
+
+/**
+ * LowdbStore's memory: what is live in its journal, with an index for every question a hot
+ * path asks, so that each costs the same however much history the journal has seen.
+ *
+ * Live means: deliveries inside the dedupe window, queued and running jobs, done jobs for
+ * the retention period after they finished, dead jobs for DEAD_JOB_RETENTION_MS. sweep()
+ * forgets the rest, oldest first, from queues kept in arrival and finishing order, so it
+ * never looks at anything that stays.
+ *
+ * Every live item counts a reference on each journal segment it needs (a delivery: its
+ * record; a job: the record with its payload and the one with its latest state). A segment
+ * nobody references can be deleted; see LowdbStore#maintain.
+ */
+
+export interface Retention {
+  /** How long a delivery id is remembered (a redelivery inside it is a duplicate). */
+  deliveryMs: number;
+  /** How long a done job (and its payload) stays readable after it finished. */
+  doneJobMs: number;
+  /** How long a dead job stays readable after it died. */
+  deadJobMs: number;
+}
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_RETENTION: Retention = { deliveryMs: 7 * DAY_MS, doneJobMs: 7 * DAY_MS, deadJobMs: 30 * DAY_MS };
+
+export interface DeliveryEntry {
+  readonly delivery: Delivery;
+  /** Segment of the record that holds it. */
+  segment: number;
+}
+
+export interface JobEntry {
+  /** Acceptance order: defines "oldest first" and which job of a group is newer. */
+  readonly seq: number;
+  /** Replaced, never mutated, so a reference handed to a reader stays consistent. */
+  job: JobSummary;
+  payload: BodyRef;
+  /** Segment of the record that holds the job's current state. */
+  stateSegment: number;
+}
+
+/** One group's counters and newest superseding job, so no question about a group scans jobs. */
+interface GroupEntry {
+  unfinished: number;
+  newestSuperseding: JobEntry | null;
+}
+
+const isUnfinished = (status: Job['status']) => status === 'queued' || status === 'running';
+const groupKey = (clientKey: string, group: string) => `${clientKey}\n${group}`;
+
+/** A first-in first-out list that drops its consumed head in chunks (Array#shift is O(n)). */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): void {
+    this.#head += 1;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+export class JobIndex {
+  readonly deliveries = new Map<string, DeliveryEntry>();
+  readonly jobs = new Map<string, JobEntry>();
+  readonly queued = new JobQueue<JobEntry>();
+  readonly #queuedByClient = new Map<string, number>();
+  readonly #groups = new Map<string, GroupEntry>();
+  readonly #deliveryOrder = new Fifo<DeliveryEntry>();
+  /** Jobs in the order they finished, with the state they finished in (a later change makes the item stale). */
+  readonly #finished = { done: new Fifo<{ entry: JobEntry; job: JobSummary }>(), dead: new Fifo<{ entry: JobEntry; job: JobSummary }>() };
+  readonly #refs = new Map<number, number>();
+  #seq = 0;
+
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
+  /** Live references into a segment. */
+  refsTo(segment: number): number {
+    return this.#refs.get(segment) ?? 0;
+  }
+
+  addDelivery(entry: DeliveryEntry): void {
+    const known = this.deliveries.get(entry.delivery.id);
+    if (known) {
+      // A copy carried forward: same delivery, newer place.
+      this.#unref(known.segment);
+      known.segment = entry.segment;
+      this.#ref(entry.segment);
+      return;
+    }
+    this.deliveries.set(entry.delivery.id, entry);
+    this.#deliveryOrder.push(entry);
+    this.#ref(entry.segment);
+  }
+
+  /** Adds a job (or replaces it with a copy carried forward to a newer segment). */
+  addJob(entry: JobEntry): void {
+    this.#seq = Math.max(this.#seq, entry.seq);
+    const known = this.jobs.get(entry.job.id);
+    if (known) {
+      this.#unref(known.payload.segment);
+      this.#unref(known.stateSegment);
+      known.payload = entry.payload;
+      known.stateSegment = entry.stateSegment;
+      this.#ref(known.payload.segment);
+      this.#ref(known.stateSegment);
+      this.applyState(entry.job, entry.stateSegment, true);
+      return;
+    }
+    this.jobs.set(entry.job.id, entry);
+    this.#ref(entry.payload.segment);
+    this.#ref(entry.stateSegment);
+    const { clientKey, group, status } = entry.job;
+    if (status === 'queued') {
+      this.queued.add(entry);
+      this.#countQueued(clientKey, 1);
+    }
+    if (group !== undefined) {
+      const key = groupKey(clientKey, group);
+      const g = this.#groups.get(key) ?? { unfinished: 0, newestSuperseding: null };
+      if (isUnfinished(status)) g.unfinished += 1;
+      if (entry.job.supersedes === true && (g.newestSuperseding === null || g.newestSuperseding.seq < entry.seq)) g.newestSuperseding = entry;
+      this.#groups.set(key, g);
+    }
+    this.#noteFinished(entry);
+  }
+
+  /**
+   * Applies a job's new state, recorded in `segment`. Returns false for a job that is not
+   * live (pruned earlier: its later states may still be in the journal).
+   */
+  applyState(state: JobState | JobSummary, segment: number, carried = false): boolean {
+    const entry = this.jobs.get(state.id);
+    if (!entry) return false;
+    const was = entry.job.status;
+    entry.job = { ...entry.job, ...state };
+    if (!carried) {
+      this.#unref(entry.stateSegment);
+      entry.stateSegment = segment;
+      this.#ref(segment);
+    }
+    const now = entry.job.status;
+    if (was === 'queued' && now !== 'queued') {
+      this.queued.remove(entry);
+      this.#countQueued(entry.job.clientKey, -1);
+    } else if (was !== 'queued' && now === 'queued') {
+      this.queued.add(entry);
+      this.#countQueued(entry.job.clientKey, 1);
+    }
+    const g = entry.job.group === undefined ? undefined : this.#groups.get(groupKey(entry.job.clientKey, entry.job.group));
+    if (g && isUnfinished(was) !== isUnfinished(now)) g.unfinished += isUnfinished(now) ? 1 : -1;
+    // Every change of a finished job is noted again: the older note is stale from now on.
+    this.#noteFinished(entry);
+    return true;
+  }
+
+  countQueued(clientKey: string): number {
+    return this.#queuedByClient.get(clientKey) ?? 0;
+  }
+
+  countUnfinished(clientKey: string, group: string): number {
+    return this.#groups.get(groupKey(clientKey, group))?.unfinished ?? 0;
+  }
+
+  /** The group's newest superseding job when it is newer than `entry`. */
+  supersederOf(entry: JobEntry): JobEntry | undefined {
+    const { group, clientKey } = entry.job;
+    if (group === undefined) return undefined;
+    const newest = this.#groups.get(groupKey(clientKey, group))?.newestSuperseding;
+    return newest && newest.seq > entry.seq ? newest : undefined;
+  }
+
+  /** Forgets what has outlived its retention at `now` (ms); costs what it forgets, nothing more. */
+  sweep(now: number, retention: Retention): void {
+    const deliveryCutoff = new Date(now - retention.deliveryMs).toISOString();
+    for (let d = this.#deliveryOrder.peek(); d && d.delivery.receivedAt < deliveryCutoff; d = this.#deliveryOrder.peek()) {
+      this.#deliveryOrder.shift();
+      this.forgetDelivery(d);
+    }
+    for (const [status, keepMs] of [['done', retention.doneJobMs], ['dead', retention.deadJobMs]] as const) {
+      const fifo = this.#finished[status];
+      const cutoff = new Date(now - keepMs).toISOString();
+      for (let f = fifo.peek(); f && f.job.updatedAt < cutoff; f = fifo.peek()) {
+        fifo.shift();
+        // Stale when the job changed since it finished (a later item or none stands for it).
+        if (f.entry.job === f.job && this.jobs.get(f.job.id) === f.entry) this.#dropJob(f.entry);
+      }
+    }
+  }
+
+  /** Forgets a delivery (its FIFO item, if still queued, is then stale and skipped). */
+  forgetDelivery(entry: DeliveryEntry): void {
+    if (this.deliveries.get(entry.delivery.id) !== entry) return;
+    this.deliveries.delete(entry.delivery.id);
+    this.#unref(entry.segment);
+  }
+
+  /** Live deliveries and jobs with a reference into `segment` (to carry them forward). */
+  *holdersOf(segment: number): Generator<{ delivery?: DeliveryEntry; job?: JobEntry }> {
+    for (const d of this.deliveries.values()) if (d.segment === segment) yield { delivery: d };
+    for (const j of this.jobs.values()) if (j.payload.segment === segment || j.stateSegment === segment) yield { job: j };
+  }
+
+  #noteFinished(entry: JobEntry): void {
+    const status = entry.job.status;
+    if (status === 'done' || status === 'dead') this.#finished[status].push({ entry, job: entry.job });
+  }
+
+  #dropJob(entry: JobEntry): void {
+    this.jobs.delete(entry.job.id);
+    this.#unref(entry.payload.segment);
+    this.#unref(entry.stateSegment);
+    const { group, clientKey } = entry.job;
+    if (group === undefined) return;
+    const key = groupKey(clientKey, group);
+    const g = this.#groups.get(key);
+    if (g?.newestSuperseding === entry) g.newestSuperseding = null;
+    if (g && g.unfinished === 0 && g.newestSuperseding === null) this.#groups.delete(key);
+  }
+
+  #countQueued(clientKey: string, change: number): void {
+    const count = (this.#queuedByClient.get(clientKey) ?? 0) + change;
+    if (count === 0) this.#queuedByClient.delete(clientKey);
+    else this.#queuedByClient.set(clientKey, count);
+  }
+
+  #ref(segment: number): void {
+    this.#refs.set(segment, (this.#refs.get(segment) ?? 0) + 1);
+  }
+
+  #unref(segment: number): void {
+    const count = (this.#refs.get(segment) ?? 0) - 1;
+    if (count <= 0) this.#refs.delete(segment);
+    else this.#refs.set(segment, count);
+  }
+}
