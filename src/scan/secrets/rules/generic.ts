@@ -95,15 +95,16 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     severity: 'medium',
     keywords: KEYWORDS,
     // The value must end the line (bar a comment): `name: Type,` or `name: value;` is code.
-    // A block scalar (`key: |` or `key: >`) puts the value on the next line.
-    regex: `^[ \\t]{0,40}(?:-[ \\t]{1,4})?(${NAME})[ \\t]{0,3}:(?:[ \\t]{1,5}|[ \\t]{1,3}[|>][-+]?[ \\t]{0,3}\\r?\\n[ \\t]{1,40})([^\\s'"\`\\\\$<>{}()\\[\\]|&*!#,;][^\\s'"\`\\\\$<>{}()\\[\\]#,;]{7,199})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
+    // A block scalar (`key: |` or `key: >`) puts the value on the next line. A `#` inside
+    // the value is part of it; only one after whitespace starts a comment.
+    regex: `^[ \\t]{0,40}(?:-[ \\t]{1,4})?(${NAME})[ \\t]{0,3}:(?:[ \\t]{1,5}|[ \\t]{1,3}[|>][-+]?[ \\t]{0,3}\\r?\\n[ \\t]{1,40})([^\\s'"\`\\\\$<>{}()\\[\\]|&*!#,;][^\\s'"\`\\\\$<>{}()\\[\\],;]{7,199})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
     flags: 'im',
     secretGroup: 2,
     window: { before: 0, after: 1 },
     entropy: ENTROPY,
     allowlist: ALLOW,
     examples: {
-      truePositives: ['  password: BymuEJGgWptH', 'deploy_token: |\n  Vx8qL2mT9rKz4WbN', '    client_secret: OOfjU5Yu2ZgMva8LJrQpXgnRlcWDccov  # rotated quarterly', '- api_key: XmhRUGVqTEr05A655Ac9J34f'],
+      truePositives: ['  password: BymuEJGgWptH', 'deploy_token: |\n  Vx8qL2mT9rKz4WbN', '    password: k#NyAgWuhiuDK*5@', '    client_secret: OOfjU5Yu2ZgMva8LJrQpXgnRlcWDccov  # rotated quarterly', '- api_key: XmhRUGVqTEr05A655Ac9J34f'],
       falsePositives: [
         '  password: ${DB_PASSWORD}',
         '  password: !vault |',
