@@ -10,7 +10,7 @@ import { createLogger } from '../../src/log.ts';
 import { LowdbStore } from '../../src/store/lowdb-store.ts';
 import { JournalResultsStore } from '../../src/store/results-store.ts';
 import { deriveSessionKey, installationInstance } from '../../src/ui/session-token.ts';
-import { BITBUCKET_API_ORIGIN, BITBUCKET_ORIGIN, FIXTURES, installBody, newTenant, T0, testConfig, type Tenant } from '../helpers/connect-tenant.ts';
+import { BITBUCKET_API_ORIGIN, BITBUCKET_ORIGIN, fakeTokenEndpoint, FIXTURES, installBody, newTenant, T0, testConfig, type Tenant } from '../helpers/connect-tenant.ts';
 import { pullRequestScan, secretFinding } from '../helpers/scan-records.ts';
 
 /**
@@ -47,7 +47,7 @@ export interface FuzzTarget {
   send(req: FuzzRequest): Promise<FuzzResponse>;
   /** Bytes written to the socket as they are, for requests no HTTP client would send; `halfClose` then signals the end of input. */
   sendRaw(bytes: Buffer, halfClose: boolean): Promise<FuzzResponse>;
-  /** Installs the tenant afresh (after a fuzzed uninstall), as Bitbucket's first install does. */
+  /** Installs a new tenant (at the start, and after a fuzzed uninstall), as Bitbucket's first install does. */
   reinstall(): Promise<void>;
   close(): Promise<void>;
 }
@@ -113,6 +113,8 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
     send: (req) => send(port, agent, req),
     sendRaw: (bytes, halfClose) => sendRaw(port, bytes, halfClose),
     async reinstall() {
+      // A new one each time: a fuzzed signed reinstall may have left a secret Bitbucket never issued.
+      target.tenant = newTenant();
       const body = Buffer.from(JSON.stringify(installBody(target.tenant)));
       const res = await send(port, agent, { method: 'POST', path: '/gh/connect/lifecycle/installed', headers: { 'content-type': 'application/json' }, body });
       if (!res.ok || res.status !== 204) throw new Error(`install failed: ${JSON.stringify(res.ok ? [res.status, res.body.toString()] : res.error)}`);
@@ -143,9 +145,11 @@ async function seedResults(results: JournalResultsStore, clientKey: string): Pro
   await results.putInventory({ clientKey, repoUuid: REPO_UUID, repoFullName: REPO_FULL_NAME, branch: 'main', environment: 'production', commit: COMMIT, files: { 'package-lock.json': 'a'.repeat(64) }, packages: [], sbom: '{"bomFormat":"CycloneDX","specVersion":"1.6"}', updatedAt: at });
 }
 
-/** Bitbucket's API as the pages use it: the repository (main branch `main`), and owner/write permission for anyone. */
-const fakeBitbucket: typeof fetch = async (input) => {
+/** Bitbucket as the app uses it: the token endpoint, the repository (main branch `main`), and owner/write permission for anyone. */
+const fakeBitbucket: typeof fetch = async (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
+  // The JWT bearer grant that proves an unsigned install (it succeeds for secrets newTenant() issued).
+  if (url.origin === BITBUCKET_ORIGIN) return fakeTokenEndpoint(input, init);
   const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (url.origin !== BITBUCKET_API_ORIGIN || parts[0] !== '2.0') return json(404, { type: 'error', error: { message: 'Not found' } });
@@ -239,5 +243,3 @@ function dechunk(body: Buffer): Buffer {
   }
   return Buffer.concat(out);
 }
-
-export { BITBUCKET_API_ORIGIN, BITBUCKET_ORIGIN };
