@@ -97,6 +97,20 @@ describe('pull request configuration comes from the destination branch', () => {
     expect(sim.violations).toEqual([]);
   }, 60_000);
 
+  it('a destination .gitleaks.toml rule that backtracks for minutes on JavaScript still gets the pull request answered', async () => {
+    const toml = "[[rules]]\nid = 'backtracker'\ndescription = 'Backtracker'\nregex = '''(a|a)+$'''\n";
+    await sim.createRepository('acme', 'patterns', { files: { 'README.md': '# patterns\n', '.gitleaks.toml': toml } });
+    await sim.createBranch('acme/patterns', 'slow');
+    await sim.commit('acme/patterns', 'slow', { 'src/leak.js': `module.exports = "${AWS_KEY}";\n// ${'a'.repeat(28)}b\n` }, 'Slow');
+    const { id } = await sim.openPullRequest('acme/patterns', { source: 'slow', title: 'slow' });
+    const jobs = await app.settle();
+    expect(jobs.filter((j) => j.status === 'dead')).toEqual([]);
+    const pr = sim.pullRequest('acme/patterns', id);
+    const report = sim.repository('acme/patterns').reports.get(pr.sourceHash)?.find((r) => r.externalId === 'gatehouse-security');
+    expect(report?.body.result).toBe('FAILED');
+    expect(report?.annotations.map((a) => [a.body.path, a.body.line])).toEqual([['src/leak.js', 1]]);
+  }, 60_000);
+
   it('a push still reads the configuration at the pushed commit', async () => {
     await sim.createBranch('acme/api', 'pushed');
     const head = await sim.commit('acme/api', 'pushed', { ...LEAK, '.gatehouse.yml': 'ignorePaths: ["src/**"]\n' }, 'Ignore src');

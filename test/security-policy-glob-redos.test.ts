@@ -1,10 +1,7 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, policyPatchSchema } from '../src/core/policy.ts';
-import { globToRegExp } from '../src/scan/repo-config/glob.ts';
+import { globToRegExp } from './helpers/glob-reference.ts';
+import { evaluateInWorker } from './helpers/hang-guard.ts';
 import { globMatcher } from '../src/scan/repo-config/glob-matcher.ts';
 import type { Policy } from '../src/store/results-types.ts';
 
@@ -22,37 +19,9 @@ const HANG_GUARD_MS = 30_000;
 
 const policyWith = (over: Partial<Policy>): Policy => ({ ...structuredClone(DEFAULT_POLICY), ...over });
 
-/**
- * Runs `expression` (with `environmentOf`, `pathFilter`, `policy` and `name` in scope) in a
- * worker thread: a stalled RegExp cannot be interrupted on the test's own thread, so the
- * hang guard has to be able to terminate the thread doing the matching.
- */
+/** Runs `expression` (with `environmentOf`, `pathFilter`, `policy` and `name` in scope) in a worker thread under the hang guard. */
 async function inWorker(policy: Policy, name: string, expression: string): Promise<unknown> {
-  const policyModule = new URL('../src/core/policy.ts', import.meta.url).href;
-  // tsx's ESM entry (the package's `import` condition), so the worker can load TypeScript.
-  const tsxRoot = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsxApi = pathToFileURL(path.join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const code = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    import(workerData.tsxApi)
-      .then(({ register }) => { register(); return import(workerData.policyModule); })
-      .then(({ environmentOf, pathFilter }) => {
-        const { policy, name } = workerData;
-        parentPort.postMessage(${expression});
-      });`;
-  const worker = new Worker(code, { eval: true, workerData: { tsxApi, policyModule, policy, name } });
-  try {
-    return await new Promise((resolve, reject) => {
-      const guard = setTimeout(() => reject(new Error('the glob match did not finish: the worker would be stalled')), HANG_GUARD_MS);
-      worker.once('message', (value) => {
-        clearTimeout(guard);
-        resolve(value);
-      });
-      worker.once('error', reject);
-    });
-  } finally {
-    await worker.terminate();
-  }
+  return evaluateInWorker({ [new URL('../src/core/policy.ts', import.meta.url).href]: ['environmentOf', 'pathFilter'] }, expression, { policy, name }, HANG_GUARD_MS);
 }
 
 describe('policy globs cannot stall the shared worker', () => {

@@ -1,5 +1,5 @@
 import { ParseError, VulnIndexError, isDependencyFile, matchPackages, parseLockfile, type VulnIndex } from './deps/index.ts';
-import { globToRegExp } from './repo-config/glob.ts';
+import { globMatcher, type GlobMatcher } from './repo-config/glob-matcher.ts';
 import { EMPTY_REPO_CONFIG, type RepoScanConfig } from './repo-config/types.ts';
 import { SecretScanner } from './secrets/engine.ts';
 import type { DependencyFinding, Finding, PackageRef } from './types.ts';
@@ -40,7 +40,7 @@ export class FileScan {
   readonly #config: RepoScanConfig;
   readonly #scanner: SecretScanner;
   readonly #index: VulnIndex | null;
-  readonly #ignored: RegExp[];
+  readonly #ignored: GlobMatcher[];
   readonly #ignoredFingerprints: Set<string>;
   readonly #findings: Finding[] = [];
   readonly #packages: PackageRef[] = [];
@@ -52,7 +52,7 @@ export class FileScan {
     this.#config = options.config ?? EMPTY_REPO_CONFIG;
     this.#scanner = options.scanner ?? new SecretScanner({ config: this.#config });
     this.#index = options.vulnIndex ?? null;
-    this.#ignored = this.#config.ignorePaths.map(globToRegExp);
+    this.#ignored = this.#config.ignorePaths.map(globMatcher);
     this.#ignoredFingerprints = new Set(this.#config.ignoredFingerprints);
   }
 

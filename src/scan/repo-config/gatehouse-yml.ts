@@ -1,9 +1,9 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../types.ts';
-import { globToRegExp } from './glob.ts';
+import { globMatcher } from './glob-matcher.ts';
 import { zodProblems } from './problems.ts';
-import { assertSafeJsRegex } from './regex-dialect.ts';
+import { LinearRegex } from './linear-regex.ts';
 import type { CustomRule } from './types.ts';
 
 const FILE = '.gatehouse.yml';
@@ -65,7 +65,7 @@ export interface GatehouseYml {
  *       description: ACME API key
  *       severity: high
  *       keywords: [ acme_ ]
- *       regex: '\b(acme_[a-f0-9]{32})\b'    # JavaScript syntax
+ *       regex: '\b(acme_[a-f0-9]{32})\b'    # RE2 syntax: no lookaround or backreferences
  *       secretGroup: 1
  * ```
  *
@@ -94,7 +94,7 @@ export function parseGatehouseYml(text: string): GatehouseYml {
   ] as const) {
     globs.forEach((glob, i) => {
       try {
-        globToRegExp(glob);
+        globMatcher(glob);
         result.ignorePaths.push(glob);
       } catch (error) {
         result.problems.push(`${FILE}.${where}[${i}]: ${(error as Error).message}`);
@@ -113,11 +113,10 @@ export function parseGatehouseYml(text: string): GatehouseYml {
     }
     const r = rule.data;
     try {
-      if (r.regex !== undefined) assertSafeJsRegex(r.regex, r.flags ?? '');
-      if (r.path !== undefined) assertSafeJsRegex(r.path);
-      for (const re of [...(r.allowlist?.secrets ?? []), ...(r.allowlist?.paths ?? [])]) assertSafeJsRegex(re);
+      if (r.path !== undefined) new LinearRegex(r.path);
+      for (const re of [...(r.allowlist?.secrets ?? []), ...(r.allowlist?.paths ?? [])]) new LinearRegex(re);
       if (r.regex !== undefined) {
-        const groups = new RegExp(`${r.regex}|`, r.flags ?? '').exec('')!.length - 1;
+        const groups = new LinearRegex(r.regex, r.flags ?? '').groupCount;
         if ((r.secretGroup ?? 0) > groups) throw new Error(`secretGroup ${r.secretGroup} but the regex has ${groups} groups`);
       }
     } catch (error) {

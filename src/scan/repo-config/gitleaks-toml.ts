@@ -1,7 +1,7 @@
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { zodProblems } from './problems.ts';
-import { RegexTranslationError, translateRe2 } from './regex-dialect.ts';
+import { LinearRegex, LinearRegexError } from './linear-regex.ts';
 import type { Allowlist, CustomRule } from './types.ts';
 
 const FILE = '.gitleaks.toml';
@@ -51,8 +51,8 @@ export interface GitleaksConfig {
 }
 
 /**
- * Reads a `.gitleaks.toml`: its `[[rules]]` become custom rules (Go regexes translated
- * to JavaScript), its allow-lists global allow-lists, `[extend] disabledRules` disabled
+ * Reads a `.gitleaks.toml`: its `[[rules]]` become custom rules (Go RE2 regexes, run as
+ * written on the linear-time engine of linear-regex.ts), its allow-lists global allow-lists, `[extend] disabledRules` disabled
  * rules. Gatehouse's own rules always stay on (a committed config file must not be able
  * to switch secret scanning off wholesale), so `[extend] useDefault` changes nothing,
  * and `[extend] path`/`url` cannot be followed from a pure scan and are reported.
@@ -113,23 +113,21 @@ function translateRule(rule: z.infer<typeof ruleSchema>, where: string, result: 
     return undefined;
   }
   try {
-    const regex = rule.regex === undefined ? { source: '', flags: '' } : translateRe2(rule.regex);
-    const path = rule.path === undefined ? undefined : bareSource(rule.path, 'path');
-    if (regex.source !== '') {
-      const groups = new RegExp(`${regex.source}|`, regex.flags).exec('')!.length - 1;
-      if ((rule.secretGroup ?? 0) > groups) throw new RegexTranslationError(`secretGroup ${rule.secretGroup} but the regex has ${groups} groups`);
+    if (rule.path !== undefined) checked(rule.path, 'path');
+    if (rule.regex !== undefined) {
+      const groups = checked(rule.regex, 'regex').groupCount;
+      if ((rule.secretGroup ?? 0) > groups) throw new LinearRegexError(`secretGroup ${rule.secretGroup} but the regex has ${groups} groups`);
     }
     return {
       id: rule.id,
       description: rule.description ?? rule.id,
       severity: 'high',
       keywords: (rule.keywords ?? []).map((k) => k.toLowerCase()).filter((k) => k !== ''),
-      regex: regex.source,
-      flags: regex.flags,
+      regex: rule.regex ?? '',
       // As in gitleaks, an unset secretGroup means the first non-empty group (the whole match when there is none).
       secretGroup: rule.secretGroup ?? 'first',
       ...(rule.entropy === undefined ? {} : { entropy: rule.entropy }),
-      ...(path === undefined ? {} : { path }),
+      ...(rule.path === undefined ? {} : { path: rule.path }),
       allowlists,
     };
   } catch (error) {
@@ -143,8 +141,8 @@ function translateAllowlist(list: GitleaksAllowlist, where: string, problems: st
   try {
     const translated: Allowlist = {
       ...(list.description === undefined ? {} : { description: list.description }),
-      paths: (list.paths ?? []).map((p) => bareSource(p, 'path')),
-      regexes: (list.regexes ?? []).map((r) => bareSource(r, 'regex')),
+      paths: (list.paths ?? []).map((p) => checked(p, 'path').source),
+      regexes: (list.regexes ?? []).map((r) => checked(r, 'regex').source),
       regexTarget: list.regexTarget ?? 'secret',
       stopwords: (list.stopwords ?? []).map((w) => w.toLowerCase()),
       condition: list.condition ?? 'or',
@@ -158,15 +156,13 @@ function translateAllowlist(list: GitleaksAllowlist, where: string, problems: st
   }
 }
 
-/** Path and allow-list regexes are stored as bare sources, so their flags are folded into the source. */
-function bareSource(pattern: string, what: string): string {
-  const { source } = translateRe2(pattern, { inlineFlags: true });
+/** Compiles a repository's pattern only to check it (rules store sources); throws LinearRegexError naming `what`. */
+function checked(pattern: string, what: string): LinearRegex {
   try {
-    new RegExp(source);
+    return new LinearRegex(pattern);
   } catch (error) {
-    throw new RegexTranslationError(`${what}: ${(error as Error).message}`);
+    throw new LinearRegexError(`${what}: ${messageOf(error)}`);
   }
-  return source;
 }
 
 function messageOf(error: unknown): string {

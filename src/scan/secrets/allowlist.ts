@@ -59,19 +59,19 @@ export function isPlaceholder(secret: string): boolean {
   return PUBLIC_EXAMPLE_KEYS.has(secret) || PLACEHOLDER.test(secret);
 }
 
-/** An allow-list with its regexes compiled once. */
+/** An allow-list with its regexes compiled once (by `compile`: a repository's run on the linear-time engine). */
 export class CompiledAllowlist {
-  readonly #paths: RegExp[];
-  readonly #regexes: RegExp[];
+  readonly #paths: Pick<RegExp, 'test'>[];
+  readonly #regexes: Pick<RegExp, 'test'>[];
   readonly #target: 'secret' | 'match' | 'line';
   readonly #stopwords: string[];
   readonly #and: boolean;
   readonly #ruleIds: Set<string> | undefined;
 
-  constructor(spec: Allowlist) {
+  constructor(spec: Allowlist, compile: (source: string) => Pick<RegExp, 'test'> = (source) => new RegExp(source)) {
     this.#ruleIds = spec.ruleIds ? new Set(spec.ruleIds) : undefined;
-    this.#paths = (spec.paths ?? []).map((p) => new RegExp(p));
-    this.#regexes = (spec.regexes ?? []).map((r) => new RegExp(r));
+    this.#paths = (spec.paths ?? []).map((p) => compile(p));
+    this.#regexes = (spec.regexes ?? []).map((r) => compile(r));
     this.#target = spec.regexTarget ?? 'secret';
     this.#stopwords = (spec.stopwords ?? []).map((w) => w.toLowerCase());
     this.#and = spec.condition === 'and';

@@ -1,3 +1,4 @@
+import { LinearRegex } from '../repo-config/linear-regex.ts';
 import type { Allowlist, CustomRule } from '../repo-config/types.ts';
 import type { Severity } from '../types.ts';
 import { CompiledAllowlist } from './allowlist.ts';
@@ -7,6 +8,9 @@ import { CHECKSUMS, VERIFIERS } from './verify.ts';
 /** Lines either side of a keyword that a multi-line rule sees by default: room for an 8192-bit PEM key. */
 const WINDOW_LINES = 120;
 
+/** What the engine uses of a rule's regex: a RegExp for a built-in rule, a LinearRegex for a repository's. */
+export type RuleRegex = Pick<RegExp, 'exec' | 'lastIndex' | 'source' | 'flags'>;
+
 /** A rule ready to run: regexes compiled, allow-lists normalised. */
 export interface CompiledRule {
   id: string;
@@ -14,12 +18,12 @@ export interface CompiledRule {
   severity: Severity;
   keywords: string[];
   /** Global regex; `undefined` for a path-only (whole-file) rule. */
-  regex: RegExp | undefined;
+  regex: RuleRegex | undefined;
   /** Capture group holding the secret; -1 = the first non-empty group, else the whole match. */
   secretGroup: number;
   entropy: number;
   /** Restricts the rule to matching paths; with no regex the path match is the finding. */
-  path: RegExp | undefined;
+  path: Pick<RegExp, 'test'> | undefined;
   allowlists: CompiledAllowlist[];
   /** Lines before and after each keyword's line the regex runs on; undefined: the line alone. */
   window: { before: number; after: number } | undefined;
@@ -51,17 +55,23 @@ export function isMultiline(source: string, flags: string): boolean {
   );
 }
 
+/**
+ * Built-in rules are ours and run on JavaScript's engine; a repository's rules (the ones with
+ * `allowlists`) and their allow-lists run on the linear-time one, whatever they contain.
+ */
 export function compileRule(rule: SecretRule | CustomRule): CompiledRule {
   const flags = [...new Set(`g${(rule.flags ?? '').replace(/[gyd]/g, '')}`)].join('');
-  let regex: RegExp | undefined;
+  const fromRepository = 'allowlists' in rule;
+  const compile = fromRepository ? (source: string, f = '') => new LinearRegex(source, f) : (source: string, f = '') => new RegExp(source, f);
+  let regex: RuleRegex | undefined;
   try {
-    regex = rule.regex === '' ? undefined : new RegExp(rule.regex, flags);
+    regex = rule.regex === '' ? undefined : compile(rule.regex, flags);
   } catch (error) {
     throw new Error(`secret rule "${rule.id}": invalid regex: ${(error as Error).message}`);
   }
   if (!regex && rule.path === undefined) throw new Error(`secret rule "${rule.id}": needs a regex or a path`);
   const allowlists: Allowlist[] =
-    'allowlists' in rule
+    fromRepository
       ? rule.allowlists
       : rule.allowlist
         ? [{ paths: rule.allowlist.paths, regexes: rule.allowlist.secrets, stopwords: rule.allowlist.stopwords }]
@@ -74,8 +84,8 @@ export function compileRule(rule: SecretRule | CustomRule): CompiledRule {
     regex,
     secretGroup: rule.secretGroup === 'first' ? -1 : (rule.secretGroup ?? 0),
     entropy: rule.entropy ?? 0,
-    path: rule.path === undefined ? undefined : new RegExp(rule.path),
-    allowlists: allowlists.map((a) => new CompiledAllowlist(a)),
+    path: rule.path === undefined ? undefined : compile(rule.path),
+    allowlists: allowlists.map((a) => new CompiledAllowlist(a, compile)),
     window: !regex ? undefined : (rule.window ?? (isMultiline(regex.source, regex.flags) ? { before: WINDOW_LINES, after: WINDOW_LINES } : undefined)),
     verify: rule.verify ? VERIFIERS[rule.verify] : undefined,
     checksum: rule.checksum ? CHECKSUMS[rule.checksum] : undefined,

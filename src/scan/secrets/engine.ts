@@ -1,4 +1,5 @@
-import { globToRegExp } from '../repo-config/glob.ts';
+import { globMatcher, type GlobMatcher } from '../repo-config/glob-matcher.ts';
+import { LinearRegex } from '../repo-config/linear-regex.ts';
 import { EMPTY_REPO_CONFIG, type RepoScanConfig } from '../repo-config/types.ts';
 import type { SecretFinding } from '../types.ts';
 import { AhoCorasick } from './aho-corasick.ts';
@@ -60,7 +61,7 @@ export class SecretScanner {
   readonly #pathOnly: number[];
   /** Rules whose applicability depends on the path (a path pattern or path allow-lists). */
   readonly #pathSensitive: number[];
-  readonly #ignoreGlobs: RegExp[];
+  readonly #ignoreGlobs: GlobMatcher[];
   readonly #allowlists: CompiledAllowlist[];
   readonly #severity: RepoScanConfig['severityOverrides'];
   readonly #ignoredFingerprints: Set<string>;
@@ -98,8 +99,9 @@ export class SecretScanner {
     this.#automaton = new AhoCorasick(keywords);
     this.#keywordLengths = keywords.map((k) => k.length);
 
-    this.#ignoreGlobs = config.ignorePaths.map(globToRegExp);
-    this.#allowlists = config.allowlists.map((a) => new CompiledAllowlist(a));
+    // Globs and allow-lists come from the repository: matched in linear time.
+    this.#ignoreGlobs = config.ignorePaths.map(globMatcher);
+    this.#allowlists = config.allowlists.map((a) => new CompiledAllowlist(a, (source) => new LinearRegex(source)));
     this.#pathSensitive = this.#rules.flatMap((rule, r) =>
       rule.path || [...rule.allowlists, ...this.#allowlists].some((a) => a.appliesTo(rule.id) && a.hasPaths) ? [r] : [],
     );

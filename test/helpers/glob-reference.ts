@@ -1,4 +1,8 @@
 /**
+ * The reference meaning of a glob, for tests only: glob-matcher.ts must agree with it. It is
+ * not used to match anything in the product, because the RegExp it builds backtracks
+ * polynomially in the number of wildcards (`*a*a*a…b`).
+ *
  * Compiles a path glob to a RegExp: `**` spans directories, `*` and `?` stay within one
  * path segment, `{a,b}` alternates, `[...]` is a character class. A pattern without a
  * slash matches at any depth (as in .gitignore), and a pattern ending in `/` matches

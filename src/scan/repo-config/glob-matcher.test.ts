@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { globToRegExp } from './glob.ts';
+import { globMatcher } from './glob-matcher.ts';
 
-const m = (glob: string, path: string) => globToRegExp(glob).test(path);
+const m = (glob: string, path: string) => globMatcher(glob).test(path);
 
-describe('globToRegExp', () => {
+describe('globMatcher', () => {
   it('matches slash-less patterns at any depth and anchored ones from the root', () => {
     expect(m('*.pem', 'a/b/key.pem')).toBe(true);
     expect(m('*.pem', 'key.pem.txt')).toBe(false);
@@ -23,6 +23,6 @@ describe('globToRegExp', () => {
   });
 
   it('reports an unbalanced brace', () => {
-    expect(() => globToRegExp('*.{a,b')).toThrow(/unbalanced/);
+    expect(() => globMatcher('*.{a,b')).toThrow(/unbalanced/);
   });
 });
