@@ -13,6 +13,8 @@ describe('token families', () => {
   it.each([
     ['slack-legacy-workspace-token', '"access_token": "xoxa-2-Q9w4Rt7Yu2Io5Pa8Sd"'],
     ['slack-legacy-token', 'SLACK=xoxo-523423-234243-234233-e039d02840a0b9379c'],
+    // Mostly repeated digits: low entropy, still a token.
+    ['slack-legacy-workspace-token', 'SLACK=xoxa-2-611111111-41111111111-2111111111111-c93a7e04d15b28f6ad'],
     ['slack-legacy-bot-token', 'bot = "xoxb-263594206564-FGqddMF8t08v8N7Oq4i57vs1"'],
     ['slack-webhook-url', 'hook: https://hooks.slack.com/services/Jk3nB8vQ2xW7mZ4pL9tR6yH1cF5dG0sA3eK8uN2iO7q'],
     ['discord-api-key', 'discord_token = "9e4b1f7c3a8d2e6b0f5c9a4d7e1b8f3c6a2d9e5b0c7f4a1d8e3b6c9f2a5d0e7b"'],
@@ -57,6 +59,14 @@ describe('contexts', () => {
     expect(ids('System.setProperty("db.password", "Qm7vT2xR9kLp");')).toEqual(['generic-secret-json']);
     expect(ids('DEPLOY_TOKEN ::= "Jq7xV2mR9tLk4WzB"')).toEqual(['generic-secret-assignment']);
     expect(ids('DEPLOY_TOKEN :::= Rz4nW7qK2xLv9TbM')).toEqual(['generic-secret-assignment-unquoted']);
+  });
+
+  it('finds a Go typed declaration of a secret-named variable', () => {
+    expect(ids('var apiToken string = "Tq4nW9xR2vLm7KzB"')).toEqual(['generic-secret-assignment']);
+  });
+
+  it('finds a token whose keyword is in the value when the value sits on the line after its name', () => {
+    expect(ids('<lobPublishableKey>\n    test_pub_7d2a9f4c1e8b3d6a0f5c9e2b7d4a1f8\n</lobPublishableKey>')).toEqual(['lob-publishable-key']);
   });
 
   it('finds a semi-generic token in a YAML block scalar, a CSV row and a Go typed declaration', () => {

@@ -143,7 +143,8 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     description: 'Secret-named variable assigned a quoted literal (code, Terraform, shell, .env, INI, XML attributes)',
     severity: 'medium',
     keywords: KEYWORDS,
-    regex: `(?<![A-Za-z0-9_.\\-])(${NAME})(?:[ \\t]{0,3}:[ \\t]{0,3}[A-Za-z][A-Za-z0-9_<>\\[\\]?]{0,30})?[ \\t]{0,3}(?::{1,3}=|\\?\\??=|\\|\\|=|[+.]=|=)[ \\t]{0,3}(?:[rbuf]{1,2}|@)?(["'\`])(${VALUE})\\2`,
+    // An optional type: `token: string =` (TypeScript, Kotlin) or `token string =` (Go).
+    regex: `(?<![A-Za-z0-9_.\\-])(${NAME})(?:[ \\t]{0,3}:[ \\t]{0,3}[A-Za-z][A-Za-z0-9_<>\\[\\]?]{0,30}|[ \\t]{1,3}[A-Za-z][A-Za-z0-9_.<>\\[\\]*]{0,30})?[ \\t]{0,3}(?::{1,3}=|\\?\\??=|\\|\\|=|[+.]=|=)[ \\t]{0,3}(?:[rbuf]{1,2}|@)?(["'\`])(${VALUE})\\2`,
     flags: 'i',
     secretGroup: 3,
     entropy: ENTROPY,
@@ -159,6 +160,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         'DEPLOY_TOKEN ::= "Jq7xV2mR9tLk4WzB"',
         'DEPLOY_TOKEN :::= "Jq7xV2mR9tLk4WzB"',
         '$apiToken .= "Hn3kW8qZ5vTx2LmR";',
+        'var apiToken string = "Tq4nW9xR2vLm7KzB"',
         'val signingSecret: String = "ttxvtoUGYo71CnNwQKMf1YDQj1iQk9LiMBaGKKYReLJ6"',
       ],
       falsePositives: [

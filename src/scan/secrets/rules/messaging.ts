@@ -99,7 +99,7 @@ export const MESSAGING_RULES: readonly SecretRule[] = [
     keywords: ['xoxa-', 'xoxr-'],
     regex: prefixed('xox[ar]-(?:[0-9]-)?[0-9A-Za-z]{8,48}(?:-[0-9A-Za-z]{4,64}){0,4}', 'A-Za-z0-9\\-'),
     secretGroup: 1,
-    entropy: 3,
+    entropy: 2.5,
     // The secret part is random, so it has digits; `xoxa-nyc` or `xoxr-initial-value` is a name.
     allowlist: { secrets: ['^xox[ar]-(?:[0-9]-)?[A-Za-z]+(?:-[A-Za-z]+)*$'] },
     examples: {

@@ -418,6 +418,8 @@ export const SAAS_RULES: readonly SecretRule[] = [
     severity: 'low',
     keywords: ['_pub_'],
     ...assignedTo('(?<![A-Za-z])lob', '(?:live|test)_pub_[a-f0-9]{31}', 'A-Za-z0-9'),
+    // The keyword sits in the value, which may be on the line after the name.
+    window: { before: 1, after: 1 },
     flags: 'i',
     secretGroup: 1,
     entropy: 3,
