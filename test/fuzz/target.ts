@@ -193,8 +193,11 @@ function send(port: number, agent: Agent, req: FuzzRequest): Promise<FuzzRespons
   });
 }
 
-/** Node's server drops a request whose sender half-closes before the answer is written, so a whole request keeps its side open. */
-function sendRaw(port: number, bytes: Buffer, halfClose: boolean): Promise<FuzzResponse> {
+/**
+ * The first answer to bytes written to the socket as they are. Node's server drops a request
+ * whose sender half-closes before the answer is written, so a whole request keeps its side open.
+ */
+export function sendRaw(port: number, bytes: Buffer, halfClose: boolean): Promise<FuzzResponse> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
