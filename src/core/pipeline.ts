@@ -13,6 +13,7 @@ import { closePullRequest, scanPullRequest, stopPullRequestScan } from './workfl
 import { scanPush, stopPushScan } from './workflows/push.ts';
 import { REPUBLISH_JOB_TYPE, republishPullRequest } from './workflows/republish.ts';
 import type { WorkflowDeps } from './workflows/context.ts';
+import { installationFingerprintKey } from '../scan/secrets/fingerprint.ts';
 
 export interface PipelineOptions {
   config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'dataDir'>;
@@ -44,6 +45,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     clients: bitbucketClients({ config: options.config, store: options.store, budget, tuning: options.client }),
     vulnIndex: options.vulnIndex ?? (() => openVulnIndex(options.config.dataDir)),
     lockfiles: new LockfileCache(),
+    fingerprintKey: (clientKey) => installationFingerprintKey(options.config.encryptionKey, clientKey),
     now,
     ...(options.diffLimits ? { diffLimits: options.diffLimits } : {}),
   };

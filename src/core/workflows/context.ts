@@ -2,6 +2,7 @@ import { BitbucketProtocolError } from '../../bitbucket/errors.ts';
 import type { VulnIndex } from '../../scan/deps/index.ts';
 import { EMPTY_REPO_CONFIG, loadRepoConfig, REPO_CONFIG_PATHS, type RepoScanConfig } from '../../scan/repo-config/index.ts';
 import { SecretScanner } from '../../scan/secrets/engine.ts';
+import { keyFinding } from '../../scan/secrets/fingerprint.ts';
 import type { Policy, ResultsStore, ScanKind, ScanRecord, StoredFinding } from '../../store/results-types.ts';
 import type { Job, JobSummary, Store } from '../../store/types.ts';
 import type { DiffTarget } from '../../bitbucket/types.ts';
@@ -20,6 +21,8 @@ export interface WorkflowDeps {
   /** The OSV index as of now (null when no database has been downloaded). */
   vulnIndex: () => VulnIndex | null;
   lockfiles: LockfileCache;
+  /** The installation's key for secret fingerprints and hashes (fingerprint.ts): nothing unkeyed is stored or published. */
+  fingerprintKey: (clientKey: string) => Buffer;
   now: () => Date;
   diffLimits?: DiffLimits;
   /** Bounds of the tree walk of a first dependency inventory (defaults in dependency-files.ts). */
@@ -142,7 +145,8 @@ export async function scanChange(
     repoConfig(configSource),
     input.configFromBase ? changedConfigFiles(diffSource) : Promise.resolve([]),
   ]);
-  const scanner = config === EMPTY_REPO_CONFIG ? defaultScanner : new SecretScanner({ config });
+  const fingerprintKey = deps.fingerprintKey(input.clientKey);
+  const scanner = config === EMPTY_REPO_CONFIG ? defaultScanner : new SecretScanner({ config, fingerprintKey });
   const diff = await diffSource.target.client.streamDiff(diffSource.target.workspace, diffSource.target.slug, diffSource.spec);
   const changes = await scanDiff(diff, {
     scanner: policy.scanners.secrets ? scanner : null,
@@ -150,7 +154,13 @@ export async function scanChange(
     ...(deps.diffLimits ? { limits: deps.diffLimits } : {}),
   });
   const notices = problems.map((p) => `Repository configuration: ${p}`);
-  const findings: StoredFinding[] = changes.findings.map((f) => ({ ...f, isNew: true }));
+  // Keyed at once; the unkeyed form is kept in memory only, to carry marks made before keys over.
+  const unkeyed = new Map<string, string>();
+  const findings: StoredFinding[] = changes.findings.map((f) => {
+    const keyed = keyFinding(f, fingerprintKey);
+    unkeyed.set(keyed.fingerprint, f.fingerprint);
+    return { ...keyed, isNew: true };
+  });
   if (policy.scanners.dependencies) {
     const checked = await checkDependencies({
       client: target.client,
@@ -170,7 +180,7 @@ export async function scanChange(
     notices.push(`The dependency scanner is off by policy: ${changes.dependencyFiles.length} changed dependency file(s) not checked.`);
   }
   return {
-    findings: await applyTriage(deps, input.clientKey, input.repoUuid, findings),
+    findings: await applyTriage(deps, input.clientKey, input.repoUuid, findings, unkeyed),
     skipped: changes.skipped,
     notices,
     ...(configChanges.length > 0 ? { configChanges } : {}),
@@ -178,13 +188,33 @@ export async function scanChange(
   };
 }
 
-/** The repository's current triage marks on the findings, replacing whatever marks they carried. */
-export async function applyTriage(deps: WorkflowDeps, clientKey: string, repoUuid: string, findings: readonly StoredFinding[]): Promise<StoredFinding[]> {
+/**
+ * The repository's current triage marks on the findings, replacing whatever marks they carried.
+ * `unkeyed` maps a secret finding's fingerprint to its form before fingerprints were keyed: a
+ * mark still held under that form is moved to the keyed one the first time its finding is seen.
+ */
+export async function applyTriage(
+  deps: WorkflowDeps,
+  clientKey: string,
+  repoUuid: string,
+  findings: readonly StoredFinding[],
+  unkeyed: ReadonlyMap<string, string> = new Map(),
+): Promise<StoredFinding[]> {
   const marks = new Map((await deps.results.listTriage(clientKey, repoUuid)).map((m) => [m.fingerprint, m]));
-  return findings.map(({ triage: _old, ...finding }) => {
-    const mark = marks.get(finding.fingerprint);
-    return mark ? { ...finding, triage: { status: mark.status, by: mark.by, at: mark.at, reason: mark.reason } } : finding;
-  });
+  const marked: StoredFinding[] = [];
+  for (const { triage: _old, ...finding } of findings) {
+    let mark = marks.get(finding.fingerprint);
+    const before = unkeyed.get(finding.fingerprint);
+    const legacy = before === undefined ? undefined : marks.get(before);
+    if (!mark && legacy && before !== undefined) {
+      mark = { ...legacy, fingerprint: finding.fingerprint };
+      await deps.results.putTriage(mark);
+      await deps.results.clearTriage(clientKey, repoUuid, before);
+      marks.set(mark.fingerprint, mark);
+    }
+    marked.push(mark ? { ...finding, triage: { status: mark.status, by: mark.by, at: mark.at, reason: mark.reason } } : finding);
+  }
+  return marked;
 }
 
 export function scanRecord(

@@ -6,7 +6,7 @@ import { AhoCorasick } from './aho-corasick.ts';
 import { CompiledAllowlist, isBinaryPath, isPlaceholder, isSkippedPath, looksBinary } from './allowlist.ts';
 import { compileRule, type CompiledRule } from './compile.ts';
 import { shannonEntropy } from './entropy.ts';
-import { findingFingerprint, gitleaksFingerprint, sha256Hex } from './fingerprint.ts';
+import { findingFingerprint, gitleaksFingerprint, keyedFingerprint, sha256Hex } from './fingerprint.ts';
 import { hasInlineIgnore } from './inline-ignore.ts';
 import { maskSecret } from './mask.ts';
 import type { SecretRule } from './rule.ts';
@@ -17,6 +17,8 @@ export interface SecretScannerOptions {
   rules?: readonly SecretRule[];
   /** What the repository's `.gatehouse.yml`, `.gitleaks.toml` and `.gitleaksignore` say. */
   config?: RepoScanConfig;
+  /** The key the caller publishes fingerprints under (keyFinding): ignore entries may list those as well. */
+  fingerprintKey?: Buffer;
 }
 
 /**
@@ -65,6 +67,7 @@ export class SecretScanner {
   readonly #allowlists: CompiledAllowlist[];
   readonly #severity: RepoScanConfig['severityOverrides'];
   readonly #ignoredFingerprints: Set<string>;
+  readonly #fingerprintKey: Buffer | undefined;
 
   constructor(opts: SecretScannerOptions = {}) {
     const config = opts.config ?? EMPTY_REPO_CONFIG;
@@ -107,6 +110,7 @@ export class SecretScanner {
     );
     this.#severity = config.severityOverrides;
     this.#ignoredFingerprints = new Set(config.ignoredFingerprints);
+    this.#fingerprintKey = opts.fingerprintKey;
   }
 
   /** Ids of the rules this scanner runs, built-in and custom, minus disabled ones. */
@@ -350,7 +354,8 @@ export class SecretScanner {
     return findings.filter(
       (f) =>
         !this.#ignoredFingerprints.has(f.fingerprint) &&
-        !this.#ignoredFingerprints.has(gitleaksFingerprint(f.path, f.ruleId, f.line)),
+        !this.#ignoredFingerprints.has(gitleaksFingerprint(f.path, f.ruleId, f.line)) &&
+        !(this.#fingerprintKey && this.#ignoredFingerprints.has(keyedFingerprint(f, this.#fingerprintKey))),
     );
   }
 }
