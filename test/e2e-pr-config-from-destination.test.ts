@@ -111,6 +111,25 @@ describe('pull request configuration comes from the destination branch', () => {
     expect(report?.annotations.map((a) => [a.body.path, a.body.line])).toEqual([['src/leak.js', 1]]);
   }, 60_000);
 
+  it('a destination rule description with a URL and a mention reaches the comment and report inert', async () => {
+    const toml = "[[rules]]\nid = 'acme-token'\ndescription = 'ACME token, see https://evil.example/x and ask @{557058:abc}'\nregex = '''acme_[a-z0-9]{16}'''\nkeywords = ['acme_']\n";
+    await sim.createRepository('acme', 'described', { files: { 'README.md': '# described\n', '.gitleaks.toml': toml } });
+    await sim.createBranch('acme/described', 'token');
+    await sim.commit('acme/described', 'token', { 'src/token.js': 'module.exports = "acme_q7z2k9m4p8v3x6w1";\n' }, 'Token');
+    const { id } = await sim.openPullRequest('acme/described', { source: 'token', title: 'token' });
+    const jobs = await app.settle();
+    expect(jobs.filter((j) => j.status === 'dead')).toEqual([]);
+    const pr = sim.pullRequest('acme/described', id);
+    const comment = pr.comments[0]?.raw ?? '';
+    expect(comment).toContain('evil.example/x');
+    const report = sim.repository('acme/described').reports.get(pr.sourceHash)?.find((r) => r.externalId === 'gatehouse-security');
+    expect(report?.annotations).toHaveLength(1);
+    for (const text of [comment, JSON.stringify(report?.body), JSON.stringify(report?.annotations.map((a) => a.body))]) {
+      expect(text).not.toContain('https://evil.example');
+      expect(text).not.toContain('@{557058');
+    }
+  }, 60_000);
+
   it('a push still reads the configuration at the pushed commit', async () => {
     await sim.createBranch('acme/api', 'pushed');
     const head = await sim.commit('acme/api', 'pushed', { ...LEAK, '.gatehouse.yml': 'ignorePaths: ["src/**"]\n' }, 'Ignore src');

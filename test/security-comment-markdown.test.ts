@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderComment } from '../src/core/comment.ts';
 import { DEFAULT_POLICY } from '../src/core/policy.ts';
+import { buildAnnotations, buildReport } from '../src/core/publish.ts';
 import type { ScanRecord, StoredFinding } from '../src/store/results-types.ts';
 import { pullRequestScan, secretFinding } from './helpers/scan-records.ts';
 
@@ -41,5 +42,46 @@ describe('PR comment markdown injection', () => {
     const line = text.split('\n').find((l) => l.includes('AWS access key id')) ?? '';
     // Whatever is left outside code spans is rendered as markdown.
     expect(line.replace(/`[^`]*`/g, '')).not.toContain('[x]');
+  });
+});
+
+/**
+ * A custom rule's description, a file or package name: repository text that Gatehouse posts
+ * under its own name must not link anywhere or mention anyone, in the comment, the Code
+ * Insights report or its annotations.
+ */
+const HOSTILE = 'Key [click](https://evil.example/a) ![i](https://evil.example/i.png) <a href="https://evil.example/h">x</a> see https://evil.example/x or www.evil.example, ask @{557058:abc} @admin or ops@evil.example';
+
+/** Whatever in `text` Bitbucket would turn into a link or a mention (outside code spans). */
+function active(text: string): string[] {
+  const prose = text.replace(/`[^`]*`/g, '');
+  return [
+    ...(prose.match(/https?:\/\/|www\./gi) ?? []),
+    ...(prose.match(/@[{\w]/g) ?? []),
+    ...(prose.match(/(^|[^\\])!?\[[^\]]*\]\(/g) ?? []),
+    ...(prose.match(/(^|[^\\])<[a-z]/gi) ?? []),
+  ];
+}
+
+describe('repository text is inert in what Gatehouse posts', () => {
+  const hostile = secretFinding({ description: HOSTILE, path: 'src/@team/https://x.js' });
+
+  it('the comment keeps the words but no link, image, HTML or mention', () => {
+    const text = render(scan([hostile], [`1 binary files (only their names were checked): docs/@admin-www.evil.example.png`]));
+    const ours = '[Security report](https://gatehouse.example/report)';
+    expect(active(text.replace(ours, ''))).toEqual([]);
+    expect(text).toContain('evil.example/x');
+    expect(text).toContain('\uFF20{557058:abc}');
+  });
+
+  it('the report details and the annotations carry no URL or mention either', () => {
+    const withNotice = scan([hostile], ['1 binary files (only their names were checked): x@evil.example']);
+    withNotice.notices = [`Repository configuration: .gitleaks.toml: rules[0] (https://evil.example/@admin): bad`];
+    const report = buildReport(withNotice, DEFAULT_POLICY, 'https://gatehouse.example/report', 'Pull request #1');
+    expect(active(report.details ?? '')).toEqual([]);
+    const [annotation] = buildAnnotations([hostile], DEFAULT_POLICY);
+    for (const field of [annotation!.title, annotation!.summary, annotation!.details]) expect(active(field ?? '')).toEqual([]);
+    // The annotation still points at the real file.
+    expect(annotation!.path).toBe('src/@team/https://x.js');
   });
 });

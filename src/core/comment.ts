@@ -1,6 +1,7 @@
 import { SEVERITIES } from '../scan/types.ts';
 import type { Policy, ScanRecord, StoredFinding } from '../store/results-types.ts';
 import { isBlocking } from './policy.ts';
+import { inertMarkdown, oneLine } from './inert-text.ts';
 import { configChangeNote, rankFindings } from './publish.ts';
 
 const LISTED = 10;
@@ -29,7 +30,7 @@ export function renderComment(input: { scan: ScanRecord; policy: Policy; previou
     lines.push(`**Gatehouse: nothing new at ${policy.threshold} or above.**`);
   }
   lines.push('');
-  if (scan.configChanges) lines.push(`**Note:** ${escape(configChangeNote(scan.configChanges))}`, '');
+  if (scan.configChanges) lines.push(`**Note:** ${inertMarkdown(configChangeNote(scan.configChanges))}`, '');
   lines.push('| Severity | New | Existing |', '| --- | --- | --- |');
   for (const severity of SEVERITIES) {
     const of = open.filter((f) => f.severity === severity);
@@ -44,33 +45,20 @@ export function renderComment(input: { scan: ScanRecord; policy: Policy; previou
   }
   const triaged = scan.findings.length - open.length;
   if (triaged > 0) lines.push('', `${triaged} finding${triaged === 1 ? ' is' : 's are'} marked ignored or false positive.`);
-  // Skip notes name files, and file names are the pushing author's to choose.
-  if (scan.skipped.length > 0) lines.push('', ...scan.skipped.map((s) => `Not scanned: ${escape(s)}.`));
+  // Skip notes name files, and file names are the pushing author's to choose: all repository text goes through inertMarkdown.
+  if (scan.skipped.length > 0) lines.push('', ...scan.skipped.map((s) => `Not scanned: ${inertMarkdown(s)}.`));
   lines.push('', `Commit \`${scan.commit.slice(0, 12)}\` · [Security report](${link})`);
   return lines.join('\n');
 }
 
 function describe(f: StoredFinding): string {
   const where = codeSpan(`${f.path}${f.line > 0 ? `:${f.line}` : ''}`);
-  if (f.kind === 'secret') return `**${f.severity}** ${escape(f.description)} ${codeSpan(f.preview)} in ${where}`;
-  const fix = f.fixedVersion ? `, fixed in ${f.fixedVersion}` : '';
-  return `**${f.severity}** ${escape(f.package)} ${escape(f.version)}: ${f.advisory}${fix} (${where})`;
-}
-
-/**
- * Markdown that a file path or advisory text could inject (links, emphasis, HTML). Line
- * breaks (git allows them in file names) would start a line of their own: a heading, a
- * list item, a fake verdict; they become spaces.
- */
-function escape(text: string): string {
-  return oneLine(text).replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`);
+  if (f.kind === 'secret') return `**${f.severity}** ${inertMarkdown(f.description)} ${codeSpan(f.preview)} in ${where}`;
+  const fix = f.fixedVersion ? `, fixed in ${inertMarkdown(f.fixedVersion)}` : '';
+  return `**${f.severity}** ${inertMarkdown(f.package)} ${inertMarkdown(f.version)}: ${inertMarkdown(f.advisory)}${fix} (${where})`;
 }
 
 /** A code span that nothing inside can close: a backtick (in a path, in a secret's revealed characters) would let the rest render as markdown. */
 function codeSpan(text: string): string {
   return `\`${oneLine(text).replaceAll('`', "'")}\``;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n\u2028\u2029]+/g, ' ');
 }

@@ -5,6 +5,7 @@ import { BitbucketApiError } from '../bitbucket/errors.ts';
 import type { AnnotationInput, BuildStatusInput, ReportDataInput, ReportInput } from '../bitbucket/types.ts';
 import { SEVERITY_RANK } from '../scan/types.ts';
 import type { Policy, ScanRecord, StoredFinding } from '../store/results-types.ts';
+import { inert } from './inert-text.ts';
 import { isBlocking } from './policy.ts';
 
 /**
@@ -73,7 +74,8 @@ export function buildReport(scan: ScanRecord, policy: Policy, link: string, what
   ];
   return {
     title: 'Gatehouse security',
-    details: truncate(lines.join('\n'), MAX_DETAILS),
+    // Skip notes and notices quote file names and the repository's configuration.
+    details: truncate(inert(lines.join('\n')), MAX_DETAILS),
     report_type: 'SECURITY',
     result: scan.result,
     reporter: 'Gatehouse',
@@ -91,12 +93,13 @@ export function buildAnnotations(findings: readonly StoredFinding[], policy: Pol
       const annotation: AnnotationInput = {
         external_id: annotationId(f),
         annotation_type: 'VULNERABILITY',
-        title: f.kind === 'secret' ? `Secret: ${f.description}` : `${f.package} ${f.version}: ${f.advisory}`,
+        // Descriptions, paths and package names are the repository's text: made inert.
+        title: inert(f.kind === 'secret' ? `Secret: ${f.description}` : `${f.package} ${f.version}: ${f.advisory}`),
         summary: truncate(
-          f.kind === 'secret' ? `${f.description} (${f.preview}) committed in ${f.path}. Revoke it and remove it from history.` : f.message,
+          inert(f.kind === 'secret' ? `${f.description} (${f.preview}) committed in ${f.path}. Revoke it and remove it from history.` : f.message),
           MAX_ANNOTATION_SUMMARY_LENGTH,
         ),
-        details: truncate(`${origin}${triage}${f.kind === 'dependency' && f.fixedVersion ? ` Fixed in ${f.fixedVersion}.` : ''}`, MAX_DETAILS),
+        details: truncate(inert(`${origin}${triage}${f.kind === 'dependency' && f.fixedVersion ? ` Fixed in ${f.fixedVersion}.` : ''}`), MAX_DETAILS),
         severity: f.severity.toUpperCase() as AnnotationInput['severity'],
         result: f.triage ? 'IGNORED' : isBlocking(policy, f) ? 'FAILED' : 'PASSED',
         path: f.path,
