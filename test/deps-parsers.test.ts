@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isDependencyFile, ParseError, parseLockfile, type PackageRef } from '../src/scan/deps/index.ts';
+import { DependencyFileSet, isDependencyFile, ParseError, parseLockfile, type PackageRef } from '../src/scan/deps/index.ts';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures/lockfiles');
 
@@ -394,6 +394,38 @@ describe('other ecosystems', () => {
     expect(() => parseLockfile('pom.xml', '<settings/>')).toThrow(/no <project>/);
   });
 
+  it('pom.xml: dependencyManagement entries alone are not dependencies', () => {
+    const refs = parseFixture('maven-parent/pom.xml');
+    expect(ids(refs)).toEqual(['org.slf4j:slf4j-api@1.7.36']);
+  });
+
+  it('read together: a shrinkwrap hides its package-lock, go.sum completes a Go 1.16 go.mod, a child pom inherits from its local parent', () => {
+    const read = (folder: string, files: string[]): string[] => {
+      const set = new DependencyFileSet();
+      for (const f of files) set.add(`${folder}/${f}`, readFileSync(path.join(FIXTURES, folder, f), 'utf8'));
+      return ids(set.packages());
+    };
+    expect(read('shrinkwrap-pair', ['package-lock.json', 'npm-shrinkwrap.json'])).toEqual(['commander@11.1.0']);
+    expect(read('shrinkwrap-pair', ['package-lock.json'])).toEqual(['commander@9.5.0']);
+    expect(read('go-1.16', ['go.mod', 'go.sum'])).toEqual([
+      'github.com/davecgh/go-spew@v1.1.1',
+      'github.com/gorilla/mux@v1.8.0',
+      'github.com/pmezard/go-difflib@v1.0.0',
+      'github.com/sirupsen/logrus@v1.8.1',
+      'github.com/stretchr/testify@v1.2.2',
+      'golang.org/x/sys@v0.0.0-20200930185726-fdedc70b468f',
+    ]);
+    expect(read('go-1.21', ['go.mod', 'go.sum'])).toEqual(['github.com/gorilla/mux@v1.8.0', 'github.com/sirupsen/logrus@v1.8.1']);
+    expect(read('maven-parent', ['orders-app/pom.xml', 'pom.xml'])).toEqual([
+      'com.acme.orders:orders-model@2.3.0',
+      'com.fasterxml.jackson.core:jackson-databind@2.15.2',
+      'org.apache.commons:commons-text@1.9',
+      'org.slf4j:slf4j-api@1.7.36',
+    ]);
+    // Without its parent, the child's inherited versions are unknown and skipped, not guessed.
+    expect(read('maven-parent', ['orders-app/pom.xml'])).toEqual(['com.acme.orders:orders-model@2.3.0']);
+  });
+
   it('gradle.lockfile: a malformed line (merge leftovers) is skipped with a notice, the rest is read', () => {
     const notices: string[] = [];
     const file = 'gradle-malformed/gradle.lockfile';
@@ -452,7 +484,7 @@ describe('dispatch', () => {
     for (const name of ['package-lock.json', 'a/b/npm-shrinkwrap.json', 'yarn.lock', 'web/pnpm-lock.yaml', 'requirements.txt', 'requirements-dev.txt', 'requirements/prod.txt', 'poetry.lock', 'Pipfile.lock', 'go.mod', 'Cargo.lock', 'Gemfile.lock', 'composer.lock', 'pom.xml', 'gradle.lockfile', 'buildscript-gradle.lockfile', 'uv.lock', 'pdm.lock', 'bun.lock', 'app/pubspec.lock', 'mix.lock', 'src/Api/packages.lock.json', 'App.xcodeproj/project.xcworkspace/xcshareddata/swiftpm/Package.resolved', 'gems.locked']) {
       expect(isDependencyFile(name), name).toBe(true);
     }
-    for (const name of ['package.json', 'README.md', 'go.sum', 'Cargo.toml', 'lock.yaml', 'constructor', '__proto__']) {
+    for (const name of ['package.json', 'README.md', 'Cargo.toml', 'lock.yaml', 'constructor', '__proto__']) {
       expect(isDependencyFile(name), name).toBe(false);
     }
     expect(parseLockfile('src/index.ts', 'export {}')).toEqual([]);

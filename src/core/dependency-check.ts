@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BitbucketClient } from '../bitbucket/client.ts';
-import { ParseError, VulnIndexError, matchPackages, parseLockfile, type VulnIndex } from '../scan/deps/index.ts';
+import { DependencyFileSet, ParseError, VulnIndexError, matchPackages, parseLockfile, type VulnIndex } from '../scan/deps/index.ts';
 import type { RepoScanConfig } from '../scan/repo-config/index.ts';
 import type { DependencyFinding, PackageRef } from '../scan/types.ts';
 import type { ChangedDependencyFile } from './diff-scan.ts';
@@ -141,14 +141,24 @@ export async function readPackages(
   paths: readonly string[],
   cache: LockfileCache,
 ): Promise<{ packages: PackageRef[]; files: Record<string, string>; notices: string[] }> {
-  const packages: PackageRef[] = [];
   const files: Record<string, string> = {};
   const notices: string[] = [];
+  // Read as one tree: a shrinkwrap hides the package-lock beside it, go.sum completes an old go.mod, poms inherit.
+  const set = new DependencyFileSet();
   for (const path of paths) {
     const content = await client.getFileSource(workspace, slug, commit, path);
     if (content === null) continue;
     const hash = createHash('sha256').update(content).digest('hex');
     files[path] = hash;
+    if (DependencyFileSet.needsOtherFiles(path)) {
+      try {
+        set.add(path, content, (message) => notices.push(message));
+      } catch (error) {
+        if (!(error instanceof ParseError)) throw error;
+        notices.push(`${error.message}; its packages were not checked.`);
+      }
+      continue;
+    }
     const key = createHash('sha256').update(`${path}\0inventory\0`).update(content).digest('hex');
     let parsed = cache.get(key);
     if (!parsed) {
@@ -157,7 +167,7 @@ export async function readPackages(
     }
     if (parsed.error) notices.push(parsed.error);
     notices.push(...(parsed.notices ?? []));
-    packages.push(...parsed.packages);
+    set.addParsed(path, parsed.packages);
   }
-  return { packages, files, notices };
+  return { packages: set.packages(), files, notices };
 }

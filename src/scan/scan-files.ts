@@ -1,4 +1,4 @@
-import { ParseError, VulnIndexError, isDependencyFile, matchPackages, parseLockfile, type VulnIndex } from './deps/index.ts';
+import { DependencyFileSet, ParseError, VulnIndexError, isDependencyFile, matchPackages, type VulnIndex } from './deps/index.ts';
 import { globMatcher, type GlobMatcher } from './repo-config/glob-matcher.ts';
 import { EMPTY_REPO_CONFIG, type RepoScanConfig } from './repo-config/types.ts';
 import { SecretScanner } from './secrets/engine.ts';
@@ -43,7 +43,7 @@ export class FileScan {
   readonly #ignored: GlobMatcher[];
   readonly #ignoredFingerprints: Set<string>;
   readonly #findings: Finding[] = [];
-  readonly #packages: PackageRef[] = [];
+  readonly #dependencyFileSet = new DependencyFileSet();
   readonly #notices: string[] = [];
   readonly #partialLockfiles: string[] = [];
   #dependencyFiles = 0;
@@ -83,28 +83,29 @@ export class FileScan {
         `Dependency files changed in the diff were not checked for vulnerable packages, because a diff does not hold the whole file: ${this.#partialLockfiles.join(', ')}. Scan the working tree for them.`,
       );
     }
-    const dependencyFindings = this.#match(notices);
+    const packages = this.#dependencyFileSet.packages();
+    const dependencyFindings = this.#match(packages, notices);
     const findings = [...this.#findings, ...dependencyFindings.map((f) => this.#withOverrides(f)).filter((f) => !this.#isIgnored(f))];
-    return { findings, packages: [...this.#packages], notices };
+    return { findings, packages, notices };
   }
 
-  #match(notices: string[]): DependencyFinding[] {
+  #match(packages: PackageRef[], notices: string[]): DependencyFinding[] {
     if (this.#dependencyFiles === 0) return [];
     if (!this.#index) {
       notices.push(
-        `No vulnerability database: ${count(this.#packages.length, 'package')} from ${count(this.#dependencyFiles, 'dependency file')} not checked for known vulnerabilities.`,
+        `No vulnerability database: ${count(packages.length, 'package')} from ${count(this.#dependencyFiles, 'dependency file')} not checked for known vulnerabilities.`,
       );
       return [];
     }
     const missing = new Map<string, number>();
-    for (const pkg of this.#packages) {
+    for (const pkg of packages) {
       if (!pkg.source && !this.#index.ecosystems.includes(pkg.ecosystem)) missing.set(pkg.ecosystem, (missing.get(pkg.ecosystem) ?? 0) + 1);
     }
     for (const [ecosystem, packages] of missing) {
       notices.push(`The vulnerability database holds no ${ecosystem} advisories: ${count(packages, `${ecosystem} package`)} not checked.`);
     }
     try {
-      return matchPackages(this.#index, this.#packages);
+      return matchPackages(this.#index, packages);
     } catch (error) {
       // A damaged database must not hide the secrets already found.
       if (!(error instanceof VulnIndexError)) throw error;
@@ -120,7 +121,7 @@ export class FileScan {
   #readPackages(path: string, content: string): void {
     this.#dependencyFiles++;
     try {
-      this.#packages.push(...parseLockfile(path, content, (message) => this.#notices.push(message)));
+      this.#dependencyFileSet.add(path, content, (message) => this.#notices.push(message));
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
       this.#notices.push(`${error.message}; its packages were not checked.`);

@@ -1,11 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isDependencyFile, parseLockfile, type PackageRef } from '../../src/scan/deps/index.ts';
+import { DependencyFileSet, isDependencyFile, type PackageRef } from '../../src/scan/deps/index.ts';
 
 /**
  * The lockfile fixture set: each folder of test/fixtures/lockfiles holds lockfiles in one
  * format and an `expected.txt` written by hand from the lockfile, one package per line:
  *   <file> <ecosystem> <name>@<version>[ <source kind>[ <location>][#<revision>]]
+ * (`<file>` relative to the folder). A folder is read as one tree, as a scan reads it, so
+ * files that depend on each other (go.mod and go.sum, parent poms) are read together.
  * Shared by the parser test (every folder exactly) and the accuracy benchmark.
  */
 export const LOCKFILE_FIXTURES = path.join(import.meta.dirname, '../fixtures/lockfiles');
@@ -23,7 +25,8 @@ export function lockfileFixtures(): LockfileFixture[] {
     .sort()
     .map((folder) => {
       const dir = path.join(LOCKFILE_FIXTURES, folder);
-      const files = readdirSync(dir)
+      const files = (readdirSync(dir, { recursive: true }) as string[])
+        .map((name) => name.split(path.sep).join('/'))
         .filter((name) => isDependencyFile(name))
         .sort()
         .map((name) => ({ name, content: readFileSync(path.join(dir, name), 'utf8') }));
@@ -40,6 +43,7 @@ export function describePackage(file: string, ref: PackageRef): string {
 
 /** What the parsers read from a fixture folder, as expected.txt lines (sorted, without repeats). */
 export function readFixture(fixture: LockfileFixture, notice: (message: string) => void = () => undefined): string[] {
-  const lines = fixture.files.flatMap(({ name, content }) => parseLockfile(`${fixture.folder}/${name}`, content, notice).map((ref) => describePackage(name, ref)));
-  return [...new Set(lines)].sort();
+  const set = new DependencyFileSet();
+  for (const { name, content } of fixture.files) set.add(name, content, notice);
+  return [...new Set(set.packages().map((ref) => describePackage(ref.path, ref)))].sort();
 }

@@ -1,6 +1,6 @@
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ParseError, isDependencyFile, parseLockfile } from '../../scan/deps/index.ts';
+import { DependencyFileSet, ParseError, isDependencyFile } from '../../scan/deps/index.ts';
 import { buildSbom } from '../../scan/sbom/cyclonedx.ts';
 import type { PackageRef } from '../../scan/types.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -11,26 +11,26 @@ import { readForScan, walkDirectory } from '../walk.ts';
 
 const MAX_LOCKFILE_BYTES = 200 * 1024 * 1024;
 
-function readPackages(file: string, content: string, notices: string[]): PackageRef[] {
+function addFile(set: DependencyFileSet, file: string, content: string, notices: string[]): void {
   try {
-    return parseLockfile(file, content, (message) => notices.push(message));
+    set.add(file, content, (message) => notices.push(message));
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
     notices.push(`${error.message}; its packages are not in the SBOM.`);
-    return [];
   }
 }
 
 async function collectPackages(root: string, notices: string[]): Promise<{ packages: PackageRef[]; files: number }> {
-  const packages: PackageRef[] = [];
+  // Read together: a shrinkwrap hides the package-lock beside it, go.sum completes an old go.mod, poms inherit from parents.
+  const set = new DependencyFileSet();
   let files = 0;
   const options = { maxBytes: () => MAX_LOCKFILE_BYTES, notice: (m: string) => notices.push(m), wants: isDependencyFile };
   for await (const file of walkDirectory(root, options)) {
     if ('binary' in file) continue;
     files++;
-    packages.push(...readPackages(file.path, file.content, notices));
+    addFile(set, file.path, file.content, notices);
   }
-  return { packages, files };
+  return { packages: set.packages(), files };
 }
 
 /** The project's name: the directory's, or for a single lockfile the directory holding it. */
@@ -62,7 +62,9 @@ export async function runSbom(argv: string[], io: CliIo): Promise<number> {
     if (!isDependencyFile(name)) throw new InputError(`${given}: not a lockfile or manifest Gatehouse reads`);
     const file = await readForScan(absolute, name, { maxBytes: () => MAX_LOCKFILE_BYTES, notice: (m) => notices.push(m) });
     if (file && 'binary' in file) throw new InputError(`${given}: is a binary file, not a lockfile`);
-    packages = file ? readPackages(file.path, file.content, notices) : [];
+    const set = new DependencyFileSet();
+    if (file) addFile(set, file.path, file.content, notices);
+    packages = set.packages();
   }
 
   const sbom = await buildSbom(packages, { name: projectName(absolute, info.isDirectory()) });

@@ -1,6 +1,7 @@
 // Public surface of dependency scanning: lockfiles in, vulnerable-dependency findings out.
 export { ParseError } from './errors.ts';
 export { isDependencyFile, parseLockfile } from './parse.ts';
+export { DependencyFileSet } from './file-set.ts';
 export { compareVersions } from './versions/index.ts';
 export { matchPackages } from './osv/match.ts';
 export { openVulnIndex, VulnIndexError } from './osv/index.ts';

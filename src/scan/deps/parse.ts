@@ -34,6 +34,8 @@ const BY_NAME: Record<string, Parser> = {
   'uv.lock': parseUvLock,
   'pdm.lock': parsePdmLock,
   'go.mod': parseGoMod,
+  // Read only together with the go.mod beside it (DependencyFileSet), never on its own.
+  'go.sum': () => [],
   'Cargo.lock': parseCargoLock,
   'Gemfile.lock': parseGemfileLock,
   'gems.locked': parseGemfileLock,

@@ -89,3 +89,24 @@ export function parseGoMod(file: string, content: string): PackageRef[] {
   }
   return refs;
 }
+
+/** The `go 1.16` directive's version, if any. */
+export function goVersionOf(content: string): string | undefined {
+  return /^go\s+(\d+(?:\.\d+){0,2})\s*(?:\/\/.*)?$/m.exec(content)?.[1];
+}
+
+/**
+ * go.sum: `module version h1:hash` for a module's source and `module version/go.mod h1:hash`
+ * for its go.mod only (read while resolving versions, not necessarily built). Only source
+ * lines name modules a build used. Read with its go.mod, never on its own.
+ */
+export function parseGoSum(file: string, content: string): PackageRef[] {
+  const refs: PackageRef[] = [];
+  const lines = splitLines(content);
+  for (let i = 0; i < lines.length; i++) {
+    const [module, version, hash] = (lines[i] ?? '').trim().split(/\s+/);
+    if (!module || !version || !hash || version.endsWith('/go.mod')) continue;
+    refs.push({ ecosystem: 'Go', name: module, version, path: file, line: i + 1, direct: false });
+  }
+  return refs;
+}

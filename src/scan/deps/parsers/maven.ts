@@ -4,12 +4,6 @@ import { ParseError } from '../errors.ts';
 import { isRecord } from './json-lines.ts';
 import { lineAt, lineStarts } from './lines.ts';
 
-/**
- * Maven pom.xml, for dependencies whose version is written in the pom itself (literally,
- * through `${property}`, or through this pom's `dependencyManagement`). Versions that come
- * from a parent pom or an imported BOM cannot be known without resolving other files, and
- * version ranges name no single version: both are skipped rather than guessed.
- */
 const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
@@ -29,13 +23,26 @@ function dependencyList(block: unknown): Record<string, unknown>[] {
   return Array.isArray(list) ? list.filter(isRecord) : [];
 }
 
-export function parsePom(file: string, content: string): PackageRef[] {
+/** What a pom contributes to itself and to the poms that name it as their parent. */
+export interface PomModel {
+  properties: Map<string, string>;
+  /** `dependencyManagement` versions by `group:artifact`, unresolved (`${...}` kept). */
+  managed: Map<string, string>;
+  parent?: { groupId?: string; artifactId?: string; version?: string; relativePath: string };
+}
+
+function readProject(file: string, content: string): Record<string, unknown> {
   const valid = XMLValidator.validate(content);
   if (valid !== true) throw new ParseError(file, `invalid XML at line ${valid.err.line}: ${valid.err.msg}`);
   const doc: unknown = parser.parse(content);
   const project = isRecord(doc) ? doc.project : undefined;
   if (!isRecord(project)) throw new ParseError(file, 'no <project> element');
+  return project;
+}
 
+/** The properties and managed versions of a pom, for itself and for the poms whose parent it is. */
+export function readPomModel(file: string, content: string): PomModel {
+  const project = readProject(file, content);
   const properties = new Map<string, string>();
   if (isRecord(project.properties)) {
     for (const [k, v] of Object.entries(project.properties)) {
@@ -43,16 +50,57 @@ export function parsePom(file: string, content: string): PackageRef[] {
       if (value !== undefined) properties.set(k, value);
     }
   }
-  const parent = isRecord(project.parent) ? project.parent : {};
+  const parent = isRecord(project.parent) ? project.parent : undefined;
   const builtins: [string, unknown][] = [
-    ['project.version', project.version ?? parent.version],
-    ['project.groupId', project.groupId ?? parent.groupId],
-    ['project.parent.version', parent.version],
-    ['project.parent.groupId', parent.groupId],
+    ['project.version', project.version ?? parent?.version],
+    ['project.groupId', project.groupId ?? parent?.groupId],
+    ['project.artifactId', project.artifactId],
+    ['project.parent.version', parent?.version],
+    ['project.parent.groupId', parent?.groupId],
   ];
   for (const [k, v] of builtins) {
     const value = text(v);
     if (value !== undefined && !properties.has(k)) properties.set(k, value);
+  }
+  const managed = new Map<string, string>();
+  for (const dep of dependencyList(project.dependencyManagement)) {
+    const version = text(dep.version);
+    if (version) managed.set(`${text(dep.groupId)}:${text(dep.artifactId)}`, version);
+  }
+  return {
+    properties,
+    managed,
+    ...(parent
+      ? {
+          parent: {
+            groupId: text(parent.groupId),
+            artifactId: text(parent.artifactId),
+            version: text(parent.version),
+            // Maven looks for the parent at ../pom.xml unless told otherwise; an empty relativePath means the repository only.
+            relativePath: text(parent.relativePath) ?? '../pom.xml',
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Maven pom.xml, for dependencies whose version is written in the pom itself (literally,
+ * through `${property}`, or through `dependencyManagement`), or in its local parent poms
+ * (`ancestors`, nearest first, found by `relativePath`), whose properties and managed
+ * versions a child inherits. `dependencyManagement` alone declares no dependency. Versions
+ * from a parent not in the repository or an imported BOM cannot be known, and version
+ * ranges name no single version: both are skipped rather than guessed.
+ */
+export function parsePom(file: string, content: string, _notice?: (message: string) => void, ancestors: readonly PomModel[] = []): PackageRef[] {
+  const project = readProject(file, content);
+  const own = readPomModel(file, content);
+  // The nearest definition wins: this pom's, then its parent's, and so on up.
+  const properties = new Map<string, string>();
+  const managed = new Map<string, string>();
+  for (const model of [...ancestors].reverse().concat(own)) {
+    for (const [k, v] of model.properties) properties.set(k, v);
+    for (const [k, v] of model.managed) managed.set(k, v);
   }
 
   const resolve = (value: string | undefined, depth = 0): string | undefined => {
@@ -66,34 +114,26 @@ export function parsePom(file: string, content: string): PackageRef[] {
     });
     return unresolved ? undefined : resolve(out, depth + 1);
   };
-
-  const managed = new Map<string, string>();
-  for (const dep of dependencyList(project.dependencyManagement)) {
-    const key = `${resolve(text(dep.groupId))}:${resolve(text(dep.artifactId))}`;
-    const version = resolve(text(dep.version));
-    if (version) managed.set(key, version);
+  const managedVersions = new Map<string, string>();
+  for (const [key, version] of managed) {
+    const [group, artifact] = key.split(':');
+    const resolved = resolve(version);
+    if (resolved) managedVersions.set(`${resolve(group)}:${resolve(artifact)}`, resolved);
   }
 
   const lines = new DependencyLines(content);
   const profiles = isRecord(project.profiles) && Array.isArray(project.profiles.profile) ? project.profiles.profile : [];
-  // Declared dependencies first, so a coordinate that is also managed is reported where it is used.
-  const declared: [Record<string, unknown>, boolean][] = [
-    ...dependencyList(project).map((d): [Record<string, unknown>, boolean] => [d, false]),
-    ...profiles.flatMap((p: unknown) => dependencyList(p)).map((d): [Record<string, unknown>, boolean] => [d, false]),
-    ...dependencyList(project.dependencyManagement).map((d): [Record<string, unknown>, boolean] => [d, true]),
-  ];
+  const declared = [...dependencyList(project), ...profiles.flatMap((p: unknown) => dependencyList(p))];
   const refs = new Map<string, PackageRef>();
-  for (const [dep, managedSection] of declared) {
+  for (const dep of declared) {
     const rawGroup = text(dep.groupId);
     const rawArtifact = text(dep.artifactId);
-    const line = lines.take(managedSection, rawGroup, rawArtifact);
-    // A BOM import contributes managed versions, not a dependency of its own.
-    if (text(dep.scope) === 'import') continue;
+    const line = lines.take(false, rawGroup, rawArtifact);
     const group = resolve(rawGroup);
     const artifact = resolve(rawArtifact);
     if (!group || !artifact) continue;
     const name = `${group}:${artifact}`;
-    const version = resolve(text(dep.version)) ?? managed.get(name);
+    const version = resolve(text(dep.version)) ?? managedVersions.get(name);
     if (!version || /^[[(]/.test(version)) continue;
     const id = `${name}@${version}`;
     if (!refs.has(id)) refs.set(id, { ecosystem: 'Maven', name, version, path: file, line, direct: true });

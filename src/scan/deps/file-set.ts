@@ -1,0 +1,126 @@
+import type { PackageRef } from '../types.ts';
+import { parseLockfile } from './parse.ts';
+import { goVersionOf, parseGoMod, parseGoSum } from './parsers/gomod.ts';
+import { parsePom, readPomModel, type PomModel } from './parsers/maven.ts';
+import { compareVersions } from './versions/index.ts';
+
+/**
+ * Dependency files read together, for what one file says about another in the same tree:
+ *  - npm uses npm-shrinkwrap.json and ignores a package-lock.json beside it;
+ *  - before Go 1.17, go.mod lists only some of the modules a build uses, and go.sum beside
+ *    it names the rest (modules whose source was downloaded, not only their go.mod);
+ *  - a pom.xml inherits properties and managed versions from its parent pom, found in the
+ *    tree through `<relativePath>` (default `../pom.xml`).
+ * Files are added one at a time (each throws ParseError as parseLockfile does); the files
+ * that need others are kept as text until `packages()` reads everything.
+ */
+const CONTEXT_FILES = new Set(['go.mod', 'go.sum', 'pom.xml']);
+
+export class DependencyFileSet {
+  readonly #parsed = new Map<string, PackageRef[]>();
+  readonly #goMods = new Map<string, string>();
+  readonly #goSums = new Map<string, string>();
+  readonly #poms = new Map<string, string>();
+
+  /** go.mod, go.sum and pom.xml are read with the files around them; any other file is read alone. */
+  static needsOtherFiles(path: string): boolean {
+    return CONTEXT_FILES.has(baseName(path));
+  }
+
+  /** A file read alone earlier (by parseLockfile), for callers that keep parsed files. */
+  addParsed(path: string, refs: PackageRef[]): void {
+    this.#parsed.set(path, refs);
+  }
+
+  add(path: string, content: string, notice: (message: string) => void = () => undefined): void {
+    const base = baseName(path);
+    if (base === 'go.sum') {
+      this.#goSums.set(path, content);
+      return;
+    }
+    // Read now so an unreadable file is reported when it is added, like any other.
+    const refs = parseLockfile(path, content, notice);
+    if (base === 'go.mod') this.#goMods.set(path, content);
+    else if (base === 'pom.xml') this.#poms.set(path, content);
+    else this.#parsed.set(path, refs);
+  }
+
+  packages(): PackageRef[] {
+    const out: PackageRef[] = [];
+    for (const [path, refs] of this.#parsed) {
+      if (baseName(path) === 'package-lock.json' && this.#parsed.has(sibling(path, 'npm-shrinkwrap.json'))) continue;
+      out.push(...refs);
+    }
+    for (const [path, content] of this.#goMods) out.push(...this.#goModule(path, content));
+    for (const [path, content] of this.#poms) out.push(...parsePom(path, content, undefined, this.#ancestors(path, content)));
+    return out;
+  }
+
+  #goModule(path: string, content: string): PackageRef[] {
+    const refs = parseGoMod(path, content);
+    const version = goVersionOf(content);
+    const sumPath = sibling(path, 'go.sum');
+    const sum = this.#goSums.get(sumPath);
+    // Go 1.17 made go.mod list every module the build needs; a module without a go directive is treated as Go 1.16.
+    if (sum === undefined || (version !== undefined && compareVersions('Go', `v${version}`, 'v1.17') >= 0)) return refs;
+    const listed = new Set(refs.map((r) => r.name));
+    const chosen = new Map<string, PackageRef>();
+    for (const ref of parseGoSum(sumPath, sum)) {
+      if (listed.has(ref.name)) continue;
+      const seen = chosen.get(ref.name);
+      // go.sum keeps every version ever downloaded; the build uses the highest (minimal version selection).
+      if (!seen || compareVersions('Go', ref.version, seen.version) > 0) chosen.set(ref.name, ref);
+    }
+    return [...refs, ...chosen.values()];
+  }
+
+  /** The chain of local parent poms, nearest first; stops at a parent that is not the one named, or at a cycle. */
+  #ancestors(path: string, content: string): PomModel[] {
+    const chain: PomModel[] = [];
+    const visited = new Set([path]);
+    let model = readPomModel(path, content);
+    let current = path;
+    while (model.parent && chain.length < 16) {
+      const parentPath = joinPath(dirName(current), model.parent.relativePath.endsWith('.xml') ? model.parent.relativePath : `${model.parent.relativePath}/pom.xml`);
+      const parentContent = parentPath === undefined || visited.has(parentPath) ? undefined : this.#poms.get(parentPath);
+      if (parentPath === undefined || parentContent === undefined) break;
+      const parentModel = readPomModel(parentPath, parentContent);
+      // Maven checks that the pom found is the parent named; a different artifact there is not it.
+      if (parentModel.properties.get('project.artifactId') !== model.parent.artifactId) break;
+      chain.push(parentModel);
+      visited.add(parentPath);
+      current = parentPath;
+      model = parentModel;
+    }
+    return chain;
+  }
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function dirName(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
+}
+
+function sibling(path: string, name: string): string {
+  const dir = dirName(path);
+  return dir ? `${dir}/${name}` : name;
+}
+
+/** `a/b` + `../pom.xml` → `a/pom.xml`; undefined when the path leaves the tree. */
+function joinPath(dir: string, relative: string): string | undefined {
+  const parts = dir ? dir.split('/') : [];
+  for (const part of relative.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else {
+      parts.push(part);
+    }
+  }
+  return parts.join('/');
+}
