@@ -240,10 +240,11 @@ async function measure(size: number): Promise<Record<string, number>> {
       });
     await load(2); // warm-up
     const max = await load(5);
-    if (max.non2xx + max.errors + max.timeouts > 0) throw new Error(`failed requests at full speed: ${JSON.stringify(max).slice(0, 300)}`);
     const paced = await pacedLoad({ port, path: ROUTE, rate: RATE, seconds: 8, body: Buffer.from(body), headers: () => ({ ...headers(), 'x-request-uuid': randomUUID() }) });
-    if (paced.failures > 0) throw new Error(`failed requests at ${RATE}/s: ${paced.firstFailure}`);
-    return { ...info, maxRate: max.requests.average, p50: paced.p50, p99: paced.p99, achieved: paced.achievedRate };
+    // Refusals (429 once a tenant's queue is full, resets) are counted and shown, not hidden.
+    if (paced.failures > 0) console.log(`${size}: ${paced.failures} failed requests at ${RATE}/s, first: ${paced.firstFailure}`);
+    const failed = max.non2xx + max.errors + max.timeouts + paced.failures;
+    return { ...info, maxRate: max.requests.average, p50: paced.p50, p99: paced.p99, achieved: paced.achievedRate, failed };
   } finally {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
@@ -257,11 +258,11 @@ if (process.argv[2] === '--serve') {
   const rows: [number, Record<string, number>][] = [];
   for (const size of SIZES) rows.push([size, await measure(size)]);
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-  console.log('  history  build     RSS  DATA_DIR  remembered  worker per job (wall, CPU)  ack max req/s  p50 / p99 at 500/s');
+  console.log('  history  build     RSS  DATA_DIR  remembered  worker per job (wall, CPU)  ack max req/s  p50 / p99 at 500/s  failed');
   for (const [size, r] of rows) {
     console.log(
       `${String(size).padStart(9)}  ${r.buildSeconds!.toFixed(0).padStart(4)} s  ${mb(r.rss!).padStart(5)} MB  ${mb(r.diskBytes!).padStart(5)} MB  ${String(r.remembered).padStart(10)}  ` +
-        `${r.drainMsPerJob!.toFixed(2)} ms, ${(r.cpuMicrosPerJob! / 1000).toFixed(2)} ms  ${r.maxRate!.toFixed(0).padStart(13)}  ${r.p50!.toFixed(1)} / ${r.p99!.toFixed(1)} ms (${r.achieved!.toFixed(0)}/s)`,
+        `${r.drainMsPerJob!.toFixed(2)} ms, ${(r.cpuMicrosPerJob! / 1000).toFixed(2)} ms  ${r.maxRate!.toFixed(0).padStart(13)}  ${r.p50!.toFixed(1)} / ${r.p99!.toFixed(1)} ms (${r.achieved!.toFixed(0)}/s)  ${r.failed}`,
     );
   }
   const [first] = rows;
