@@ -37,6 +37,13 @@ Options:
 Paths in the output are relative to the directory when one directory is scanned, as
 given for files, and the new-file path for --diff.
 
+Fingerprints: each secret finding carries a fingerprint of its rule, path and secret.
+Without a key it is a plain sha256 chain, so anyone who gets the output (a SARIF upload,
+a CI log) can test guesses of a weak secret against it offline. Set
+GATEHOUSE_FINGERPRINT_KEY to any private text to make fingerprints (and secret hashes)
+HMACs under that key: stable for as long as the key stays the same, useless without it.
+.gitleaksignore may list either form.
+
 Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 usage or input error.
 `;
 

@@ -4,6 +4,8 @@ import { DiffParseError, parseUnifiedDiff } from '../../scan/diff.ts';
 import { isDependencyFile, type VulnIndex } from '../../scan/deps/index.ts';
 import { REPORT_FORMATS, formatReport } from '../../scan/report/index.ts';
 import { FileScan } from '../../scan/scan-files.ts';
+import { SecretScanner } from '../../scan/secrets/engine.ts';
+import { cliFingerprintKey, keyFinding } from '../../scan/secrets/fingerprint.ts';
 import { SEVERITIES, atLeast, type Finding } from '../../scan/types.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { openDatabase } from '../database.ts';
@@ -57,12 +59,23 @@ interface ScanContext {
   vulnIndex: VulnIndex | null;
   progress: Progress;
   notices: string[];
+  /** From GATEHOUSE_FINGERPRINT_KEY: secret fingerprints and hashes are then HMACs under it. */
+  fingerprintKey: Buffer | undefined;
 }
 
 async function newFileScan(context: ScanContext, root: string): Promise<FileScan> {
   const { config, problems } = await readRepoConfig(root);
   context.notices.push(...problems);
-  return new FileScan({ config, vulnIndex: context.vulnIndex });
+  const key = context.fingerprintKey;
+  // With a key, `.gitleaksignore` may also list the keyed fingerprints this command prints.
+  return new FileScan({ config, vulnIndex: context.vulnIndex, ...(key ? { scanner: new SecretScanner({ config, fingerprintKey: key }) } : {}) });
+}
+
+/** The scan's result, its secret fingerprints keyed when there is a key (fingerprint.ts says why). */
+function finish(context: ScanContext, scan: FileScan): ReturnType<FileScan['finish']> {
+  const result = scan.finish();
+  const key = context.fingerprintKey;
+  return key ? { ...result, findings: result.findings.map((f) => (f.kind === 'secret' ? keyFinding(f, key) : f)) } : result;
 }
 
 function readOptions(notices: string[]): ReadOptions {
@@ -85,7 +98,7 @@ async function scanPaths(context: ScanContext, targets: Target[]): Promise<Findi
       scan.add(file);
       progress.fileScanned(file.bytes);
     }
-    const result = scan.finish();
+    const result = finish(context, scan);
     notices.push(...result.notices);
     // With several directories, their paths are shown under the directory as given, so
     // two `config.yml` stay apart; fingerprints stay relative to each directory's root.
@@ -103,7 +116,7 @@ async function scanPaths(context: ScanContext, targets: Target[]): Promise<Findi
       scan.add(file);
       progress.fileScanned(file.bytes);
     }
-    const result = scan.finish();
+    const result = finish(context, scan);
     notices.push(...result.notices);
     findings.push(...result.findings);
   }
@@ -163,7 +176,7 @@ async function scanDiff(context: ScanContext, source: string): Promise<Finding[]
   }
   // Most likely the wrong file: say so rather than report a clean scan without comment.
   if (files === 0) notices.push(`--diff ${source} holds no file changes.`);
-  const result = scan.finish();
+  const result = finish(context, scan);
   notices.push(...result.notices);
   return result.findings;
 }
@@ -186,7 +199,9 @@ export async function runScan(argv: string[], io: CliIo): Promise<number> {
 
   const targets = diff === undefined ? await resolveTargets(io, args.positionals.length > 0 ? args.positionals : ['.']) : [];
   const notices: string[] = [];
-  const context: ScanContext = { io, notices, vulnIndex: openDatabase(io, notices), progress: new Progress(io.stderr) };
+  const keyText = io.env.GATEHOUSE_FINGERPRINT_KEY;
+  const fingerprintKey = keyText ? cliFingerprintKey(keyText) : undefined;
+  const context: ScanContext = { io, notices, vulnIndex: openDatabase(io, notices), progress: new Progress(io.stderr), fingerprintKey };
   let findings: Finding[];
   try {
     findings = diff !== undefined ? await scanDiff(context, diff) : await scanPaths(context, targets);
