@@ -219,6 +219,12 @@ describe('pnpm-lock.yaml', () => {
     expect(() => parseLockfile('pnpm-lock.yaml', bomb.join('\n'))).toThrow(ParseError);
   });
 
+  it('refuses deeply nested YAML flow collections before the YAML library sees them (it runs out of memory on 40,000)', () => {
+    for (const name of ['pnpm-lock.yaml', 'pubspec.lock']) {
+      expect(() => parseLockfile(name, `lockfileVersion: '9.0'\npackages: ${'['.repeat(40_000)}`)).toThrow(/nested more than 64 levels/);
+    }
+  });
+
   it('reports broken YAML as a ParseError', () => {
     expect(() => parseLockfile('pnpm-lock.yaml', "lockfileVersion: '9.0'\npackages:\n  a: [\n")).toThrow(ParseError);
     expect(() => parseLockfile('pnpm-lock.yaml', 'packages: {}\n')).toThrow(/lockfileVersion/);

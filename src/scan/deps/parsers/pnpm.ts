@@ -3,6 +3,7 @@ import type { PackageRef, PackageSource } from '../../types.ts';
 import { ParseError } from '../errors.ts';
 import { isRecord } from './json-lines.ts';
 import { lineAt, lineStarts } from './lines.ts';
+import { refuseDeepYaml } from './yaml-depth.ts';
 import { sourceFromUrl } from './sources.ts';
 
 /**
@@ -90,6 +91,7 @@ interface Lockfile {
 }
 
 function readDocuments(file: string, content: string): Lockfile[] {
+  refuseDeepYaml(file, content);
   const docs = parseAllDocuments(content, { uniqueKeys: false });
   if (!Array.isArray(docs)) throw new ParseError(file, 'expected a YAML mapping at the top level');
   const out: Lockfile[] = [];

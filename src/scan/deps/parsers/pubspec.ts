@@ -3,6 +3,7 @@ import type { PackageRef, PackageSource } from '../../types.ts';
 import { ParseError } from '../errors.ts';
 import { isRecord } from './json-lines.ts';
 import { lineAt, lineStarts } from './lines.ts';
+import { refuseDeepYaml } from './yaml-depth.ts';
 
 /**
  * pubspec.lock (Dart and Flutter). `packages` maps each package to its `version`, its
@@ -11,6 +12,7 @@ import { lineAt, lineStarts } from './lines.ts';
  * `direct dev`, `direct overridden` or `transitive`). The lockfile has no graph.
  */
 export function parsePubspecLock(file: string, content: string): PackageRef[] {
+  refuseDeepYaml(file, content);
   const doc = parseDocument(content, { uniqueKeys: false });
   if (doc.errors.length > 0) throw new ParseError(file, `invalid YAML (${doc.errors[0]?.message.split('\n')[0]})`);
   const lock: unknown = doc.toJS();
