@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BitbucketClient } from '../src/bitbucket/client.ts';
-import { checkDependencies, LockfileCache } from '../src/core/dependency-check.ts';
+import { checkDependencies, LockfileCache, type LockfileParser } from '../src/core/dependency-check.ts';
+import { lockfileTask } from '../src/core/scan-pool/tasks.ts';
 import { createMemoryIndex } from '../src/scan/deps/index.ts';
 import { EMPTY_REPO_CONFIG } from '../src/scan/repo-config/index.ts';
 
@@ -33,6 +34,9 @@ function files(byCommit: Record<string, Record<string, string>>) {
   return { client, reads };
 }
 
+/** What a scan thread does, run here (scan-pool.test.ts covers the threads). */
+const parser: LockfileParser = { parseLockfile: async (path, content) => lockfileTask(path, content) };
+
 const input = (client: BitbucketClient, cache: LockfileCache, source = 'src1') => ({
   client,
   workspace: 'w',
@@ -48,7 +52,7 @@ const input = (client: BitbucketClient, cache: LockfileCache, source = 'src1') =
 describe('checkDependencies', () => {
   it('marks vulnerabilities already at the destination as existing and the others as new', async () => {
     const { client } = files({ src1: { 'requirements.txt': 'requests==2.19.0\npyyaml==5.1\n' }, dst: { 'requirements.txt': 'requests==2.20.0\n' } });
-    const result = await checkDependencies(input(client, new LockfileCache()));
+    const result = await checkDependencies(input(client, new LockfileCache(parser)));
     expect(result.findings.map((f) => [f.package, f.version, f.isNew, f.line])).toEqual([
       ['requests', '2.19.0', false, 1],
       ['pyyaml', '5.1', true, 2],
@@ -59,7 +63,7 @@ describe('checkDependencies', () => {
   it('does not parse or match a lockfile whose content it has seen before', async () => {
     const content = 'requests==2.19.0\n';
     const { client, reads } = files({ src1: { 'requirements.txt': content }, src2: { 'requirements.txt': content }, dst: { 'requirements.txt': content } });
-    const cache = new LockfileCache();
+    const cache = new LockfileCache(parser);
     const first = await checkDependencies(input(client, cache, 'src1'));
     const second = await checkDependencies(input(client, cache, 'src2'));
     expect(first.cached).toBe(1); // the destination has the same content as the source
@@ -70,16 +74,16 @@ describe('checkDependencies', () => {
 
   it('says so when a lockfile cannot be read, or when there is no database', async () => {
     const { client } = files({ src1: { 'requirements.txt': 'requests==2.19.0\n' }, dst: {} });
-    const none = await checkDependencies({ ...input(client, new LockfileCache()), vulnIndex: null });
+    const none = await checkDependencies({ ...input(client, new LockfileCache(parser)), vulnIndex: null });
     expect(none.findings).toEqual([]);
     expect(none.notices).toEqual(['No vulnerability database: 1 changed dependency file(s) not checked for known vulnerabilities.']);
     const broken = files({ src1: { 'package-lock.json': '{ not json' } });
-    const bad = await checkDependencies({ ...input(broken.client, new LockfileCache()), files: [{ path: 'package-lock.json', oldPath: null }] });
+    const bad = await checkDependencies({ ...input(broken.client, new LockfileCache(parser)), files: [{ path: 'package-lock.json', oldPath: null }] });
     expect(bad.notices[0]).toMatch(/package-lock\.json.*not checked/);
   });
 
   it('keeps the cache bounded, least recently used out first', () => {
-    const cache = new LockfileCache(2);
+    const cache = new LockfileCache(parser, 2);
     cache.set('a', { packages: [], findings: [] });
     cache.set('b', { packages: [], findings: [] });
     cache.get('a');

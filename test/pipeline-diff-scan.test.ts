@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scanDiff } from '../src/core/diff-scan.ts';
+import { parseUnifiedDiff } from '../src/scan/diff.ts';
 import { SecretScanner } from '../src/scan/secrets/engine.ts';
 
 const scanner = new SecretScanner();
@@ -64,12 +65,43 @@ describe('scanDiff', () => {
     expect(result.skipped).toEqual(['1 files with more than 1 KB added (scanned up to that size): big.js']);
   });
 
-  it('stops reading at the diff cap, at a file boundary', async () => {
-    const files = Array.from({ length: 10 }, (_, i) => added(`f${i}.js`, [`k = "${KEY}"`, 'y'.repeat(100)]));
-    const result = await scanDiff(`${files.join('\n')}\n`, { scanner, includePath: all, limits: { maxFileBytes: 1e9, maxDiffBytes: 1_000 } });
-    expect(result.filesChanged).toBeLessThan(10);
-    expect(result.findings.length).toBe(result.filesChanged);
-    expect(result.skipped.at(-1)).toMatch(/the rest of the diff after 1 KB/);
+  it('stops reading at the diff cap wherever it falls, even inside one file, and scans what came before', async () => {
+    const lines = [`k = "${KEY}"`, ...Array.from({ length: 100 }, (_, i) => `filler ${i} ${'y'.repeat(40)}`), `j = "${KEY}"`];
+    const diff = `${added('one.js', ['x'])}\n${added('big.js', lines)}\n${added('after.js', [`m = "${KEY}"`])}\n`;
+    const result = await scanDiff(stream(diff, 64), { scanner, includePath: all, limits: { maxFileBytes: 1e9, maxDiffBytes: 1_000 } });
+    expect(result.bytesRead).toBe(1_000);
+    expect(result.findings.map((f) => [f.path, f.line])).toEqual([['big.js', 1]]);
+    expect(result.skipped).toEqual(['1 the rest of the diff after 1 KB, from this file on: big.js']);
+  });
+
+  it('keeps nothing of a file past its limits: lines are counted for their numbers, never held', async () => {
+    const lines = Array.from({ length: 5_000 }, (_, i) => `row ${i}`);
+    const diff = `${added('data.csv', [...lines, `k = "${KEY}"`])}\n${added('small.js', [`c = "${KEY}"`])}\n`;
+    const files = [];
+    for await (const file of parseUnifiedDiff(stream(diff, 100), { maxAddedLinesPerFile: 100, maxAddedPerFile: 1e9 })) files.push(file);
+    expect(files.map((f) => [f.newPath, f.addedLines.length, f.droppedLines])).toEqual([
+      ['data.csv', 100, 4_901],
+      ['small.js', 1, undefined],
+    ]);
+    const result = await scanDiff(diff, { scanner, includePath: all, limits: { maxFileBytes: 1e9, maxDiffBytes: 1e9, maxFileLines: 100 } });
+    expect(result.findings.map((f) => [f.path, f.line])).toEqual([['small.js', 1]]);
+    expect(result.skipped).toEqual(['1 files with more than 100 lines added (scanned up to that size): data.csv']);
+  });
+
+  it('scans a 32 MB single line in linear time, up to the line limit, and says so', { timeout: 30_000 }, async () => {
+    // The old splitter joined and searched the unfinished line again for every chunk: 45 s for this.
+    const line = `k = "${KEY}" ${'z'.repeat(32 * 1024 * 1024)}`;
+    const diff = `${added('bundle.js', [line, `j = "${KEY}"`])}\n`;
+    const bytes = new TextEncoder().encode(diff);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 64 * 1024) controller.enqueue(bytes.slice(i, i + 64 * 1024));
+        controller.close();
+      },
+    });
+    const result = await scanDiff(body, { scanner, includePath: all });
+    expect(result.findings.map((f) => [f.path, f.line])).toEqual([['bundle.js', 1], ['bundle.js', 2]]);
+    expect(result.skipped).toEqual(['1 files with lines longer than 1 MB (those lines scanned up to that length): bundle.js']);
   });
 
   it('lists changed dependency files with their old path, even when secrets are off', async () => {

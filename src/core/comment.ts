@@ -16,7 +16,9 @@ export function renderComment(input: { scan: ScanRecord; policy: Policy; previou
   const blocking = scan.findings.filter((f) => isBlocking(policy, f));
   const open = scan.findings.filter((f) => f.triage === undefined);
   const lines: string[] = [];
-  if (blocking.length > 0) {
+  if (scan.unfinished) {
+    lines.push(`**Gatehouse: this pull request could not be fully scanned, so it is blocked.** ${scan.unfinished}`);
+  } else if (blocking.length > 0) {
     lines.push(`**Gatehouse: ${blocking.length} new finding${blocking.length === 1 ? '' : 's'} at ${policy.threshold} or above block${blocking.length === 1 ? 's' : ''} this pull request.**`);
   } else if (previousResult === 'FAILED') {
     lines.push(

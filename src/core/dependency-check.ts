@@ -1,17 +1,25 @@
 import { createHash } from 'node:crypto';
 import type { BitbucketClient } from '../bitbucket/client.ts';
-import { DependencyFileSet, ParseError, VulnIndexError, matchPackages, parseLockfile, type VulnIndex } from '../scan/deps/index.ts';
+import { DependencyFileSet, ParseError, VulnIndexError, matchPackages, type VulnIndex } from '../scan/deps/index.ts';
 import type { RepoScanConfig } from '../scan/repo-config/index.ts';
 import type { DependencyFinding, PackageRef } from '../scan/types.ts';
 import type { ChangedDependencyFile } from './diff-scan.ts';
+import { ScanBudgetExceeded } from './scan-pool/pool.ts';
+import type { LockfileParse } from './scan-pool/protocol.ts';
 
 /**
  * Which vulnerable packages a change brings in. Each changed dependency file is read whole
  * at the source and at the destination commit; a vulnerability present on both sides is
  * `existing` (shown, never failing), one only at the source is new. Files are identified by
  * the hash of their content, so a lockfile that did not change between two scans is neither
- * parsed nor matched again.
+ * parsed nor matched again. Parsing runs in a scan thread (scan-pool/); matching is lookups
+ * in the index, which stays here.
  */
+
+/** Parses one dependency file off the event loop (ScanPool). */
+export interface LockfileParser {
+  parseLockfile(path: string, content: string): Promise<LockfileParse>;
+}
 
 export interface DependencyCheck {
   findings: (DependencyFinding & { isNew: boolean })[];
@@ -30,10 +38,16 @@ interface Parsed {
   notices?: string[];
 }
 
-/** Parsed lockfiles by content hash (and index version), least recently used first out. */
+/**
+ * Parsed lockfiles by content hash (and index version), least recently used first out, with
+ * the parser that fills it.
+ */
 export class LockfileCache {
   readonly #entries = new Map<string, Parsed>();
-  constructor(readonly maxEntries = 2_000) {}
+  constructor(
+    readonly parser: LockfileParser,
+    readonly maxEntries = 2_000,
+  ) {}
 
   get(key: string): Parsed | undefined {
     const hit = this.#entries.get(key);
@@ -84,7 +98,7 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
       cached++;
       return hit;
     }
-    const parsed = parse(path, content, input.vulnIndex);
+    const parsed = await parse(input.cache.parser, path, content, input.vulnIndex);
     input.cache.set(key, parsed);
     return parsed;
   };
@@ -114,15 +128,17 @@ function vulnerabilityKey(finding: DependencyFinding): string {
   return JSON.stringify([finding.ecosystem, finding.package, finding.advisory]);
 }
 
-function parse(path: string, content: string, index: VulnIndex | null): Parsed {
-  let packages: PackageRef[];
-  const notices: string[] = [];
+async function parse(parser: LockfileParser, path: string, content: string, index: VulnIndex | null): Promise<Parsed> {
+  let parsed: LockfileParse;
   try {
-    packages = parseLockfile(path, content, (message) => notices.push(message));
+    parsed = await parser.parseLockfile(path, content);
   } catch (error) {
-    if (!(error instanceof ParseError)) throw error;
-    return { packages: [], findings: [], error: `${error.message}; its packages were not checked.` };
+    // A file too slow or too big to parse is treated like one that does not parse.
+    if (!(error instanceof ScanBudgetExceeded)) throw error;
+    parsed = { error: `${path}: ${error.message}` };
   }
+  if ('error' in parsed) return { packages: [], findings: [], error: `${parsed.error}; its packages were not checked.` };
+  const { packages, notices } = parsed;
   if (!index) return { packages, findings: [], notices };
   try {
     return { packages, findings: matchPackages(index, packages), notices };
@@ -162,7 +178,7 @@ export async function readPackages(
     const key = createHash('sha256').update(`${path}\0inventory\0`).update(content).digest('hex');
     let parsed = cache.get(key);
     if (!parsed) {
-      parsed = parse(path, content, null);
+      parsed = await parse(cache.parser, path, content, null);
       cache.set(key, parsed);
     }
     if (parsed.error) notices.push(parsed.error);

@@ -5,19 +5,29 @@ import type { SecretFinding } from '../scan/types.ts';
 
 /**
  * Reads a unified diff as it streams in and scans the lines it adds for secrets, one file
- * at a time, so memory holds one (capped) file rather than the whole diff. Whatever is not
- * scanned is counted and said, because a report that silently skipped part of a change
- * would claim more than it checked.
+ * at a time, so memory holds one (capped) file rather than the whole diff: the diff's byte
+ * budget is checked on every chunk, and what a file adds past its limits (bytes, lines, line
+ * length) is counted for line numbers but never kept. Whatever is not scanned is said,
+ * because a report that silently skipped part of a change would claim more than it checked.
  */
 
 export interface DiffLimits {
   /** Added bytes per file that are scanned; the rest of that file's additions are not. */
   maxFileBytes: number;
-  /** Diff bytes read in all; a longer diff is cut off here. */
+  /** Diff bytes read in all; a longer diff is cut off here, wherever that falls. */
   maxDiffBytes: number;
+  /** Added lines per file that are scanned (each kept line costs memory beyond its text). */
+  maxFileLines?: number;
+  /** Characters of one line that are scanned; a longer line is scanned up to here. */
+  maxLineBytes?: number;
 }
 
-export const DEFAULT_DIFF_LIMITS: DiffLimits = { maxFileBytes: 4 * 1024 * 1024, maxDiffBytes: 512 * 1024 * 1024 };
+export const DEFAULT_DIFF_LIMITS: Required<DiffLimits> = {
+  maxFileBytes: 4 * 1024 * 1024,
+  maxDiffBytes: 512 * 1024 * 1024,
+  maxFileLines: 200_000,
+  maxLineBytes: 1024 * 1024,
+};
 
 export interface DiffScanOptions {
   /** Null when the secrets scanner is off by policy: the diff is still read for dependency files. */
@@ -47,17 +57,20 @@ const LFS_POINTER = 'version https://git-lfs.github.com/spec/v1';
 const EXAMPLES = 3;
 
 export async function scanDiff(diff: ReadableStream<Uint8Array> | AsyncIterable<string> | string, options: DiffScanOptions): Promise<DiffScanResult> {
-  const limits = options.limits ?? DEFAULT_DIFF_LIMITS;
-  const capped = new CappedDiff(limits);
+  const limits = { ...DEFAULT_DIFF_LIMITS, ...options.limits };
+  const budget = new ByteBudget(limits.maxDiffBytes);
   const skipped = new SkipTally();
   const findings: SecretFinding[] = [];
   const dependencyFiles: ChangedDependencyFile[] = [];
   let filesChanged = 0;
   let filesScanned = 0;
+  let lastPath = '';
 
-  for await (const file of parseUnifiedDiff(capped.lines(toText(diff)))) {
+  const read = { maxLineLength: limits.maxLineBytes, maxAddedPerFile: limits.maxFileBytes, maxAddedLinesPerFile: limits.maxFileLines };
+  for await (const file of parseUnifiedDiff(budget.text(diff), read, () => budget.cutOff)) {
     filesChanged++;
     const path = file.newPath;
+    lastPath = path ?? file.oldPath ?? lastPath;
     if (path === null) {
       skipped.add('deleted files (nothing added to scan)', file.oldPath ?? '?');
       continue;
@@ -78,109 +91,65 @@ export async function scanDiff(diff: ReadableStream<Uint8Array> | AsyncIterable<
       skipped.add('Git LFS pointers (the stored objects were not fetched)', path);
       continue;
     }
-    if (capped.wasTruncated(path)) skipped.add(`files with more than ${formatBytes(limits.maxFileBytes)} added (scanned up to that size)`, path);
+    if (file.droppedLines) {
+      const over = file.addedLines.length >= limits.maxFileLines ? `${limits.maxFileLines.toLocaleString('en-US')} lines` : formatBytes(limits.maxFileBytes);
+      skipped.add(`files with more than ${over} added (scanned up to that size)`, path);
+    }
+    if (file.cutLines) skipped.add(`files with lines longer than ${formatBytes(limits.maxLineBytes)} (those lines scanned up to that length)`, path);
     if (!options.scanner || file.addedLines.length === 0) continue;
     filesScanned++;
     findings.push(...options.scanner.scanLines(path, file.addedLines));
   }
-  if (capped.cutOff) skipped.add(`the rest of the diff after ${formatBytes(limits.maxDiffBytes)}`, 'remaining files');
-  return { findings, dependencyFiles, filesChanged, filesScanned, bytesRead: capped.bytes, skipped: skipped.lines() };
-}
-
-async function* toText(diff: ReadableStream<Uint8Array> | AsyncIterable<string> | string): AsyncGenerator<string> {
-  if (typeof diff === 'string') {
-    yield diff;
-    return;
-  }
-  if (diff instanceof ReadableStream) {
-    const decoder = new TextDecoder('utf-8');
-    for await (const chunk of diff as AsyncIterable<Uint8Array>) yield decoder.decode(chunk, { stream: true });
-    const rest = decoder.decode();
-    if (rest) yield rest;
-    return;
-  }
-  yield* diff;
+  if (budget.cutOff) skipped.add(`the rest of the diff after ${formatBytes(limits.maxDiffBytes)}, from this file on`, lastPath || 'the first file');
+  return { findings, dependencyFiles, filesChanged, filesScanned, bytesRead: budget.bytes, skipped: skipped.lines() };
 }
 
 /**
- * Passes the diff through line by line, blanking added lines past a file's byte budget
- * (an empty `+` keeps the hunk's line count right for the parser) and stopping at the
- * diff's byte budget.
+ * The diff's text, decoded as it streams in, stopped as soon as its byte budget is spent
+ * (checked on every chunk, so one huge file cannot run past it). Stopping returns from the
+ * stream's iterator, which cancels the download.
  */
-class CappedDiff {
+class ByteBudget {
   bytes = 0;
   cutOff = false;
-  readonly #limits: DiffLimits;
-  readonly #truncated = new Set<string>();
-  #file = '';
-  #fileBytes = 0;
-  #inHunk = false;
+  readonly #max: number;
 
-  constructor(limits: DiffLimits) {
-    this.#limits = limits;
+  constructor(max: number) {
+    this.#max = max;
   }
 
-  wasTruncated(path: string): boolean {
-    return this.#truncated.has(path);
-  }
-
-  async *lines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
-    let carry = '';
-    const iterator = chunks[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) break;
-        const text = carry + next.value;
-        let out = '';
-        let start = 0;
-        for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
-          const line = this.#line(text.slice(start, end));
-          start = end + 1;
-          if (line === null) {
-            this.cutOff = true;
-            if (out) yield out;
-            return;
-          }
-          out += `${line}\n`;
-        }
-        carry = text.slice(start);
-        if (out) yield out;
+  async *text(diff: ReadableStream<Uint8Array> | AsyncIterable<string> | string): AsyncGenerator<string> {
+    if (typeof diff === 'string') {
+      yield this.#take(diff);
+      return;
+    }
+    if (diff instanceof ReadableStream) {
+      const decoder = new TextDecoder('utf-8');
+      for await (const chunk of diff as AsyncIterable<Uint8Array>) {
+        const kept = this.#take(chunk);
+        if (kept.length > 0) yield decoder.decode(kept, { stream: true });
+        if (this.cutOff) return;
       }
-      if (carry) {
-        const line = this.#line(carry);
-        if (line === null) this.cutOff = true;
-        else yield line;
-      }
-    } finally {
-      // Stop the download too when the diff is cut off or the consumer gives up.
-      await iterator.return?.();
+      const rest = decoder.decode();
+      if (rest) yield rest;
+      return;
+    }
+    for await (const chunk of diff) {
+      yield this.#take(chunk);
+      if (this.cutOff) return;
     }
   }
 
-  /** The line to pass on, or null once the diff's budget is spent (at a file boundary). */
-  #line(line: string): string | null {
-    this.bytes += line.length + 1;
-    if (line.startsWith('diff ')) {
-      if (this.bytes > this.#limits.maxDiffBytes) return null;
-      this.#inHunk = false;
-      this.#fileBytes = 0;
-      this.#file = '';
-      return line;
+  /** The part of `chunk` within the budget (strings are counted by characters). */
+  #take<T extends string | Uint8Array>(chunk: T): T {
+    const room = this.#max - this.bytes;
+    if (chunk.length <= room) {
+      this.bytes += chunk.length;
+      return chunk;
     }
-    if (!this.#inHunk) {
-      if (line.startsWith('+++ ')) this.#file = line.slice(4).replace(/^b\//, '');
-      if (line.startsWith('@@')) this.#inHunk = true;
-      return line;
-    }
-    if (line.startsWith('+')) {
-      this.#fileBytes += line.length;
-      if (this.#fileBytes > this.#limits.maxFileBytes) {
-        this.#truncated.add(this.#file);
-        return '+';
-      }
-    }
-    return line;
+    this.cutOff = true;
+    this.bytes = this.#max;
+    return chunk.slice(0, room) as T;
   }
 }
 

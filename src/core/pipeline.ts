@@ -8,7 +8,8 @@ import { bitbucketClients, InstallationUnavailableError, type ClientTuning } fro
 import { CallBudget, DEFAULT_BUDGET, type BudgetOptions } from './budget.ts';
 import { LockfileCache } from './dependency-check.ts';
 import type { DiffLimits } from './diff-scan.ts';
-import { PermanentJobError, WorkerPool, type JobHandler } from './worker.ts';
+import { SCAN_POOL_DEFAULTS, ScanPool, scanThreadsFor, type ScanPoolOptions } from './scan-pool/pool.ts';
+import { PermanentJobError, WORKER_DEFAULTS, WorkerPool, type JobHandler } from './worker.ts';
 import { closePullRequest, scanPullRequest, stopPullRequestScan } from './workflows/pull-request.ts';
 import { scanPush, stopPushScan } from './workflows/push.ts';
 import { REPUBLISH_JOB_TYPE, republishPullRequest } from './workflows/republish.ts';
@@ -29,6 +30,8 @@ export interface PipelineOptions {
   vulnIndex?: () => VulnIndex | null;
   client?: ClientTuning;
   diffLimits?: DiffLimits;
+  /** Scan threads and their budgets; threads default to one per concurrent job, at most one per core. */
+  scanPool?: Partial<Omit<ScanPoolOptions, 'logger'>>;
   now?: () => Date;
 }
 
@@ -39,12 +42,19 @@ export interface PipelineOptions {
 export function createPipeline(options: PipelineOptions): { worker: WorkerPool; budget: CallBudget } {
   const budget = new CallBudget(options.budget ?? DEFAULT_BUDGET);
   const now = options.now ?? (() => new Date());
+  const scans = new ScanPool({
+    size: scanThreadsFor(options.concurrency ?? WORKER_DEFAULTS.concurrency),
+    ...SCAN_POOL_DEFAULTS,
+    ...options.scanPool,
+    logger: options.logger,
+  });
   const deps: WorkflowDeps = {
     store: options.store,
     results: options.results,
     clients: bitbucketClients({ config: options.config, store: options.store, budget, tuning: options.client }),
     vulnIndex: options.vulnIndex ?? (() => openVulnIndex(options.config.dataDir)),
-    lockfiles: new LockfileCache(),
+    lockfiles: new LockfileCache(scans),
+    scans,
     fingerprintKey: (clientKey) => installationFingerprintKey(options.config.encryptionKey, clientKey),
     now,
     ...(options.diffLimits ? { diffLimits: options.diffLimits } : {}),
@@ -74,6 +84,8 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     onDead: async (job, reason) => {
       await settleDead[job.type]?.(deps, job, reason);
     },
+    onStart: () => scans.warm(),
+    onStopped: () => scans.close(),
     now,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),

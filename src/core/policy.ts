@@ -70,7 +70,7 @@ export function environmentOf(policy: Policy, branch: string): string | null {
  * Policy globs are matched by globMatcher, never a RegExp: they come from an installation's
  * admin, and a backtracking pattern would stall the worker that every installation shares.
  */
-export function pathFilter(policy: Policy): (path: string) => boolean {
+export function pathFilter(policy: Pick<Policy, 'ignoredPaths'>): (path: string) => boolean {
   const ignored = policy.ignoredPaths.map(globMatcher);
   return (path) => !ignored.some((re) => re.test(path));
 }

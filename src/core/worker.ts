@@ -50,6 +50,10 @@ export interface WorkerOptions {
    * failure is logged, never retried.
    */
   onDead?: (job: Job, reason: string, log: Logger) => Promise<void>;
+  /** Called by `start()`: the place to prepare what jobs use (scan threads). */
+  onStart?: () => void;
+  /** Called once `stop()` has seen the last running job finish: the place to release what jobs used. */
+  onStopped?: () => Promise<void>;
   now?: () => Date;
   random?: () => number;
 }
@@ -89,6 +93,8 @@ export class WorkerPool {
       isPermanent: options.isPermanent ?? ((error) => error instanceof PermanentJobError),
       retryAfterOf: options.retryAfterOf ?? (() => undefined),
       onDead: options.onDead ?? (async () => {}),
+      onStart: options.onStart ?? (() => {}),
+      onStopped: options.onStopped ?? (async () => {}),
       now: options.now ?? (() => new Date()),
       random: options.random ?? Math.random,
     };
@@ -97,6 +103,7 @@ export class WorkerPool {
   start(): void {
     if (this.#state !== 'idle') throw new Error('the worker pool is already started');
     this.#state = 'running';
+    this.#o.onStart();
     this.#loop = this.#run();
   }
 
@@ -112,6 +119,7 @@ export class WorkerPool {
     this.wake();
     await this.#loop;
     await Promise.allSettled(this.#running.values());
+    await this.#o.onStopped();
     this.#state = 'idle';
   }
 

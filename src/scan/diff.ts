@@ -1,3 +1,5 @@
+import { LineSplitter } from './lines.ts';
+
 /**
  * Unified-diff reader for scanning changes: for each file it yields the added lines
  * with their line numbers in the new file, plus what happened to the file. Reads git
@@ -16,6 +18,23 @@ export interface DiffFile {
   binary: boolean;
   /** Added lines, `line` 1-based in the new file, without the `+` and without a trailing `\r`. */
   addedLines: { line: number; text: string }[];
+  /** Added lines past the file's limits (DiffReadLimits), counted but not kept; absent when none. */
+  droppedLines?: number;
+  /** Kept added lines that were longer than the line limit and kept only up to it; absent when none. */
+  cutLines?: number;
+}
+
+/**
+ * Bounds on what reading a diff keeps in memory; none by default. Lines past a file's limits
+ * still advance the line numbers, so the lines kept keep their true positions.
+ */
+export interface DiffReadLimits {
+  /** Characters of a line kept (a longer line is kept up to here). */
+  maxLineLength?: number;
+  /** Characters of added text kept per file; the file's later added lines are dropped. */
+  maxAddedPerFile?: number;
+  /** Added lines kept per file; the file's later added lines are dropped. */
+  maxAddedLinesPerFile?: number;
 }
 
 export class DiffParseError extends Error {
@@ -33,48 +52,62 @@ const NEW_PREFIXES = ['b/', 'dst://', 'w/', 'i/', 'o/', 'c/'];
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 
 /** Parses a whole diff held in memory. */
-export function* parseUnifiedDiffSync(input: string): Generator<DiffFile> {
-  const parser = new DiffParser();
-  let start = 0;
-  while (start < input.length) {
-    let end = input.indexOf('\n', start);
-    if (end === -1) end = input.length;
-    const done = parser.line(input.slice(start, end));
-    if (done) yield done;
-    start = end + 1;
-  }
-  const last = parser.end();
-  if (last) yield last;
+export function* parseUnifiedDiffSync(input: string, limits: DiffReadLimits = {}): Generator<DiffFile> {
+  const reader = new DiffReader(limits);
+  reader.push(input);
+  yield* reader.take();
+  yield* reader.end();
 }
 
 /**
  * Parses a diff given as a string or as a stream of text chunks (split anywhere, e.g.
  * a decoded HTTP body or file stream), yielding each file as soon as it is complete so
- * a large diff is never held in memory at once.
+ * a large diff is never held in memory at once. `truncated` (asked at the end) says the
+ * input was cut short on purpose, so that a last file ending inside a hunk is kept rather
+ * than refused.
  */
-export async function* parseUnifiedDiff(input: string | AsyncIterable<string>): AsyncGenerator<DiffFile> {
+export async function* parseUnifiedDiff(input: string | AsyncIterable<string>, limits: DiffReadLimits = {}, truncated: () => boolean = () => false): AsyncGenerator<DiffFile> {
   if (typeof input === 'string') {
-    yield* parseUnifiedDiffSync(input);
+    yield* parseUnifiedDiffSync(input, limits);
     return;
   }
-  const parser = new DiffParser();
-  let carry = '';
+  const reader = new DiffReader(limits);
   for await (const chunk of input) {
-    let start = 0;
-    const text = carry + chunk;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      const done = parser.line(text.slice(start, end));
-      if (done) yield done;
-      start = end + 1;
-    }
-    carry = text.slice(start);
+    reader.push(chunk);
+    yield* reader.take();
   }
-  if (carry.length > 0) {
-    const done = parser.line(carry);
-    if (done) yield done;
+  yield* reader.end(truncated());
+}
+
+/** Line splitting (linear, capped) in front of the parser, collecting the files it completes. */
+class DiffReader {
+  readonly #parser: DiffParser;
+  readonly #lines: LineSplitter;
+  #done: DiffFile[] = [];
+
+  constructor(limits: DiffReadLimits) {
+    this.#parser = new DiffParser(limits);
+    this.#lines = new LineSplitter((line, cut) => {
+      const file = this.#parser.line(line, cut);
+      if (file) this.#done.push(file);
+    }, limits.maxLineLength);
   }
-  const last = parser.end();
-  if (last) yield last;
+
+  push(chunk: string): void {
+    this.#lines.push(chunk);
+  }
+
+  take(): DiffFile[] {
+    const done = this.#done;
+    this.#done = [];
+    return done;
+  }
+
+  end(truncated = false): DiffFile[] {
+    this.#lines.end();
+    const last = this.#parser.end(truncated);
+    return last ? [...this.take(), last] : this.take();
+  }
 }
 
 /** Line-at-a-time state machine; `line` returns a file when the next one begins. */
@@ -87,28 +120,31 @@ class DiffParser {
   #newLine = 0;
   /** Whether the current file has had a hunk, so a plain `diff -u` `---` line starts the next file. */
   #sawHunk = false;
+  readonly #limits: Required<DiffReadLimits>;
+  /** Added characters kept of the current file. */
+  #addedKept = 0;
 
-  line(raw: string): DiffFile | undefined {
+  constructor(limits: DiffReadLimits) {
+    this.#limits = { maxLineLength: Infinity, maxAddedPerFile: Infinity, maxAddedLinesPerFile: Infinity, ...limits };
+  }
+
+  /** `cut`: the line was longer than the line limit and this is its beginning. */
+  line(raw: string, cut = false): DiffFile | undefined {
     this.#lineNumber++;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
 
     if (this.#oldLeft > 0 || this.#newLeft > 0) {
-      this.#hunkLine(line);
+      this.#hunkLine(line, cut);
       return undefined;
     }
     if (line.startsWith('diff --git ') || line.startsWith('diff -')) {
-      const done = this.#file;
-      this.#file = newFile(parseGitHeader(line));
-      this.#sawHunk = false;
-      return done;
+      return this.#next(parseGitHeader(line));
     }
     if (line.startsWith('--- ') && !this.#file) {
-      this.#file = newFile({});
+      this.#next({});
     } else if (line.startsWith('--- ') && this.#file && this.#sawHunk) {
       // A plain `diff -u` stream: a new file starts without a `diff` line.
-      const done = this.#file;
-      this.#file = newFile({});
-      this.#sawHunk = false;
+      const done = this.#next({});
       this.#header(line);
       return done;
     }
@@ -116,12 +152,22 @@ class DiffParser {
     return undefined;
   }
 
-  end(): DiffFile | undefined {
-    if (this.#oldLeft > 0 || this.#newLeft > 0) {
+  /** The last file; `truncated`: the input was cut short on purpose, so it may end inside a hunk. */
+  end(truncated = false): DiffFile | undefined {
+    if (!truncated && (this.#oldLeft > 0 || this.#newLeft > 0)) {
       throw new DiffParseError(`diff ends inside a hunk (${this.#oldLeft} old and ${this.#newLeft} new lines missing)`, this.#lineNumber);
     }
     const done = this.#file;
     this.#file = undefined;
+    return done;
+  }
+
+  /** Starts the next file; returns the one it ends. */
+  #next(paths: { oldPath?: string; newPath?: string }): DiffFile | undefined {
+    const done = this.#file;
+    this.#file = newFile(paths);
+    this.#sawHunk = false;
+    this.#addedKept = 0;
     return done;
   }
 
@@ -166,10 +212,10 @@ class DiffParser {
     // Anything else (index, mode, similarity lines, binary patch data) says nothing we need.
   }
 
-  #hunkLine(line: string): void {
+  #hunkLine(line: string, cut: boolean): void {
     const marker = line.charAt(0);
     if (marker === '+') {
-      this.#file!.addedLines.push({ line: this.#newLine++, text: line.slice(1) });
+      this.#added(line.slice(1), cut);
       this.#newLeft--;
     } else if (marker === '-') {
       this.#oldLeft--;
@@ -186,6 +232,20 @@ class DiffParser {
     if (this.#oldLeft < 0 || this.#newLeft < 0) {
       throw new DiffParseError('hunk has more lines than its header announces', this.#lineNumber);
     }
+  }
+
+  /** Keeps an added line while the file is within its limits; once past them, the rest of the file's additions are only counted. */
+  #added(text: string, cut: boolean): void {
+    const file = this.#file!;
+    const line = this.#newLine++;
+    const full = file.droppedLines === undefined && file.addedLines.length < this.#limits.maxAddedLinesPerFile;
+    if (!full || this.#addedKept + text.length > this.#limits.maxAddedPerFile) {
+      file.droppedLines = (file.droppedLines ?? 0) + 1;
+      return;
+    }
+    this.#addedKept += text.length;
+    file.addedLines.push({ line, text });
+    if (cut) file.cutLines = (file.cutLines ?? 0) + 1;
   }
 }
 

@@ -75,6 +75,8 @@ export interface ScanSummary {
    * destination branch's configuration; these changes apply once merged.
    */
   configChanges?: string[];
+  /** Why the change was not scanned to the end (a scan budget was exceeded); the result is then FAILED. */
+  unfinished?: string;
   createdAt: string;
 }
 

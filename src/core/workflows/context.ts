@@ -1,15 +1,15 @@
 import { BitbucketProtocolError } from '../../bitbucket/errors.ts';
 import type { VulnIndex } from '../../scan/deps/index.ts';
 import { EMPTY_REPO_CONFIG, loadRepoConfig, REPO_CONFIG_PATHS, type RepoScanConfig } from '../../scan/repo-config/index.ts';
-import { SecretScanner } from '../../scan/secrets/engine.ts';
 import { keyFinding } from '../../scan/secrets/fingerprint.ts';
 import type { Policy, ResultsStore, ScanKind, ScanRecord, StoredFinding } from '../../store/results-types.ts';
 import type { Job, JobSummary, Store } from '../../store/types.ts';
 import type { DiffTarget } from '../../bitbucket/types.ts';
 import type { ClientSource } from '../bitbucket-clients.ts';
 import { checkDependencies, type LockfileCache } from '../dependency-check.ts';
-import { scanDiff, type DiffLimits } from '../diff-scan.ts';
-import { pathFilter, resultOf } from '../policy.ts';
+import type { DiffLimits, DiffScanResult } from '../diff-scan.ts';
+import { resultOf } from '../policy.ts';
+import { ScanBudgetExceeded, type ScanPool } from '../scan-pool/pool.ts';
 import type { TreeWalkLimits } from './dependency-files.ts';
 import type { Target } from '../publish.ts';
 
@@ -23,13 +23,13 @@ export interface WorkflowDeps {
   lockfiles: LockfileCache;
   /** The installation's key for secret fingerprints and hashes (fingerprint.ts): nothing unkeyed is stored or published. */
   fingerprintKey: (clientKey: string) => Buffer;
+  /** Where diffs are scanned: threads off the event loop, each scan within a time and memory budget. */
+  scans: Pick<ScanPool, 'scanDiff'>;
   now: () => Date;
   diffLimits?: DiffLimits;
   /** Bounds of the tree walk of a first dependency inventory (defaults in dependency-files.ts). */
   treeWalkLimits?: TreeWalkLimits;
 }
-
-const defaultScanner = new SecretScanner({ config: EMPTY_REPO_CONFIG });
 
 export function splitFullName(fullName: string): { workspace: string; slug: string } {
   const [workspace, slug, ...rest] = fullName.split('/');
@@ -99,6 +99,8 @@ export interface ChangeScan {
   /** Configuration files the pull request changes (they did not apply to its own scan). */
   configChanges?: string[];
   durationMs: number;
+  /** Why the change could not be scanned to the end (a scan budget was exceeded): the check fails. */
+  unfinished?: string;
 }
 
 /**
@@ -146,13 +148,21 @@ export async function scanChange(
     input.configFromBase ? changedConfigFiles(diffSource) : Promise.resolve([]),
   ]);
   const fingerprintKey = deps.fingerprintKey(input.clientKey);
-  const scanner = config === EMPTY_REPO_CONFIG ? defaultScanner : new SecretScanner({ config, fingerprintKey });
   const diff = await diffSource.target.client.streamDiff(diffSource.target.workspace, diffSource.target.slug, diffSource.spec);
-  const changes = await scanDiff(diff, {
-    scanner: policy.scanners.secrets ? scanner : null,
-    includePath: pathFilter(policy),
-    ...(deps.diffLimits ? { limits: deps.diffLimits } : {}),
-  });
+  let changes: DiffScanResult;
+  try {
+    changes = await deps.scans.scanDiff(diff, {
+      secrets: policy.scanners.secrets ? { config, fingerprintKey } : null,
+      ignoredPaths: policy.ignoredPaths,
+      ...(deps.diffLimits ? { limits: deps.diffLimits } : {}),
+    });
+  } catch (error) {
+    // Deterministic enough that a retry would only stall another thread: the job ends here,
+    // with a failing check that says why, rather than a pass nobody earned.
+    if (!(error instanceof ScanBudgetExceeded)) throw error;
+    const unfinished = `This change was not fully scanned: ${error.message}. The check fails until a scan of the change completes.`;
+    return { findings: [], skipped: [], notices: [unfinished], configChanges, durationMs: deps.now().getTime() - started, unfinished };
+  }
   const notices = problems.map((p) => `Repository configuration: ${p}`);
   // Keyed at once; the unkeyed form is kept in memory only, to carry marks made before keys over.
   const unkeyed = new Map<string, string>();
@@ -234,12 +244,13 @@ export function scanRecord(
     commit: meta.commit,
     kind: meta.kind,
     prId: meta.prId,
-    result: resultOf(meta.policy, scan.findings),
+    result: scan.unfinished ? 'FAILED' : resultOf(meta.policy, scan.findings),
     counts,
     durationMs: scan.durationMs,
     skipped: scan.skipped,
     notices: scan.notices,
     ...(scan.configChanges?.length ? { configChanges: scan.configChanges } : {}),
+    ...(scan.unfinished ? { unfinished: scan.unfinished } : {}),
     createdAt: meta.at.toISOString(),
     findings: scan.findings,
   };

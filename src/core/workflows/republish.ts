@@ -55,7 +55,7 @@ export async function republishPullRequest(deps: WorkflowDeps, job: Job, log: Lo
   const policy = await policyOf(deps.results, job.clientKey);
   const findings = await applyTriage(deps, job.clientKey, repoUuid, previous.findings);
   const scan = scanRecord(
-    { findings, skipped: previous.skipped, notices: previous.notices, configChanges: previous.configChanges ?? [], durationMs: previous.durationMs },
+    { findings, skipped: previous.skipped, notices: previous.notices, configChanges: previous.configChanges ?? [], durationMs: previous.durationMs, ...(previous.unfinished ? { unfinished: previous.unfinished } : {}) },
     { clientKey: job.clientKey, repoUuid, commit, kind: 'pull_request', prId, policy, at: deps.now() },
   );
   await publishPullRequest(deps, {

@@ -1,0 +1,35 @@
+import type { RepoScanConfig } from '../../scan/repo-config/index.ts';
+import type { PackageRef } from '../../scan/types.ts';
+import type { DiffLimits, DiffScanResult } from '../diff-scan.ts';
+
+/**
+ * What crosses between the job runner and a scan thread. Everything here is plain data
+ * (structured-clone friendly): a repository's regexes travel as source text inside
+ * `RepoScanConfig` and are compiled in the thread that runs them.
+ */
+
+export interface DiffScanRequest {
+  /**
+   * Null when the secrets scanner is off by policy: the diff is still read for dependency files.
+   * `fingerprintKey`: the installation's key (fingerprint.ts), which arrives as a Uint8Array.
+   */
+  secrets: { config: RepoScanConfig; fingerprintKey?: Uint8Array } | null;
+  /** The installation policy's ignored-path globs. */
+  ignoredPaths: string[];
+  limits?: DiffLimits;
+}
+
+/** A lockfile's packages with what the parser skipped in it, or why it could not be read (shown as notices). */
+export type LockfileParse = { packages: PackageRef[]; notices: string[] } | { error: string };
+
+export type Task = { kind: 'diff'; request: DiffScanRequest; diff: ReadableStream<Uint8Array> } | { kind: 'lockfile'; path: string; content: string };
+
+export type TaskMessage = Task & { id: number };
+
+export type TaskValue = DiffScanResult | LockfileParse;
+
+/** A thread says `ready` once its modules are loaded, then answers each task by its id. */
+export type ThreadMessage =
+  | { ready: true }
+  | { id: number; ok: true; value: TaskValue }
+  | { id: number; ok: false; error: { name: string; message: string } };

@@ -1,0 +1,39 @@
+import { ParseError, parseLockfile } from '../../scan/deps/index.ts';
+import { SecretScanner } from '../../scan/secrets/engine.ts';
+import { scanDiff, type DiffScanResult } from '../diff-scan.ts';
+import { pathFilter } from '../policy.ts';
+import type { DiffScanRequest, LockfileParse } from './protocol.ts';
+
+/** What a scan thread runs for each kind of task (thread.ts carries the messages). */
+
+/** Compiled scanners by repository configuration and key: a busy repository's rules are compiled once per thread. */
+const scanners = new Map<string, SecretScanner>();
+const MAX_SCANNERS = 32;
+
+function scannerFor({ config, fingerprintKey }: NonNullable<DiffScanRequest['secrets']>): SecretScanner {
+  const key = JSON.stringify([config, fingerprintKey ? Buffer.from(fingerprintKey).toString('hex') : null]);
+  let scanner = scanners.get(key);
+  if (scanner) scanners.delete(key);
+  else scanner = new SecretScanner({ config, ...(fingerprintKey ? { fingerprintKey: Buffer.from(fingerprintKey) } : {}) });
+  scanners.set(key, scanner);
+  while (scanners.size > MAX_SCANNERS) scanners.delete(scanners.keys().next().value as string);
+  return scanner;
+}
+
+export function diffTask(request: DiffScanRequest, diff: ReadableStream<Uint8Array>): Promise<DiffScanResult> {
+  return scanDiff(diff, {
+    scanner: request.secrets ? scannerFor(request.secrets) : null,
+    includePath: pathFilter(request),
+    ...(request.limits ? { limits: request.limits } : {}),
+  });
+}
+
+export function lockfileTask(path: string, content: string): LockfileParse {
+  const notices: string[] = [];
+  try {
+    return { packages: parseLockfile(path, content, (message) => notices.push(message)), notices };
+  } catch (error) {
+    if (error instanceof ParseError) return { error: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,26 @@
+import { parentPort } from 'node:worker_threads';
+import type { TaskMessage, TaskValue, ThreadMessage } from './protocol.ts';
+import { diffTask, lockfileTask } from './tasks.ts';
+
+/**
+ * A scan thread (see pool.ts): runs one task at a time and answers with its result. The
+ * CPU-heavy parts of a job (diff parsing, the secrets engine, lockfile parsing) run here,
+ * so a slow pattern or a huge input stalls this thread, which the pool can stop, and never
+ * the event loop that answers webhooks and pages.
+ */
+
+const port = parentPort;
+if (!port) throw new Error('scan thread started outside a worker thread');
+
+port.on('message', (message: TaskMessage) => {
+  const run = async (): Promise<TaskValue> => (message.kind === 'diff' ? diffTask(message.request, message.diff) : lockfileTask(message.path, message.content));
+  run().then(
+    (value) => port.postMessage({ id: message.id, ok: true, value } satisfies ThreadMessage),
+    (error: unknown) => {
+      const { name, message: text } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+      port.postMessage({ id: message.id, ok: false, error: { name, message: text } } satisfies ThreadMessage);
+    },
+  );
+});
+
+port.postMessage({ ready: true } satisfies ThreadMessage);
