@@ -83,7 +83,7 @@ describe('checkDependencies', () => {
   });
 
   it('keeps the cache bounded, least recently used out first', () => {
-    const cache = new LockfileCache(parser, 2);
+    const cache = new LockfileCache(parser, { maxEntries: 2 });
     cache.set('a', { packages: [], findings: [] });
     cache.set('b', { packages: [], findings: [] });
     cache.get('a');

@@ -56,6 +56,8 @@ export const CLIENT_DEFAULTS = {
   maxDelayMs: 30_000,
   maxRetryAfterMs: 120_000,
   maxRedirects: 5,
+  /** No JSON page Bitbucket sends comes near this; file contents ask for their own bound. */
+  maxBodyBytes: 32 * 1024 * 1024,
 } as const;
 
 /** Code Insights limits (BITBUCKET.md); checked before sending so the caller gets a clear error. */
@@ -103,6 +105,7 @@ export class BitbucketClient {
       backoff: { baseDelayMs: CLIENT_DEFAULTS.baseDelayMs, maxDelayMs: CLIENT_DEFAULTS.maxDelayMs },
       maxRetryAfterMs: CLIENT_DEFAULTS.maxRetryAfterMs,
       maxRedirects: CLIENT_DEFAULTS.maxRedirects,
+      maxBodyBytes: CLIENT_DEFAULTS.maxBodyBytes,
       logger: options.logger,
     });
 
@@ -166,12 +169,16 @@ export class BitbucketClient {
     return this.paginate(this.diffUrl(workspace, repoSlug, 'diffstat', target, options));
   }
 
-  /** Raw file contents as UTF-8 text; null when the file (or commit) does not exist. */
-  async getFileSource(workspace: string, repoSlug: string, commit: string, path: string): Promise<string | null> {
+  /**
+   * Raw file contents as UTF-8 text; null when the file (or commit) does not exist. A file
+   * larger than `maxBytes` is refused (BitbucketTooLargeError) without being read past it.
+   */
+  async getFileSource(workspace: string, repoSlug: string, commit: string, path: string, options: { maxBytes?: number } = {}): Promise<string | null> {
     const segments = path.split('/').filter((segment) => segment !== '');
     if (segments.length === 0) throw new BitbucketInputError('file path must not be empty');
     const url = this.apiUrl(`${repoPath(workspace, repoSlug)}/src/${commitHash(commit)}/${segments.map((s) => segment(s, 'file path')).join('/')}`);
-    return this.nullOn404(async () => (await this.transport.sendText(this.request('GET', url, '*/*'))).text);
+    const request = { ...this.request('GET', url, '*/*'), ...(options.maxBytes !== undefined ? { maxBodyBytes: options.maxBytes } : {}) };
+    return this.nullOn404(async () => (await this.transport.sendText(request)).text);
   }
 
   async getReport(workspace: string, repoSlug: string, commit: string, reportId: string): Promise<Report | null> {

@@ -93,6 +93,21 @@ export class BitbucketProtocolError extends BitbucketError {
   }
 }
 
+/** Bitbucket's answer is larger than the client reads for that request; nothing past the limit was read. */
+export class BitbucketTooLargeError extends BitbucketError {
+  override name = 'BitbucketTooLargeError';
+  constructor(
+    readonly request: RequestIdentity,
+    readonly limitBytes: number,
+  ) {
+    super(`${request.method} ${request.path}: the answer is larger than the ${formatBytes(limitBytes)} this client reads`);
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MB` : `${Math.round(bytes / 1024)} KB`;
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause.cause as { code?: unknown } | undefined)?.code ?? (cause as { code?: unknown }).code;

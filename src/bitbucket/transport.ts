@@ -1,5 +1,5 @@
 import type { AuthStrategy } from './auth/types.ts';
-import { BitbucketApiError, BitbucketError, BitbucketNetworkError, BitbucketProtocolError, type RequestIdentity } from './errors.ts';
+import { BitbucketApiError, BitbucketError, BitbucketNetworkError, BitbucketProtocolError, BitbucketTooLargeError, type RequestIdentity } from './errors.ts';
 import type { OriginAllowList } from './origin.ts';
 import {
   backoffDelay,
@@ -29,6 +29,8 @@ export interface TransportSettings {
   /** A longer `Retry-After` is not slept through: the error is thrown with `retryAfterMs` so a job queue can reschedule. */
   maxRetryAfterMs: number;
   maxRedirects: number;
+  /** Bytes of a body read as text (JSON, file contents); a longer answer is refused with BitbucketTooLargeError. */
+  maxBodyBytes: number;
   logger?: BitbucketLogger;
 }
 
@@ -43,6 +45,8 @@ export interface TransportRequest {
   retry: RetryPolicy;
   accept?: string;
   body?: { contentType: string; content: string };
+  /** Overrides TransportSettings.maxBodyBytes for this request. */
+  maxBodyBytes?: number;
 }
 
 interface ResponseHead {
@@ -59,6 +63,8 @@ export interface StreamResponse extends ResponseHead {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** An error answer is read only for its message. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 /** An AbortController whose timer can be restarted (for streams) or stopped once done. */
 class AttemptTimer {
@@ -94,8 +100,9 @@ export class Transport {
   constructor(private readonly settings: TransportSettings) {}
 
   sendText(request: TransportRequest): Promise<TextResponse> {
-    return this.run(request, async (response, timer, _identity, url) => {
-      const text = await response.text();
+    const limit = request.maxBodyBytes ?? this.settings.maxBodyBytes;
+    return this.run(request, async (response, timer, identity, url) => {
+      const text = await readText(response, limit, identity);
       timer.stop();
       return { status: response.status, url, headers: response.headers, text };
     });
@@ -146,7 +153,7 @@ export class Transport {
         }
         if (response.ok) return await consume(response, timer, identity, url);
 
-        const body = await response.text().catch(() => '');
+        const body = await readText(response, ERROR_BODY_BYTES, identity).catch(() => '');
         timer.stop();
         if (response.status === 401 && !reauthorized && auth.rejected(authorization)) {
           reauthorized = true;
@@ -228,6 +235,32 @@ export function errorMessageOf(body: string): string | undefined {
     if (typeof text === 'string') message = typeof detail === 'string' && detail ? `${text} (${detail})` : text;
   }
   return message?.slice(0, 500);
+}
+
+/**
+ * The body as text, never more than `limit` bytes of it: a declared length over the limit is
+ * refused before reading, a body that grows past it is cancelled where it does.
+ */
+async function readText(response: Response, limit: number, identity: RequestIdentity): Promise<string> {
+  if (Number(response.headers.get('content-length') ?? 0) > limit) {
+    await response.body?.cancel().catch(() => {});
+    throw new BitbucketTooLargeError(identity, limit);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new BitbucketTooLargeError(identity, limit);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, size));
 }
 
 /** Restarts the attempt's timer while waiting for each chunk, so only a stalled server times out. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BitbucketClient } from '../bitbucket/client.ts';
+import { BitbucketTooLargeError, formatBytes } from '../bitbucket/errors.ts';
 import { DependencyFileSet, ParseError, VulnIndexError, matchPackages, type VulnIndex } from '../scan/deps/index.ts';
 import type { RepoScanConfig } from '../scan/repo-config/index.ts';
 import type { DependencyFinding, PackageRef } from '../scan/types.ts';
@@ -40,14 +41,21 @@ interface Parsed {
 
 /**
  * Parsed lockfiles by content hash (and index version), least recently used first out, with
- * the parser that fills it.
+ * the parser that fills it and the largest file it reads.
  */
 export class LockfileCache {
   readonly #entries = new Map<string, Parsed>();
+  readonly maxEntries: number;
+  /** A dependency file larger than this is not read (a notice says so). */
+  readonly maxFileBytes: number;
+
   constructor(
     readonly parser: LockfileParser,
-    readonly maxEntries = 2_000,
-  ) {}
+    options: { maxEntries?: number; maxFileBytes?: number } = {},
+  ) {
+    this.maxEntries = options.maxEntries ?? 2_000;
+    this.maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
+  }
 
   get(key: string): Parsed | undefined {
     const hit = this.#entries.get(key);
@@ -90,8 +98,9 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
   }
 
   const read = async (commit: string, path: string, repository = { workspace: input.workspace, slug: input.slug }): Promise<Parsed | null> => {
-    const content = await input.client.getFileSource(repository.workspace, repository.slug, commit, path);
+    const content = await fetchBounded(input.client, repository.workspace, repository.slug, commit, path, input.cache.maxFileBytes);
     if (content === null) return null;
+    if (typeof content !== 'string') return { packages: [], findings: [], error: content.refused };
     const key = createHash('sha256').update(`${path}\0${input.vulnIndex?.version ?? 'none'}\0`).update(content).digest('hex');
     const hit = input.cache.get(key);
     if (hit) {
@@ -121,6 +130,16 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
     }
   }
   return { findings, packages, notices, cached };
+}
+
+/** The file's text; null when it does not exist; why it was not read when it is too large. */
+async function fetchBounded(client: BitbucketClient, workspace: string, slug: string, commit: string, path: string, maxBytes: number): Promise<string | { refused: string } | null> {
+  try {
+    return await client.getFileSource(workspace, slug, commit, path, { maxBytes });
+  } catch (error) {
+    if (!(error instanceof BitbucketTooLargeError)) throw error;
+    return { refused: `${path} at ${commit.slice(0, 12)} is larger than ${formatBytes(maxBytes)} and was not read; its packages were not checked.` };
+  }
 }
 
 /** The same vulnerability in the same package, whatever its version, line or file. */
@@ -162,8 +181,12 @@ export async function readPackages(
   // Read as one tree: a shrinkwrap hides the package-lock beside it, go.sum completes an old go.mod, poms inherit.
   const set = new DependencyFileSet();
   for (const path of paths) {
-    const content = await client.getFileSource(workspace, slug, commit, path);
+    const content = await fetchBounded(client, workspace, slug, commit, path, cache.maxFileBytes);
     if (content === null) continue;
+    if (typeof content !== 'string') {
+      notices.push(content.refused);
+      continue;
+    }
     const hash = createHash('sha256').update(content).digest('hex');
     files[path] = hash;
     if (DependencyFileSet.needsOtherFiles(path)) {

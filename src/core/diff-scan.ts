@@ -1,3 +1,4 @@
+import { formatBytes } from '../bitbucket/errors.ts';
 import { isDependencyFile } from '../scan/deps/index.ts';
 import { parseUnifiedDiff } from '../scan/diff.ts';
 import type { SecretScanner } from '../scan/secrets/engine.ts';
@@ -169,8 +170,4 @@ class SkipTally {
       return `${count} ${kind}: ${examples.join(', ')}${more}`;
     });
   }
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MB` : `${Math.round(bytes / 1024)} KB`;
 }

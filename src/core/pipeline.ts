@@ -3,7 +3,7 @@ import type { Logger } from '../log.ts';
 import { openVulnIndex, type VulnIndex } from '../scan/deps/index.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { Job, Store } from '../store/types.ts';
-import { BitbucketApiError, BitbucketInputError, BitbucketOriginError } from '../bitbucket/errors.ts';
+import { BitbucketApiError, BitbucketInputError, BitbucketOriginError, BitbucketTooLargeError } from '../bitbucket/errors.ts';
 import { bitbucketClients, InstallationUnavailableError, type ClientTuning } from './bitbucket-clients.ts';
 import { CallBudget, DEFAULT_BUDGET, type BudgetOptions } from './budget.ts';
 import { LockfileCache } from './dependency-check.ts';
@@ -30,6 +30,8 @@ export interface PipelineOptions {
   vulnIndex?: () => VulnIndex | null;
   client?: ClientTuning;
   diffLimits?: DiffLimits;
+  /** Largest dependency file read from Bitbucket (default in LockfileCache). */
+  dependencyFileMaxBytes?: number;
   /** Scan threads and their budgets; threads default to one per concurrent job, at most one per core. */
   scanPool?: Partial<Omit<ScanPoolOptions, 'logger'>>;
   now?: () => Date;
@@ -53,7 +55,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     results: options.results,
     clients: bitbucketClients({ config: options.config, store: options.store, budget, tuning: options.client }),
     vulnIndex: options.vulnIndex ?? (() => openVulnIndex(options.config.dataDir)),
-    lockfiles: new LockfileCache(scans),
+    lockfiles: new LockfileCache(scans, options.dependencyFileMaxBytes !== undefined ? { maxFileBytes: options.dependencyFileMaxBytes } : {}),
     scans,
     fingerprintKey: (clientKey) => installationFingerprintKey(options.config.encryptionKey, clientKey),
     now,
@@ -97,12 +99,12 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
 
 /**
  * Retrying cannot help: a payload that does not parse, a request Bitbucket calls invalid or
- * forbidden, an installation that is gone. 429, 408 and 5xx are retried (the client has
+ * forbidden, an answer larger than we read, an installation that is gone. 429, 408 and 5xx are retried (the client has
  * already retried them a few times within the attempt).
  */
 function isPermanent(error: unknown): boolean {
   if (error instanceof PermanentJobError || error instanceof InstallationUnavailableError) return true;
-  if (error instanceof BitbucketInputError || error instanceof BitbucketOriginError) return true;
+  if (error instanceof BitbucketInputError || error instanceof BitbucketOriginError || error instanceof BitbucketTooLargeError) return true;
   if (error instanceof BitbucketApiError) return error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
   return false;
 }

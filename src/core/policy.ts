@@ -3,6 +3,9 @@ import { globMatcher } from '../scan/repo-config/glob-matcher.ts';
 import { SEVERITIES, atLeast } from '../scan/types.ts';
 import type { Policy, ResultsStore, StoredFinding } from '../store/results-types.ts';
 
+// Apart from the rest of the policy (and zod), for the scan threads that load it.
+export { pathFilter } from './path-filter.ts';
+
 /**
  * What an installation decides about results: which severity fails a change, which
  * scanners run, which paths are never scanned, and which branch is which environment.
@@ -64,15 +67,6 @@ export function environmentOf(policy: Policy, branch: string): string | null {
     if (globMatcher(`/${pattern.replace(/^\/+/, '')}`).test(branch)) return environment;
   }
   return null;
-}
-
-/**
- * Policy globs are matched by globMatcher, never a RegExp: they come from an installation's
- * admin, and a backtracking pattern would stall the worker that every installation shares.
- */
-export function pathFilter(policy: Pick<Policy, 'ignoredPaths'>): (path: string) => boolean {
-  const ignored = policy.ignoredPaths.map(globMatcher);
-  return (path) => !ignored.some((re) => re.test(path));
 }
 
 /** A finding that fails the change: introduced by it, untriaged, at or above the threshold. */

@@ -9,8 +9,11 @@ const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
 /** The end record is 22 bytes plus a comment of at most 65,535 bytes. */
 const TAIL = 22 + 0xffff;
 const PUSH_SLICE = 16 * 1024;
-/** No OSV record comes near this; a larger entry is refused rather than held in memory. */
-const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+/** No OSV record comes near this; a larger entry is skipped (and said) rather than held in memory. */
+export const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+
+/** What a decoder reports for an entry past the limit: the entry is skipped, the archive read on. */
+const TOO_LARGE = -1;
 
 /**
  * Inflates one deflated entry in a single native call once its compressed bytes are in.
@@ -23,31 +26,40 @@ class WholeEntryInflate implements UnzipDecoder {
   ondata: AsyncFlateStreamHandler = () => undefined;
   private readonly chunks: Uint8Array[] = [];
   private size = 0;
+  private tooLarge = false;
 
-  constructor(private readonly name: string) {}
+  constructor(
+    private readonly name: string,
+    private readonly maxBytes: number,
+  ) {}
 
   push(chunk: Uint8Array, final: boolean): void {
-    this.size += chunk.length;
-    if (this.size > MAX_ENTRY_BYTES) {
-      this.fail(`larger than ${MAX_ENTRY_BYTES} bytes`);
+    if (!this.tooLarge) {
+      this.size += chunk.length;
+      this.tooLarge = this.size > this.maxBytes;
+      // fflate may reuse the chunk's buffer after push returns.
+      if (this.tooLarge) this.chunks.length = 0;
+      else this.chunks.push(chunk.slice());
+    }
+    if (!final) return;
+    if (this.tooLarge) {
+      this.fail('too large', TOO_LARGE);
       return;
     }
-    // fflate may reuse the chunk's buffer after push returns.
-    this.chunks.push(chunk.slice());
-    if (!final) return;
     let out: Buffer;
     try {
-      out = inflateRawSync(Buffer.concat(this.chunks), { maxOutputLength: MAX_ENTRY_BYTES });
+      out = inflateRawSync(Buffer.concat(this.chunks), { maxOutputLength: this.maxBytes });
     } catch (error) {
-      this.fail((error as Error).message);
+      const code = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? TOO_LARGE : 0;
+      this.fail((error as Error).message, code);
       return;
     }
     this.chunks.length = 0;
     this.ondata(null, new Uint8Array(out.buffer as ArrayBuffer, out.byteOffset, out.byteLength), true);
   }
 
-  private fail(reason: string): void {
-    const error = Object.assign(new Error(`${this.name}: ${reason}`), { code: 0 }) as FlateError;
+  private fail(reason: string, code: number): void {
+    const error = Object.assign(new Error(`${this.name}: ${reason}`), { code }) as FlateError;
     this.ondata(error, new Uint8Array(0), true);
   }
 }
@@ -83,13 +95,15 @@ async function checkZip(file: string, label: string): Promise<number> {
 /**
  * Calls `onJson` for every `.json` entry of a zip on disk, reading it in chunks: only the
  * entry being inflated is in memory, however large the archive. Entries that are not valid
- * JSON are passed to `onBadEntry` rather than failing the whole archive.
+ * JSON, or larger than `maxEntryBytes` (compressed or not; the rest of such an entry is
+ * never held), are passed to `onBadEntry` rather than failing the whole archive.
  */
 export async function forEachJsonEntry(
   file: string,
   label: string,
   onJson: (name: string, value: unknown) => void,
   onBadEntry: (name: string, reason: string) => void,
+  maxEntryBytes = MAX_ENTRY_BYTES,
 ): Promise<number> {
   // The streaming reader needs only the entries; the directory after them it would scan byte by byte.
   const entriesEnd = await checkZip(file, label);
@@ -98,14 +112,23 @@ export async function forEachJsonEntry(
   const unzip = new Unzip((entry: UnzipFile) => {
     if (!entry.name.endsWith('.json')) return;
     const chunks: Uint8Array[] = [];
+    let size = 0;
+    let tooLarge = false;
     entry.ondata = (error, data, final) => {
-      if (error) {
+      if (error && error.code !== TOO_LARGE) {
         failure ??= new VulnDbError(`${label}: entry ${entry.name} is corrupt (${error.message})`);
         return;
       }
-      chunks.push(data);
+      size += data.length;
+      tooLarge ||= error !== null || size > maxEntryBytes;
+      if (tooLarge) chunks.length = 0;
+      else chunks.push(data);
       if (!final) return;
       entries++;
+      if (tooLarge) {
+        onBadEntry(entry.name, `larger than ${maxEntryBytes} bytes; skipped`);
+        return;
+      }
       let value: unknown;
       try {
         value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -121,7 +144,11 @@ export async function forEachJsonEntry(
       failure ??= new VulnDbError(`${label}: entry ${entry.name} uses an unsupported compression method (${(error as Error).message})`);
     }
   });
-  unzip.register(WholeEntryInflate);
+  unzip.register(class extends WholeEntryInflate {
+    constructor(name: string) {
+      super(name, maxEntryBytes);
+    }
+  });
   unzip.register(UnzipPassThrough);
   try {
     for await (const chunk of entriesEnd === 0 ? [] : createReadStream(file, { highWaterMark: 1 << 20, end: entriesEnd - 1 })) {

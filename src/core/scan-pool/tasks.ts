@@ -1,7 +1,7 @@
 import { ParseError, parseLockfile } from '../../scan/deps/index.ts';
 import { SecretScanner } from '../../scan/secrets/engine.ts';
 import { scanDiff, type DiffScanResult } from '../diff-scan.ts';
-import { pathFilter } from '../policy.ts';
+import { pathFilter } from '../path-filter.ts';
 import type { DiffScanRequest, LockfileParse } from './protocol.ts';
 
 /** What a scan thread runs for each kind of task (thread.ts carries the messages). */
