@@ -87,7 +87,6 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
       await settleDead[job.type]?.(deps, job, reason);
     },
     onStart: () => scans.warm(),
-    onStopped: () => scans.close(),
     now,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),

@@ -52,8 +52,6 @@ export interface WorkerOptions {
   onDead?: (job: Job, reason: string, log: Logger) => Promise<void>;
   /** Called by `start()`: the place to prepare what jobs use (scan threads). */
   onStart?: () => void;
-  /** Called once `stop()` has seen the last running job finish: the place to release what jobs used. */
-  onStopped?: () => Promise<void>;
   now?: () => Date;
   random?: () => number;
 }
@@ -94,7 +92,6 @@ export class WorkerPool {
       retryAfterOf: options.retryAfterOf ?? (() => undefined),
       onDead: options.onDead ?? (async () => {}),
       onStart: options.onStart ?? (() => {}),
-      onStopped: options.onStopped ?? (async () => {}),
       now: options.now ?? (() => new Date()),
       random: options.random ?? Math.random,
     };
@@ -119,7 +116,6 @@ export class WorkerPool {
     this.wake();
     await this.#loop;
     await Promise.allSettled(this.#running.values());
-    await this.#o.onStopped();
     this.#state = 'idle';
   }
 

@@ -114,7 +114,9 @@ export class ScanPool {
 
   /**
    * Stops every thread; running and queued tasks fail. The pool stays usable: a later task
-   * starts a thread again (the job runner can be stopped and started).
+   * starts a thread again. The job runner does not call this when it stops (it may be started
+   * again, and idle threads never keep the process alive); whoever owns a pool for a while
+   * only (a test) does.
    */
   async close(): Promise<void> {
     this.#closing = true;
