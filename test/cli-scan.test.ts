@@ -185,7 +185,7 @@ describe('usage and input errors exit 2 with a message on stderr and nothing on 
     [['scan', 'does-not-exist'], /does-not-exist: no such file or directory/],
     [['scan', '--diff', 'missing.diff'], /--diff missing.diff: cannot be read \(ENOENT\)/],
     [['scan', '--diff', 'shop'], /--diff shop: cannot be read \(EISDIR\)/],
-    [['scan', 'shop', '--diff', 'change.diff'], /either paths or --diff/],
+    [['scan', 'shop', '--diff', 'change.diff'], /only one of paths, --diff/],
     [['scan', '--format'], /argument missing/],
     [['frobnicate'], /unknown command "frobnicate"/],
   ])('%j', async (argv, message) => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { VulnIndexError, openVulnIndex, type VulnIndex } from '../scan/deps/index.ts';
+import type { VulnIndex } from '../scan/deps/osv/vuln-index.ts';
 import type { CliIo } from './io.ts';
 
 /** DATA_DIR as the server reads it (CONTRACT.md): default ./data, relative to the working directory. */
@@ -11,8 +11,10 @@ export function dataDirOf(io: CliIo): string {
 /**
  * The vulnerability database, or null with a notice saying why dependencies will not be
  * checked. A scan without a database still reports secrets, so neither case is an error.
+ * Loaded on demand: a scan opens it only once it has packages to check.
  */
-export function openDatabase(io: CliIo, notices: string[]): VulnIndex | null {
+export async function openDatabase(io: CliIo, notices: string[]): Promise<VulnIndex | null> {
+  const { VulnIndexError, openVulnIndex } = await import('../scan/deps/osv/index.ts');
   const dataDir = dataDirOf(io);
   try {
     const index = openVulnIndex(dataDir);

@@ -8,6 +8,7 @@ Commands:
   scan [PATH ...]     scan files and directories (or a diff) for secrets and vulnerable dependencies
   db update           download or refresh the OSV vulnerability database
   sbom PATH           write a CycloneDX 1.6 SBOM of the packages pinned under PATH
+  pipelines report    inside Bitbucket Pipelines: scan and publish a Code Insights report
   simulate receive    sign and deliver one webhook payload to a running app, as Bitbucket would
 
 Options:
@@ -20,22 +21,34 @@ Environment:
   NO_COLOR            turn off coloured output
 `;
 
-export const SCAN_HELP = `Usage: gatehouse scan [PATH ...] [--diff FILE] [--format text|json|sarif] [--fail-on SEVERITY]
+export const SCAN_HELP = `Usage: gatehouse scan [PATH ...] [options]
+       gatehouse scan --staged | --since REF | --diff FILE [options]
 
 Scans files and directories (default: the current directory) for secrets, and the
-lockfiles among them for packages with known vulnerabilities. Repository settings are
-read from .gatehouse.yml, .gitleaks.toml and .gitleaksignore in the scanned directory
-(the current directory for file arguments and --diff).
+lockfiles among them for packages with known vulnerabilities, on every core. Repository
+settings are read from .gatehouse.yml, .gitleaks.toml and .gitleaksignore in the scanned
+directory (the repository's top level for --staged and --since, the current directory
+for file arguments and --diff).
+
+What to scan (one of):
+  PATH ...             files and directories
+  --staged             the lines staged for the next commit (for a pre-commit hook)
+  --since REF          the lines HEAD adds since it branched from REF (for CI)
+  --diff FILE          the lines a unified diff adds ("-" reads standard input)
 
 Options:
-  --diff FILE         scan only the lines a unified diff adds ("-" reads standard input)
-  --format FORMAT     text (default), json or sarif, written to standard output
-  --fail-on SEVERITY  exit with status 1 when a finding is at least this severe:
-                      ${SEVERITIES.join(', ')} (default high)
-  -h, --help          show this help
+  --format FORMAT      text (default), json, sarif, or cyclonedx (an SBOM of the
+                       packages read, with their known vulnerabilities), on standard output
+  --fail-on SEVERITY   exit with status 1 when a finding is at least this severe:
+                       ${SEVERITIES.join(', ')} (default high)
+  --baseline FILE      leave out the findings FILE accepts; only new ones are reported
+  --update-baseline    record every current finding in the --baseline FILE (created if
+                       missing) and exit 0
+  -j, --jobs N         worker threads (default: one per core; a small scan uses none)
+  -h, --help           show this help
 
 Paths in the output are relative to the directory when one directory is scanned, as
-given for files, and the new-file path for --diff.
+given for files, and the new-file path (from the repository's top level) for diffs.
 
 Fingerprints: each secret finding carries a fingerprint of its rule, path and secret.
 Without a key it is a plain sha256 chain, so anyone who gets the output (a SARIF upload,
@@ -71,4 +84,25 @@ lockfile records one.
 Options:
   -o, --output FILE   write to FILE instead of standard output
   -h, --help          show this help
+`;
+
+export const PIPELINES_HELP = `Usage: gatehouse pipelines report [PATH ...] [--since REF] [options]
+
+Inside a Bitbucket Pipelines step: scans the clone (default: the current directory), or
+with --since REF what the branch adds since REF, and publishes the result as the Code
+Insights report "gatehouse-security" with annotations on BITBUCKET_COMMIT of
+BITBUCKET_WORKSPACE/BITBUCKET_REPO_SLUG, through the pipeline's proxy (no token needed).
+
+Options:
+  --since REF          scan only what HEAD adds since it branched from REF
+  --fail-on SEVERITY   the report fails, and the step exits 1, when a finding is at least
+                       this severe: ${SEVERITIES.join(', ')} (default high)
+  --baseline FILE      leave out the findings FILE accepts (see "gatehouse scan --help")
+  -j, --jobs N         worker threads (default: one per core)
+  --proxy URL          the pipeline's proxy (default http://localhost:29418)
+  --api URL            the API origin requested through it (default http://api.bitbucket.org)
+  -h, --help           show this help
+
+Exit status: 0 published and passed, 1 published and failed, 2 usage or input error,
+or the report could not be published.
 `;

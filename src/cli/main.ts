@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scan: async () => (await import('./commands/scan.ts')).runScan,
   db: async () => (await import('./commands/db.ts')).runDb,
   sbom: async () => (await import('./commands/sbom.ts')).runSbom,
+  pipelines: async () => (await import('./commands/pipelines.ts')).runPipelines,
   simulate: async () => (await import('./commands/simulate.ts')).runSimulate,
 };
 

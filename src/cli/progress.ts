@@ -26,7 +26,11 @@ export class Progress {
   }
 
   fileScanned(bytes: number): void {
-    this.#files++;
+    this.filesScanned(1, bytes);
+  }
+
+  filesScanned(count: number, bytes: number): void {
+    this.#files += count;
     this.#bytes += bytes;
     if (!this.#stream) return;
     const now = this.#now();

@@ -96,11 +96,11 @@ export async function readForScan(absolutePath: string, shownAs: string, options
 }
 
 /**
- * Walks a directory depth-first in name order, yielding one file at a time with its path
- * relative to `root` (forward slashes). Symbolic links are not followed: they could leave
- * the tree or loop. Unreadable directories and files are reported as notices and skipped.
+ * Lists a directory's files depth-first in name order, with paths relative to `root`
+ * (forward slashes), without opening them. Symbolic links are not followed: they could
+ * leave the tree or loop. Unreadable directories are reported as notices and skipped.
  */
-export async function* walkDirectory(root: string, options: WalkOptions): AsyncGenerator<ReadFile> {
+export async function* walkPaths(root: string, notice: (message: string) => void): AsyncGenerator<string> {
   const pending: string[] = [''];
   while (pending.length > 0) {
     const relativeDir = pending.pop()!;
@@ -108,7 +108,7 @@ export async function* walkDirectory(root: string, options: WalkOptions): AsyncG
     try {
       entries = await readdir(path.join(root, relativeDir), { withFileTypes: true });
     } catch (error) {
-      options.notice(`${relativeDir || root} could not be listed (${errorText(error)}).`);
+      notice(`${relativeDir || root} could not be listed (${errorText(error)}).`);
       continue;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -117,12 +117,20 @@ export async function* walkDirectory(root: string, options: WalkOptions): AsyncG
       const relativePath = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
         if (!SKIPPED_DIRECTORIES.has(entry.name)) subdirectories.push(relativePath);
-      } else if (entry.isFile() && options.wants(relativePath)) {
-        const file = await readForScan(path.join(root, relativePath), relativePath, options);
-        if (file) yield file;
+      } else if (entry.isFile()) {
+        yield relativePath;
       }
     }
     // Pushed in reverse so that the stack pops them in name order.
     pending.push(...subdirectories.reverse());
+  }
+}
+
+/** walkPaths, reading each file that `wants` accepts; unreadable files become notices. */
+export async function* walkDirectory(root: string, options: WalkOptions): AsyncGenerator<ReadFile> {
+  for await (const relativePath of walkPaths(root, options.notice)) {
+    if (!options.wants(relativePath)) continue;
+    const file = await readForScan(path.join(root, relativePath), relativePath, options);
+    if (file) yield file;
   }
 }

@@ -1,8 +1,9 @@
-import { DependencyFileSet, ParseError, VulnIndexError, isDependencyFile, matchPackages, type VulnIndex } from './deps/index.ts';
+import { isDependencyFile } from './deps/files.ts';
+import type { VulnIndex } from './deps/osv/vuln-index.ts';
 import { globMatcher, type GlobMatcher } from './repo-config/glob-matcher.ts';
 import { EMPTY_REPO_CONFIG, type RepoScanConfig } from './repo-config/types.ts';
 import { SecretScanner } from './secrets/engine.ts';
-import type { DependencyFinding, Finding, PackageRef } from './types.ts';
+import type { DependencyFinding, Finding, PackageRef, SecretFinding } from './types.ts';
 
 /**
  * One file to scan, by repository-relative path: its whole text; only the lines a diff
@@ -17,8 +18,12 @@ export type ScanFile =
 export interface ScanFilesOptions {
   /** What the repository's `.gatehouse.yml`, `.gitleaks.toml` and `.gitleaksignore` say. */
   config?: RepoScanConfig;
-  /** The OSV index; null or absent means no database, which is said in a notice. */
-  vulnIndex?: VulnIndex | null;
+  /**
+   * The OSV index; null or absent means no database, which is said in a notice. A function
+   * is called only when there are packages to match, so a scan without lockfiles never
+   * opens the database.
+   */
+  vulnIndex?: VulnIndex | null | (() => Promise<VulnIndex | null>);
   /** A scanner to reuse across scans (it compiles its rules once); built from `config` when absent. */
   scanner?: SecretScanner;
 }
@@ -32,80 +37,142 @@ export interface ScanFilesResult {
 }
 
 /**
+ * What some of a scan's files produced before packages are matched: the unit a worker
+ * thread hands back (structured-clone safe), merged in order with `addPart`.
+ */
+export interface FileScanPart {
+  findings: SecretFinding[];
+  /** Read whole, as found: they are parsed together at the end (a go.sum completes its go.mod, a shrinkwrap hides a package-lock). */
+  dependencyFiles: { path: string; content: string }[];
+  notices: string[];
+  partialLockfiles: string[];
+}
+
+/** The lockfile parsers and the matcher pull in YAML, TOML, XML and version libraries: loaded when first needed. */
+const loadDependencies = () => import('./deps/index.ts');
+
+/**
  * The one place that decides what a scan of some files reports, shared by the CLI and
  * the app. Files are fed one at a time (`add`), so a caller can stream a tree without
  * holding it in memory; `finish` matches the collected packages against the database.
+ * A scan split across threads runs one FileScan per thread and merges their parts
+ * (`takePart`, `addPart`) into one that finishes.
  */
 export class FileScan {
   readonly #config: RepoScanConfig;
-  readonly #scanner: SecretScanner;
-  readonly #index: VulnIndex | null;
+  #scanner: SecretScanner | undefined;
+  readonly #index: ScanFilesOptions['vulnIndex'];
   readonly #ignored: GlobMatcher[];
   readonly #ignoredFingerprints: Set<string>;
-  readonly #findings: Finding[] = [];
-  readonly #dependencyFileSet = new DependencyFileSet();
-  readonly #notices: string[] = [];
-  readonly #partialLockfiles: string[] = [];
-  #dependencyFiles = 0;
+  #part: FileScanPart = emptyPart();
 
   constructor(options: ScanFilesOptions = {}) {
     this.#config = options.config ?? EMPTY_REPO_CONFIG;
-    this.#scanner = options.scanner ?? new SecretScanner({ config: this.#config });
-    this.#index = options.vulnIndex ?? null;
+    this.#scanner = options.scanner;
+    this.#index = options.vulnIndex;
     this.#ignored = this.#config.ignorePaths.map(globMatcher);
     this.#ignoredFingerprints = new Set(this.#config.ignoredFingerprints);
   }
 
-  /** Whether a file is worth reading at all: a dependency file, or one the secret scanner looks at. */
-  wants(path: string): boolean {
-    return this.#isScannedDependencyFile(path) || !this.#scanner.shouldSkipPath(path);
+  /**
+   * Built on first use: compiling the rules is wasted on a FileScan that only merges what
+   * worker threads found.
+   */
+  #secrets(): SecretScanner {
+    this.#scanner ??= new SecretScanner({ config: this.#config });
+    return this.#scanner;
   }
 
-  add(file: ScanFile): void {
+  /** Whether a file is worth reading at all: a dependency file, or one the secret scanner looks at. */
+  wants(path: string): boolean {
+    return this.#isScannedDependencyFile(path) || !this.#secrets().shouldSkipPath(path);
+  }
+
+  async add(file: ScanFile): Promise<void> {
+    const part = this.#part;
     if ('binary' in file) {
-      this.#findings.push(...this.#scanner.scanPath(file.path));
+      part.findings.push(...this.#secrets().scanPath(file.path));
       return;
     }
     if ('addedLines' in file) {
       // A diff holds only some lines of a lockfile, which cannot be parsed on their own.
-      if (this.#isScannedDependencyFile(file.path)) this.#partialLockfiles.push(file.path);
-      this.#findings.push(...this.#scanner.scanLines(file.path, file.addedLines));
+      if (this.#isScannedDependencyFile(file.path)) part.partialLockfiles.push(file.path);
+      part.findings.push(...this.#secrets().scanLines(file.path, file.addedLines));
       return;
     }
-    if (this.#isScannedDependencyFile(file.path)) this.#readPackages(file.path, file.content);
-    this.#findings.push(...this.#scanner.scanText(file.path, file.content));
+    if (this.#isScannedDependencyFile(file.path)) part.dependencyFiles.push({ path: file.path, content: file.content });
+    part.findings.push(...this.#secrets().scanText(file.path, file.content));
   }
 
-  finish(): ScanFilesResult {
-    const notices = [...this.#notices];
-    if (this.#partialLockfiles.length > 0) {
+  /** Something the user should know about a file that was not scanned (unreadable, too large). */
+  notice(message: string): void {
+    this.#part.notices.push(message);
+  }
+
+  /** Hands over what the files added so far produced, and starts a new part. */
+  takePart(): FileScanPart {
+    const part = this.#part;
+    this.#part = emptyPart();
+    return part;
+  }
+
+  /** Takes in a part produced by another FileScan (another thread) of the same root. */
+  addPart(other: FileScanPart): void {
+    const part = this.#part;
+    part.findings.push(...other.findings);
+    part.dependencyFiles.push(...other.dependencyFiles);
+    part.notices.push(...other.notices);
+    part.partialLockfiles.push(...other.partialLockfiles);
+  }
+
+  async finish(): Promise<ScanFilesResult> {
+    const part = this.#part;
+    const notices = [...part.notices];
+    if (part.partialLockfiles.length > 0) {
       notices.push(
-        `Dependency files changed in the diff were not checked for vulnerable packages, because a diff does not hold the whole file: ${this.#partialLockfiles.join(', ')}. Scan the working tree for them.`,
+        `Dependency files changed in the diff were not checked for vulnerable packages, because a diff does not hold the whole file: ${part.partialLockfiles.join(', ')}. Scan the working tree for them.`,
       );
     }
-    const packages = this.#dependencyFileSet.packages();
-    const dependencyFindings = this.#match(packages, notices);
-    const findings = [...this.#findings, ...dependencyFindings.map((f) => this.#withOverrides(f)).filter((f) => !this.#isIgnored(f))];
+    const packages = await this.#readPackages(part, notices);
+    const dependencyFindings = await this.#match(part, packages, notices);
+    const findings = [...part.findings, ...dependencyFindings.map((f) => this.#withOverrides(f)).filter((f) => !this.#isIgnored(f))];
     return { findings, packages, notices };
   }
 
-  #match(packages: PackageRef[], notices: string[]): DependencyFinding[] {
-    if (this.#dependencyFiles === 0) return [];
-    if (!this.#index) {
+  async #readPackages(part: FileScanPart, notices: string[]): Promise<PackageRef[]> {
+    if (part.dependencyFiles.length === 0) return [];
+    const { DependencyFileSet, ParseError } = await loadDependencies();
+    const set = new DependencyFileSet();
+    for (const { path, content } of part.dependencyFiles) {
+      try {
+        set.add(path, content, (message) => notices.push(message));
+      } catch (error) {
+        if (!(error instanceof ParseError)) throw error;
+        notices.push(`${error.message}; its packages were not checked.`);
+      }
+    }
+    return set.packages();
+  }
+
+  async #match(part: FileScanPart, packages: PackageRef[], notices: string[]): Promise<DependencyFinding[]> {
+    if (part.dependencyFiles.length === 0) return [];
+    const index = typeof this.#index === 'function' ? await this.#index() : (this.#index ?? null);
+    if (!index) {
       notices.push(
-        `No vulnerability database: ${count(packages.length, 'package')} from ${count(this.#dependencyFiles, 'dependency file')} not checked for known vulnerabilities.`,
+        `No vulnerability database: ${count(packages.length, 'package')} from ${count(part.dependencyFiles.length, 'dependency file')} not checked for known vulnerabilities.`,
       );
       return [];
     }
     const missing = new Map<string, number>();
     for (const pkg of packages) {
-      if (!pkg.source && !this.#index.ecosystems.includes(pkg.ecosystem)) missing.set(pkg.ecosystem, (missing.get(pkg.ecosystem) ?? 0) + 1);
+      if (!pkg.source && !index.ecosystems.includes(pkg.ecosystem)) missing.set(pkg.ecosystem, (missing.get(pkg.ecosystem) ?? 0) + 1);
     }
     for (const [ecosystem, packages] of missing) {
       notices.push(`The vulnerability database holds no ${ecosystem} advisories: ${count(packages, `${ecosystem} package`)} not checked.`);
     }
+    const { VulnIndexError, matchPackages } = await loadDependencies();
     try {
-      return matchPackages(this.#index, packages);
+      return matchPackages(index, packages);
     } catch (error) {
       // A damaged database must not hide the secrets already found.
       if (!(error instanceof VulnIndexError)) throw error;
@@ -116,16 +183,6 @@ export class FileScan {
 
   #isScannedDependencyFile(path: string): boolean {
     return isDependencyFile(path) && !this.#ignored.some((re) => re.test(path));
-  }
-
-  #readPackages(path: string, content: string): void {
-    this.#dependencyFiles++;
-    try {
-      this.#dependencyFileSet.add(path, content, (message) => this.#notices.push(message));
-    } catch (error) {
-      if (!(error instanceof ParseError)) throw error;
-      this.#notices.push(`${error.message}; its packages were not checked.`);
-    }
   }
 
   /** `.gatehouse.yml` severity overrides are keyed by rule id, which for a dependency is the advisory rule. */
@@ -139,6 +196,10 @@ export class FileScan {
   }
 }
 
+function emptyPart(): FileScanPart {
+  return { findings: [], dependencyFiles: [], notices: [], partialLockfiles: [] };
+}
+
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
@@ -149,6 +210,6 @@ export async function scanFiles(
   options: ScanFilesOptions = {},
 ): Promise<ScanFilesResult> {
   const scan = new FileScan(options);
-  for await (const file of files) if (scan.wants(file.path)) scan.add(file);
-  return scan.finish();
+  for await (const file of files) if (scan.wants(file.path)) await scan.add(file);
+  return await scan.finish();
 }

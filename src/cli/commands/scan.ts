@@ -1,40 +1,23 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DiffParseError, parseUnifiedDiff } from '../../scan/diff.ts';
-import { isDependencyFile, type VulnIndex } from '../../scan/deps/index.ts';
-import { REPORT_FORMATS, formatReport } from '../../scan/report/index.ts';
-import { FileScan } from '../../scan/scan-files.ts';
-import { SecretScanner } from '../../scan/secrets/engine.ts';
-import { cliFingerprintKey, keyFinding } from '../../scan/secrets/fingerprint.ts';
-import { SEVERITIES, atLeast, type Finding } from '../../scan/types.ts';
+import type { VulnIndex } from '../../scan/deps/osv/vuln-index.ts';
+import { SEVERITIES, atLeast, type Finding, type PackageRef } from '../../scan/types.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
 import { openDatabase } from '../database.ts';
 import { InputError, UsageError } from '../errors.ts';
 import { SCAN_HELP } from '../help.ts';
 import { notice, wantsColor, type CliIo } from '../io.ts';
 import { Progress } from '../progress.ts';
-import { readRepoConfig } from '../repo-config.ts';
-import { readForScan, walkDirectory, type ReadOptions } from '../walk.ts';
+import { parseRepoConfig, readRepoConfigFiles } from '../repo-config.ts';
+import { readBaseline, writeBaseline } from '../scanning/baseline.ts';
+import { fingerprintKeyOf, keySecretFindings, newFileScan } from '../scanning/fingerprints.ts';
+import { diffSince, gitTopLevel, stagedDiff } from '../scanning/git.ts';
+import { scanPaths, type PathTarget } from '../scanning/paths.ts';
+import { SCAN_FORMATS, writeScanReport } from '../scanning/output.ts';
 
-/** Source files larger than this are generated or data, not code a person wrote a secret into. */
-const MAX_SOURCE_BYTES = 10 * 1024 * 1024;
-/** Lockfiles of large monorepos run to tens of megabytes and are exactly what must be read. */
-const MAX_DEPENDENCY_FILE_BYTES = 200 * 1024 * 1024;
-
-interface Target {
-  /** As the user typed it. */
-  given: string;
-  absolute: string;
-  directory: boolean;
-}
-
-/** A finding path shown for a file argument: as given, in forward slashes, without a leading `./`. */
-function shownPath(given: string): string {
-  return path.posix.normalize(given.split(path.sep).join('/'));
-}
-
-async function resolveTargets(io: CliIo, paths: string[]): Promise<Target[]> {
-  const targets: Target[] = [];
+async function resolveTargets(io: CliIo, paths: string[]): Promise<PathTarget[]> {
+  const targets: PathTarget[] = [];
   const seen = new Set<string>();
   for (const given of paths) {
     const absolute = path.resolve(io.cwd, given);
@@ -54,76 +37,7 @@ async function resolveTargets(io: CliIo, paths: string[]): Promise<Target[]> {
   return targets;
 }
 
-interface ScanContext {
-  io: CliIo;
-  vulnIndex: VulnIndex | null;
-  progress: Progress;
-  notices: string[];
-  /** From GATEHOUSE_FINGERPRINT_KEY: secret fingerprints and hashes are then HMACs under it. */
-  fingerprintKey: Buffer | undefined;
-}
-
-async function newFileScan(context: ScanContext, root: string): Promise<FileScan> {
-  const { config, problems } = await readRepoConfig(root);
-  context.notices.push(...problems);
-  const key = context.fingerprintKey;
-  // With a key, `.gitleaksignore` may also list the keyed fingerprints this command prints.
-  return new FileScan({ config, vulnIndex: context.vulnIndex, ...(key ? { scanner: new SecretScanner({ config, fingerprintKey: key }) } : {}) });
-}
-
-/** The scan's result, its secret fingerprints keyed when there is a key (fingerprint.ts says why). */
-function finish(context: ScanContext, scan: FileScan): ReturnType<FileScan['finish']> {
-  const result = scan.finish();
-  const key = context.fingerprintKey;
-  return key ? { ...result, findings: result.findings.map((f) => (f.kind === 'secret' ? keyFinding(f, key) : f)) } : result;
-}
-
-function readOptions(notices: string[]): ReadOptions {
-  return {
-    maxBytes: (file) => (isDependencyFile(file) ? MAX_DEPENDENCY_FILE_BYTES : MAX_SOURCE_BYTES),
-    notice: (message) => notices.push(message),
-  };
-}
-
-/** Scans the given files and directories; each directory is its own root with its own settings. */
-async function scanPaths(context: ScanContext, targets: Target[]): Promise<Finding[]> {
-  const { io, progress, notices } = context;
-  const findings: Finding[] = [];
-  const onlyOneDirectory = targets.length === 1 && targets[0]!.directory;
-
-  for (const target of targets.filter((t) => t.directory)) {
-    const scan = await newFileScan(context, target.absolute);
-    const walk = walkDirectory(target.absolute, { ...readOptions(notices), wants: (file) => scan.wants(file) });
-    for await (const file of walk) {
-      scan.add(file);
-      progress.fileScanned(file.bytes);
-    }
-    const result = finish(context, scan);
-    notices.push(...result.notices);
-    // With several directories, their paths are shown under the directory as given, so
-    // two `config.yml` stay apart; fingerprints stay relative to each directory's root.
-    const prefix = shownPath(target.given);
-    findings.push(...(onlyOneDirectory ? result.findings : result.findings.map((f) => ({ ...f, path: path.posix.join(prefix, f.path) }))));
-  }
-
-  const files = targets.filter((t) => !t.directory);
-  if (files.length > 0) {
-    const scan = await newFileScan(context, io.cwd);
-    for (const target of files) {
-      const shown = shownPath(target.given);
-      const file = await readForScan(target.absolute, shown, readOptions(notices));
-      if (!file) continue;
-      scan.add(file);
-      progress.fileScanned(file.bytes);
-    }
-    const result = finish(context, scan);
-    notices.push(...result.notices);
-    findings.push(...result.findings);
-  }
-  return findings;
-}
-
-async function* diffText(io: CliIo, source: string): AsyncGenerator<string> {
+async function* diffFile(io: CliIo, source: string): AsyncGenerator<string> {
   if (source === '-') {
     // A streaming decoder, so a character split across two chunks is not garbled.
     const decoder = new TextDecoder();
@@ -157,59 +71,156 @@ async function* diffText(io: CliIo, source: string): AsyncGenerator<string> {
   }
 }
 
-/** Scans what a unified diff adds, with the current directory's repository settings. */
-async function scanDiff(context: ScanContext, source: string): Promise<Finding[]> {
-  const { io, progress, notices } = context;
-  const scan = await newFileScan(context, io.cwd);
+interface DiffSource {
+  /** Names the input in messages: `--diff FILE`, `--staged`, `--since REF`. */
+  label: string;
+  /** Said when the diff holds no file at all: for a --diff file, most likely the wrong file. */
+  empty: string;
+  /** Where the diff's paths start, and whose settings apply. */
+  root: string;
+  text: AsyncIterable<string>;
+}
+
+/** Scans what a unified diff adds (in this thread: a diff holds only the changed lines). */
+async function scanDiff(
+  source: DiffSource,
+  vulnIndex: () => Promise<VulnIndex | null>,
+  progress: Progress,
+  notices: string[],
+  fingerprintKey: Buffer | undefined,
+): Promise<{ findings: Finding[]; packages: PackageRef[] }> {
+  const { files: configFiles, problems: unreadable } = await readRepoConfigFiles(source.root);
+  const { config, problems } = await parseRepoConfig(configFiles);
+  notices.push(...unreadable, ...problems);
+  const scan = newFileScan(config, fingerprintKey, { vulnIndex });
   let files = 0;
   try {
-    for await (const file of parseUnifiedDiff(diffText(io, source))) {
+    for await (const file of parseUnifiedDiff(source.text)) {
       files++;
       if (file.newPath === null || file.status === 'deleted' || !scan.wants(file.newPath)) continue;
-      if (file.binary) scan.add({ path: file.newPath, binary: true });
-      else scan.add({ path: file.newPath, addedLines: file.addedLines });
+      if (file.binary) await scan.add({ path: file.newPath, binary: true });
+      else await scan.add({ path: file.newPath, addedLines: file.addedLines });
       progress.fileScanned(file.addedLines.reduce((sum, l) => sum + l.text.length + 1, 0));
     }
   } catch (error) {
-    if (error instanceof DiffParseError) throw new InputError(`--diff ${source}: not a unified diff (${error.message})`);
+    if (error instanceof DiffParseError) throw new InputError(`${source.label}: not a unified diff (${error.message})`);
     throw error;
   }
-  // Most likely the wrong file: say so rather than report a clean scan without comment.
-  if (files === 0) notices.push(`--diff ${source} holds no file changes.`);
-  const result = finish(context, scan);
+  if (files === 0) notices.push(source.empty);
+  const result = await scan.finish();
   notices.push(...result.notices);
-  return result.findings;
+  return { findings: keySecretFindings(result.findings, fingerprintKey), packages: result.packages };
+}
+
+function parseJobs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new UsageError(`--jobs must be a whole number from 1 to 256 (got ${JSON.stringify(value)})`);
+  return jobs;
+}
+
+/** What to scan and how; shared by `scan` and `pipelines report`. */
+export interface ScanRequest {
+  paths: string[];
+  diff?: string;
+  staged?: boolean;
+  since?: string;
+  jobs?: number;
+  baseline?: string;
+  updateBaseline?: boolean;
+}
+
+export interface ScanOutcome {
+  findings: Finding[];
+  packages: PackageRef[];
+  notices: string[];
+}
+
+/** Runs a scan: from paths, a diff or git, then the baseline. Throws UsageError/InputError for exit status 2. */
+export async function scanWith(io: CliIo, request: ScanRequest): Promise<ScanOutcome> {
+  const { diff, since, staged = false, baseline: baselineFile, updateBaseline = false } = request;
+  const modes = [diff !== undefined && '--diff', staged && '--staged', since !== undefined && '--since', request.paths.length > 0 && 'paths'].filter(Boolean);
+  if (modes.length > 1) throw new UsageError(`scan: give only one of paths, --diff, --staged and --since (got ${modes.join(' and ')})`);
+  if (updateBaseline && baselineFile === undefined) throw new UsageError('--update-baseline needs --baseline FILE');
+
+  const baselinePath = baselineFile === undefined ? undefined : path.resolve(io.cwd, baselineFile);
+  const baseline = baselinePath === undefined ? undefined : await readBaseline(baselineFile!, baselinePath, updateBaseline);
+  const notices: string[] = [];
+  let database: Promise<VulnIndex | null> | undefined;
+  const vulnIndex = () => (database ??= openDatabase(io, notices));
+  const progress = new Progress(io.stderr);
+  const fingerprintKey = fingerprintKeyOf(io.env);
+  let result: { findings: Finding[]; packages: PackageRef[] };
+  try {
+    if (diff !== undefined) {
+      const source = { label: `--diff ${diff}`, empty: `--diff ${diff} holds no file changes.`, root: io.cwd, text: diffFile(io, diff) };
+      result = await scanDiff(source, vulnIndex, progress, notices, fingerprintKey);
+    } else if (staged) {
+      const root = await gitTopLevel(io.cwd);
+      result = await scanDiff({ label: '--staged', empty: 'Nothing is staged.', root, text: stagedDiff(root) }, vulnIndex, progress, notices, fingerprintKey);
+    } else if (since !== undefined) {
+      const root = await gitTopLevel(io.cwd);
+      const source = { label: `--since ${since}`, empty: `No changes since ${since}.`, root, text: diffSince(root, since) };
+      result = await scanDiff(source, vulnIndex, progress, notices, fingerprintKey);
+    } else {
+      const targets = await resolveTargets(io, request.paths.length > 0 ? request.paths : ['.']);
+      result = await scanPaths(targets, { cwd: io.cwd, jobs: request.jobs, vulnIndex, progress, notices, fingerprintKey });
+    }
+  } finally {
+    progress.done();
+  }
+  let { findings } = result;
+
+  if (updateBaseline) {
+    await writeBaseline(baselineFile!, baselinePath!, findings);
+    const added = findings.filter((f) => !baseline!.has(f.fingerprint)).length;
+    notices.push(`--baseline ${baselineFile}: recorded ${findings.length} finding(s) as accepted (${added} new); commit it so that only new findings fail.`);
+  } else if (baseline !== undefined) {
+    const before = findings.length;
+    findings = findings.filter((f) => !baseline.has(f.fingerprint));
+    if (before > findings.length) notices.push(`--baseline ${baselineFile}: ${before - findings.length} accepted finding(s) not reported.`);
+  }
+  return { findings, packages: result.packages, notices };
+}
+
+/** The options `scan` and `pipelines report` share, for parseCommandArgs. */
+export const SCAN_OPTIONS = {
+  staged: { type: 'boolean' },
+  since: { type: 'string' },
+  'fail-on': { type: 'string' },
+  baseline: { type: 'string' },
+  'update-baseline': { type: 'boolean' },
+  jobs: { type: 'string', short: 'j' },
+} as const;
+
+/** The ScanRequest those options describe. */
+export function scanRequestOf(values: Record<string, string | boolean | undefined>, paths: string[]): ScanRequest {
+  return {
+    paths,
+    diff: values.diff as string | undefined,
+    staged: values.staged === true,
+    since: values.since as string | undefined,
+    jobs: parseJobs(values.jobs as string | undefined),
+    baseline: values.baseline as string | undefined,
+    updateBaseline: values['update-baseline'] === true,
+  };
 }
 
 export async function runScan(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(
-    'scan',
-    argv,
-    { diff: { type: 'string' }, format: { type: 'string' }, 'fail-on': { type: 'string' } },
-    true,
-  );
+  const args = parseCommandArgs('scan', argv, { ...SCAN_OPTIONS, diff: { type: 'string' }, format: { type: 'string' } }, true);
   if (args.help) {
     io.stdout.write(SCAN_HELP);
     return 0;
   }
-  const format = oneOf('--format', args.values.format as string | undefined, REPORT_FORMATS, 'text');
-  const failOn = oneOf('--fail-on', args.values['fail-on'] as string | undefined, SEVERITIES, 'high');
-  const diff = args.values.diff as string | undefined;
-  if (diff !== undefined && args.positionals.length > 0) throw new UsageError('scan: give either paths or --diff, not both');
+  const values = args.values as Record<string, string | boolean | undefined>;
+  const format = oneOf('--format', values.format as string | undefined, SCAN_FORMATS, 'text');
+  const failOn = oneOf('--fail-on', values['fail-on'] as string | undefined, SEVERITIES, 'high');
+  const { findings, packages, notices } = await scanWith(io, scanRequestOf(values, args.positionals));
 
-  const targets = diff === undefined ? await resolveTargets(io, args.positionals.length > 0 ? args.positionals : ['.']) : [];
-  const notices: string[] = [];
-  const keyText = io.env.GATEHOUSE_FINGERPRINT_KEY;
-  const fingerprintKey = keyText ? cliFingerprintKey(keyText) : undefined;
-  const context: ScanContext = { io, notices, vulnIndex: openDatabase(io, notices), progress: new Progress(io.stderr), fingerprintKey };
-  let findings: Finding[];
-  try {
-    findings = diff !== undefined ? await scanDiff(context, diff) : await scanPaths(context, targets);
-  } finally {
-    context.progress.done();
-  }
-
+  const secrets = findings.filter((f) => f.kind === 'secret').length;
+  if (format === 'cyclonedx' && secrets > 0) notices.push(`${secrets} secret finding(s) are not part of a CycloneDX SBOM; --format json or sarif lists them.`);
   for (const message of notices) notice(io, message);
-  io.stdout.write(formatReport(format, { findings, notices }, { color: wantsColor(io) }));
+  await writeScanReport(io, format, { findings, notices, packages }, { color: wantsColor(io) });
+  if (values['update-baseline'] === true) return 0;
   return findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0;
 }

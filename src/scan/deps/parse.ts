@@ -1,5 +1,6 @@
 import type { PackageRef } from '../types.ts';
 import { ParseError } from './errors.ts';
+import { dependencyFormat, type DependencyFormat } from './files.ts';
 import { parseBunLock } from './parsers/bun.ts';
 import { parseCargoLock } from './parsers/cargo.ts';
 import { parseComposerLock } from './parsers/composer.ts';
@@ -23,43 +24,32 @@ import { parseYarnLock } from './parsers/yarn.ts';
 /** Reads one file; `notice` hears about parts it skipped (a malformed line) while the rest is still read. */
 type Parser = (file: string, content: string, notice: (message: string) => void) => PackageRef[];
 
-const BY_NAME: Record<string, Parser> = {
-  'package-lock.json': parseNpmLock,
-  'npm-shrinkwrap.json': parseNpmLock,
-  'yarn.lock': parseYarnLock,
-  'pnpm-lock.yaml': parsePnpmLock,
-  'bun.lock': parseBunLock,
-  'poetry.lock': parsePoetryLock,
-  'Pipfile.lock': parsePipfileLock,
-  'uv.lock': parseUvLock,
-  'pdm.lock': parsePdmLock,
-  'go.mod': parseGoMod,
+/** One parser per format; the record type makes a new format in files.ts fail to compile until it has one. */
+const PARSERS: Record<DependencyFormat, Parser> = {
+  npm: parseNpmLock,
+  yarn: parseYarnLock,
+  pnpm: parsePnpmLock,
+  bun: parseBunLock,
+  poetry: parsePoetryLock,
+  pipfile: parsePipfileLock,
+  uv: parseUvLock,
+  pdm: parsePdmLock,
+  gomod: parseGoMod,
   // Read only together with the go.mod beside it (DependencyFileSet), never on its own.
-  'go.sum': () => [],
-  'Cargo.lock': parseCargoLock,
-  'Gemfile.lock': parseGemfileLock,
-  'gems.locked': parseGemfileLock,
-  'composer.lock': parseComposerLock,
-  'pom.xml': parsePom,
-  'pubspec.lock': parsePubspecLock,
-  'mix.lock': parseMixLock,
-  'packages.lock.json': parseNugetLock,
-  'Package.resolved': parsePackageResolved,
+  gosum: () => [],
+  cargo: parseCargoLock,
+  gemfile: parseGemfileLock,
+  composer: parseComposerLock,
+  maven: parsePom,
+  pubspec: parsePubspecLock,
+  mix: parseMixLock,
+  nuget: parseNugetLock,
+  swift: parsePackageResolved,
+  gradle: parseGradleLockfile,
+  requirements: parseRequirements,
 };
 
-function parserFor(path: string): Parser | undefined {
-  const base = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
-  const exact = BY_NAME[base];
-  if (exact && Object.hasOwn(BY_NAME, base)) return exact;
-  if (base.endsWith('gradle.lockfile')) return parseGradleLockfile;
-  // requirements.txt, requirements-dev.txt, dev-requirements.txt, requirements/prod.txt…
-  if (/requirements.*\.txt$/i.test(base) || /(^|\/)requirements\/[^/]+\.txt$/i.test(path)) return parseRequirements;
-  return undefined;
-}
-
-export function isDependencyFile(path: string): boolean {
-  return parserFor(path) !== undefined;
-}
+export { isDependencyFile } from './files.ts';
 
 /**
  * Reads the packages a lockfile or manifest pins. Throws ParseError (never anything else)
@@ -67,8 +57,9 @@ export function isDependencyFile(path: string): boolean {
  * skipped in an otherwise readable file are told to `notice`.
  */
 export function parseLockfile(path: string, content: string, notice: (message: string) => void = () => undefined): PackageRef[] {
-  const parser = parserFor(path);
-  if (!parser) return [];
+  const format = dependencyFormat(path);
+  if (format === undefined) return [];
+  const parser = PARSERS[format];
   try {
     return parser(path, asText(content), (message) => notice(`${path}: ${message}`));
   } catch (error) {

@@ -4,14 +4,8 @@ import { parseGitleaksToml } from './gitleaks-toml.ts';
 import type { CustomRule, RepoScanConfig } from './types.ts';
 
 export type { Allowlist, CustomRule, RepoScanConfig } from './types.ts';
-export { EMPTY_REPO_CONFIG } from './types.ts';
+export { EMPTY_REPO_CONFIG, REPO_CONFIG_PATHS } from './types.ts';
 
-/** Where each configuration file lives, relative to the repository root. */
-export const REPO_CONFIG_PATHS = {
-  gatehouseYml: '.gatehouse.yml',
-  gitleaksToml: '.gitleaks.toml',
-  gitleaksIgnore: '.gitleaksignore',
-} as const;
 
 export interface RepoConfigFiles {
   gatehouseYml?: string;

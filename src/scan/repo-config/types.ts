@@ -54,3 +54,13 @@ export const EMPTY_REPO_CONFIG: RepoScanConfig = Object.freeze({
   allowlists: Object.freeze([]) as unknown as Allowlist[],
   ignoredFingerprints: Object.freeze([]) as unknown as string[],
 });
+
+/**
+ * Where each configuration file lives, relative to the repository root. Here, not beside
+ * the parsers, so a caller can look for the files without loading YAML and TOML readers.
+ */
+export const REPO_CONFIG_PATHS = {
+  gatehouseYml: '.gatehouse.yml',
+  gitleaksToml: '.gitleaks.toml',
+  gitleaksIgnore: '.gitleaksignore',
+} as const;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
 import { TOOL } from '../report/tool.ts';
-import type { PackageRef } from '../types.ts';
+import type { DependencyFinding, PackageRef } from '../types.ts';
 import { purlOf, splitName } from './purl.ts';
 
 export interface SbomMeta {
@@ -56,13 +56,26 @@ function mergeByPurl(packages: Iterable<PackageRef>): Map<string, Entry> {
   return entries;
 }
 
+/** A known vulnerability of a listed package, as CycloneDX records it: advisory, rating, the component it affects. */
+function vulnerabilityOf(finding: DependencyFinding, affected: Models.Component): Models.Vulnerability.Vulnerability {
+  return new Models.Vulnerability.Vulnerability({
+    id: finding.advisory,
+    source: new Models.Vulnerability.Source({ name: 'OSV', url: `https://osv.dev/vulnerability/${encodeURIComponent(finding.advisory)}` }),
+    ratings: new Models.Vulnerability.RatingRepository([new Models.Vulnerability.Rating({ severity: finding.severity as Enums.Vulnerability.Severity })]),
+    description: finding.message,
+    recommendation: finding.fixedVersion ? `Upgrade ${finding.package} to ${finding.fixedVersion} or later.` : undefined,
+    affects: new Models.Vulnerability.AffectRepository([new Models.Vulnerability.Affect(affected.bomRef)]),
+  });
+}
+
 /**
  * CycloneDX 1.6 JSON for the given packages: one component per distinct purl (packages
  * repeated across lockfiles are merged), the lockfile graph as `dependencies`, and the
  * project as the root component, depending on the direct packages (or, where a lockfile
- * does not say which are direct, on the packages nothing else depends on).
+ * does not say which are direct, on the packages nothing else depends on). Known
+ * vulnerabilities of those packages, when given, are listed as `vulnerabilities`.
  */
-export async function buildSbom(packages: Iterable<PackageRef>, meta: SbomMeta): Promise<string> {
+export async function buildSbom(packages: Iterable<PackageRef>, meta: SbomMeta, vulnerabilities: readonly DependencyFinding[] = []): Promise<string> {
   const entries = mergeByPurl(packages);
 
   const root = new Models.Component(Enums.ComponentType.Application, meta.name, {
@@ -108,6 +121,16 @@ export async function buildSbom(packages: Iterable<PackageRef>, meta: SbomMeta):
   for (const [purl, entry] of entries) {
     const topLevel = entry.direct ?? !depended.has(purl);
     if (topLevel) root.dependencies.add(components.get(purl)!.bomRef);
+  }
+
+  const seen = new Set<string>();
+  for (const finding of vulnerabilities) {
+    const component = components.get(purlOf({ ecosystem: finding.ecosystem, name: finding.package, version: finding.version }));
+    const key = `${finding.advisory}\u0000${component?.bomRef.value}`;
+    // One entry per advisory and package, however many lockfiles pin it.
+    if (!component || seen.has(key)) continue;
+    seen.add(key);
+    bom.vulnerabilities.add(vulnerabilityOf(finding, component));
   }
 
   const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));

@@ -8,6 +8,8 @@
  * alphabet width. A transition into a state that ends a pattern is stored bit-inverted,
  * so "did anything match here?" is a sign test rather than a second lookup.
  */
+const NO_OUTPUTS: readonly number[] = Object.freeze([]);
+
 export class AhoCorasick {
   readonly patterns: readonly string[];
   readonly #classOf = new Uint16Array(65536);
@@ -24,7 +26,7 @@ export class AhoCorasick {
     let width = 1;
     for (const p of lowered) {
       for (const ch of p) {
-        for (const variant of new Set([ch, ch.toUpperCase(), ch.toLowerCase()])) {
+        for (const variant of [ch, ch.toUpperCase(), ch.toLowerCase()]) {
           // Case variants that change length (e.g. 'ß' -> 'SS') cannot be folded char by char.
           if (variant.length !== 1) continue;
           const code = variant.charCodeAt(0);
@@ -37,58 +39,64 @@ export class AhoCorasick {
     }
     this.#width = width;
 
-    // Trie over alphabet classes.
-    const goto: Int32Array[] = [new Int32Array(width).fill(-1)];
-    const outputs: number[][] = [[]];
+    // Built straight into the flat transition table, with children kept as linked lists
+    // (no per-state arrays), and each state's failure row copied natively: the CLI pays
+    // for this construction on every start, before the loop below could be optimised.
+    const maxStates = 1 + lowered.reduce((sum, p) => sum + p.length, 0);
+    const delta = new Int32Array(maxStates * width);
+    const firstChild = new Int32Array(maxStates).fill(-1);
+    const nextSibling = new Int32Array(maxStates).fill(-1);
+    const classOfState = new Int32Array(maxStates);
+    const own: number[][] = [];
+    let states = 1;
+    // Trie: while it is built, delta holds raw child numbers; 0 (the root) means "no child".
     lowered.forEach((p, index) => {
       let state = 0;
       for (let i = 0; i < p.length; i++) {
-        const cls = this.#classOf[p.charCodeAt(i)] ?? 0;
-        const row = goto[state]!;
-        if (row[cls] === -1) {
-          row[cls] = goto.length;
-          goto.push(new Int32Array(width).fill(-1));
-          outputs.push([]);
+        const cls = this.#classOf[p.charCodeAt(i)]!;
+        let child = delta[state * width + cls]!;
+        if (child === 0) {
+          child = states++;
+          delta[state * width + cls] = child;
+          classOfState[child] = cls;
+          nextSibling[child] = firstChild[state]!;
+          firstChild[state] = child;
         }
-        state = row[cls]!;
+        state = child;
       }
-      outputs[state]!.push(index);
+      (own[state] ??= []).push(index);
     });
 
-    // Breadth-first: fill failure transitions so the trie becomes a complete DFA.
-    const fail = new Int32Array(goto.length);
+    // Breadth-first: a state's row is its failure state's row (complete, being shallower)
+    // with its own children written over it. Entries are final as written: pre-multiplied,
+    // and bit-inverted when the target ends a pattern.
+    const outputs: (readonly number[])[] = new Array<readonly number[]>(states).fill(NO_OUTPUTS);
+    const fail = new Int32Array(states);
+    const encode = (target: number) => (outputs[target]!.length > 0 ? ~(target * width) : target * width);
     const queue: number[] = [];
-    const root = goto[0]!;
-    for (let c = 0; c < width; c++) {
-      if (root[c] === -1) root[c] = 0;
-      else queue.push(root[c]!);
+    for (let child = firstChild[0]!; child !== -1; child = nextSibling[child]!) {
+      outputs[child] = own[child] ?? NO_OUTPUTS;
+      delta[classOfState[child]!] = encode(child);
+      queue.push(child);
     }
     for (let head = 0; head < queue.length; head++) {
       const state = queue[head]!;
-      const row = goto[state]!;
-      const failRow = goto[fail[state]!]!;
-      for (let c = 0; c < width; c++) {
-        const next = row[c]!;
-        if (next === -1) {
-          row[c] = failRow[c]!;
-        } else {
-          fail[next] = failRow[c]!;
-          outputs[next]!.push(...outputs[fail[next]!]!);
-          queue.push(next);
-        }
+      const base = state * width;
+      const failBase = fail[state]! * width;
+      delta.copyWithin(base, failBase, failBase + width);
+      for (let child = firstChild[state]!; child !== -1; child = nextSibling[child]!) {
+        const viaFailure = delta[failBase + classOfState[child]!]!;
+        const failState = (viaFailure < 0 ? ~viaFailure : viaFailure) / width;
+        fail[child] = failState;
+        const inherited = outputs[failState]!;
+        const mine = own[child];
+        outputs[child] = mine ? (inherited.length > 0 ? [...mine, ...inherited] : mine) : inherited;
+        delta[base + classOfState[child]!] = encode(child);
+        queue.push(child);
       }
     }
-
     this.#outputs = outputs;
-    this.#delta = new Int32Array(goto.length * width);
-    for (let s = 0; s < goto.length; s++) {
-      const row = goto[s]!;
-      for (let c = 0; c < width; c++) {
-        const target = row[c]!;
-        const premultiplied = target * width;
-        this.#delta[s * width + c] = outputs[target]!.length > 0 ? ~premultiplied : premultiplied;
-      }
-    }
+    this.#delta = delta.subarray(0, states * width);
   }
 
   /**

@@ -1,0 +1,167 @@
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type { FileScan } from '../../scan/scan-files.ts';
+import type { VulnIndex } from '../../scan/deps/osv/vuln-index.ts';
+import type { Finding, PackageRef } from '../../scan/types.ts';
+import type { Progress } from '../progress.ts';
+import { parseRepoConfig, readRepoConfigFiles } from '../repo-config.ts';
+import { walkPaths } from '../walk.ts';
+import { scanBatch, type BatchFile } from './batch.ts';
+import { keySecretFindings, newFileScan } from './fingerprints.ts';
+import { ScanPool, type ScanRoot } from './pool.ts';
+
+/** Files per batch: small enough that two threads finish close together, large enough that messages cost nothing. */
+const BATCH_FILES = 16;
+/**
+ * A scan this small runs in the main thread: starting threads (each loads and compiles
+ * the rules) would cost more than it saves, and a pre-commit hook waits for it.
+ */
+const INLINE_MAX_FILES = 64;
+const INLINE_MAX_BYTES = 4 * 1024 * 1024;
+
+export interface PathTarget {
+  /** As the user typed it. */
+  given: string;
+  absolute: string;
+  directory: boolean;
+}
+
+interface Root extends ScanRoot {
+  scan: FileScan;
+  /** Prepended to finding paths when several directories are scanned, so two `config.yml` stay apart. */
+  prefix: string | undefined;
+}
+
+interface Batch {
+  root: Root;
+  files: BatchFile[];
+}
+
+export interface PathScanOptions {
+  cwd: string;
+  /** Threads; undefined picks one per core, or none for a small scan. */
+  jobs: number | undefined;
+  vulnIndex: () => Promise<VulnIndex | null>;
+  progress: Progress;
+  notices: string[];
+  /** GATEHOUSE_FINGERPRINT_KEY's key, which every thread scans under too. */
+  fingerprintKey: Buffer | undefined;
+}
+
+/** A finding path shown for a file argument: as given, in forward slashes, without a leading `./`. */
+export function shownPath(given: string): string {
+  return path.posix.normalize(given.split(path.sep).join('/'));
+}
+
+async function newRoot(id: number, directory: string, prefix: string | undefined, options: PathScanOptions): Promise<Root> {
+  const { files, problems: unreadable } = await readRepoConfigFiles(directory);
+  const { config, problems } = await parseRepoConfig(files);
+  options.notices.push(...unreadable, ...problems);
+  return { id, config: files, prefix, scan: newFileScan(config, options.fingerprintKey, { vulnIndex: options.vulnIndex }) };
+}
+
+/** Every file to scan, in batches: each directory walked as its own root, then the file arguments under the current directory. */
+async function* batches(targets: readonly PathTarget[], roots: Root[], options: PathScanOptions): AsyncGenerator<Batch> {
+  const directories = targets.filter((t) => t.directory);
+  const files = targets.filter((t) => !t.directory);
+  for (const target of directories) {
+    const root = await newRoot(roots.length, target.absolute, directories.length + files.length > 1 ? shownPath(target.given) : undefined, options);
+    roots.push(root);
+    let batch: BatchFile[] = [];
+    for await (const relative of walkPaths(target.absolute, (message) => options.notices.push(message))) {
+      batch.push({ file: path.join(target.absolute, relative), path: relative });
+      if (batch.length === BATCH_FILES) {
+        yield { root, files: batch };
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield { root, files: batch };
+  }
+  if (files.length > 0) {
+    const root = await newRoot(roots.length, options.cwd, undefined, options);
+    roots.push(root);
+    for (let i = 0; i < files.length; i += BATCH_FILES) {
+      yield { root, files: files.slice(i, i + BATCH_FILES).map((t) => ({ file: t.absolute, path: shownPath(t.given) })) };
+    }
+  }
+}
+
+function totalBytes(head: readonly Batch[]): number {
+  let total = 0;
+  for (const { files } of head) {
+    for (const { file } of files) total += statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  }
+  return total;
+}
+
+/**
+ * Scans files and directories, each directory as its own root with its own settings.
+ * Batches of files go to one worker thread per core; the walk waits while every thread
+ * has two batches queued, so memory stays bounded however large the tree.
+ */
+export async function scanPaths(targets: readonly PathTarget[], options: PathScanOptions): Promise<{ findings: Finding[]; packages: PackageRef[] }> {
+  const roots: Root[] = [];
+  const source = batches(targets, roots, options);
+
+  // Look ahead far enough to tell a small scan from a large one.
+  const head: Batch[] = [];
+  let headFiles = 0;
+  let exhausted = false;
+  while (headFiles <= INLINE_MAX_FILES) {
+    const next = await source.next();
+    if (next.done) {
+      exhausted = true;
+      break;
+    }
+    head.push(next.value);
+    headFiles += next.value.files.length;
+  }
+  const threads = options.jobs ?? (exhausted && totalBytes(head) <= INLINE_MAX_BYTES ? 1 : availableParallelism());
+  async function* all(): AsyncGenerator<Batch> {
+    yield* head;
+    yield* source;
+  }
+
+  if (threads <= 1) {
+    for await (const { root, files } of all()) {
+      const counts = await scanBatch(root.scan, files);
+      options.progress.filesScanned(counts.files, counts.bytes);
+    }
+  } else {
+    const pool = new ScanPool(threads, options.fingerprintKey);
+    const inFlight: { root: Root; result: ReturnType<ScanPool['scan']> }[] = [];
+    // Results are taken in the order batches were sent, so notices and the merge are the same on every run.
+    const settle = async () => {
+      const { root, result } = inFlight.shift()!;
+      const { part, files, bytes } = await result;
+      root.scan.addPart(part);
+      options.progress.filesScanned(files, bytes);
+    };
+    try {
+      for await (const batch of all()) {
+        const result = pool.scan(batch.root, batch.files);
+        // Handled here so a failure is not reported as unhandled before its turn to be awaited.
+        result.catch(() => undefined);
+        inFlight.push({ root: batch.root, result });
+        if (inFlight.length >= threads * 2) await settle();
+      }
+      while (inFlight.length > 0) await settle();
+    } finally {
+      await pool.close();
+    }
+  }
+
+  const findings: Finding[] = [];
+  const packages: PackageRef[] = [];
+  for (const root of roots) {
+    const result = await root.scan.finish();
+    options.notices.push(...result.notices);
+    packages.push(...result.packages);
+    // Fingerprints stay relative to each directory's root; only the shown path gains the prefix.
+    const { prefix } = root;
+    const keyed = keySecretFindings(result.findings, options.fingerprintKey);
+    findings.push(...(prefix === undefined ? keyed : keyed.map((f) => ({ ...f, path: path.posix.join(prefix, f.path) }))));
+  }
+  return { findings, packages };
+}
