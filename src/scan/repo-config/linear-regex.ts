@@ -1,4 +1,5 @@
-import { RE2JS, type Matcher } from 're2js';
+import { createRequire } from 'node:module';
+import type { Matcher, RE2JS } from 're2js';
 
 /**
  * Patterns that a repository supplies (custom rules, allow-lists, path patterns) run on
@@ -11,8 +12,21 @@ import { RE2JS, type Matcher } from 're2js';
 
 export class LinearRegexError extends Error {}
 
+/**
+ * re2js is loaded on first use (synchronously, from its CommonJS build): only repositories
+ * with patterns of their own need it, and the CLI's start-up should not pay for it.
+ */
+let engine: typeof RE2JS | undefined;
+function re2(): typeof RE2JS {
+  engine ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JS }).RE2JS;
+  return engine;
+}
+
 /** JavaScript-style flags a `.gatehouse.yml` rule may carry; `u` changes nothing (RE2 reads Unicode anyway). */
-const FLAG_BITS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL, u: 0, g: 0 };
+function flagBit(flag: string): number | undefined {
+  const RE2 = re2();
+  return ({ i: RE2.CASE_INSENSITIVE, m: RE2.MULTILINE, s: RE2.DOTALL, u: 0, g: 0 } as Record<string, number>)[flag];
+}
 
 /**
  * The part of RegExp the secret engine uses (`exec` with `lastIndex`, `test`, `source` and
@@ -30,12 +44,12 @@ export class LinearRegex {
   constructor(source: string, flags = '') {
     let bits = 0;
     for (const f of flags) {
-      const bit = FLAG_BITS[f];
+      const bit = flagBit(f);
       if (bit === undefined) throw new LinearRegexError(`flag "${f}" is not supported`);
       bits |= bit;
     }
     try {
-      this.#pattern = RE2JS.compile(source, bits);
+      this.#pattern = re2().compile(source, bits);
     } catch (error) {
       throw new LinearRegexError(firstLine((error as Error).message));
     }
