@@ -29,14 +29,17 @@ let results: JournalResultsStore;
 let data: UiDataSource;
 let ui: express.Express;
 const grants = { admin: true, triage: true };
-const lookups = { mainBranch: 'main' as string | null, names: new Map<string, string>(), people: new Map<string, string>([[USER, 'Dev Eloper']]) };
+const lookups = { mainBranch: 'main' as string | null | Error, names: new Map<string, string>(), people: new Map<string, string>([[USER, 'Dev Eloper']]) };
 
 const permissions: PermissionChecker = {
   isWorkspaceAdmin: async () => grants.admin,
   canTriage: async () => grants.triage,
 };
 const repositories: RepositoryLookup = {
-  mainBranch: async () => lookups.mainBranch,
+  mainBranch: async () => {
+    if (lookups.mainBranch instanceof Error) throw lookups.mainBranch;
+    return lookups.mainBranch;
+  },
   fullName: async (_c, _w, uuid) => lookups.names.get(uuid) ?? null,
 };
 
@@ -373,6 +376,21 @@ describe('repository panel and SBOM', () => {
     // A page session token is not a download token.
     const { token } = await openPrPanel();
     expect((await request(ui).get(`${UI_PATHS.sbom}?token=${token}`)).status).toBe(401);
+  });
+
+  it('answers the SBOM link with a JSON 503 when Bitbucket cannot be reached to find the main branch', async () => {
+    const res = await request(ui).get(signedPath(repoPath()));
+    const href = /href="([^"]*\/ui\/sbom\?token=[^"]+)"/.exec(res.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(href).toBeDefined();
+    lookups.mainBranch = new Error('connect ECONNREFUSED 127.0.0.1:1');
+    try {
+      const sbom = await request(ui).get(href!);
+      expect(sbom.status).toBe(503);
+      expect(sbom.body).toEqual({ error: { code: 'bitbucket_unavailable', message: expect.stringContaining('Bitbucket') } });
+      expect(sbom.text).not.toContain('ECONNREFUSED');
+    } finally {
+      lookups.mainBranch = 'main';
+    }
   });
 });
 

@@ -316,7 +316,11 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
       sendError(res, 401, 'session_invalid', 'This download link is no longer valid');
       return;
     }
-    const main = await deps.repositories.mainBranch(clientKey, repoFullName);
+    const main = await deps.repositories.mainBranch(clientKey, repoFullName).catch((error: unknown) => {
+      // Not the app's fault and not the user's: say so, and let them retry.
+      deps.logger.warn({ err: error, clientKey }, 'main branch lookup failed');
+      throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be reached to find the main branch; try again in a moment');
+    });
     const inventory = main ? await deps.data.inventory(clientKey, repoUuid, main) : undefined;
     if (!inventory) throw new HttpError(404, 'no_sbom', 'No SBOM yet: the main branch has not been scanned');
     const file = `${repoFullName.replace('/', '_').replace(/[^\w.-]/g, '_')}-${inventory.commit.slice(0, 12)}.cdx.json`;
