@@ -1,25 +1,11 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { RepoConfigFiles } from '../../scan/repo-config/index.ts';
 import type { FileScanPart } from '../../scan/scan-files.ts';
 import type { BatchCounts, BatchFile } from './batch.ts';
 import type { BatchReply, BatchTask, ThreadData } from './protocol.ts';
+import { siblingEntry, startThread } from '../../worker-thread.ts';
 
-/** The thread's entry beside this file: thread.ts from the sources (tsx, tests), thread.js once compiled. */
-const ENTRY = new URL(`./thread${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
-/**
- * From the TypeScript sources the thread's entry is TypeScript, and Node 20 gives a worker
- * neither the parent's loader hooks nor an `--import` from execArgv, so such a thread
- * registers tsx itself before importing its entry.
- */
-function startThread(workerData: ThreadData): Worker {
-  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY.href)}); });`;
-  return new Worker(bootstrap, { eval: true, execArgv: [], workerData });
-}
+const ENTRY = siblingEntry(import.meta.url, 'thread');
 
 export interface ScanRoot {
   id: number;
@@ -89,7 +75,7 @@ export class ScanPool {
   }
 
   #start(): Thread {
-    const thread: Thread = { worker: startThread(this.#data), roots: new Set(), busy: false };
+    const thread: Thread = { worker: startThread(ENTRY, { workerData: this.#data }), roots: new Set(), busy: false };
     thread.worker.on('message', (reply: BatchReply) => {
       const running = this.#running.get(reply.id);
       if (!running) return;

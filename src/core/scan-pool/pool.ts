@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import type { TransferListItem, Worker } from 'node:worker_threads';
 import type { Logger } from '../../log.ts';
+import { siblingEntry, startThread } from '../../worker-thread.ts';
 import type { DiffScanResult } from '../diff-scan.ts';
 import type { DiffScanRequest, LockfileParse, Task, TaskMessage, TaskValue, ThreadMessage } from './protocol.ts';
 
@@ -63,8 +62,7 @@ interface Thread {
   running: (Queued & { id: number; timer: NodeJS.Timeout }) | null;
 }
 
-/** The thread's entry beside this file: thread.ts under tsx, thread.js in a compiled build. */
-const ENTRY = new URL(`./thread${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+const ENTRY = siblingEntry(import.meta.url, 'thread');
 
 export class ScanPool {
   readonly #o: ScanPoolOptions;
@@ -157,7 +155,7 @@ export class ScanPool {
   }
 
   #spawn(): void {
-    const worker = startThread({ maxOldGenerationSizeMb: this.#o.heapMb });
+    const worker = startThread(ENTRY, { resourceLimits: { maxOldGenerationSizeMb: this.#o.heapMb } });
     // A thread keeps the process alive only while it has a task (#dispatch, #settle).
     worker.unref();
     const thread: Thread = { worker, ready: false, running: null };
@@ -206,16 +204,4 @@ export class ScanPool {
     this.#fail(thread, error);
     await thread.worker.terminate();
   }
-}
-
-/**
- * Under tsx the thread's entry is TypeScript. Node 20 applies neither the parent's loader
- * hooks nor an `--import` in execArgv to a worker's entry module, so such a thread first
- * registers tsx itself and then imports its entry.
- */
-function startThread(resourceLimits: { maxOldGenerationSizeMb: number }): Worker {
-  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, { resourceLimits });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY.href)}); });`;
-  return new Worker(bootstrap, { eval: true, execArgv: [], resourceLimits });
 }
