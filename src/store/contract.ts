@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Installation, NewJob, Store } from './types.ts';
+import { DatacenterNameTakenError, type DatacenterInstance, type Installation, type NewJob, type Store } from './types.ts';
 
 /**
  * The behaviour every Store must have, run against each implementation (lowdb now,
@@ -40,6 +40,20 @@ function newJob(n: number, overrides: Partial<NewJob> = {}): NewJob {
 
 function delivery(id: string, clientKey = CLIENT) {
   return { id, clientKey, event: 'pullrequest:created' };
+}
+
+function datacenterInstance(overrides: Partial<DatacenterInstance> = {}): DatacenterInstance {
+  return {
+    instanceId: 'dc_AbC-123',
+    name: 'Acme Bitbucket',
+    baseUrl: 'http://bitbucket.acme.internal:7990/bitbucket',
+    encryptedToken: 'v1.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB.TTTT',
+    encryptedWebhookSecret: 'v1.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB.SSSS',
+    status: 'ok',
+    createdAt: '2026-03-04T05:06:07.000Z',
+    updatedAt: '2026-03-04T05:06:07.000Z',
+    ...overrides,
+  };
 }
 
 const FAR_FUTURE = new Date('2999-01-01T00:00:00.000Z');
@@ -107,6 +121,71 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       it('rejects an installation without a clientKey', async () => {
         await expect(store.putInstallation(installation({ clientKey: '' }))).rejects.toThrow(/clientKey/);
         expect(await store.listInstallations()).toEqual([]);
+      });
+    });
+
+    describe('Data Center instances', () => {
+      it('returns undefined for an unknown instance and an empty list at first', async () => {
+        expect(await store.getDatacenterInstance('dc_AbC-123')).toBeUndefined();
+        expect(await store.listDatacenterInstances()).toEqual([]);
+      });
+
+      it('stores, replaces, lists in registration order and persists across reopen', async () => {
+        await store.putDatacenterInstance(datacenterInstance());
+        await store.putDatacenterInstance(datacenterInstance({ instanceId: 'second', name: 'Other' }));
+        const rotated = datacenterInstance({
+          encryptedWebhookSecret: 'v1.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB.NNNN',
+          previousWebhookSecret: { encrypted: 'v1.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB.SSSS', validUntil: '2026-03-05T05:06:07.000Z' },
+          updatedAt: '2026-03-04T06:00:00.000Z',
+        });
+        await store.putDatacenterInstance(rotated);
+        expect(await store.getDatacenterInstance('dc_AbC-123')).toEqual(rotated);
+        await reopen();
+        expect(await store.listDatacenterInstances()).toEqual([rotated, datacenterInstance({ instanceId: 'second', name: 'Other' })]);
+      });
+
+      it('refuses a second instance with a taken name and stores nothing', async () => {
+        await store.putDatacenterInstance(datacenterInstance());
+        await expect(store.putDatacenterInstance(datacenterInstance({ instanceId: 'other' }))).rejects.toBeInstanceOf(DatacenterNameTakenError);
+        expect((await store.listDatacenterInstances()).map((i) => i.instanceId)).toEqual(['dc_AbC-123']);
+      });
+
+      it('rejects malformed instances with a message naming the field', async () => {
+        await expect(store.putDatacenterInstance(datacenterInstance({ instanceId: 'has/slash' }))).rejects.toThrow(/instanceId/);
+        await expect(store.putDatacenterInstance(datacenterInstance({ baseUrl: 'ftp://x.example' }))).rejects.toThrow(/baseUrl/);
+        await expect(store.putDatacenterInstance(datacenterInstance({ baseUrl: 'https://x.example/' }))).rejects.toThrow(/baseUrl/);
+        await expect(store.putDatacenterInstance(datacenterInstance({ status: 'broken' as never }))).rejects.toThrow(/status/);
+        await expect(store.putDatacenterInstance(datacenterInstance({ encryptedToken: '' }))).rejects.toThrow(/encryptedToken/);
+        expect(await store.listDatacenterInstances()).toEqual([]);
+      });
+
+      it('sets the status and last error alone, and clears the error when back to ok', async () => {
+        await store.putDatacenterInstance(datacenterInstance());
+        const lastError = { message: 'Data Center answered 401: the token was revoked', at: '2026-03-04T07:00:00.000Z' };
+        expect(await store.setDatacenterInstanceStatus('dc_AbC-123', 'token_revoked', lastError)).toBe(true);
+        expect(await store.getDatacenterInstance('dc_AbC-123')).toEqual(datacenterInstance({ status: 'token_revoked', lastError }));
+        expect(await store.setDatacenterInstanceStatus('dc_AbC-123', 'ok')).toBe(true);
+        expect(await store.getDatacenterInstance('dc_AbC-123')).toEqual(datacenterInstance());
+        expect(await store.setDatacenterInstanceStatus('unknown', 'ok')).toBe(false);
+      });
+
+      it('deletes an instance, freeing its name', async () => {
+        await store.putDatacenterInstance(datacenterInstance());
+        expect(await store.deleteDatacenterInstance('dc_AbC-123')).toBe(true);
+        expect(await store.deleteDatacenterInstance('dc_AbC-123')).toBe(false);
+        expect(await store.getDatacenterInstance('dc_AbC-123')).toBeUndefined();
+        await store.putDatacenterInstance(datacenterInstance({ instanceId: 'again' }));
+        await reopen();
+        expect((await store.listDatacenterInstances()).map((i) => i.instanceId)).toEqual(['again']);
+      });
+
+      it('hands out copies', async () => {
+        await store.putDatacenterInstance(datacenterInstance({ lastError: { message: 'x', at: '2026-03-04T07:00:00.000Z' } }));
+        const read = await store.getDatacenterInstance('dc_AbC-123');
+        read!.lastError!.message = 'changed';
+        read!.name = 'changed';
+        expect((await store.getDatacenterInstance('dc_AbC-123'))!.lastError!.message).toBe('x');
+        expect((await store.listDatacenterInstances())[0]!.name).toBe('Acme Bitbucket');
       });
     });
 

@@ -1,4 +1,4 @@
-import type { Delivery, Installation, Job, JobFilter, JobStatus, NewJob } from './types.ts';
+import type { DatacenterInstance, DatacenterInstanceStatus, Delivery, Installation, Job, JobFilter, JobStatus, NewJob } from './types.ts';
 
 /**
  * Checks on what callers hand a Store, shared by every implementation so they reject the
@@ -126,4 +126,73 @@ export function checkJobFilter(value: JobFilter | undefined): JobFilter {
   if (value.newestFirst !== undefined && typeof value.newestFirst !== 'boolean') fail('job filter newestFirst must be a boolean');
   if (value.limit !== undefined && (!Number.isSafeInteger(value.limit) || value.limit < 0)) fail('job filter limit must be a whole number >= 0');
   return { ...value };
+}
+
+export const DATACENTER_STATUSES: readonly DatacenterInstanceStatus[] = ['ok', 'token_revoked', 'unreachable'];
+const INSTANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_NAME = 200;
+const MAX_ERROR_TEXT = 2000;
+
+function absoluteHttpUrl(value: unknown, name: string): string {
+  const raw = text(value, name);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    fail(`${name} must be an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`${name} must be an http or https URL`);
+  if (url.username || url.password || url.search || url.hash || raw.endsWith('/')) {
+    fail(`${name} must be normalised: no credentials, query, fragment or trailing slash`);
+  }
+  return raw;
+}
+
+export function checkDatacenterLastError(value: unknown): { message: string; at: string } {
+  if (typeof value !== 'object' || value === null) fail('datacenter instance lastError must be an object');
+  const { message, at } = value as { message?: unknown; at?: unknown };
+  if (typeof message !== 'string') fail('datacenter instance lastError.message must be a string');
+  return { message: message.slice(0, MAX_ERROR_TEXT), at: isoTime(at, 'datacenter instance lastError.at') };
+}
+
+export function checkDatacenterStatus(value: unknown): DatacenterInstanceStatus {
+  if (!DATACENTER_STATUSES.includes(value as DatacenterInstanceStatus)) fail(`datacenter instance status must be one of ${DATACENTER_STATUSES.join(', ')}`);
+  return value as DatacenterInstanceStatus;
+}
+
+/** Returns a copy holding only the known fields. */
+export function checkDatacenterInstance(value: DatacenterInstance): DatacenterInstance {
+  if (typeof value !== 'object' || value === null) fail('datacenter instance must be an object');
+  if (typeof value.instanceId !== 'string' || !INSTANCE_ID.test(value.instanceId)) {
+    fail('datacenter instance instanceId must be 1-64 characters of A-Z, a-z, 0-9, _ and -');
+  }
+  const name = text(value.name, 'datacenter instance name');
+  if (name.length > MAX_NAME || name.trim() !== name) fail(`datacenter instance name must be at most ${MAX_NAME} characters without surrounding spaces`);
+  const copy: DatacenterInstance = {
+    instanceId: value.instanceId,
+    name,
+    baseUrl: absoluteHttpUrl(value.baseUrl, 'datacenter instance baseUrl'),
+    encryptedToken: text(value.encryptedToken, 'datacenter instance encryptedToken'),
+    encryptedWebhookSecret: text(value.encryptedWebhookSecret, 'datacenter instance encryptedWebhookSecret'),
+    status: checkDatacenterStatus(value.status),
+    createdAt: isoTime(value.createdAt, 'datacenter instance createdAt'),
+    updatedAt: isoTime(value.updatedAt, 'datacenter instance updatedAt'),
+  };
+  if (value.previousWebhookSecret !== undefined) {
+    const previous = value.previousWebhookSecret as { encrypted?: unknown; validUntil?: unknown } | null;
+    if (typeof previous !== 'object' || previous === null) fail('datacenter instance previousWebhookSecret must be an object');
+    copy.previousWebhookSecret = {
+      encrypted: text(previous.encrypted, 'datacenter instance previousWebhookSecret.encrypted'),
+      validUntil: isoTime(previous.validUntil, 'datacenter instance previousWebhookSecret.validUntil'),
+    };
+  }
+  if (value.lastError !== undefined) copy.lastError = checkDatacenterLastError(value.lastError);
+  return copy;
+}
+
+export function copyDatacenterInstance(value: DatacenterInstance): DatacenterInstance {
+  const copy = { ...value };
+  if (value.previousWebhookSecret) copy.previousWebhookSecret = { ...value.previousWebhookSecret };
+  if (value.lastError) copy.lastError = { ...value.lastError };
+  return copy;
 }

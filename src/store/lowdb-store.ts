@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { lockDataDir } from './data-dir-lock.ts';
+import { DatacenterInstanceFile } from './datacenter-instance-file.ts';
 import { InstallationLog } from './installation-log.ts';
 import { checkClaim, checkDelivery, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
 import { DEFAULT_RETENTION, JobIndex, type JobEntry, type Retention } from './job-index.ts';
 import { parseRecord, type AcceptRecord, type CarryRecord, type JobState, type JobsRecord } from './journal-records.ts';
 import { Journal, type BodyRef } from './journal.ts';
 import { SerialQueue } from './serial-queue.ts';
-import type { Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store } from './types.ts';
+import type { DatacenterInstance, DatacenterInstanceStatus, Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store } from './types.ts';
 
 /**
  * The default Store: files in DATA_DIR, no database server.
@@ -38,6 +39,10 @@ import type { Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store 
  * and appends its record in the same step, then waits for the group fsync before it
  * resolves. Reads wait for pending writes to be durable, so they never return something a
  * crash could take back. One process per DATA_DIR, enforced by a lock file (data-dir-lock.ts).
+ *
+ * Data Center instances are the exception: the `gatehouse datacenter` command changes them
+ * while the server runs, so they live in a document of their own that any process may
+ * change under a short lock (datacenter-instance-file.ts).
  */
 
 export interface LowdbStoreOptions {
@@ -71,6 +76,7 @@ export class LowdbStore implements Store {
   readonly #journal: Journal;
   readonly #installationLog: InstallationLog;
   readonly #installWrites = new SerialQueue();
+  readonly #datacenter: DatacenterInstanceFile;
   #state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   #installations = new Map<string, Installation>();
   #index = new JobIndex();
@@ -88,6 +94,7 @@ export class LowdbStore implements Store {
     this.#takeOverLock = opts.takeOverLockFromOtherHost === true;
     this.#retention = { ...DEFAULT_RETENTION, ...opts.retention };
     this.#installationLog = new InstallationLog(this.#dataDir);
+    this.#datacenter = new DatacenterInstanceFile(this.#dataDir);
     this.#journal = new Journal(path.join(this.#dataDir, JOURNAL_DIR), { maxSegmentBytes: opts.maxSegmentBytes });
   }
 
@@ -168,6 +175,31 @@ export class LowdbStore implements Store {
         if (this.#installationLog.shouldFold) await this.#installationLog.fold([...this.#installations.values()]);
       }).catch(() => undefined); // Nothing lost: the log still holds every record, and the next install tries again.
     }
+  }
+
+  async getDatacenterInstance(instanceId: string): Promise<DatacenterInstance | undefined> {
+    this.#assertOpen();
+    return this.#datacenter.get(instanceId);
+  }
+
+  async listDatacenterInstances(): Promise<DatacenterInstance[]> {
+    this.#assertOpen();
+    return this.#datacenter.list();
+  }
+
+  async putDatacenterInstance(instance: DatacenterInstance): Promise<void> {
+    this.#assertOpen();
+    await this.#datacenter.put(instance);
+  }
+
+  async setDatacenterInstanceStatus(instanceId: string, status: DatacenterInstanceStatus, lastError?: { message: string; at: string }): Promise<boolean> {
+    this.#assertOpen();
+    return this.#datacenter.setStatus(instanceId, status, lastError);
+  }
+
+  async deleteDatacenterInstance(instanceId: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#datacenter.delete(instanceId);
   }
 
   async acceptDelivery(

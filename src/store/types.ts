@@ -67,6 +67,31 @@ export interface Delivery {
   receivedAt: string;
 }
 
+/**
+ * A registered Bitbucket Data Center instance (src/datacenter/). Everything the core stores
+ * for it (deliveries, jobs, results) uses the clientKey `datacenter:<instanceId>`.
+ */
+export type DatacenterInstanceStatus = 'ok' | 'token_revoked' | 'unreachable';
+
+export interface DatacenterInstance {
+  /** Generated at registration, URL-safe ([A-Za-z0-9_-]): it is a path segment of the webhook URL. */
+  instanceId: string;
+  /** Unique among instances; what the CLI and the admin API name it by. */
+  name: string;
+  /** Normalised absolute http(s) URL without a trailing slash (Data Center may live under a context path). */
+  baseUrl: string;
+  /** AES-256-GCM envelopes (src/crypto.ts), the same key and scheme as tenant shared secrets. */
+  encryptedToken: string;
+  encryptedWebhookSecret: string;
+  /** The secret replaced by rotate-secret, still accepted until `validUntil` (ISO time). */
+  previousWebhookSecret?: { encrypted: string; validUntil: string };
+  status: DatacenterInstanceStatus;
+  /** Why the status is not `ok` (never contains the token), and since when. */
+  lastError?: { message: string; at: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface JobFilter {
   status?: JobStatus;
   clientKey?: string;
@@ -86,6 +111,19 @@ export interface Store {
   getInstallation(clientKey: string): Promise<Installation | undefined>;
   putInstallation(installation: Installation): Promise<void>;
   listInstallations(): Promise<Installation[]>;
+
+  getDatacenterInstance(instanceId: string): Promise<DatacenterInstance | undefined>;
+  /** In registration order. */
+  listDatacenterInstances(): Promise<DatacenterInstance[]>;
+  /**
+   * Stores or replaces the instance with this instanceId. Throws DatacenterNameTakenError
+   * (and stores nothing) when another instance already has its name.
+   */
+  putDatacenterInstance(instance: DatacenterInstance): Promise<void>;
+  /** Sets status and lastError only (so a job's report cannot undo a concurrent secret rotation); false when unknown. */
+  setDatacenterInstanceStatus(instanceId: string, status: DatacenterInstanceStatus, lastError?: { message: string; at: string }): Promise<boolean>;
+  /** False when there was no such instance. */
+  deleteDatacenterInstance(instanceId: string): Promise<boolean>;
 
   /**
    * Record a delivery and enqueue its job in one step, atomically: either both are durable
@@ -124,4 +162,12 @@ export interface Store {
    * payload: that job's work covers this one's. Undefined when there is none; O(1).
    */
   findSuperseder(jobId: string): Promise<JobSummary | undefined>;
+}
+
+/** Thrown by putDatacenterInstance when the name belongs to another instance. */
+export class DatacenterNameTakenError extends Error {
+  override name = 'DatacenterNameTakenError';
+  constructor(readonly instanceName: string) {
+    super(`a Data Center instance named ${JSON.stringify(instanceName)} is already registered`);
+  }
 }
