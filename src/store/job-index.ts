@@ -151,6 +151,7 @@ export class JobIndex {
     const entry = this.jobs.get(state.id);
     if (!entry) return false;
     const was = entry.job.status;
+    const wasDueAt = entry.job.runAfter;
     entry.job = { ...entry.job, ...state };
     if (!carried) {
       this.#unref(entry.stateSegment);
@@ -164,6 +165,9 @@ export class JobIndex {
     } else if (was !== 'queued' && now === 'queued') {
       this.queued.add(entry);
       this.#countQueued(entry.job.clientKey, 1);
+    } else if (now === 'queued' && entry.job.runAfter !== wasDueAt) {
+      // Put off (or brought forward) while queued: queued again under its new time.
+      this.queued.add(entry);
     }
     const g = entry.job.group === undefined ? undefined : this.#groups.get(groupKey(entry.job.clientKey, entry.job.group));
     if (g && isUnfinished(was) !== isUnfinished(now)) g.unfinished += isUnfinished(now) ? 1 : -1;

@@ -262,7 +262,7 @@ export class LowdbStore implements Store {
     const states: JobState[] = [];
     const claimed: JobEntry[] = [];
     // Superseded jobs are finished on the way and do not count towards the limit.
-    for (const entry of this.#index.queued.dueFrom(now.toISOString())) {
+    for (const entry of this.#index.queued.takeDue(now.toISOString())) {
       if (claimed.length >= limit) break;
       const newer = this.#index.supersederOf(entry);
       if (newer) states.push({ ...stateOf(entry.job), status: 'done', lastError: `skipped: superseded by job ${newer.job.id}`, updatedAt: at });
