@@ -11,13 +11,14 @@
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildForgeUi, FORGE_UI_INPUTS, forgeUiMissing } from './build-forge-ui.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(ROOT, 'src');
 export const DIST = path.join(ROOT, 'dist');
 const STAMP = path.join(DIST, '.built');
-/** Besides src/, what changes the output. */
-const INPUTS = ['scripts/build.js'];
+/** Besides src/, what changes the output (files or directories). */
+const INPUTS = ['scripts/build.js', ...FORGE_UI_INPUTS];
 
 /** Newest modification time under src/ (directories too: deleting a file changes its directory). */
 function newestSource(dir, newest = 0) {
@@ -38,8 +39,12 @@ export function isStale() {
   } catch {
     return true;
   }
+  if (forgeUiMissing()) return true;
   let newest = newestSource(SRC);
-  for (const file of INPUTS) newest = Math.max(newest, statSync(path.join(ROOT, file)).mtimeMs);
+  for (const input of INPUTS) {
+    const full = path.join(ROOT, input);
+    newest = Math.max(newest, statSync(full).isDirectory() ? newestSource(full) : statSync(full).mtimeMs);
+  }
   return !(built >= newest);
 }
 
@@ -72,7 +77,8 @@ const keepImportsSeparate = {
 
 /**
  * Builds into a fresh directory and swaps it in, so dist/ never holds a half-written or
- * mixed build, and files whose source was deleted do not linger.
+ * mixed build, and files whose source was deleted do not linger. The Forge Custom UI bundles
+ * (forge/static/) are built first, the same way: the stamp in dist/ covers both.
  */
 export async function build() {
   const started = Date.now();
@@ -81,6 +87,7 @@ export async function build() {
   const { modules, assets } = listSources(SRC);
   // Loaded here, not at the top: the CLI imports this file on every start to check freshness.
   const esbuild = await import('esbuild');
+  await buildForgeUi(esbuild);
   try {
     await esbuild.build({
       entryPoints: modules,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
+import { formatTime, lozengeClass } from './format.ts';
 
 /**
  * Server-side rendering of the pages. Eta escapes every `<%= %>` interpolation (autoEscape);
@@ -47,22 +48,6 @@ export interface PageChrome {
   allJsUrl: string;
   assets: { cssReset: string; tokens: string; css: string; js: string };
   actions: { triage: string; untriage: string; settings: string; sbom: string };
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `22 Nov 2026, 05:12 UTC`: fixed format and zone, so a page renders the same anywhere. */
-export function formatTime(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const hh = String(d.getUTCHours()).padStart(2, '0');
-  const mm = String(d.getUTCMinutes()).padStart(2, '0');
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${hh}:${mm} UTC`;
-}
-
-/** Class list of an Atlassian lozenge (see panel.css). */
-export function lozengeClass(lz: { appearance: string; bold: boolean }): string {
-  return `gh-lozenge gh-lozenge--${lz.appearance}${lz.bold ? ' gh-lozenge--bold' : ''}`;
 }
 
 const fmt = { time: formatTime, lozengeClass };

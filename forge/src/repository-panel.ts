@@ -1,0 +1,66 @@
+import { formatTime, lozengeClass } from '../../src/ui/format.ts';
+import type { RepositoryPanelModel } from '../../src/ui/view-models/repository.ts';
+import { h } from './dom.ts';
+import { callRemote, errorMessage, onReady, show, showError } from './page.ts';
+
+/**
+ * The repository panel (bitbucket:repoCodeOverviewPanel): the main branch's open findings and
+ * inventory, as the Connect panel shows them (views/ui/repository.eta), from
+ * POST /forge/ui/repository (the FIT names the repository).
+ */
+
+function state(title: string, text: Node[] | string, error = false): HTMLElement {
+  return h(
+    'section',
+    { class: `gh-state${error ? ' gh-state--error' : ''}`, 'aria-labelledby': 'gh-state-title', ...(error ? { role: 'alert' } : {}) },
+    h('h2', { id: 'gh-state-title', class: 'gh-state__title' }, title),
+    h('p', { class: 'gh-state__text' }, text),
+  );
+}
+
+function body(m: RepositoryPanelModel): Node[] {
+  if (m.bitbucketUnavailable) return [state('Bitbucket did not answer', "Gatehouse could not look up this repository's main branch. Reload the page to try again.", true)];
+  if (!m.mainBranch) return [state('Nothing to scan yet', 'This repository has no main branch yet. Gatehouse scans it after the first push.')];
+  const branch = h('span', { class: 'gh-branch' }, m.mainBranch);
+  if (!m.scanned) return [state('Not scanned yet', [document.createTextNode('Gatehouse builds the inventory of '), branch, document.createTextNode(' at the next push to it.')])];
+  return [
+    h(
+      'section',
+      { class: 'gh-section', 'aria-labelledby': 'gh-open-title' },
+      h('h2', { id: 'gh-open-title', class: 'gh-section__title' }, 'Open findings on ', branch),
+      h(
+        'ul',
+        { class: 'gh-severity-counts', 'aria-label': 'Open findings by severity' },
+        m.severities.map((s) =>
+          h('li', { class: `gh-severity-count${s.count === 0 ? ' gh-severity-count--zero' : ''}` }, h('span', { class: 'gh-severity-count__n' }, s.count), ' ', h('span', { class: lozengeClass(s.lozenge) }, s.lozenge.text)),
+        ),
+      ),
+      m.openTotal === 0
+        ? h('p', { class: 'gh-empty' }, 'No open findings.', m.triagedTotal > 0 && ` ${m.triagedTotal} triaged.`)
+        : m.triagedTotal > 0 && h('p', { class: 'gh-subtle' }, `${m.triagedTotal} more triaged.`),
+    ),
+    h(
+      'section',
+      { class: 'gh-section', 'aria-labelledby': 'gh-inv-title' },
+      h('h2', { id: 'gh-inv-title', class: 'gh-section__title' }, 'Inventory'),
+      h(
+        'dl',
+        { class: 'gh-facts' },
+        h('dt', {}, 'Components'),
+        h('dd', {}, String(m.components), ' ', h('span', { class: 'gh-subtle' }, `from ${m.dependencyFiles} dependency ${m.dependencyFiles === 1 ? 'file' : 'files'}`)),
+        h('dt', {}, 'Environment'),
+        h('dd', {}, m.environment ? h('span', { class: 'gh-lozenge gh-lozenge--inprogress' }, m.environment) : h('span', { class: 'gh-subtle' }, 'none mapped')),
+        h('dt', {}, 'Last scan'),
+        h('dd', {}, m.lastScan && h('time', { datetime: m.lastScan }, formatTime(m.lastScan)), ' ', h('span', { class: 'gh-subtle' }, 'at ', h('code', {}, m.commitShort ?? ''))),
+      ),
+    ),
+  ];
+}
+
+onReady(() => {
+  callRemote<RepositoryPanelModel>('/forge/ui/repository', 'POST', {})
+    .then((m) =>
+      show(h('div', { class: 'gh-panel' }, h('h1', { id: 'gh-title', class: 'gh-visually-hidden' }, `Gatehouse security overview of ${m.repoFullName}`), body(m))),
+    )
+    .catch((error: unknown) => showError(errorMessage(error)));
+});
