@@ -141,3 +141,31 @@ describe('DELIVERY_RETENTION_DAYS', () => {
     }
   });
 });
+
+describe('Forge variables', () => {
+  const APP_ID = 'ari:cloud:ecosystem::app/8db33809-1f32-48bb-8c52-5877dab48107';
+  const forge = (env: NodeJS.ProcessEnv) => {
+    const result = loadConfig({ DATA_DIR: dir, ENCRYPTION_KEY: HEX_KEY, ...env });
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    return result.config.forge;
+  };
+
+  it('leaves the Forge front door off until FORGE_APP_ID is set, then defaults to Atlassian', () => {
+    expect(forge({})).toBeUndefined();
+    expect(forge({ FORGE_APP_ID: APP_ID })).toEqual({
+      appId: APP_ID,
+      jwksUrl: 'https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json',
+      apiUrls: ['https://api.bitbucket.org'],
+    });
+  });
+
+  it('accepts loopback http for the JWKS and API origins, and nothing else over plain http', () => {
+    expect(forge({ FORGE_APP_ID: APP_ID, FORGE_JWKS_URL: 'http://127.0.0.1:4102/jwks.json', FORGE_API_URLS: 'http://127.0.0.1:4101, https://api.bitbucket.org' })).toMatchObject({
+      jwksUrl: 'http://127.0.0.1:4102/jwks.json',
+      apiUrls: ['http://127.0.0.1:4101', 'https://api.bitbucket.org'],
+    });
+    expect(problems({ FORGE_APP_ID: APP_ID, FORGE_JWKS_URL: 'http://keys.example.com/jwks.json' })[0]).toMatch(/^FORGE_JWKS_URL: expected an https URL/);
+    expect(problems({ FORGE_API_URLS: 'http://api.example.com' })[0]).toMatch(/^FORGE_API_URLS: expected https origins/);
+    expect(problems({ FORGE_APP_ID: '406d303d-0393-4ec4-ad7c-1435be94583a' })[0]).toMatch(/^FORGE_APP_ID: expected the Forge app ARI/);
+  });
+});

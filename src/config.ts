@@ -42,6 +42,16 @@ export const httpUrl = z
   .refine((value) => !/[?#]/.test(value), 'expected a URL without query or fragment')
   .transform((value) => value.replace(/\/+$/, ''));
 
+/** True for http(s) URLs on a loopback host: the only place plain http is accepted for Forge (tests, the simulator). */
+function isHttpsOrLoopback(value: string): boolean {
+  const url = new URL(value);
+  if (url.protocol === 'https:') return true;
+  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+}
+
+const FORGE_APP_ARI = /^ari:cloud:ecosystem::app\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const DEFAULT_FORGE_JWKS_URL = 'https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json';
+
 export const DEFAULT_OSV_MIRROR_URL = 'https://osv-vulnerabilities.storage.googleapis.com';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -85,6 +95,11 @@ const envSchema = z.object({
     .transform(Number)
     .refine((days) => days > 0 && days <= 3650, 'expected more than 0 and at most 3650 days')
     .default(7),
+  FORGE_APP_ID: z.string().trim().regex(FORGE_APP_ARI, 'expected the Forge app ARI, ari:cloud:ecosystem::app/<uuid>').optional(),
+  FORGE_JWKS_URL: httpUrl.refine(isHttpsOrLoopback, 'expected an https URL (plain http only on a loopback host)').default(DEFAULT_FORGE_JWKS_URL),
+  FORGE_API_URLS: originList
+    .refine((origins) => origins.every(isHttpsOrLoopback), 'expected https origins (plain http only on a loopback host)')
+    .default(['https://api.bitbucket.org']),
   DATA_DIR_LOCK_OTHER_HOST: z
     .enum(['refuse', 'take-over'], { error: 'expected refuse or take-over' })
     .default('refuse'),
@@ -112,8 +127,19 @@ export interface Config {
    * and how long finished jobs and their payloads stay stored (decimal days allowed).
    */
   deliveryRetentionDays?: number;
+  /** The Forge front door; absent (off) unless FORGE_APP_ID is set. */
+  forge?: ForgeConfig;
   /** DATA_DIR_LOCK_OTHER_HOST=take-over: a DATA_DIR lock left by another host is taken over (that host is gone). */
   takeOverLockFromOtherHost?: boolean;
+}
+
+export interface ForgeConfig {
+  /** FORGE_APP_ID: the only FIT `aud` accepted, and the manifest's `app.id`. */
+  appId: string;
+  /** FORGE_JWKS_URL: where FIT signing keys are fetched. */
+  jwksUrl: string;
+  /** FORGE_API_URLS: origins an installation's apiBaseUrl may name (SSRF guard). */
+  apiUrls: string[];
 }
 
 export type ConfigResult =
@@ -206,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       ...(e.TENANT_QUEUE_LIMIT === undefined ? {} : { tenantQueueLimit: e.TENANT_QUEUE_LIMIT }),
       takeOverLockFromOtherHost: e.DATA_DIR_LOCK_OTHER_HOST === 'take-over',
       deliveryRetentionDays: e.DELIVERY_RETENTION_DAYS,
+      ...(e.FORGE_APP_ID === undefined ? {} : { forge: { appId: e.FORGE_APP_ID, jwksUrl: e.FORGE_JWKS_URL, apiUrls: e.FORGE_API_URLS } }),
     },
   };
 }

@@ -48,7 +48,7 @@ export interface FitInput extends ForgeInstallationIdentity {
   principal?: string;
   /** Isolated Cloud label; absent unless a test wants a FIT the remote must refuse. */
   icLabel?: string;
-  /** Claims laid over the generated ones last, for tests of hostile tokens. */
+  /** Claims laid over the generated ones last, for tests of hostile tokens; `undefined` removes one. */
   overrides?: Record<string, unknown>;
   ttlSeconds?: number;
 }
@@ -193,6 +193,8 @@ export class ForgeTokenAuthority {
       jti: randomBytes(20).toString('hex'),
       ...input.overrides,
     };
+    // An override of `undefined` removes the claim (a FIT without exp, say).
+    for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
     return jsonwebtoken.sign(claims, this.current.privateKey, { algorithm: 'RS256', keyid: this.current.kid });
   }
 
