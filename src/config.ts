@@ -100,6 +100,17 @@ const envSchema = z.object({
   FORGE_API_URLS: originList
     .refine((origins) => origins.every(isHttpsOrLoopback), 'expected https origins (plain http only on a loopback host)')
     .default(['https://api.bitbucket.org']),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return ['postgres:', 'postgresql:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, 'expected a postgres://user@host:port/database URL')
+    .optional(),
   DATA_DIR_LOCK_OTHER_HOST: z
     .enum(['refuse', 'take-over'], { error: 'expected refuse or take-over' })
     .default('refuse'),
@@ -129,6 +140,8 @@ export interface Config {
   deliveryRetentionDays?: number;
   /** The Forge front door; absent (off) unless FORGE_APP_ID is set. */
   forge?: ForgeConfig;
+  /** DATABASE_URL: PostgreSQL holds everything the stores keep (several instances may share it); unset, the embedded store in DATA_DIR. */
+  databaseUrl?: string;
   /** DATA_DIR_LOCK_OTHER_HOST=take-over: a DATA_DIR lock left by another host is taken over (that host is gone). */
   takeOverLockFromOtherHost?: boolean;
 }
@@ -166,8 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? 'environment');
-      // Never echo ENCRYPTION_KEY: it is a secret even when malformed.
-      const got = name === 'ENCRYPTION_KEY' ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
+      // Never echo ENCRYPTION_KEY or DATABASE_URL (which may carry a password), even malformed.
+      const got = name === 'ENCRYPTION_KEY' || name === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
       problems.push(`${name}: ${issue.message}${got}`);
     }
   }
@@ -214,6 +227,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     }
   }
 
+  if (rawKey === undefined && e.DATABASE_URL !== undefined) {
+    warnings.push('DATABASE_URL is set but ENCRYPTION_KEY is not: every instance sharing the database must use the same ENCRYPTION_KEY to read tenant secrets');
+  }
+
   return {
     ok: true,
     warnings,
@@ -233,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       takeOverLockFromOtherHost: e.DATA_DIR_LOCK_OTHER_HOST === 'take-over',
       deliveryRetentionDays: e.DELIVERY_RETENTION_DAYS,
       ...(e.FORGE_APP_ID === undefined ? {} : { forge: { appId: e.FORGE_APP_ID, jwksUrl: e.FORGE_JWKS_URL, apiUrls: e.FORGE_API_URLS } }),
+      ...(e.DATABASE_URL === undefined ? {} : { databaseUrl: e.DATABASE_URL }),
     },
   };
 }

@@ -5,9 +5,7 @@ import { loadConfig } from './config.ts';
 import { createHttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { createPipeline } from './core/pipeline.ts';
-import { DAY_MS } from './store/job-index.ts';
-import { LowdbStore } from './store/lowdb-store.ts';
-import { JournalResultsStore } from './store/results-store.ts';
+import { openStores, type OpenStores } from './store/open-stores.ts';
 
 /** How long in-flight requests get to finish after SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -21,17 +19,28 @@ const { config, warnings } = loaded;
 const logger = createLogger(config.logLevel);
 for (const warning of warnings) logger.warn(warning);
 
-const retentionMs = (config.deliveryRetentionDays ?? 7) * DAY_MS;
-const store = new LowdbStore({
-  dataDir: config.dataDir,
-  takeOverLockFromOtherHost: config.takeOverLockFromOtherHost,
-  retention: { deliveryMs: retentionMs, doneJobMs: retentionMs },
+let stores: OpenStores;
+try {
+  stores = await openStores(config, logger);
+} catch (err) {
+  // A database that is down, or a schema this version cannot use: one clear line, exit 1.
+  logger.fatal(`cannot open the store: ${(err as Error).message}`);
+  process.stderr.write(`gatehouse: cannot open the store: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+const { store, results } = stores;
+// Jobs a crash left running are back in the queue (store.open; on PostgreSQL once their lease
+// runs out); the pool runs them first.
+const { worker, budget } = createPipeline({
+  config,
+  store,
+  results,
+  logger,
+  concurrency: config.workerConcurrency,
+  ...(stores.pollMs !== undefined ? { pollMs: stores.pollMs } : {}),
 });
-await store.open();
-const results = new JournalResultsStore({ dataDir: config.dataDir });
-await results.open();
-// Jobs a crash left running are back in the queue (store.open); the pool runs them first.
-const { worker, budget } = createPipeline({ config, store, results, logger, concurrency: config.workerConcurrency });
+// Jobs other instances queue (PostgreSQL) wake this pool too.
+await stores.listen(() => worker.wake());
 
 let accepting = true;
 const app = createApp({ config, store, results, budget, logger, ready: () => accepting, onJobQueued: () => worker.wake() });
@@ -44,7 +53,7 @@ server.on('listening', () => {
 });
 server.on('error', (err) => {
   logger.fatal({ err }, 'cannot listen');
-  void Promise.allSettled([results.close(), store.close()]).finally(() => process.exit(1));
+  void stores.close().finally(() => process.exit(1));
 });
 
 // Responses still being worked on when shutdown starts are told to close their connection,
@@ -70,8 +79,7 @@ function shutdown(signal: string): void {
   server.close(() => {
     worker
       .stop()
-      .then(() => results.close())
-      .then(() => store.close())
+      .then(() => stores.close())
       .then(() => {
         logger.info('jobs finished and store closed; bye');
         process.exit(0);

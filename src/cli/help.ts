@@ -61,6 +61,7 @@ Exit status: 0 no finding at or above --fail-on, 1 at least one, 2 usage or inpu
 `;
 
 export const DB_HELP = `Usage: gatehouse db update [--ecosystems npm,PyPI,...]
+       gatehouse db migrate
 
 Downloads the OSV vulnerability database from OSV_MIRROR_URL into DATA_DIR, or refreshes
 it with the records changed since the last update. The database in use stays in place
@@ -73,6 +74,11 @@ Options:
 
 Exit status: 0 updated or already current, 1 the download failed (the previous
 database stays in use), 2 usage or configuration error.
+
+db migrate brings the PostgreSQL schema at DATABASE_URL up to date, as every server does
+when it starts (under a lock, all pending migrations in one transaction). Exit status: 0
+migrated or already current, 1 the database cannot be reached or its schema is newer than
+this version, 2 usage error (DATABASE_URL not set).
 `;
 
 export const SBOM_HELP = `Usage: gatehouse sbom PATH [--output FILE]

@@ -4,10 +4,11 @@ import type { Dispatcher } from '../core/dispatch.ts';
 import { TenantQueueFullError } from '../core/tenant-queue-limit.ts';
 import { sha256Hex } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
-import { HttpError, sendError, sendJson } from '../http/errors.ts';
+import { HttpError, sendError, sendJson, sendStoreUnavailable } from '../http/errors.ts';
 import { lingerAfterRefusal } from '../http/linger.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
+import { StoreUnavailableError } from '../store/unavailable.ts';
 import { authenticator, AuthRequirement, type AuthDeps } from './auth.ts';
 import { basePathOf } from './qsh.ts';
 
@@ -132,6 +133,11 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
           // Told to come back later, not that the delivery is bad: nothing of it was recorded.
           deps.logger.warn({ clientKey: err.clientKey, limit: err.limit }, 'webhook refused: the installation has too many queued jobs');
           sendError(res, 429, 'tenant_queue_full', err.message, [...security, 'Retry-After', String(err.retryAfterSeconds)]);
+          return;
+        }
+        if (err instanceof StoreUnavailableError) {
+          // Nothing was recorded: a 503 makes Bitbucket deliver it again (a 202 would lose it).
+          sendStoreUnavailable(res, deps.logger, err, security);
           return;
         }
         if (err instanceof HttpError) {

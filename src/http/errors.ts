@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../log.ts';
+import { StoreUnavailableError } from '../store/unavailable.ts';
 
 /**
  * Every error the app itself answers is `{"error":{"code","message"}}` (CONTRACT.md).
@@ -99,6 +100,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
+    if (err instanceof StoreUnavailableError) {
+      sendStoreUnavailable(res, logger, err);
+      return;
+    }
     const known = err instanceof HttpError ? err : fromExpressLayer((err ?? {}) as LayerError);
     if (known) {
       sendError(res, known.status, known.code, known.message);
@@ -108,4 +113,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
     sendError(res, 500, 'internal_error', 'Internal server error');
   };
+}
+
+/**
+ * The database is down or restarting: 503 with a Retry-After, so that a caller (Bitbucket
+ * redelivering a webhook, a panel reloading) tries again rather than giving up.
+ */
+export function sendStoreUnavailable(res: ServerResponse, logger: Logger, err: StoreUnavailableError, headers: readonly string[] = []): void {
+  logger.warn({ err: { message: err.message } }, 'store unavailable; answered 503');
+  sendError(res, 503, 'store_unavailable', 'The store is unavailable for a moment; try again shortly', [...headers, 'Retry-After', String(err.retryAfterSeconds)]);
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_OSV_MIRROR_URL, httpUrl } from '../../config.ts';
 import { ECOSYSTEMS, type Ecosystem } from '../../scan/types.ts';
+import { migrate, SchemaError } from '../../store/postgres/migrate.ts';
 import { VulnDbError } from '../../vulndb/errors.ts';
 import { formatSummary, updateVulnDb } from '../../vulndb/update.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -56,13 +57,35 @@ async function runUpdate(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** `db migrate`: the PostgreSQL schema migrations alone, as every server runs them at start-up. */
+async function runMigrate(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs('db migrate', argv, {}, false);
+  if (args.help) {
+    io.stdout.write(DB_HELP);
+    return 0;
+  }
+  const databaseUrl = io.env.DATABASE_URL?.trim();
+  if (!databaseUrl) throw new UsageError('db migrate: DATABASE_URL is not set (the embedded store in DATA_DIR has no schema to migrate)');
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new UsageError('db migrate: DATABASE_URL: expected a postgres://user@host:port/database URL');
+  try {
+    const applied = await migrate(databaseUrl, { info: () => undefined, warn: (line) => notice(io, line) });
+    io.stdout.write(applied.length === 0 ? 'database schema is current; nothing to migrate\n' : `applied ${applied.length} migration(s): ${applied.join(', ')}\n`);
+    return 0;
+  } catch (error) {
+    // Every pending migration runs in one transaction: a failure leaves the schema as it was.
+    notice(io, `db migrate failed: ${error instanceof SchemaError ? error.message : (error as Error).message}. The schema is unchanged.`);
+    return 1;
+  }
+}
+
 export async function runDb(argv: string[], io: CliIo): Promise<number> {
   const [subcommand, ...rest] = argv;
   if (subcommand === '--help' || subcommand === '-h') {
     io.stdout.write(DB_HELP);
     return 0;
   }
-  if (subcommand === undefined) throw new UsageError('db: expected a subcommand: update');
-  if (subcommand !== 'update') throw new UsageError(`db: unknown subcommand ${JSON.stringify(subcommand)}; expected "update"`);
+  if (subcommand === undefined) throw new UsageError('db: expected a subcommand: update or migrate');
+  if (subcommand === 'migrate') return runMigrate(rest, io);
+  if (subcommand !== 'update') throw new UsageError(`db: unknown subcommand ${JSON.stringify(subcommand)}; expected "update" or "migrate"`);
   return runUpdate(rest, io);
 }

@@ -1,0 +1,92 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { DAY_MS } from './job-index.ts';
+import { LowdbStore } from './lowdb-store.ts';
+import { createPool } from './postgres/database.ts';
+import { migrate } from './postgres/migrate.ts';
+import { PgResultsStore } from './postgres/pg-results-store.ts';
+import { PgStore } from './postgres/pg-store.ts';
+import { JobWakeups } from './postgres/wakeups.ts';
+import { JournalResultsStore } from './results-store.ts';
+import type { ResultsStore } from './results-types.ts';
+import type { Store } from './types.ts';
+
+/**
+ * The stores the server runs on, chosen by the configuration: PostgreSQL when DATABASE_URL
+ * is set (migrated first, under a lock), else the embedded files in DATA_DIR (one process,
+ * enforced by the DATA_DIR lock).
+ */
+export interface OpenStores {
+  store: Store;
+  results: ResultsStore;
+  /**
+   * How often an idle worker pool looks for due jobs by itself. With PostgreSQL, other
+   * instances' jobs arrive as wake-ups (LISTEN/NOTIFY), so this is only a safety net and
+   * the clock for retries whose runAfter comes due.
+   */
+  pollMs?: number;
+  /** Calls `wake` whenever any instance queues a job or frees a pull request's next one. */
+  listen(wake: () => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A safety poll, not the way work is found (see OpenStores.pollMs). */
+const SHARED_QUEUE_POLL_MS = 2_000;
+
+export async function openStores(config: Config, logger: Logger): Promise<OpenStores> {
+  const retentionMs = (config.deliveryRetentionDays ?? 7) * DAY_MS;
+  const retention = { deliveryMs: retentionMs, doneJobMs: retentionMs };
+  if (config.databaseUrl === undefined) {
+    const store = new LowdbStore({ dataDir: config.dataDir, takeOverLockFromOtherHost: config.takeOverLockFromOtherHost, retention });
+    await store.open();
+    const results = new JournalResultsStore({ dataDir: config.dataDir });
+    try {
+      await results.open();
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+    return {
+      store,
+      results,
+      // One process: every job is queued here, and the webhook intake wakes the pool itself.
+      listen: async () => undefined,
+      close: async () => {
+        await results.close();
+        await store.close();
+      },
+    };
+  }
+
+  const databaseUrl = config.databaseUrl;
+  await migrate(databaseUrl, { info: (m) => logger.info(m), warn: (m) => logger.warn(m) });
+  const pool = createPool(databaseUrl, logger);
+  const store = new PgStore({ pool, logger, retention });
+  const results = new PgResultsStore({ pool });
+  let wakeups: JobWakeups | null = null;
+  try {
+    await store.open();
+    await results.open();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  return {
+    store,
+    results,
+    pollMs: SHARED_QUEUE_POLL_MS,
+    listen: async (wake) => {
+      wakeups = new JobWakeups(databaseUrl, wake, logger);
+      await wakeups.start();
+    },
+    close: async () => {
+      await wakeups?.stop();
+      await results.close();
+      try {
+        await store.close();
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+}
