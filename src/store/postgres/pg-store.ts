@@ -1,9 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from '../../log.ts';
-import { checkClaim, checkDelivery, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob } from '../input.ts';
+import {
+  checkClaim,
+  checkDatacenterInstance,
+  checkDatacenterLastError,
+  checkDatacenterStatus,
+  checkDelivery,
+  checkInstallation,
+  checkJobFilter,
+  checkJobPatch,
+  checkNewJob,
+} from '../input.ts';
 import { DEFAULT_RETENTION, type Retention } from '../job-index.ts';
-import type { Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store } from '../types.ts';
+import {
+  DatacenterNameTakenError,
+  type DatacenterInstance,
+  type DatacenterInstanceStatus,
+  type Delivery,
+  type Installation,
+  type Job,
+  type JobFilter,
+  type JobSummary,
+  type NewJob,
+  type Store,
+} from '../types.ts';
 import { query } from './database.ts';
 import { checkSchema } from './migrate.ts';
 import { JOBS_CHANNEL } from './wakeups.ts';
@@ -145,6 +166,57 @@ export class PgStore implements Store {
     this.#assertOpen();
     const { rows } = await query<{ doc: Installation }>(this.#pool, 'SELECT doc FROM installations ORDER BY seq');
     return rows.map((r) => r.doc);
+  }
+
+  async getDatacenterInstance(instanceId: string): Promise<DatacenterInstance | undefined> {
+    this.#assertOpen();
+    const { rows } = await query<{ doc: DatacenterInstance }>(this.#pool, 'SELECT doc FROM datacenter_instances WHERE instance_id = $1', [instanceId]);
+    return rows[0]?.doc;
+  }
+
+  async listDatacenterInstances(): Promise<DatacenterInstance[]> {
+    this.#assertOpen();
+    const { rows } = await query<{ doc: DatacenterInstance }>(this.#pool, 'SELECT doc FROM datacenter_instances ORDER BY seq');
+    return rows.map((r) => r.doc);
+  }
+
+  async putDatacenterInstance(instance: DatacenterInstance): Promise<void> {
+    this.#assertOpen();
+    const copy = checkDatacenterInstance(instance);
+    try {
+      await query(
+        this.#pool,
+        `INSERT INTO datacenter_instances (instance_id, name, doc) VALUES ($1, $2, $3)
+         ON CONFLICT (instance_id) DO UPDATE SET name = EXCLUDED.name, doc = EXCLUDED.doc`,
+        [copy.instanceId, copy.name, JSON.stringify(copy)],
+      );
+    } catch (err) {
+      // The unique name is the database's to enforce: two instances registering at once cannot both win.
+      if ((err as { constraint?: string }).constraint === 'datacenter_instances_name_unique') throw new DatacenterNameTakenError(copy.name);
+      throw err;
+    }
+  }
+
+  async setDatacenterInstanceStatus(instanceId: string, status: DatacenterInstanceStatus, lastError?: { message: string; at: string }): Promise<boolean> {
+    this.#assertOpen();
+    const checkedStatus = checkDatacenterStatus(status);
+    const checkedError = lastError === undefined ? null : checkDatacenterLastError(lastError);
+    // One statement touching status and lastError only, so a concurrent rotation's secrets stay.
+    const { rowCount } = await query(
+      this.#pool,
+      `UPDATE datacenter_instances
+         SET doc = ((doc::jsonb - 'lastError') || jsonb_build_object('status', $2::text)
+                   || CASE WHEN $3::jsonb IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('lastError', $3::jsonb) END)::json
+       WHERE instance_id = $1`,
+      [instanceId, checkedStatus, checkedError === null ? null : JSON.stringify(checkedError)],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async deleteDatacenterInstance(instanceId: string): Promise<boolean> {
+    this.#assertOpen();
+    const { rowCount } = await query(this.#pool, 'DELETE FROM datacenter_instances WHERE instance_id = $1', [instanceId]);
+    return (rowCount ?? 0) > 0;
   }
 
   async acceptDelivery(delivery: Omit<Delivery, 'jobId' | 'receivedAt'>, job: NewJob | null): Promise<{ duplicate: boolean; jobId: string | null }> {
