@@ -1,4 +1,5 @@
 import { escapeHtml as e } from './resources.ts';
+import { sourcePanels } from './host-page.ts';
 import type { Simulator } from './simulator.ts';
 
 /**
@@ -46,5 +47,25 @@ export async function renderAdminPage(sim: Simulator, workspace: string, moduleK
 <main><nav class="crumbs"><a href="/">${e(inst.principal.name)}</a><span class="sep">/</span>Workspace settings</nav>
 <h1>${e(module.name.value)}</h1>
 <section class="card panel admin-page"><iframe class="ap-panel" src="${e(src)}" title="${e(module.name.value)}" data-client-key="${e(inst.clientKey)}" data-context="${e(JSON.stringify(context))}" sandbox="allow-scripts allow-same-origin allow-forms allow-popups"></iframe></section>
+</main></body></html>`;
+}
+
+export function forgeSettingsPagePath(workspace: string): string {
+  return `/${encodeURIComponent(workspace)}/workspace/settings/forge`;
+}
+
+/**
+ * The workspace settings page of Forge apps (`bitbucket:workspaceSettingsMenuPage` modules,
+ * hosted by the local Forge); undefined when no Forge app has a page in that workspace.
+ */
+export function renderForgeSettingsPage(sim: Simulator, workspace: string): string | undefined {
+  const frames = sourcePanels(sim, 'workspaceSettings', { workspace });
+  if (!frames) return undefined;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Workspace settings · Bitbucket simulator</title>
+<link rel="stylesheet" href="/_sim/static/host.css"><script src="/_sim/static/host.js" defer></script></head>
+<body><div class="topbar"><a class="logo" href="/">Bitbucket</a><span class="sim-tag">local simulator</span></div>
+<main><nav class="crumbs"><a href="/">${e(workspace)}</a><span class="sep">/</span>Workspace settings</nav>
+<h1>Apps</h1><div class="admin-page">${frames}</div>
 </main></body></html>`;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ApiError } from './api-errors.ts';
 import { braced, fullName } from './model.ts';
-import type { Installation, PullRequest, Report, Repository } from './model.ts';
+import type { Account, Installation, PullRequest, Report, Repository } from './model.ts';
 import type { Site } from './site.ts';
 
 /** The simulated `/2.0` endpoints, keyed by `method template` from the OpenAPI match. */
@@ -16,6 +16,8 @@ export interface ApiContext {
   body: unknown;
   installation: Installation;
   url: URL;
+  /** The user a user token acts for (Forge UI calls); absent for app tokens. */
+  user?: Account;
 }
 
 type Handler = (ctx: ApiContext) => Promise<void> | void;

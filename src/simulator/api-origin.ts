@@ -8,6 +8,7 @@ import { ApiError, sendError } from './api-errors.ts';
 import { verifyAppToken } from './jwt.ts';
 import { hasScope } from './site.ts';
 import type { Site } from './site.ts';
+import type { Account, Installation } from './model.ts';
 
 /**
  * The API origin (an installation's baseApiUrl): every request goes through
@@ -33,8 +34,8 @@ async function handle(site: Site, req: Request, res: Response): Promise<void> {
   const url = new URL(req.originalUrl, site.origins.api);
   if (!url.pathname.startsWith('/2.0/')) throw new ApiError(404, 'Resource not found');
 
-  const clientKey = authenticate(site, req);
-  const installation = site.installations.get(clientKey);
+  const caller = authenticate(site, req);
+  const { installation } = caller;
   if (!installation?.installed) throw new ApiError(401, 'Installation is not active');
 
   const rawBody = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
@@ -55,9 +56,15 @@ async function handle(site: Site, req: Request, res: Response): Promise<void> {
     throw new ApiError(400, checked.reason);
   }
   const { match } = checked;
-  const needed = match.scopes;
-  if (needed.length > 0 && !needed.some((s) => hasScope(site.grantedScopes, s))) {
-    throw new ApiError(403, `Your credentials lack one or more required privilege scopes: ${needed.join(' or ')}`);
+  if (caller.granularScopes) {
+    // A Forge token holds the manifest's granular scopes, each needed one explicitly.
+    const missing = match.granularScopes.filter((s) => !caller.granularScopes?.has(s));
+    if (missing.length > 0) throw new ApiError(403, `Your credentials lack one or more required privilege scopes: ${missing.join(' and ')}`);
+  } else {
+    const needed = match.scopes;
+    if (needed.length > 0 && !needed.some((s) => hasScope(site.grantedScopes, s))) {
+      throw new ApiError(403, `Your credentials lack one or more required privilege scopes: ${needed.join(' or ')}`);
+    }
   }
 
   const key = `${match.method} ${match.template}`;
@@ -66,12 +73,20 @@ async function handle(site: Site, req: Request, res: Response): Promise<void> {
     site.recordViolation({ kind: 'unsimulated', method: req.method, url: req.originalUrl, reason: `${match.method.toUpperCase()} ${match.template} is valid Bitbucket API but not simulated` });
     throw new ApiError(501, `The simulator does not implement ${match.method.toUpperCase()} ${match.template}`);
   }
-  const ctx: ApiContext = { site, req, res, params: match.params, query: url.searchParams, body, installation, url };
+  const ctx: ApiContext = { site, req, res, params: match.params, query: url.searchParams, body, installation, url, ...(caller.user ? { user: caller.user } : {}) };
   await handler(ctx);
 }
 
-/** Returns the clientKey the request acts for, or throws 401 as Bitbucket does. */
-function authenticate(site: Site, req: Request): string {
+interface Caller {
+  installation: Installation | undefined;
+  /** Set for a Forge token: its granular scopes replace the descriptor's classic ones. */
+  granularScopes?: Set<string>;
+  /** Set for a user token: the request acts as this user. */
+  user?: Account;
+}
+
+/** Who the request acts for, or throws 401 as Bitbucket does. */
+function authenticate(site: Site, req: Request): Caller {
   const header = req.get('authorization') ?? '';
   const nowSeconds = Math.floor(site.now().getTime() / 1000);
   const jwtMatch = /^JWT\s+(\S+)$/i.exec(header);
@@ -87,7 +102,7 @@ function authenticate(site: Site, req: Request): string {
       nowSeconds,
     });
     if (!result.ok) throw new ApiError(401, `JWT rejected: ${result.reason}`);
-    return result.clientKey;
+    return { installation: site.installations.get(result.clientKey) };
   }
   const bearer = /^Bearer\s+(\S+)$/i.exec(header);
   if (bearer) {
@@ -97,8 +112,14 @@ function authenticate(site: Site, req: Request): string {
       const candidate = Buffer.from(token);
       if (candidate.length === presented.length && timingSafeEqual(candidate, presented)) {
         if (entry.expiresAt <= site.now().getTime()) throw new ApiError(401, 'Access token expired');
-        return entry.clientKey;
+        return { installation: site.installations.get(entry.clientKey) };
       }
+    }
+    for (const verify of site.bearerVerifiers) {
+      const check = verify(bearer[1] as string);
+      if (!check) continue;
+      if ('refused' in check) throw new ApiError(401, check.refused);
+      return { installation: check.installation, granularScopes: check.scopes, ...(check.user ? { user: check.user } : {}) };
     }
     throw new ApiError(401, 'Access token is not valid');
   }

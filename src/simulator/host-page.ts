@@ -4,7 +4,7 @@ import { fullName, short } from './model.ts';
 import type { Account, Annotation, BuildStatus, PullRequest, Report, Repository } from './model.ts';
 import { escapeHtml as e } from './resources.ts';
 import { hasScope } from './site.ts';
-import type { Simulator } from './simulator.ts';
+import type { PanelLocation, Simulator } from './simulator.ts';
 
 /**
  * Server-rendered host pages: what a Bitbucket user would see of the app, laid out like
@@ -79,7 +79,7 @@ export function renderRepositoryPage(sim: Simulator, name: string): Promise<stri
       crumbsFor(repo),
       `<h1>${e(repo.slug)}</h1><p class="muted">Branch <code class="branch">${e(repo.mainBranch)}</code> at <code>${e(short(head))}</code></p>
 <div class="columns"><section><div class="card"><h2>Pull requests</h2><ul>${prs || '<li>none</li>'}</ul></div>${reportCards(repo, head)}</section>
-<aside>${sidebar(repo, head)}${await panels(sim, repo, WEB_PANEL_LOCATIONS.repository, context)}</aside></div>`,
+<aside>${sidebar(repo, head)}${await panels(sim, repo, WEB_PANEL_LOCATIONS.repository, context, { location: 'repository' })}</aside></div>`,
     );
   })();
 }
@@ -107,7 +107,7 @@ export function renderPullRequestPage(sim: Simulator, name: string, id: number):
 ${reportCards(pr.sourceRepository ?? repo, pr.sourceHash)}
 <div class="card"><h2>Activity</h2>${comments || '<p class="muted">No comments yet.</p>'}</div>
 </section>
-<aside>${sidebar(pr.sourceRepository ?? repo, pr.sourceHash)}${await panels(sim, repo, WEB_PANEL_LOCATIONS.pullRequest, context)}</aside></div>`,
+<aside>${sidebar(pr.sourceRepository ?? repo, pr.sourceHash)}${await panels(sim, repo, WEB_PANEL_LOCATIONS.pullRequest, context, { location: 'pullRequest', pullRequestId: pr.id })}</aside></div>`,
     );
   })();
 }
@@ -222,17 +222,26 @@ function prContext(sim: Simulator, pr: PullRequest): Record<string, string> {
   };
 }
 
-async function panels(sim: Simulator, repo: Repository, location: string, context: Record<string, string>): Promise<string> {
+/** Frames of other front doors (the local Forge) at a place, in the same card as a Connect panel. */
+export function sourcePanels(sim: Simulator, location: PanelLocation, place: { workspace: string; repository?: string; pullRequestId?: number }): string {
+  return sim.panelSources
+    .flatMap((source) => source.panels(location, place))
+    .map((p) => `<section class="card side panel"><h3>${e(p.title)}</h3><iframe class="ap-panel forge-panel" src="${e(p.src)}" title="${e(p.title)}" sandbox="allow-scripts allow-same-origin allow-forms allow-popups"></iframe></section>`)
+    .join('');
+}
+
+async function panels(sim: Simulator, repo: Repository, location: string, context: Record<string, string>, place: { location: PanelLocation; pullRequestId?: number }): Promise<string> {
+  const others = sourcePanels(sim, place.location, { workspace: repo.workspace.slug, repository: fullName(repo), ...(place.pullRequestId !== undefined ? { pullRequestId: place.pullRequestId } : {}) });
   const inst = [...sim.site.installations.values()].find((i) => i.installed && i.principal.uuid === repo.workspace.uuid);
-  if (!inst) return '<div class="card side"><p class="muted">The app is not installed in this workspace.</p></div>';
+  if (!inst) return others || '<div class="card side"><p class="muted">The app is not installed in this workspace.</p></div>';
   const descriptor = await sim.getDescriptor();
   const matching = (descriptor.modules.webPanels ?? []).filter((p) => p.location === location);
-  if (matching.length === 0) return '<div class="card side"><p class="muted">The app declares no panel here.</p></div>';
+  if (matching.length === 0) return others || '<div class="card side"><p class="muted">The app declares no panel here.</p></div>';
   return matching
     .map((p) => {
       const src = sim.panelUrl(p.url, context, inst.clientKey);
       const contextJson = JSON.stringify(context);
       return `<section class="card side panel"><h3>${e(p.name.value)}</h3><iframe class="ap-panel" src="${e(src)}" title="${e(p.name.value)}" data-client-key="${e(inst.clientKey)}" data-context="${e(contextJson)}" sandbox="allow-scripts allow-same-origin allow-forms allow-popups"></iframe></section>`;
     })
-    .join('');
+    .join('') + others;
 }

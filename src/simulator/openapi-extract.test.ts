@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EXTRACT_FILE, extractOpenApi, FULL_OPENAPI_FILE, renderExtract } from './openapi-extract.ts';
 
 describe('OpenAPI extract for the simulator', () => {
-  it('keeps request parameters, bodies, scopes and referenced components; drops responses and prose', () => {
+  it('keeps request parameters, bodies, classic and granular scopes and referenced components; drops responses and prose', () => {
     const doc = {
       openapi: '3.0.0',
       info: { title: 'T', version: '2.0', description: 'long prose' },
@@ -14,6 +14,8 @@ describe('OpenAPI extract for the simulator', () => {
             summary: 'Put one',
             requestBody: { $ref: '#/components/requestBodies/thing' },
             security: [{ oauth2: ['repository'] }],
+            'x-atlassian-oauth2-scopes': [{ state: 'Current', scheme: 'oauth2', scopes: ['write:repository:bitbucket'] }],
+            'x-internal': 'dropped',
             responses: { 200: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/unused' } } } } },
           },
         },
@@ -33,7 +35,11 @@ describe('OpenAPI extract for the simulator', () => {
       paths: {
         '/r/{id}': {
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          put: { requestBody: { $ref: '#/components/requestBodies/thing' }, security: [{ oauth2: ['repository'] }] },
+          put: {
+            requestBody: { $ref: '#/components/requestBodies/thing' },
+            security: [{ oauth2: ['repository'] }],
+            'x-atlassian-oauth2-scopes': [{ state: 'Current', scheme: 'oauth2', scopes: ['write:repository:bitbucket'] }],
+          },
         },
       },
       components: {

@@ -6,7 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * What the simulator's request checker needs from Atlassian's Bitbucket Cloud OpenAPI
  * description, committed as `bitbucket-openapi.json` so the simulator (and every end-to-end
  * test and the demo) runs on a fresh clone: every path template with its parameters, request
- * bodies and required scopes, and the component schemas those bodies reference. Responses,
+ * bodies and required scopes (the classic `security` ones Connect apps hold, and the granular
+ * `x-atlassian-oauth2-scopes` Forge apps hold), and the component schemas those bodies reference. Responses,
  * prose and examples are dropped; the full description is 1.2 MB and lives outside the
  * repository (../shared/reference).
  *
@@ -23,6 +24,8 @@ type JsonObject = { [key: string]: Json };
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 /** Annotation keywords; never dropped inside a `properties` map, where they are property names. */
 const PROSE = new Set(['description', 'summary', 'title', 'example', 'examples', 'externalDocs']);
+/** The one vendor extension the checker reads: an operation's granular (Forge) scopes. */
+const GRANULAR_SCOPES = 'x-atlassian-oauth2-scopes';
 
 function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,7 +36,7 @@ function stripProse(node: Json, isPropertyMap = false): Json {
   if (!isObject(node)) return node;
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(node)) {
-    if (!isPropertyMap && (PROSE.has(key) || key.startsWith('x-'))) continue;
+    if (!isPropertyMap && (PROSE.has(key) || (key.startsWith('x-') && key !== GRANULAR_SCOPES))) continue;
     out[key] = stripProse(value, !isPropertyMap && (key === 'properties' || key === 'patternProperties'));
   }
   return out;
@@ -60,7 +63,7 @@ export function extractOpenApi(doc: JsonObject): JsonObject {
     const kept: JsonObject = pick(item, ['parameters']);
     for (const method of METHODS) {
       const op = item[method];
-      if (isObject(op)) kept[method] = pick(op, ['parameters', 'requestBody', 'security']);
+      if (isObject(op)) kept[method] = pick(op, ['parameters', 'requestBody', 'security', GRANULAR_SCOPES]);
     }
     paths[template] = stripProse(kept);
   }

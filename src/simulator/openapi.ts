@@ -52,6 +52,7 @@ interface Operation {
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content?: Record<string, { schema?: unknown }> };
   security?: Record<string, string[]>[];
+  'x-atlassian-oauth2-scopes'?: { state?: string; scopes?: string[] }[];
 }
 
 interface Template {
@@ -68,6 +69,8 @@ export interface OperationMatch {
   params: Record<string, string>;
   /** OAuth scopes the operation requires (any one of the listed sets). */
   scopes: string[];
+  /** Granular scopes (`read:repository:bitbucket`...), all required: what a Forge app's token must hold. */
+  granularScopes: string[];
 }
 
 export type CheckResult =
@@ -118,7 +121,8 @@ export class OpenApiChecker {
       const op = t.item[lower] as Operation | undefined;
       if (!op) continue;
       const scopes = (op.security ?? []).flatMap((s) => s.oauth2 ?? []);
-      return { match: { template: t.template, method: lower, params, scopes } };
+      const granularScopes = (op['x-atlassian-oauth2-scopes'] ?? []).find((g) => g.state === undefined || g.state === 'Current')?.scopes ?? [];
+      return { match: { template: t.template, method: lower, params, scopes, granularScopes } };
     }
     if (pathMatched) return { reason: `method ${method.toUpperCase()} is not defined for ${pathMatched}` };
     return { reason: `no path template of the Bitbucket Cloud API matches ${rawPath}` };

@@ -86,6 +86,25 @@ export interface PullRequestInput {
   description?: string;
 }
 
+/** A user action's event, before it becomes any front door's delivery (the local Forge listens). */
+export interface SiteEvent {
+  repo: Repository;
+  /** The Connect event key (`repo:push`, `pullrequest:created`, ...). */
+  event: string;
+  actor: Account;
+  pullRequest?: PullRequest;
+  move?: BranchMove;
+}
+
+export type PanelLocation = 'repository' | 'pullRequest' | 'workspaceSettings';
+
+/** Another front door's panels on the host pages (the local Forge's Custom UI frames). */
+export interface PanelSource {
+  /** Origin the frames load from (allowed by the host pages' frame-src). */
+  origin: string;
+  panels(location: PanelLocation, place: { workspace: string; repository?: string; pullRequestId?: number }): { title: string; src: string }[];
+}
+
 export interface InstallationInfo {
   clientKey: string;
   sharedSecret: string;
@@ -98,6 +117,9 @@ export class Simulator {
   readonly deliveries: Delivery[] = [];
   readonly lifecycleCalls: (LifecycleResult & { event: string; signed: boolean })[] = [];
   readonly user: Account = newAccount('Sim User');
+  /** Told of every event, whether or not a Connect app is installed; awaited in order. */
+  readonly eventListeners: ((event: SiteEvent) => Promise<void>)[] = [];
+  readonly panelSources: PanelSource[] = [];
   private descriptor: Descriptor | undefined;
   private readonly hookUuids = new Map<string, string>();
   private readonly workspaces = new Map<string, Workspace>();
@@ -122,6 +144,7 @@ export class Simulator {
       pendingInstalls: new Map(),
       grantedScopes: undefined,
       accessTokens: new Map(),
+      bearerVerifiers: [],
       repositories: new Map(),
       violations: [],
       now,
@@ -171,6 +194,7 @@ export class Simulator {
   get frameOrigins(): string[] {
     const origins = [new URL(this.appBaseUrl).origin];
     if (this.descriptor) origins.push(new URL(this.descriptor.baseUrl).origin);
+    for (const source of this.panelSources) origins.push(source.origin);
     return [...new Set(origins)];
   }
 
@@ -194,7 +218,8 @@ export class Simulator {
     return this.options.workspace ?? 'acme';
   }
 
-  private workspace(slug: string): Workspace {
+  /** The workspace with that slug, created on first use. */
+  workspace(slug: string): Workspace {
     let ws = this.workspaces.get(slug);
     if (!ws) {
       ws = newWorkspace(slug);
@@ -353,7 +378,7 @@ export class Simulator {
         pr.sourceHash = newHash;
         pr.destinationHash = (await destination.git.branchHead(pr.destinationBranch)) ?? pr.destinationHash;
         pr.updatedOn = this.site.now().toISOString();
-        await this.sendEvent(destination, 'pullrequest:updated', pullRequestPayload(this.site.resources, destination, pr, this.user));
+        await this.sendEvent(destination, 'pullrequest:updated', pullRequestPayload(this.site.resources, destination, pr, this.user), { pullRequest: pr });
       }
     }
     return newHash;
@@ -397,7 +422,7 @@ export class Simulator {
       comments: [],
     };
     repo.pullRequests.push(pr);
-    await this.sendEvent(repo, 'pullrequest:created', pullRequestPayload(this.site.resources, repo, pr, this.user));
+    await this.sendEvent(repo, 'pullrequest:created', pullRequestPayload(this.site.resources, repo, pr, this.user), { pullRequest: pr });
     return pr;
   }
 
@@ -416,7 +441,7 @@ export class Simulator {
     const oldHash = await repo.git.branchHead(pr.destinationBranch);
     const mergeHash = await repo.git.merge(pr.destinationBranch, pr.sourceBranch, `Merged in ${pr.sourceBranch} (pull request #${pr.id})\n\n${pr.title}`, { name: this.user.display_name, email: 'sim.user@example.invalid' });
     Object.assign(pr, { state: 'MERGED', mergeHash, closedBy: this.user, updatedOn: this.site.now().toISOString() });
-    await this.sendEvent(repo, 'pullrequest:fulfilled', pullRequestPayload(this.site.resources, repo, pr, this.user));
+    await this.sendEvent(repo, 'pullrequest:fulfilled', pullRequestPayload(this.site.resources, repo, pr, this.user), { pullRequest: pr });
     await this.sendPush(repo, pr.destinationBranch, oldHash, mergeHash);
     return mergeHash;
   }
@@ -426,7 +451,7 @@ export class Simulator {
     const pr = this.pullRequest(fullName, id);
     if (pr.state !== 'OPEN') throw new Error(`pull request #${id} is ${pr.state}`);
     Object.assign(pr, { state: 'DECLINED', closedBy: this.user, updatedOn: this.site.now().toISOString() });
-    await this.sendEvent(repo, 'pullrequest:rejected', pullRequestPayload(this.site.resources, repo, pr, this.user));
+    await this.sendEvent(repo, 'pullrequest:rejected', pullRequestPayload(this.site.resources, repo, pr, this.user), { pullRequest: pr });
   }
 
   pullRequest(fullName: string, id: number): PullRequest {
@@ -454,7 +479,8 @@ export class Simulator {
   }
 
   /** Delivers one event to every webhook module of the descriptor that subscribes to it. */
-  async sendEvent(repo: Repository, event: string, data: unknown): Promise<Delivery[]> {
+  async sendEvent(repo: Repository, event: string, data: unknown, source: Pick<SiteEvent, 'pullRequest' | 'move'> = {}): Promise<Delivery[]> {
+    for (const listener of this.eventListeners) await listener({ repo, event, actor: this.user, ...source });
     const inst = [...this.site.installations.values()].find((i) => i.installed && i.principal.uuid === repo.workspace.uuid);
     if (!inst) return [];
     const descriptor = await this.getDescriptor();
@@ -500,7 +526,7 @@ export class Simulator {
       newTip: await info(newHash),
       oldTip: await info(oldHash),
     };
-    await this.sendEvent(repo, 'repo:push', pushPayload(this.site.resources, this.site.origins, repo, this.user, move));
+    await this.sendEvent(repo, 'repo:push', pushPayload(this.site.resources, this.site.origins, repo, this.user, move), { move });
   }
 
   /** Signed URL of one of the app's web panels for a context, as the host page embeds it. */

@@ -1,5 +1,5 @@
 import type { FaultInjector } from './faults.ts';
-import type { Installation, Repository } from './model.ts';
+import type { Account, Installation, Repository } from './model.ts';
 import type { OpenApiChecker } from './openapi.ts';
 import type { Resources } from './resources.ts';
 
@@ -20,6 +20,14 @@ export interface AccessToken {
   expiresAt: number;
 }
 
+/**
+ * What a bearer token that is not one of the site's own access tokens turned out to be: the
+ * installation it acts for (and, for a user token, the user), or why it is refused (401).
+ * The local Forge (forge/local-forge.ts) answers for the tokens it issued.
+ */
+export type BearerCheck = { installation: Installation; scopes: Set<string>; user?: Account } | { refused: string };
+export type BearerVerifier = (token: string) => BearerCheck | undefined;
+
 export interface Site {
   appKey: string;
   origins: { web: string; api: string };
@@ -35,6 +43,8 @@ export interface Site {
   /** Scopes the app's descriptor asked for; undefined means "all" (no `scopes` field). */
   grantedScopes: Set<string> | undefined;
   accessTokens: Map<string, AccessToken>;
+  /** Asked in turn about a bearer token the site did not issue itself; `undefined` = not mine. */
+  bearerVerifiers: BearerVerifier[];
   repositories: Map<string, Repository>;
   violations: Violation[];
   now: () => Date;

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderAdminPage } from './admin-page.ts';
+import { renderAdminPage, renderForgeSettingsPage } from './admin-page.ts';
 import { faultRequestSchema, parsePattern } from './faults.ts';
 import { renderIndex, renderPullRequestPage, renderRepositoryPage } from './host-page.ts';
 import { verifyAppToken } from './jwt.ts';
@@ -84,6 +84,10 @@ export function createWebOrigin(sim: Simulator): express.Express {
     const page = renderPullRequestPage(sim, `${req.params.workspace}/${req.params.repo}`, Number(req.params.id));
     if (page === undefined) return notFound(res);
     return page.then((html) => res.type('html').send(html));
+  });
+  app.get('/:workspace/workspace/settings/forge', (req, res) => {
+    const html = renderForgeSettingsPage(sim, req.params.workspace);
+    return html === undefined ? notFound(res) : res.type('html').send(html);
   });
   app.get('/:workspace/workspace/settings/addon/:moduleKey', (req, res) =>
     renderAdminPage(sim, req.params.workspace, req.params.moduleKey).then((html) => (html === undefined ? notFound(res) : res.type('html').send(html))),
