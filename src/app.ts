@@ -9,6 +9,8 @@ import { bitbucketClients, type ClientTuning } from './core/bitbucket-clients.ts
 import { CallBudget } from './core/budget.ts';
 import { createDispatcher, type Dispatcher } from './core/dispatch.ts';
 import { DEFAULT_TENANT_QUEUE_LIMIT, limitQueuedJobs } from './core/tenant-queue-limit.ts';
+import { datacenterAdminRouter } from './datacenter/admin-routes.ts';
+import { datacenterWebhookIntake } from './datacenter/webhooks.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
 import { securityHeaders } from './http/security.ts';
@@ -66,6 +68,10 @@ export function createApp(options: AppOptions): RequestListener {
   const clientTuning = options.clientTuning ? { clientTuning: options.clientTuning } : {};
   addConnectRoutes(routes, { config, store, now, logger, ...clientTuning, ...(results && clients ? { results, clients } : {}) });
   if (results) routes.use(apiRouter({ config, store, results, now, onJobQueued: options.onJobQueued }));
+  // The operator API exists only with ADMIN_TOKEN set: without it, its paths are unknown routes.
+  if (config.adminToken) {
+    routes.use(datacenterAdminRouter({ adminToken: config.adminToken, instances: store, encryptionKey: config.encryptionKey, publicBaseUrl: config.baseUrl, now }));
+  }
 
   const basePath = basePathOf(config.baseUrl);
   if (basePath !== '') app.use(basePath, routes);
@@ -75,9 +81,12 @@ export function createApp(options: AppOptions): RequestListener {
   app.use(errorHandler(logger));
 
   const limited = limitQueuedJobs(createDispatcher(store), store, { limit: config.tenantQueueLimit ?? DEFAULT_TENANT_QUEUE_LIMIT, now: () => now().getTime() });
-  const webhooks = webhookIntake({ config, store, now, logger, dispatcher: notifying(limited, options.onJobQueued) });
+  const dispatcher = notifying(limited, options.onJobQueued);
+  const webhooks = webhookIntake({ config, store, now, logger, dispatcher });
+  const datacenterWebhooks = datacenterWebhookIntake({ basePath, store, encryptionKey: config.encryptionKey, dispatcher, logger, now });
   return (req, res) => {
     if (webhooks.handles(req)) webhooks.handle(req, res);
+    else if (datacenterWebhooks.handles(req)) datacenterWebhooks.handle(req, res);
     else app(req, res);
   };
 }

@@ -111,6 +111,11 @@ const envSchema = z.object({
       }
     }, 'expected a postgres://user@host:port/database URL')
     .optional(),
+  ADMIN_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^[\x21-\x7e]{1,512}$/, 'expected 1 to 512 printable characters without spaces')
+    .optional(),
   DATA_DIR_LOCK_OTHER_HOST: z
     .enum(['refuse', 'take-over'], { error: 'expected refuse or take-over' })
     .default('refuse'),
@@ -142,6 +147,8 @@ export interface Config {
   forge?: ForgeConfig;
   /** DATABASE_URL: PostgreSQL holds everything the stores keep (several instances may share it); unset, the embedded store in DATA_DIR. */
   databaseUrl?: string;
+  /** ADMIN_TOKEN: bearer token of the operator API (/admin/*); the API is off without it. */
+  adminToken?: string;
   /** DATA_DIR_LOCK_OTHER_HOST=take-over: a DATA_DIR lock left by another host is taken over (that host is gone). */
   takeOverLockFromOtherHost?: boolean;
 }
@@ -160,6 +167,8 @@ export type ConfigResult =
   | { ok: false; problems: string[] };
 
 const KEY_FILE = 'encryption.key';
+/** 32 characters: e.g. `openssl rand -hex 16`. */
+const MIN_STRONG_ADMIN_TOKEN = 32;
 
 /** Accepts 32 bytes as 64 hex characters or as base64 (standard or URL-safe). */
 export function parseEncryptionKey(value: string): Buffer | undefined {
@@ -179,8 +188,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? 'environment');
-      // Never echo ENCRYPTION_KEY or DATABASE_URL (which may carry a password), even malformed.
-      const got = name === 'ENCRYPTION_KEY' || name === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
+      // Never echo ENCRYPTION_KEY, ADMIN_TOKEN or DATABASE_URL (which may carry a password), even malformed.
+      const got = name === 'ENCRYPTION_KEY' || name === 'ADMIN_TOKEN' || name === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
       problems.push(`${name}: ${issue.message}${got}`);
     }
   }
@@ -205,6 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
   const warnings: string[] = [];
+  if (e.ADMIN_TOKEN !== undefined && e.ADMIN_TOKEN.length < MIN_STRONG_ADMIN_TOKEN) {
+    warnings.push(`ADMIN_TOKEN is shorter than ${MIN_STRONG_ADMIN_TOKEN} characters: anyone who guesses it manages Data Center instances; use a long random value`);
+  }
 
   if (!encryptionKey) {
     const keyPath = path.join(dataDir, KEY_FILE);
@@ -248,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       workerConcurrency: e.WORKER_CONCURRENCY,
       ...(e.TENANT_QUEUE_LIMIT === undefined ? {} : { tenantQueueLimit: e.TENANT_QUEUE_LIMIT }),
       takeOverLockFromOtherHost: e.DATA_DIR_LOCK_OTHER_HOST === 'take-over',
+      ...(e.ADMIN_TOKEN === undefined ? {} : { adminToken: e.ADMIN_TOKEN }),
       deliveryRetentionDays: e.DELIVERY_RETENTION_DAYS,
       ...(e.FORGE_APP_ID === undefined ? {} : { forge: { appId: e.FORGE_APP_ID, jwksUrl: e.FORGE_JWKS_URL, apiUrls: e.FORGE_API_URLS } }),
       ...(e.DATABASE_URL === undefined ? {} : { databaseUrl: e.DATABASE_URL }),

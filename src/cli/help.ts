@@ -10,6 +10,7 @@ Commands:
   sbom PATH           write a CycloneDX 1.6 SBOM of the packages pinned under PATH
   pipelines report    inside Bitbucket Pipelines: scan and publish a Code Insights report
   simulate receive    sign and deliver one webhook payload to a running app, as Bitbucket would
+  datacenter add      register a Bitbucket Data Center instance (also list, remove, rotate-secret)
 
 Options:
   -h, --help          show help; "gatehouse <command> --help" for a command's options
@@ -111,4 +112,38 @@ Options:
 
 Exit status: 0 published and passed, 1 published and failed, 2 usage or input error,
 or the report could not be published.
+`;
+
+export const DATACENTER_HELP = `Usage: gatehouse datacenter add --name NAME --base-url URL --token-file FILE
+                                [--webhook-secret-file FILE] [--install-webhooks PROJECT[/REPO],...]
+       gatehouse datacenter list
+       gatehouse datacenter remove NAME
+       gatehouse datacenter rotate-secret NAME [--webhook-secret-file FILE] [--grace-hours N]
+                                [--install-webhooks PROJECT[/REPO],...]
+
+Registers Bitbucket Data Center instances with the Gatehouse server that uses the same
+DATA_DIR and ENCRYPTION_KEY (and BASE_URL, from which webhook URLs are built). Works while
+the server runs; the server sees the change with its next request.
+
+add            checks the HTTP access token against the instance (it must be accepted and
+               able to read repositories), stores the instance with its token and webhook
+               secret encrypted, and prints one JSON line: instanceId, webhookUrl and, when
+               it generated one, webhookSecret (shown this once). Adding a name again with the
+               same base URL replaces its token and keeps its id and secret.
+list           prints a JSON array of the instances (no token, no secret).
+remove         forgets the instance; its webhooks then answer 404.
+rotate-secret  generates (or reads) a new webhook secret and prints it; the old one is still
+               accepted for --grace-hours (default 24) while Bitbucket is updated.
+
+Options:
+  --token-file FILE            the HTTP access token (project, repository or personal token)
+  --webhook-secret-file FILE   the webhook secret to use instead of a generated one
+  --install-webhooks LIST      create or update the Gatehouse webhook on these projects or
+                               repositories (needs Project admin or Repository admin)
+  --grace-hours N              how long the replaced secret stays valid (0 to 720)
+  -h, --help                   show this help
+
+A trailing newline in a file given above is ignored. The token is never printed.
+Exit status: 0 done, 1 the instance refused or could not be reached (a token that fails
+its check is never stored), 2 usage or input error.
 `;

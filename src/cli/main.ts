@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sbom: async () => (await import('./commands/sbom.ts')).runSbom,
   pipelines: async () => (await import('./commands/pipelines.ts')).runPipelines,
   simulate: async () => (await import('./commands/simulate.ts')).runSimulate,
+  datacenter: async () => (await import('./commands/datacenter.ts')).runDatacenter,
 };
 
 /**
