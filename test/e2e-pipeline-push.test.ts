@@ -33,6 +33,8 @@ describe('pipeline end to end: pushes, stale pull-request jobs, the JSON API', (
     expect(repo.reports.get(second)?.map((r) => [r.externalId, r.body.result])).toEqual([['gatehouse-push', 'PASSED']]);
     const refreshed = await app.results.getInventory(clientKey, repo.uuid, 'main');
     expect(refreshed!.commit).toBe(second);
+    // Each push scan names its branch: only a branch's newest is kept beyond the grace period.
+    expect((await app.results.getScan(clientKey, repo.uuid, second, 'push'))?.branch).toBe('main');
     expect(refreshed!.packages.map((p) => `${p.name}@${p.version}`).sort()).toEqual(['requests@2.31.0', 'urllib3@2.0.7']);
   });
 

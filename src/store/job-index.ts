@@ -1,6 +1,8 @@
 import type { BodyRef } from './journal.ts';
+import { Fifo } from './fifo.ts';
 import { JobQueue } from './job-queue.ts';
 import type { JobState } from './journal-records.ts';
+import { SegmentUse } from './segment-compaction.ts';
 import type { Delivery, Job, JobSummary } from './types.ts';
 
 /**
@@ -54,28 +56,6 @@ interface GroupEntry {
 const isUnfinished = (status: Job['status']) => status === 'queued' || status === 'running';
 const groupKey = (clientKey: string, group: string) => `${clientKey}\n${group}`;
 
-/** A first-in first-out list that drops its consumed head in chunks (Array#shift is O(n)). */
-class Fifo<T> {
-  #items: T[] = [];
-  #head = 0;
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  peek(): T | undefined {
-    return this.#items[this.#head];
-  }
-
-  shift(): void {
-    this.#head += 1;
-    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-}
-
 export class JobIndex {
   readonly deliveries = new Map<string, DeliveryEntry>();
   readonly jobs = new Map<string, JobEntry>();
@@ -85,30 +65,26 @@ export class JobIndex {
   readonly #deliveryOrder = new Fifo<DeliveryEntry>();
   /** Jobs in the order they finished, with the state they finished in (a later change makes the item stale). */
   readonly #finished = { done: new Fifo<{ entry: JobEntry; job: JobSummary }>(), dead: new Fifo<{ entry: JobEntry; job: JobSummary }>() };
-  readonly #refs = new Map<number, number>();
+  /** Records and live references per journal segment (segment-compaction.ts). */
+  readonly segments = new SegmentUse();
   #seq = 0;
 
   nextSeq(): number {
     return ++this.#seq;
   }
 
-  /** Live references into a segment. */
-  refsTo(segment: number): number {
-    return this.#refs.get(segment) ?? 0;
-  }
-
   addDelivery(entry: DeliveryEntry): void {
     const known = this.deliveries.get(entry.delivery.id);
     if (known) {
       // A copy carried forward: same delivery, newer place.
-      this.#unref(known.segment);
+      this.segments.unref(known.segment);
       known.segment = entry.segment;
-      this.#ref(entry.segment);
+      this.segments.ref(entry.segment);
       return;
     }
     this.deliveries.set(entry.delivery.id, entry);
     this.#deliveryOrder.push(entry);
-    this.#ref(entry.segment);
+    this.segments.ref(entry.segment);
   }
 
   /** Adds a job (or replaces it with a copy carried forward to a newer segment). */
@@ -116,18 +92,18 @@ export class JobIndex {
     this.#seq = Math.max(this.#seq, entry.seq);
     const known = this.jobs.get(entry.job.id);
     if (known) {
-      this.#unref(known.payload.segment);
-      this.#unref(known.stateSegment);
+      this.segments.unref(known.payload.segment);
+      this.segments.unref(known.stateSegment);
       known.payload = entry.payload;
       known.stateSegment = entry.stateSegment;
-      this.#ref(known.payload.segment);
-      this.#ref(known.stateSegment);
+      this.segments.ref(known.payload.segment);
+      this.segments.ref(known.stateSegment);
       this.applyState(entry.job, entry.stateSegment, true);
       return;
     }
     this.jobs.set(entry.job.id, entry);
-    this.#ref(entry.payload.segment);
-    this.#ref(entry.stateSegment);
+    this.segments.ref(entry.payload.segment);
+    this.segments.ref(entry.stateSegment);
     const { clientKey, group, status } = entry.job;
     if (status === 'queued') {
       this.queued.add(entry);
@@ -154,9 +130,9 @@ export class JobIndex {
     const wasDueAt = entry.job.runAfter;
     entry.job = { ...entry.job, ...state };
     if (!carried) {
-      this.#unref(entry.stateSegment);
+      this.segments.unref(entry.stateSegment);
       entry.stateSegment = segment;
-      this.#ref(segment);
+      this.segments.ref(segment);
     }
     const now = entry.job.status;
     if (was === 'queued' && now !== 'queued') {
@@ -214,7 +190,7 @@ export class JobIndex {
   forgetDelivery(entry: DeliveryEntry): void {
     if (this.deliveries.get(entry.delivery.id) !== entry) return;
     this.deliveries.delete(entry.delivery.id);
-    this.#unref(entry.segment);
+    this.segments.unref(entry.segment);
   }
 
   /** Live deliveries and jobs with a reference into `segment` (to carry them forward). */
@@ -230,8 +206,8 @@ export class JobIndex {
 
   #dropJob(entry: JobEntry): void {
     this.jobs.delete(entry.job.id);
-    this.#unref(entry.payload.segment);
-    this.#unref(entry.stateSegment);
+    this.segments.unref(entry.payload.segment);
+    this.segments.unref(entry.stateSegment);
     const { group, clientKey } = entry.job;
     if (group === undefined) return;
     const key = groupKey(clientKey, group);
@@ -244,15 +220,5 @@ export class JobIndex {
     const count = (this.#queuedByClient.get(clientKey) ?? 0) + change;
     if (count === 0) this.#queuedByClient.delete(clientKey);
     else this.#queuedByClient.set(clientKey, count);
-  }
-
-  #ref(segment: number): void {
-    this.#refs.set(segment, (this.#refs.get(segment) ?? 0) + 1);
-  }
-
-  #unref(segment: number): void {
-    const count = (this.#refs.get(segment) ?? 0) - 1;
-    if (count <= 0) this.#refs.delete(segment);
-    else this.#refs.set(segment, count);
   }
 }

@@ -312,6 +312,23 @@ describe('LowdbStore on disk', () => {
     expect(diskAt[60]!.files).toBeLessThanOrEqual(Math.ceil(diskAt[20]!.files * 1.2));
   });
 
+  it('lets history go while idle: a timer, not the next write, deletes what outlived its retention', async () => {
+    let now = Date.parse('2026-03-01T00:00:00.000Z');
+    const store = await openStore(dataDir, { maxSegmentBytes: 4096, now: () => new Date(now), maintenanceIntervalMs: 20 });
+    for (let n = 0; n < 40; n++) {
+      const { jobId } = await store.acceptDelivery(delivery(`idle-${n}`), job(n));
+      await store.claimJobs(1, new Date(now));
+      await store.updateJob(jobId!, { status: 'done' });
+    }
+    const segments = async () => (await readdir(journalDir())).filter((f) => f.endsWith('.jsonl')).length;
+    const before = await segments();
+    expect(before).toBeGreaterThan(3);
+    now += 8 * DAY_MS;
+    // No call into the store from here on: only its timer can delete anything.
+    await vi.waitFor(async () => expect(await segments()).toBe(1), { timeout: 5000, interval: 25 });
+    await store.close();
+  });
+
   it('keeps its files private to the owner', async () => {
     const store = await openStore(dataDir);
     await store.putInstallation({

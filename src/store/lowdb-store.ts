@@ -8,6 +8,7 @@ import { checkClaim, checkDelivery, checkInstallation, checkJobFilter, checkJobP
 import { DEFAULT_RETENTION, JobIndex, type JobEntry, type Retention } from './job-index.ts';
 import { parseRecord, type AcceptRecord, type CarryRecord, type JobState, type JobsRecord } from './journal-records.ts';
 import { Journal, type BodyRef } from './journal.ts';
+import { dropUnneededSegments } from './segment-compaction.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { DatacenterInstance, DatacenterInstanceStatus, Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store } from './types.ts';
 
@@ -54,19 +55,15 @@ export interface LowdbStoreOptions {
   takeOverLockFromOtherHost?: boolean;
   /** How long deliveries and finished jobs are kept (job-index.ts); defaults to DEFAULT_RETENTION. */
   retention?: Partial<Retention>;
+  /** How often history is let go while nothing is written (writes also trigger it); default a minute. */
+  maintenanceIntervalMs?: number;
 }
+
+export const MAINTENANCE_INTERVAL_MS = 60_000;
 
 const JOURNAL_DIR = 'journal';
 /** Parallel payload reads when listing many jobs. */
 const READ_CONCURRENCY = 32;
-/**
- * The oldest segment is copied forward once at most this share of its records is still
- * live (or only one job's two references are): each copy then frees many times its own
- * size, so copying stays a small fraction of the writes while a long-lived job cannot hold
- * a segment for ever.
- */
-const CARRY_WHEN_LIVE_AT_MOST = 0.1;
-const CARRY_ALWAYS_AT_MOST = 2;
 
 export class LowdbStore implements Store {
   readonly #dataDir: string;
@@ -80,11 +77,11 @@ export class LowdbStore implements Store {
   #state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   #installations = new Map<string, Installation>();
   #index = new JobIndex();
-  /** Records written per segment, to tell how much of the oldest one is still live. */
-  #records = new Map<number, number>();
   /** One copy of each repeated string (clientKey, event, job type): ~20% of the index heap. */
   #strings = new Map<string, string>();
   #maintaining: Promise<void> | null = null;
+  readonly #maintenanceIntervalMs: number;
+  #maintenanceTimer: NodeJS.Timeout | null = null;
   #unlock: (() => Promise<void>) | null = null;
 
   constructor(opts: LowdbStoreOptions) {
@@ -93,6 +90,7 @@ export class LowdbStore implements Store {
     this.#now = opts.now ?? (() => new Date());
     this.#takeOverLock = opts.takeOverLockFromOtherHost === true;
     this.#retention = { ...DEFAULT_RETENTION, ...opts.retention };
+    this.#maintenanceIntervalMs = opts.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS;
     this.#installationLog = new InstallationLog(this.#dataDir);
     this.#datacenter = new DatacenterInstanceFile(this.#dataDir);
     this.#journal = new Journal(path.join(this.#dataDir, JOURNAL_DIR), { maxSegmentBytes: opts.maxSegmentBytes });
@@ -129,11 +127,14 @@ export class LowdbStore implements Store {
     }
     this.#state = 'open';
     this.#maintainSoon();
+    // An idle server lets go of history too: retention must not wait for the next webhook.
+    this.#maintenanceTimer = setInterval(() => this.#maintainSoon(), this.#maintenanceIntervalMs).unref();
   }
 
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    if (this.#maintenanceTimer) clearInterval(this.#maintenanceTimer);
     try {
       await this.#maintaining?.catch(() => undefined);
       await this.#installWrites.idle();
@@ -223,7 +224,7 @@ export class LowdbStore implements Store {
       job: newJob && { id: randomUUID(), ...newJob.job, createdAt: at, seq: this.#index.nextSeq() },
     };
     const { body, segment, durable } = this.#journal.append(record, newJob?.payloadJson);
-    this.#records.set(segment, (this.#records.get(segment) ?? 0) + 1);
+    this.#index.segments.recorded(segment);
     this.#applyAccept(record, body, segment);
     this.#maintainSoon();
     await durable;
@@ -341,7 +342,7 @@ export class LowdbStore implements Store {
 
   #replay(meta: unknown, body: BodyRef | null, segment: number): void {
     const record = parseRecord(meta);
-    this.#records.set(segment, (this.#records.get(segment) ?? 0) + 1);
+    this.#index.segments.recorded(segment);
     if (record.t === 'accept') this.#applyAccept(record, body, segment);
     else if (record.t === 'carry') this.#applyCarry(record, body, segment);
     // States of a job no longer live (pruned, its record deleted) are history: skipped.
@@ -412,7 +413,7 @@ export class LowdbStore implements Store {
   #writeJobStates(states: JobState[]): { durable: Promise<void> } {
     const record: JobsRecord = { t: 'jobs', jobs: states };
     const { durable, segment } = this.#journal.append(record);
-    this.#records.set(segment, (this.#records.get(segment) ?? 0) + 1);
+    this.#index.segments.recorded(segment);
     for (const state of states) this.#index.applyState(state, segment);
     this.#maintainSoon();
     return { durable };
@@ -428,25 +429,11 @@ export class LowdbStore implements Store {
     this.#maintaining.catch(() => undefined);
   }
 
-  /**
-   * Forgets what outlived its retention, then deletes the oldest segments nothing live
-   * needs, copying forward the few live items still in one first (see CARRY_WHEN_LIVE_AT_MOST).
-   */
+  /** Forgets what outlived its retention, then deletes the oldest segments nothing live needs. */
   async #maintain(): Promise<void> {
     await Promise.resolve();
     this.#sweep();
-    for (;;) {
-      const { first, writing } = this.#journal.segments;
-      if (first >= writing || this.#state !== 'open') return;
-      const live = this.#index.refsTo(first);
-      if (live > 0) {
-        if (live > Math.max(CARRY_ALWAYS_AT_MOST, (this.#records.get(first) ?? 0) * CARRY_WHEN_LIVE_AT_MOST)) return;
-        await this.#carryForward(first);
-        if (this.#index.refsTo(first) > 0) return;
-      }
-      await this.#journal.dropOldest();
-      this.#records.delete(first);
-    }
+    await dropUnneededSegments(this.#journal, this.#index.segments, (segment) => this.#carryForward(segment), () => this.#state === 'open');
   }
 
   /** Copies every live item of `segment` to the journal's head, whole. */
@@ -466,7 +453,7 @@ export class LowdbStore implements Store {
         job: liveJob ? { ...liveJob.job, seq: liveJob.seq } : null,
       };
       const appended = this.#journal.append(record, liveJob ? payloads[i] : undefined);
-      this.#records.set(appended.segment, (this.#records.get(appended.segment) ?? 0) + 1);
+      this.#index.segments.recorded(appended.segment);
       this.#applyCarry(record, appended.body, appended.segment);
       durable = appended.durable;
     }

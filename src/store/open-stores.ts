@@ -39,7 +39,7 @@ export async function openStores(config: Config, logger: Logger): Promise<OpenSt
   if (config.databaseUrl === undefined) {
     const store = new LowdbStore({ dataDir: config.dataDir, takeOverLockFromOtherHost: config.takeOverLockFromOtherHost, retention });
     await store.open();
-    const results = new JournalResultsStore({ dataDir: config.dataDir });
+    const results = new JournalResultsStore({ dataDir: config.dataDir, supersededScanMs: retentionMs });
     try {
       await results.open();
     } catch (err) {
@@ -62,7 +62,7 @@ export async function openStores(config: Config, logger: Logger): Promise<OpenSt
   await migrate(databaseUrl, { info: (m) => logger.info(m), warn: (m) => logger.warn(m) });
   const pool = createPool(databaseUrl, logger);
   const store = new PgStore({ pool, logger, retention });
-  const results = new PgResultsStore({ pool });
+  const results = new PgResultsStore({ pool, supersededScanMs: retentionMs });
   let wakeups: JobWakeups | null = null;
   try {
     await store.open();

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { Journal, type BodyRef } from './journal.ts';
+import { ScanIndex } from './scan-index.ts';
+import { dropUnneededSegments, SegmentUse } from './segment-compaction.ts';
 import type {
   InventoryRecord,
   Policy,
@@ -20,6 +22,13 @@ import type {
  * scan summaries) live in the record's meta and in memory; the bulky parts (findings,
  * packages, SBOM) are the record's body, left on disk and read back by position. The
  * latest record for a key wins, so replacing a scan is one more append.
+ *
+ * What users see is kept: policies, triage marks, pull-request records, inventories, and
+ * the scans that are current (scan-index.ts: the newest of each pull request and branch,
+ * and those an inventory or a pull-request record points at). A scan that stopped being
+ * current is dropped `supersededScanMs` later. Segments nothing live points into are then
+ * deleted, their few survivors carried forward first (segment-compaction.ts), so disk and
+ * memory follow what is current, not every scan ever made.
  */
 
 type Meta =
@@ -29,37 +38,80 @@ type Meta =
   | { t: 'pr'; record: PullRequestRecord }
   | { t: 'scan'; summary: ScanSummary }
   | { t: 'inventory'; inventory: Omit<InventoryRecord, 'packages' | 'sbom'> }
-  | { t: 'forget'; clientKey: string };
+  | { t: 'forget'; clientKey: string }
+  /**
+   * A live record copied out of the oldest segment so that segment can go. A carried scan
+   * says when it stopped being current (absent: it still is the newest of its group), so
+   * replaying the copy restores exactly what the original and the records after it meant.
+   */
+  | { t: 'carry'; record: Meta; releasedAt?: string };
+
+/** Where a live value's latest record is: its segment, and its body for those that have one. */
+interface Held<T> {
+  value: T;
+  segment: number;
+  body: BodyRef | null;
+}
+
+type Inventory = Omit<InventoryRecord, 'packages' | 'sbom'>;
 
 const RESULTS_DIR = 'results';
+export const SUPERSEDED_SCAN_MS = 7 * 24 * 60 * 60 * 1000;
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+export interface JournalResultsStoreOptions {
+  dataDir: string;
+  maxSegmentBytes?: number;
+  now?: () => Date;
+  /** How long a scan that stopped being current stays readable (default 7 days). */
+  supersededScanMs?: number;
+  /** How often history is let go while nothing is written (default a minute). */
+  maintenanceIntervalMs?: number;
+}
 
 export class JournalResultsStore implements ResultsStore {
   readonly #journal: Journal;
+  readonly #now: () => Date;
+  readonly #supersededScanMs: number;
+  readonly #maintenanceIntervalMs: number;
   #open = false;
-  #policies = new Map<string, Policy>();
-  #triage = new Map<string, TriageMark>();
-  #prs = new Map<string, PullRequestRecord>();
-  #scans = new Map<string, { summary: ScanSummary; body: BodyRef }>();
-  #inventories = new Map<string, { inventory: Omit<InventoryRecord, 'packages' | 'sbom'>; body: BodyRef }>();
+  #policies = new Map<string, Held<Policy>>();
+  #triage = new Map<string, Held<TriageMark>>();
+  #prs = new Map<string, Held<PullRequestRecord>>();
+  #scans = new ScanIndex();
+  #inventories = new Map<string, Held<Inventory>>();
+  readonly #segments = new SegmentUse();
+  #maintaining: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null = null;
 
-  constructor(opts: { dataDir: string; maxSegmentBytes?: number }) {
+  constructor(opts: JournalResultsStoreOptions) {
     if (typeof opts?.dataDir !== 'string' || opts.dataDir === '') throw new TypeError('JournalResultsStore needs a dataDir');
     this.#journal = new Journal(path.join(opts.dataDir, RESULTS_DIR), { maxSegmentBytes: opts.maxSegmentBytes });
+    this.#now = opts.now ?? (() => new Date());
+    this.#supersededScanMs = opts.supersededScanMs ?? SUPERSEDED_SCAN_MS;
+    this.#maintenanceIntervalMs = opts.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS;
   }
 
   async open(): Promise<void> {
-    await this.#journal.open((meta, body) => this.#replay(meta as Meta, body));
+    await this.#journal.open((meta, body, segment) => {
+      this.#segments.recorded(segment);
+      this.#apply(meta as Meta, body, segment);
+    });
     this.#open = true;
+    this.#maintainSoon();
+    this.#timer = setInterval(() => this.#maintainSoon(), this.#maintenanceIntervalMs).unref();
   }
 
   async close(): Promise<void> {
     this.#open = false;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#maintaining?.catch(() => undefined);
     await this.#journal.close();
   }
 
   async getPolicy(clientKey: string): Promise<Policy | undefined> {
     await this.#settled();
-    return clone(this.#policies.get(clientKey));
+    return clone(this.#policies.get(clientKey)?.value);
   }
 
   async putPolicy(clientKey: string, policy: Policy): Promise<void> {
@@ -79,12 +131,15 @@ export class JournalResultsStore implements ResultsStore {
 
   async listTriage(clientKey: string, repoUuid?: string): Promise<TriageMark[]> {
     await this.#settled();
-    return [...this.#triage.values()].filter((m) => m.clientKey === clientKey && (repoUuid === undefined || m.repoUuid === repoUuid)).map(clone);
+    return [...this.#triage.values()]
+      .map((h) => h.value)
+      .filter((m) => m.clientKey === clientKey && (repoUuid === undefined || m.repoUuid === repoUuid))
+      .map(clone);
   }
 
   async getPullRequest(clientKey: string, repoUuid: string, prId: number): Promise<PullRequestRecord | undefined> {
     await this.#settled();
-    return clone(this.#prs.get(prKey(clientKey, repoUuid, prId)));
+    return clone(this.#prs.get(prKey(clientKey, repoUuid, prId))?.value);
   }
 
   async putPullRequest(record: PullRequestRecord): Promise<void> {
@@ -93,7 +148,10 @@ export class JournalResultsStore implements ResultsStore {
 
   async listPullRequests(clientKey: string, repoUuid: string): Promise<PullRequestRecord[]> {
     await this.#settled();
-    return [...this.#prs.values()].filter((r) => r.clientKey === clientKey && r.repoUuid === repoUuid).map(clone);
+    return [...this.#prs.values()]
+      .map((h) => h.value)
+      .filter((r) => r.clientKey === clientKey && r.repoUuid === repoUuid)
+      .map(clone);
   }
 
   async putScan(scan: ScanRecord): Promise<void> {
@@ -103,7 +161,8 @@ export class JournalResultsStore implements ResultsStore {
 
   async getScan(clientKey: string, repoUuid: string, commit: string, kind: ScanKind, prId: number | null = null): Promise<ScanRecord | undefined> {
     await this.#settled();
-    const entry = this.#scans.get(scanKey(clientKey, repoUuid, commit, kind, prId));
+    this.#sweep();
+    const entry = this.#scans.get(clientKey, repoUuid, commit, kind, prId);
     if (!entry) return undefined;
     const findings = JSON.parse(await this.#journal.readBody(entry.body)) as ScanRecord['findings'];
     return { ...clone(entry.summary), findings };
@@ -111,10 +170,14 @@ export class JournalResultsStore implements ResultsStore {
 
   async listScans(clientKey: string, repoUuid?: string): Promise<ScanSummary[]> {
     await this.#settled();
-    return [...this.#scans.values()]
-      .map((e) => e.summary)
-      .filter((s) => s.clientKey === clientKey && (repoUuid === undefined || s.repoUuid === repoUuid))
-      .map(clone);
+    this.#sweep();
+    return this.#scans.list(clientKey, repoUuid).map((e) => clone(e.summary));
+  }
+
+  async listPullRequestScans(clientKey: string, repoUuid: string, prId: number): Promise<ScanSummary[]> {
+    await this.#settled();
+    this.#sweep();
+    return this.#scans.ofPullRequest(clientKey, repoUuid, prId).map((e) => clone(e.summary));
   }
 
   async putInventory(inventory: InventoryRecord): Promise<void> {
@@ -124,10 +187,10 @@ export class JournalResultsStore implements ResultsStore {
 
   async getInventory(clientKey: string, repoUuid: string, branch: string): Promise<InventoryRecord | undefined> {
     await this.#settled();
-    const entry = this.#inventories.get(inventoryKey(clientKey, repoUuid, branch));
-    if (!entry) return undefined;
-    const { packages, sbom } = JSON.parse(await this.#journal.readBody(entry.body)) as Pick<InventoryRecord, 'packages' | 'sbom'>;
-    return { ...clone(entry.inventory), packages, sbom };
+    const held = this.#inventories.get(inventoryKey(clientKey, repoUuid, branch));
+    if (!held?.body) return undefined;
+    const { packages, sbom } = JSON.parse(await this.#journal.readBody(held.body)) as Pick<InventoryRecord, 'packages' | 'sbom'>;
+    return { ...clone(held.value), packages, sbom };
   }
 
   async forgetTenant(clientKey: string): Promise<void> {
@@ -137,8 +200,10 @@ export class JournalResultsStore implements ResultsStore {
   /** Appends, applies to memory in call order, and resolves once durable. */
   async #write(meta: Meta, body?: string): Promise<void> {
     if (!this.#open) throw new Error('results store is not open');
-    const { body: ref, durable } = this.#journal.append(meta, body);
-    this.#replay(meta, ref);
+    const { body: ref, segment, durable } = this.#journal.append(meta, body);
+    this.#segments.recorded(segment);
+    this.#apply(meta, ref, segment);
+    this.#maintainSoon();
     await durable;
   }
 
@@ -148,47 +213,118 @@ export class JournalResultsStore implements ResultsStore {
     await this.#journal.barrier();
   }
 
-  #replay(meta: Meta, body: BodyRef | null): void {
+  /** The one place a record changes memory, written or replayed. */
+  #apply(meta: Meta, body: BodyRef | null, segment: number, releasedAt?: string): void {
     switch (meta.t) {
       case 'policy':
-        this.#policies.set(meta.clientKey, meta.policy);
+        this.#hold(this.#policies, meta.clientKey, { value: meta.policy, segment, body: null });
         return;
       case 'triage':
-        this.#triage.set(triageKey(meta.mark.clientKey, meta.mark.repoUuid, meta.mark.fingerprint), meta.mark);
+        this.#hold(this.#triage, triageKey(meta.mark.clientKey, meta.mark.repoUuid, meta.mark.fingerprint), { value: meta.mark, segment, body: null });
         return;
       case 'untriage':
-        this.#triage.delete(triageKey(meta.clientKey, meta.repoUuid, meta.fingerprint));
+        this.#hold(this.#triage, triageKey(meta.clientKey, meta.repoUuid, meta.fingerprint), undefined);
         return;
-      case 'pr':
-        this.#prs.set(prKey(meta.record.clientKey, meta.record.repoUuid, meta.record.prId), meta.record);
-        return;
-      case 'scan': {
-        const s = meta.summary;
-        if (body) this.#scans.set(scanKey(s.clientKey, s.repoUuid, s.commit, s.kind, s.prId), { summary: s, body });
+      case 'pr': {
+        const r = meta.record;
+        const key = prKey(r.clientKey, r.repoUuid, r.prId);
+        const before = this.#prs.get(key)?.value.publishedCommit ?? null;
+        this.#hold(this.#prs, key, { value: r, segment, body: null });
+        if (before !== r.publishedCommit) {
+          this.#scans.pin(r.clientKey, r.repoUuid, r.publishedCommit, 'pull_request', r.prId);
+          this.#scans.unpin(r.clientKey, r.repoUuid, before, 'pull_request', r.prId, r.updatedAt);
+        }
         return;
       }
+      case 'scan':
+        if (body) this.#scans.put({ summary: meta.summary, body, segment }, this.#segments, releasedAt);
+        return;
       case 'inventory': {
         const i = meta.inventory;
-        if (body) this.#inventories.set(inventoryKey(i.clientKey, i.repoUuid, i.branch), { inventory: i, body });
+        if (!body) return;
+        const key = inventoryKey(i.clientKey, i.repoUuid, i.branch);
+        const before = this.#inventories.get(key)?.value.commit ?? null;
+        this.#hold(this.#inventories, key, { value: i, segment, body });
+        if (before !== i.commit) {
+          this.#scans.pin(i.clientKey, i.repoUuid, i.commit, 'push', null);
+          this.#scans.unpin(i.clientKey, i.repoUuid, before, 'push', null, i.updatedAt);
+        }
         return;
       }
       case 'forget':
-        // Bodies stay in their segments, unreachable: no key leads to them any more.
-        for (const map of [this.#triage, this.#prs, this.#scans, this.#inventories] as Map<string, unknown>[]) {
-          for (const key of map.keys()) if ((JSON.parse(key) as unknown[])[0] === meta.clientKey) map.delete(key);
+        // Bodies stay in their segments until those go: no key leads to them any more.
+        for (const map of [this.#triage, this.#prs, this.#inventories] as Map<string, Held<unknown>>[]) {
+          for (const [key, held] of map) if ((JSON.parse(key) as string[])[0] === meta.clientKey) this.#hold(map, key, undefined, held);
         }
-        this.#policies.delete(meta.clientKey);
+        this.#hold(this.#policies, meta.clientKey, undefined);
+        this.#scans.forgetTenant(meta.clientKey, this.#segments);
+        return;
+      case 'carry':
+        this.#apply(meta.record, body, segment, meta.releasedAt);
         return;
       default:
         throw new Error(`results journal holds an unknown record type ${JSON.stringify((meta as { t?: unknown }).t)}`);
     }
   }
+
+  /** Sets (or with `next` undefined, deletes) a value, moving its segment reference. */
+  #hold<T>(map: Map<string, Held<T>>, key: string, next: Held<T> | undefined, known = map.get(key)): void {
+    if (known) this.#segments.unref(known.segment);
+    if (next) {
+      map.set(key, next);
+      this.#segments.ref(next.segment);
+    } else map.delete(key);
+  }
+
+  #sweep(): void {
+    const now = this.#now().getTime();
+    if (Number.isFinite(now)) this.#scans.sweep(now - this.#supersededScanMs, this.#segments);
+  }
+
+  /** Starts letting history go unless that is already under way. */
+  #maintainSoon(): void {
+    if (this.#maintaining || !this.#open) return;
+    this.#maintaining = (async () => {
+      await Promise.resolve();
+      this.#sweep();
+      await dropUnneededSegments(this.#journal, this.#segments, (segment) => this.#carryForward(segment), () => this.#open);
+    })().finally(() => {
+      this.#maintaining = null;
+    });
+    // A failure (disk full) leaves everything in place; the next write or tick tries again.
+    this.#maintaining.catch(() => undefined);
+  }
+
+  /** Copies every live record of `segment` to the journal's head, whole. */
+  async #carryForward(segment: number): Promise<void> {
+    const held: { meta: Meta; body: BodyRef | null; releasedAt?: string; still: () => boolean }[] = [];
+    const keep = <T>(map: Map<string, Held<T>>, toMeta: (value: T, key: string) => Meta) => {
+      for (const [key, h] of map) if (h.segment === segment) held.push({ meta: toMeta(h.value, key), body: h.body, still: () => map.get(key) === h });
+    };
+    keep(this.#policies, (policy, clientKey) => ({ t: 'policy', clientKey, policy }));
+    keep(this.#triage, (mark) => ({ t: 'triage', mark }));
+    keep(this.#prs, (record) => ({ t: 'pr', record }));
+    keep(this.#inventories, (inventory) => ({ t: 'inventory', inventory }));
+    for (const entry of this.#scans.inSegment(segment)) {
+      held.push({ meta: { t: 'scan', summary: entry.summary }, body: entry.body, releasedAt: entry.releasedAt, still: () => this.#scans.isLive(entry) });
+    }
+    const bodies = await Promise.all(held.map((h) => (h.body ? this.#journal.readBody(h.body) : Promise.resolve(undefined))));
+    let durable: Promise<void> = Promise.resolve();
+    for (const [i, h] of held.entries()) {
+      // Re-checked: the value may have been replaced or forgotten while bodies were read.
+      if (!this.#open || !h.still()) continue;
+      const meta: Meta = { t: 'carry', record: h.meta, ...(h.releasedAt === undefined ? {} : { releasedAt: h.releasedAt }) };
+      const appended = this.#journal.append(meta, bodies[i]);
+      this.#segments.recorded(appended.segment);
+      this.#apply(meta, appended.body, appended.segment);
+      durable = appended.durable;
+    }
+    await durable;
+  }
 }
 
 const triageKey = (clientKey: string, repoUuid: string, fingerprint: string) => JSON.stringify([clientKey, repoUuid, fingerprint]);
 const prKey = (clientKey: string, repoUuid: string, prId: number) => JSON.stringify([clientKey, repoUuid, prId]);
-const scanKey = (clientKey: string, repoUuid: string, commit: string, kind: ScanKind, prId: number | null) =>
-  JSON.stringify([clientKey, repoUuid, commit, kind, prId]);
 const inventoryKey = (clientKey: string, repoUuid: string, branch: string) => JSON.stringify([clientKey, repoUuid, branch]);
 
 function clone<T>(value: T): T {

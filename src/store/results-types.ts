@@ -64,6 +64,8 @@ export interface ScanSummary {
   commit: string;
   kind: ScanKind;
   prId: number | null;
+  /** The branch a push scan was pushed to: only its newest scan is kept beyond the grace period. */
+  branch?: string;
   result: 'PASSED' | 'FAILED';
   counts: { critical: number; high: number; medium: number; low: number; new: number; existing: number; triaged: number };
   durationMs: number;
@@ -118,10 +120,18 @@ export interface ResultsStore {
   /** The installation's pull requests in one repository, in no particular order. */
   listPullRequests(clientKey: string, repoUuid: string): Promise<PullRequestRecord[]>;
 
-  /** One scan per (clientKey, repoUuid, commit, kind, prId); a later one replaces it. */
+  /**
+   * One scan per (clientKey, repoUuid, commit, kind, prId); a later one replaces it. Scans
+   * users can be shown are kept (the newest of each pull request and branch, and those an
+   * inventory or a pull-request record's publishedCommit names); any other is dropped a grace
+   * period after it stopped being one of those.
+   */
   putScan(scan: ScanRecord): Promise<void>;
   getScan(clientKey: string, repoUuid: string, commit: string, kind: ScanKind, prId?: number | null): Promise<ScanRecord | undefined>;
+  /** Every kept scan of an installation (or one repository), without findings. Not for hot paths. */
   listScans(clientKey: string, repoUuid?: string): Promise<ScanSummary[]>;
+  /** The kept scans of one pull request, without findings: its newest, and those released less than the grace period ago. */
+  listPullRequestScans(clientKey: string, repoUuid: string, prId: number): Promise<ScanSummary[]>;
 
   /** One inventory per (clientKey, repoUuid, branch); a later one replaces it. */
   putInventory(inventory: InventoryRecord): Promise<void>;

@@ -38,9 +38,9 @@ export function storeDataSource(results: ResultsStore, store: Pick<Store, 'count
 
     async pullRequestScan(clientKey, repoUuid, prId, commitPrefix) {
       const prefix = commitPrefix.toLowerCase();
-      const summaries = await results.listScans(clientKey, repoUuid);
+      const summaries = await results.listPullRequestScans(clientKey, repoUuid, prId);
       const match = summaries
-        .filter((s) => s.kind === 'pull_request' && s.prId === prId && s.commit.startsWith(prefix))
+        .filter((s) => s.commit.startsWith(prefix))
         .reduce<(typeof summaries)[number] | undefined>((a, b) => (a && a.createdAt >= b.createdAt ? a : b), undefined);
       return match && results.getScan(clientKey, repoUuid, match.commit, 'pull_request', prId);
     },

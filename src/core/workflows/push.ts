@@ -42,7 +42,7 @@ export async function scanPush(deps: WorkflowDeps, job: Job, log: Logger): Promi
     if (!previous) {
       await postStatus(target, head, { key: PUSH_STATUS_KEY, state: 'INPROGRESS', description: 'Scanning pushed commits', url: link, refname: change.name });
       const scanned = await scanChange(deps, { target, clientKey: job.clientKey, repoUuid, head, base, policy });
-      const scan = scanRecord(scanned, { clientKey: job.clientKey, repoUuid, commit: head, kind: 'push', prId: null, policy, at: deps.now() });
+      const scan = { ...scanRecord(scanned, { clientKey: job.clientKey, repoUuid, commit: head, kind: 'push', prId: null, policy, at: deps.now() }), branch: change.name };
       await deps.results.putScan(scan);
       await publishReport(target, head, buildReport(scan, policy, link, `Commit ${head.slice(0, 12)}`), buildAnnotations(scan.findings, policy), new Set(), PUSH_REPORT_ID);
       await postStatus(target, head, {

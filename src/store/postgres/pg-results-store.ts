@@ -2,6 +2,36 @@ import type pg from 'pg';
 import type { InventoryRecord, Policy, PullRequestRecord, ResultsStore, ScanKind, ScanRecord, ScanSummary, TriageMark } from '../results-types.ts';
 import { query } from './database.ts';
 import { checkSchema } from './migrate.ts';
+import { SUPERSEDED_SCAN_MS } from '../results-store.ts';
+
+const PRUNE_INTERVAL_MS = 60_000;
+
+/**
+ * Deletes the scans nobody is shown any more (ResultsStore.putScan): not the newest of their
+ * pull request or branch (a push scan naming no branch is its own newest), not named by an
+ * inventory (push) or a pull-request record's publishedCommit, and released before $1. A
+ * scan is released when a newer one of its group was made; the inventories of its
+ * repository or its pull-request record changing later counts as a later release (which
+ * may only keep a scan longer than needed, never drop one early).
+ */
+const PRUNE_SUPERSEDED_SCANS = `
+  WITH ranked AS (
+    SELECT seq, client_key, repo_uuid, kind, pr_id, commit_hash,
+           lead(summary->>'createdAt') OVER (
+             PARTITION BY client_key, repo_uuid, kind, coalesce(pr_id, -1),
+                          CASE WHEN kind = 'push' THEN coalesce('b:' || (summary->>'branch'), 'c:' || commit_hash) END
+             ORDER BY summary->>'createdAt', seq) AS replaced_at
+    FROM scans
+  )
+  DELETE FROM scans d USING ranked r
+  WHERE d.seq = r.seq AND r.replaced_at IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM inventories i WHERE r.kind = 'push' AND i.client_key = r.client_key AND i.repo_uuid = r.repo_uuid AND i.meta->>'commit' = r.commit_hash)
+    AND NOT EXISTS (SELECT 1 FROM pull_requests p WHERE r.kind = 'pull_request' AND p.client_key = r.client_key AND p.repo_uuid = r.repo_uuid AND p.pr_id = r.pr_id AND p.doc->>'publishedCommit' = r.commit_hash)
+    AND greatest(
+          r.replaced_at,
+          (SELECT max(i.meta->>'updatedAt') FROM inventories i WHERE r.kind = 'push' AND i.client_key = r.client_key AND i.repo_uuid = r.repo_uuid),
+          (SELECT max(p.doc->>'updatedAt') FROM pull_requests p WHERE r.kind = 'pull_request' AND p.client_key = r.client_key AND p.repo_uuid = r.repo_uuid AND p.pr_id = r.pr_id)
+        ) < $1`;
 
 /**
  * The ResultsStore on PostgreSQL: one row per key, replaced by an upsert. Small values are
@@ -12,20 +42,31 @@ import { checkSchema } from './migrate.ts';
  */
 export class PgResultsStore implements ResultsStore {
   readonly #pool: pg.Pool;
+  readonly #now: () => Date;
+  readonly #supersededScanMs: number;
   #open = false;
+  /** Store-clock time of the last prune; reads prune first when it is a minute old. */
+  #prunedAt = -Infinity;
+  #pruning: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null = null;
 
-  constructor(opts: { pool: pg.Pool }) {
+  constructor(opts: { pool: pg.Pool; now?: () => Date; supersededScanMs?: number }) {
     this.#pool = opts.pool;
+    this.#now = opts.now ?? (() => new Date());
+    this.#supersededScanMs = opts.supersededScanMs ?? SUPERSEDED_SCAN_MS;
   }
 
   async open(): Promise<void> {
     await checkSchema(this.#pool);
     this.#open = true;
+    this.#timer = setInterval(() => void this.#pruneIfDue().catch(() => undefined), PRUNE_INTERVAL_MS).unref();
   }
 
   /** The pool is the caller's. */
   async close(): Promise<void> {
     this.#open = false;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#pruning?.catch(() => undefined);
   }
 
   async getPolicy(clientKey: string): Promise<Policy | undefined> {
@@ -79,6 +120,7 @@ export class PgResultsStore implements ResultsStore {
   }
 
   async getScan(clientKey: string, repoUuid: string, commit: string, kind: ScanKind, prId: number | null = null): Promise<ScanRecord | undefined> {
+    await this.#pruneIfDue();
     const { rows } = await this.#run<{ summary: ScanSummary; findings: ScanRecord['findings'] }>(
       'SELECT summary, findings FROM scans WHERE client_key = $1 AND repo_uuid = $2 AND commit_hash = $3 AND kind = $4 AND coalesce(pr_id, -1) = coalesce($5::integer, -1)',
       [clientKey, repoUuid, commit, kind, prId],
@@ -88,7 +130,16 @@ export class PgResultsStore implements ResultsStore {
   }
 
   async listScans(clientKey: string, repoUuid?: string): Promise<ScanSummary[]> {
+    await this.#pruneIfDue();
     return this.#many<ScanSummary>('SELECT summary AS v FROM scans WHERE client_key = $1 AND ($2::text IS NULL OR repo_uuid = $2) ORDER BY seq', [clientKey, repoUuid ?? null]);
+  }
+
+  async listPullRequestScans(clientKey: string, repoUuid: string, prId: number): Promise<ScanSummary[]> {
+    await this.#pruneIfDue();
+    return this.#many<ScanSummary>(
+      "SELECT summary AS v FROM scans WHERE client_key = $1 AND repo_uuid = $2 AND kind = 'pull_request' AND pr_id = $3 ORDER BY seq",
+      [clientKey, repoUuid, prId],
+    );
   }
 
   async putInventory(inventory: InventoryRecord): Promise<void> {
@@ -117,6 +168,21 @@ export class PgResultsStore implements ResultsStore {
        DELETE FROM inventories WHERE client_key = $1`,
       [clientKey],
     );
+  }
+
+  /** At most one prune per minute of the store's clock, shared by whoever asks meanwhile. */
+  async #pruneIfDue(): Promise<void> {
+    const now = this.#now().getTime();
+    if (this.#pruning) return this.#pruning;
+    if (!this.#open || now - this.#prunedAt < PRUNE_INTERVAL_MS) return;
+    this.#pruning = this.#run(PRUNE_SUPERSEDED_SCANS, [new Date(now - this.#supersededScanMs).toISOString()])
+      .then(() => {
+        this.#prunedAt = now;
+      })
+      .finally(() => {
+        this.#pruning = null;
+      });
+    return this.#pruning;
   }
 
   async #one<T>(sql: string, values: unknown[]): Promise<T | undefined> {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { createMigratedDatabase, emptyTables, type TestDatabase } from '../../../test/helpers/postgres.ts';
 import { storeContract } from '../contract.ts';
 import { resultsStoreContract } from '../results-contract.ts';
+import { resultsRetentionContract } from '../results-retention-contract.ts';
 import { retentionContract } from '../retention-contract.ts';
 import type { Retention } from '../job-index.ts';
 import { PgResultsStore } from './pg-results-store.ts';
@@ -38,6 +39,17 @@ resultsStoreContract('PgResultsStore', async () => {
   await emptyTables(db.pool);
   const open = async () => {
     const store = new PgResultsStore({ pool: db.pool });
+    await store.open();
+    return store;
+  };
+  let current = await open();
+  return { store: current, reopen: async () => (current = await open()), cleanup: () => current.close() };
+});
+
+resultsRetentionContract('PgResultsStore', async ({ now, supersededScanMs }) => {
+  await emptyTables(db.pool);
+  const open = async () => {
+    const store = new PgResultsStore({ pool: db.pool, now, supersededScanMs });
     await store.open();
     return store;
   };
