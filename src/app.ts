@@ -11,6 +11,7 @@ import { createDispatcher, type Dispatcher } from './core/dispatch.ts';
 import { DEFAULT_TENANT_QUEUE_LIMIT, limitQueuedJobs } from './core/tenant-queue-limit.ts';
 import { datacenterAdminRouter } from './datacenter/admin-routes.ts';
 import { datacenterWebhookIntake } from './datacenter/webhooks.ts';
+import { addForgeRoutes } from './forge/router.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
 import { securityHeaders } from './http/security.ts';
@@ -61,10 +62,14 @@ export function createApp(options: AppOptions): RequestListener {
   app.disable('x-powered-by');
   app.use(securityHeaders());
 
+  const limited = limitQueuedJobs(createDispatcher(store), store, { limit: config.tenantQueueLimit ?? DEFAULT_TENANT_QUEUE_LIMIT, now: () => now().getTime() });
+  const dispatcher = notifying(limited, options.onJobQueued);
+
   const routes = express.Router();
   routes.get('/healthz', healthz(ready));
+  if (config.forge) addForgeRoutes(routes, { config: { ...config, forge: config.forge }, store, now, logger, dispatcher });
   const { results } = options;
-  const clients = results ? bitbucketClients({ config, store, budget: options.budget ?? new CallBudget(), ...(options.clientTuning ? { tuning: options.clientTuning } : {}) }) : undefined;
+  const clients = results ? bitbucketClients({ config, store, now: () => now().getTime(), budget: options.budget ?? new CallBudget(), ...(options.clientTuning ? { tuning: options.clientTuning } : {}) }) : undefined;
   const clientTuning = options.clientTuning ? { clientTuning: options.clientTuning } : {};
   addConnectRoutes(routes, { config, store, now, logger, ...clientTuning, ...(results && clients ? { results, clients } : {}) });
   if (results) routes.use(apiRouter({ config, store, results, now, onJobQueued: options.onJobQueued }));
@@ -80,8 +85,6 @@ export function createApp(options: AppOptions): RequestListener {
   app.use(notFound);
   app.use(errorHandler(logger));
 
-  const limited = limitQueuedJobs(createDispatcher(store), store, { limit: config.tenantQueueLimit ?? DEFAULT_TENANT_QUEUE_LIMIT, now: () => now().getTime() });
-  const dispatcher = notifying(limited, options.onJobQueued);
   const webhooks = webhookIntake({ config, store, now, logger, dispatcher });
   const datacenterWebhooks = datacenterWebhookIntake({ basePath, store, encryptionKey: config.encryptionKey, dispatcher, logger, now });
   return (req, res) => {

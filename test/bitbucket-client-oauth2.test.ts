@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TOKEN_REFRESH_MARGIN_MS } from '../src/bitbucket/auth/oauth2.ts';
-import { createBitbucketClient, type BitbucketClientOptions } from '../src/bitbucket/client.ts';
+import { createBitbucketClient, type ConnectClientOptions } from '../src/bitbucket/client.ts';
 import { BitbucketApiError, BitbucketProtocolError } from '../src/bitbucket/errors.ts';
 import { FakeBitbucket, type FakeCredentials, type Reply } from './helpers/fake-bitbucket.ts';
 
@@ -38,7 +38,7 @@ afterEach(async () => {
   await api.close();
 });
 
-function client(overrides: Partial<BitbucketClientOptions> = {}) {
+function client(overrides: Partial<ConnectClientOptions> = {}) {
   return createBitbucketClient({
     ...credentials,
     baseUrl: site.origin,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBitbucketClient, type BitbucketClientOptions } from '../src/bitbucket/client.ts';
+import { createBitbucketClient, type ConnectClientOptions } from '../src/bitbucket/client.ts';
 import {
   BitbucketApiError,
   BitbucketInputError,
@@ -35,7 +35,7 @@ afterEach(async () => {
   await elsewhere.close();
 });
 
-function client(overrides: Partial<BitbucketClientOptions> = {}) {
+function client(overrides: Partial<ConnectClientOptions> = {}) {
   return createBitbucketClient({
     ...credentials,
     baseUrl: 'https://bitbucket.org',

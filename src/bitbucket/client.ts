@@ -1,4 +1,5 @@
 import { oauth2JwtAuth } from './auth/oauth2.ts';
+import { bearerAuth, type BearerTokenSource } from './auth/bearer.ts';
 import { jwtAuth } from './auth/jwt.ts';
 import type { AuthStrategy } from './auth/types.ts';
 import { BitbucketApiError, BitbucketInputError, BitbucketProtocolError } from './errors.ts';
@@ -26,20 +27,11 @@ import type {
   ReportInput,
 } from './types.ts';
 
-export interface BitbucketClientOptions {
-  appKey: string;
-  clientKey: string;
-  /** The installation's `baseUrl`, e.g. https://bitbucket.org (token endpoint for 'oauth2-jwt'). */
-  baseUrl: string;
+interface CommonClientOptions {
   /** The installation's `baseApiUrl`, e.g. https://api.bitbucket.org. */
   baseApiUrl: string;
-  sharedSecret: string;
-  /** BITBUCKET_API_URLS: every API request, redirect and `next` link must stay within these. */
+  /** BITBUCKET_API_URLS (FORGE_API_URLS for Forge): every API request, redirect and `next` link must stay within these. */
   allowedApiOrigins: readonly string[];
-  /** BITBUCKET_BASE_URLS: where the token endpoint may be. */
-  allowedBaseOrigins: readonly string[];
-  /** 'jwt': each request signed with the shared secret. 'oauth2-jwt': a cached access token from the JWT bearer grant. */
-  auth: 'jwt' | 'oauth2-jwt';
   fetch?: typeof fetch;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -48,6 +40,27 @@ export interface BitbucketClientOptions {
   maxRetries?: number;
   logger?: BitbucketLogger;
 }
+
+/** A Connect installation: requests signed with, or a token granted for, its shared secret. */
+export interface ConnectClientOptions extends CommonClientOptions {
+  appKey: string;
+  clientKey: string;
+  /** The installation's `baseUrl`, e.g. https://bitbucket.org (token endpoint for 'oauth2-jwt'). */
+  baseUrl: string;
+  sharedSecret: string;
+  /** BITBUCKET_BASE_URLS: where the token endpoint may be. */
+  allowedBaseOrigins: readonly string[];
+  /** 'jwt': each request signed with the shared secret. 'oauth2-jwt': a cached access token from the JWT bearer grant. */
+  auth: 'jwt' | 'oauth2-jwt';
+}
+
+/** A token issued elsewhere (Forge's app system token), sent as `Authorization: Bearer`. */
+export interface BearerClientOptions extends CommonClientOptions {
+  auth: 'bearer';
+  bearerToken: BearerTokenSource;
+}
+
+export type BitbucketClientOptions = ConnectClientOptions | BearerClientOptions;
 
 export const CLIENT_DEFAULTS = {
   timeoutMs: 30_000,
@@ -83,16 +96,11 @@ export class BitbucketClient {
   private readonly apiBase: URL;
 
   constructor(options: BitbucketClientOptions) {
-    for (const key of ['appKey', 'clientKey', 'sharedSecret'] as const) {
-      if (typeof options[key] !== 'string' || options[key] === '') throw new BitbucketInputError(`${key} must be a non-empty string`);
-    }
-    if (options.auth !== 'jwt' && options.auth !== 'oauth2-jwt') {
-      throw new BitbucketInputError(`auth must be 'jwt' or 'oauth2-jwt', got ${JSON.stringify(options.auth)}`);
+    if (options.auth !== 'jwt' && options.auth !== 'oauth2-jwt' && options.auth !== 'bearer') {
+      throw new BitbucketInputError(`auth must be 'jwt', 'oauth2-jwt' or 'bearer', got ${JSON.stringify((options as { auth: unknown }).auth)}`);
     }
     this.apiAllow = new OriginAllowList(options.allowedApiOrigins, 'allowedApiOrigins');
-    const baseAllow = new OriginAllowList(options.allowedBaseOrigins, 'allowedBaseOrigins');
     this.apiBase = this.apiAllow.check(options.baseApiUrl);
-    const base = baseAllow.check(options.baseUrl);
 
     const now = options.now ?? Date.now;
     this.transport = new Transport({
@@ -108,22 +116,28 @@ export class BitbucketClient {
       maxBodyBytes: CLIENT_DEFAULTS.maxBodyBytes,
       logger: options.logger,
     });
+    this.auth = options.auth === 'bearer' ? bearerAuth(options.bearerToken) : this.connectAuth(options, now);
+  }
 
+  private connectAuth(options: ConnectClientOptions, now: () => number): AuthStrategy {
+    for (const key of ['appKey', 'clientKey', 'sharedSecret'] as const) {
+      if (typeof options[key] !== 'string' || options[key] === '') throw new BitbucketInputError(`${key} must be a non-empty string`);
+    }
+    const baseAllow = new OriginAllowList(options.allowedBaseOrigins, 'allowedBaseOrigins');
+    const base = baseAllow.check(options.baseUrl);
     const credentials = { appKey: options.appKey, clientKey: options.clientKey, sharedSecret: options.sharedSecret };
-    this.auth =
-      options.auth === 'jwt'
-        ? jwtAuth(credentials, this.apiBase, now)
-        : oauth2JwtAuth({
-            credentials,
-            baseUrl: base,
-            now,
-            exchange: async (url, auth, form) => {
-              const body = { contentType: 'application/x-www-form-urlencoded', content: form.toString() };
-              // Asking for a token twice only mints two tokens: safe to retry.
-              const response = await this.transport.sendText({ method: 'POST', url, allow: baseAllow, auth, retry: 'idempotent', body });
-              return response.text;
-            },
-          });
+    if (options.auth === 'jwt') return jwtAuth(credentials, this.apiBase, now);
+    return oauth2JwtAuth({
+      credentials,
+      baseUrl: base,
+      now,
+      exchange: async (url, auth, form) => {
+        const body = { contentType: 'application/x-www-form-urlencoded', content: form.toString() };
+        // Asking for a token twice only mints two tokens: safe to retry.
+        const response = await this.transport.sendText({ method: 'POST', url, allow: baseAllow, auth, retry: 'idempotent', body });
+        return response.text;
+      },
+    });
   }
 
   /**

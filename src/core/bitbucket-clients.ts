@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import { decryptSecret } from '../crypto.ts';
 import type { Store } from '../store/types.ts';
 import type { CallBudget } from './budget.ts';
+import { forgeClients } from './forge-clients.ts';
 
 /** Client settings tests and benchmarks tune (fake sleep, short timeouts); production uses the client's defaults. */
 export type ClientTuning = Pick<BitbucketClientOptions, 'fetch' | 'sleep' | 'random' | 'timeoutMs' | 'maxRetries' | 'logger'>;
@@ -20,16 +21,25 @@ export interface ClientSource {
  * One REST client per installation, built from its stored record (shared secret decrypted
  * here and nowhere else in the pipeline) and metered by the installation's call budget.
  * Cached until the record changes, so a reinstall with a new secret gets a new client.
+ *
+ * A tenant served by an installed Forge installation is reached through Forge (its system
+ * token), even when its tenant key is the one its workspace had under Connect: a workspace
+ * that moved to the Forge app keeps its data, and its Connect secret may be gone.
  */
 export function bitbucketClients(deps: {
-  config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls'>;
-  store: Pick<Store, 'getInstallation'>;
+  config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'forge'>;
+  store: Pick<Store, 'getInstallation' | 'listForgeInstallations' | 'getForgeInstallation'>;
   budget: CallBudget;
   tuning?: ClientTuning;
+  /** Milliseconds; what token expiries are judged by. */
+  now?: () => number;
 }): ClientSource {
   const cache = new Map<string, { envelope: string; client: BitbucketClient }>();
+  const forge = forgeClients(deps);
   return {
     async forInstallation(clientKey) {
+      const viaForge = await forge.installationFor(clientKey);
+      if (viaForge) return forge.forInstallation(viaForge);
       const installation = await deps.store.getInstallation(clientKey);
       if (!installation || installation.state !== 'installed' || installation.encryptedSharedSecret === null) {
         cache.delete(clientKey);

@@ -3,6 +3,7 @@ import type { Logger } from '../log.ts';
 import { openVulnIndex, type VulnIndex } from '../scan/deps/index.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { Job, Store } from '../store/types.ts';
+import { BitbucketCredentialsUnavailableError } from '../bitbucket/auth/bearer.ts';
 import { BitbucketApiError, BitbucketInputError, BitbucketOriginError, BitbucketTooLargeError } from '../bitbucket/errors.ts';
 import { bitbucketClients, InstallationUnavailableError, type ClientTuning } from './bitbucket-clients.ts';
 import { CallBudget, DEFAULT_BUDGET, type BudgetOptions } from './budget.ts';
@@ -17,7 +18,7 @@ import type { WorkflowDeps } from './workflows/context.ts';
 import { installationFingerprintKey } from '../scan/secrets/fingerprint.ts';
 
 export interface PipelineOptions {
-  config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'dataDir'>;
+  config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'dataDir' | 'forge'>;
   store: Store;
   results: ResultsStore;
   logger: Logger;
@@ -53,7 +54,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
   const deps: WorkflowDeps = {
     store: options.store,
     results: options.results,
-    clients: bitbucketClients({ config: options.config, store: options.store, budget, tuning: options.client }),
+    clients: bitbucketClients({ config: options.config, store: options.store, budget, tuning: options.client, now: () => now().getTime() }),
     vulnIndex: options.vulnIndex ?? (() => openVulnIndex(options.config.dataDir)),
     lockfiles: new LockfileCache(scans, options.dependencyFileMaxBytes !== undefined ? { maxFileBytes: options.dependencyFileMaxBytes } : {}),
     scans,
@@ -81,6 +82,9 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     handlers,
     logger: options.logger,
     isPermanent,
+    // A Forge installation without a valid system token: looked at again every few minutes,
+    // and a delivered token (every event, the hourly trigger) lets it run then.
+    waitOf: (error) => (error instanceof BitbucketCredentialsUnavailableError ? CREDENTIALS_WAIT_MS : undefined),
     // A Retry-After longer than the client waits within one attempt is honoured between attempts.
     retryAfterOf: (error) => (error instanceof BitbucketApiError ? error.retryAfterMs : undefined),
     onDead: async (job, reason) => {
@@ -95,6 +99,9 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
   });
   return { worker, budget };
 }
+
+/** How long a job without usable credentials waits before it looks again. */
+export const CREDENTIALS_WAIT_MS = 5 * 60_000;
 
 /**
  * Retrying cannot help: a payload that does not parse, a request Bitbucket calls invalid or

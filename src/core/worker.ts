@@ -42,6 +42,12 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Decides whether an error is worth retrying; PermanentJobError never is. */
   isPermanent?: (error: unknown) => boolean;
+  /**
+   * Failures that are nobody's fault but a missing precondition (no valid credentials until the
+   * platform sends new ones): how long to wait before looking again. Such a job is put back
+   * without spending an attempt, like one waiting for its call budget.
+   */
+  waitOf?: (error: unknown) => number | undefined;
   /** How long the failure itself asks to wait (a Retry-After), which the backoff never undercuts. */
   retryAfterOf?: (error: unknown) => number | undefined;
   /**
@@ -89,6 +95,7 @@ export class WorkerPool {
       maxDelayMs: options.maxDelayMs ?? WORKER_DEFAULTS.maxDelayMs,
       pollMs: options.pollMs ?? WORKER_DEFAULTS.pollMs,
       isPermanent: options.isPermanent ?? ((error) => error instanceof PermanentJobError),
+      waitOf: options.waitOf ?? (() => undefined),
       retryAfterOf: options.retryAfterOf ?? (() => undefined),
       onDead: options.onDead ?? (async () => {}),
       onStart: options.onStart ?? (() => {}),
@@ -184,6 +191,12 @@ export class WorkerPool {
       // Not the job's fault: wait for the budget without spending an attempt.
       await this.#o.store.updateJob(job.id, { status: 'queued', attempts: attempts - 1, runAfter: new Date(now + error.retryAfterMs).toISOString(), lastError: reason });
       log.warn({ retryAfterMs: error.retryAfterMs }, 'call budget spent; job postponed');
+      return;
+    }
+    const waitMs = this.#o.waitOf(error);
+    if (waitMs !== undefined) {
+      await this.#o.store.updateJob(job.id, { status: 'queued', attempts: attempts - 1, runAfter: new Date(now + waitMs).toISOString(), lastError: reason });
+      log.warn({ waitMs, reason }, 'job waits: it cannot run yet');
       return;
     }
     if (this.#o.isPermanent(error) || attempts >= this.#o.maxAttempts) {

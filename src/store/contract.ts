@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DatacenterNameTakenError, type DatacenterInstance, type Installation, type NewJob, type Store } from './types.ts';
+import { DatacenterNameTakenError, type DatacenterInstance, type ForgeInstallation, type Installation, type NewJob, type Store } from './types.ts';
 
 /**
  * The behaviour every Store must have, run against each implementation (lowdb now,
@@ -51,6 +51,24 @@ function datacenterInstance(overrides: Partial<DatacenterInstance> = {}): Datace
     encryptedWebhookSecret: 'v1.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB.SSSS',
     status: 'ok',
     createdAt: '2026-03-04T05:06:07.000Z',
+    updatedAt: '2026-03-04T05:06:07.000Z',
+    ...overrides,
+  };
+}
+
+const FORGE_INSTALL = 'ari:cloud:ecosystem::installation/0a3a7799-53ae-4a5b-9e7e-03338980abb5';
+
+function forgeInstallation(overrides: Partial<ForgeInstallation> = {}): ForgeInstallation {
+  return {
+    installationId: FORGE_INSTALL,
+    clientKey: 'forge:b7ea02c9-0871-4858-a2a6-a190d7de977c',
+    workspaceId: 'b7ea02c9-0871-4858-a2a6-a190d7de977c',
+    apiBaseUrl: 'https://api.bitbucket.org',
+    appVersion: '2',
+    environment: { type: 'PRODUCTION', id: 'ari:cloud:ecosystem::environment/x/y' },
+    state: 'installed',
+    systemToken: null,
+    installedAt: '2026-03-04T05:06:07.000Z',
     updatedAt: '2026-03-04T05:06:07.000Z',
     ...overrides,
   };
@@ -121,6 +139,49 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       it('rejects an installation without a clientKey', async () => {
         await expect(store.putInstallation(installation({ clientKey: '' }))).rejects.toThrow(/clientKey/);
         expect(await store.listInstallations()).toEqual([]);
+      });
+    });
+
+    describe('Forge installations', () => {
+      const token = (expiresAt: string) => ({ encrypted: `v1.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB.${expiresAt.slice(11, 13)}`, expiresAt });
+
+      it('stores, replaces, lists and persists Forge installations by installationId', async () => {
+        expect(await store.getForgeInstallation(FORGE_INSTALL)).toBeUndefined();
+        await store.putForgeInstallation(forgeInstallation());
+        const other = forgeInstallation({ installationId: `${FORGE_INSTALL}0`, state: 'uninstalled' });
+        await store.putForgeInstallation(other);
+        await store.putForgeInstallation(forgeInstallation({ appVersion: '3' }));
+        await reopen();
+        expect(await store.getForgeInstallation(FORGE_INSTALL)).toEqual(forgeInstallation({ appVersion: '3' }));
+        expect((await store.listForgeInstallations()).map((i) => i.installationId).sort()).toEqual([FORGE_INSTALL, `${FORGE_INSTALL}0`]);
+      });
+
+      it('keeps only a system token that expires later than the stored one, atomically', async () => {
+        await store.putForgeInstallation(forgeInstallation());
+        expect(await store.offerForgeSystemToken(FORGE_INSTALL, token('2026-03-04T08:00:00.000Z'), '2026-03-04T06:00:00.000Z')).toBe(true);
+        const offers = await Promise.all([
+          store.offerForgeSystemToken(FORGE_INSTALL, token('2026-03-04T09:00:00.000Z'), '2026-03-04T06:00:01.000Z'),
+          store.offerForgeSystemToken(FORGE_INSTALL, token('2026-03-04T07:00:00.000Z'), '2026-03-04T06:00:02.000Z'),
+          store.offerForgeSystemToken(FORGE_INSTALL, token('2026-03-04T10:00:00.000Z'), '2026-03-04T06:00:03.000Z'),
+        ]);
+        expect(offers).toEqual([true, false, true]);
+        await reopen();
+        expect((await store.getForgeInstallation(FORGE_INSTALL))?.systemToken).toEqual(token('2026-03-04T10:00:00.000Z'));
+        expect(await store.offerForgeSystemToken(FORGE_INSTALL, token('2026-03-04T10:00:00.000Z'), '2026-03-04T06:00:04.000Z')).toBe(false);
+      });
+
+      it('refuses a token for an unknown or uninstalled installation, and a record without a tenant key', async () => {
+        expect(await store.offerForgeSystemToken(FORGE_INSTALL, token('2026-03-04T08:00:00.000Z'), '2026-03-04T06:00:00.000Z')).toBe(false);
+        await store.putForgeInstallation(forgeInstallation({ state: 'uninstalled' }));
+        expect(await store.offerForgeSystemToken(FORGE_INSTALL, token('2026-03-04T08:00:00.000Z'), '2026-03-04T06:00:00.000Z')).toBe(false);
+        await expect(store.putForgeInstallation(forgeInstallation({ clientKey: '' }))).rejects.toThrow(/clientKey/);
+      });
+
+      it('hands out copies', async () => {
+        await store.putForgeInstallation(forgeInstallation());
+        const read = await store.getForgeInstallation(FORGE_INSTALL);
+        read!.environment.type = 'changed';
+        expect(await store.getForgeInstallation(FORGE_INSTALL)).toEqual(forgeInstallation());
       });
     });
 

@@ -1,4 +1,4 @@
-import type { DatacenterInstance, DatacenterInstanceStatus, Delivery, Installation, Job, JobFilter, JobStatus, NewJob } from './types.ts';
+import type { DatacenterInstance, DatacenterInstanceStatus, Delivery, ForgeInstallation, Installation, Job, JobFilter, JobStatus, NewJob } from './types.ts';
 
 /**
  * Checks on what callers hand a Store, shared by every implementation so they reject the
@@ -112,6 +112,33 @@ export function checkInstallation(value: Installation): Installation {
     fail('installation.principal must be an object of strings');
   }
   return JSON.parse(JSON.stringify(value)) as Installation;
+}
+
+/** An encrypted system token with its expiry; returns a copy. */
+export function checkForgeSystemToken(value: { encrypted: string; expiresAt: string }): { encrypted: string; expiresAt: string } {
+  if (typeof value !== 'object' || value === null) fail('forgeInstallation.systemToken must be an object or null');
+  text(value.encrypted, 'forgeInstallation.systemToken.encrypted');
+  isoTime(value.expiresAt, 'forgeInstallation.systemToken.expiresAt');
+  return { encrypted: value.encrypted, expiresAt: value.expiresAt };
+}
+
+/** Returns a deep, JSON-only copy of the Forge installation. */
+export function checkForgeInstallation(value: ForgeInstallation): ForgeInstallation {
+  if (typeof value !== 'object' || value === null) fail('forge installation must be an object');
+  text(value.installationId, 'forgeInstallation.installationId');
+  text(value.clientKey, 'forgeInstallation.clientKey');
+  text(value.workspaceId, 'forgeInstallation.workspaceId');
+  text(value.apiBaseUrl, 'forgeInstallation.apiBaseUrl');
+  isoTime(value.installedAt, 'forgeInstallation.installedAt');
+  isoTime(value.updatedAt, 'forgeInstallation.updatedAt');
+  if (value.appVersion !== null && typeof value.appVersion !== 'string') fail('forgeInstallation.appVersion must be a string or null');
+  const env = value.environment as unknown;
+  if (typeof env !== 'object' || env === null || [value.environment.type, value.environment.id].some((v) => v !== null && typeof v !== 'string')) {
+    fail('forgeInstallation.environment must be {type, id}, strings or null');
+  }
+  if (!STATES.includes(value.state)) fail(`forgeInstallation.state must be one of ${STATES.join(', ')}`);
+  if (value.systemToken !== null) checkForgeSystemToken(value.systemToken);
+  return JSON.parse(JSON.stringify(value)) as ForgeInstallation;
 }
 
 export function checkJobFilter(value: JobFilter | undefined): JobFilter {

@@ -3,11 +3,12 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DurableJsonFile } from './durable-json-file.ts';
-import type { Installation } from './types.ts';
 
 /**
  * Installations on disk: a lowdb snapshot (installations.json) plus an append-only log of
- * the changes since (installations.log, one JSON installation a line).
+ * the changes since (installations.log, one JSON installation a line). Forge installations
+ * use the same scheme in forge-installations.json / .log: a system token arrives every hour
+ * per installation, and each must cost one appended line, not a rewrite of every tenant.
  *
  * Rewriting the whole document on every install made an install cost grow with every other
  * tenant's record (25 installs with 1 MB fields: a 22.5 MB file, 82 -> 442 ms each). Here an
@@ -22,36 +23,43 @@ import type { Installation } from './types.ts';
  * snapshot already holds, which changes nothing (the last record for a clientKey wins).
  */
 
-const SNAPSHOT_FILE = 'installations.json';
-const LOG_FILE = 'installations.log';
+/** The file names of one kind of record (Connect installations, Forge installations). */
+export interface RecordFiles {
+  snapshot: string;
+  log: string;
+}
+
+const CONNECT_FILES: RecordFiles = { snapshot: 'installations.json', log: 'installations.log' };
 /** Below this the log is never folded into the snapshot: small rewrites are not worth it. */
 const MIN_FOLD_BYTES = 1024 * 1024;
 const DSYNC = constants.O_DSYNC ?? 0;
 const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | DSYNC;
 
-interface Snapshot {
-  installations: Installation[];
+interface Snapshot<T> {
+  installations: T[];
 }
 
-export class InstallationLog {
-  readonly #snapshot: Low<Snapshot>;
+export class InstallationLog<T> {
+  readonly #snapshot: Low<Snapshot<T>>;
   readonly #logPath: string;
+  readonly #files: RecordFiles;
   #log: FileHandle | null = null;
   #logBytes = 0;
   #snapshotBytes = 0;
 
-  constructor(dataDir: string) {
-    this.#snapshot = new Low(new DurableJsonFile<Snapshot>(path.join(dataDir, SNAPSHOT_FILE)), { installations: [] });
-    this.#logPath = path.join(dataDir, LOG_FILE);
+  constructor(dataDir: string, files: RecordFiles = CONNECT_FILES) {
+    this.#files = files;
+    this.#snapshot = new Low(new DurableJsonFile<Snapshot<T>>(path.join(dataDir, files.snapshot)), { installations: [] });
+    this.#logPath = path.join(dataDir, files.log);
   }
 
   /** Every stored record, oldest first (the snapshot's, then the log's); unchecked values. */
   async open(): Promise<{ source: string; value: unknown }[]> {
     await this.#snapshot.read();
-    const list = (this.#snapshot.data as Partial<Snapshot> | null)?.installations;
-    if (!Array.isArray(list)) throw new Error(`${SNAPSHOT_FILE}: expected {"installations": [...]}`);
+    const list = (this.#snapshot.data as Partial<Snapshot<T>> | null)?.installations;
+    if (!Array.isArray(list)) throw new Error(`${this.#files.snapshot}: expected {"installations": [...]}`);
     this.#snapshotBytes = JSON.stringify(list).length;
-    const records = list.map((value, i) => ({ source: `${SNAPSHOT_FILE}: installation #${i}`, value: value as unknown }));
+    const records = list.map((value, i) => ({ source: `${this.#files.snapshot}: installation #${i}`, value: value as unknown }));
 
     const text = await readFile(this.#logPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return '';
@@ -71,16 +79,16 @@ export class InstallationLog {
       try {
         value = JSON.parse(line);
       } catch {
-        throw new Error(`${LOG_FILE}: line ${i + 1} is not JSON; restore DATA_DIR from a backup or move the file aside`);
+        throw new Error(`${this.#files.log}: line ${i + 1} is not JSON; restore DATA_DIR from a backup or move the file aside`);
       }
-      records.push({ source: `${LOG_FILE}: line ${i + 1}`, value });
+      records.push({ source: `${this.#files.log}: line ${i + 1}`, value });
     }
     this.#logBytes = Buffer.byteLength(text.slice(0, complete));
     return records;
   }
 
   /** Appends one installation durably. Callers serialise calls. */
-  async append(installation: Installation): Promise<void> {
+  async append(installation: T): Promise<void> {
     if (!this.#log) throw new Error('installation log is not open');
     const data = Buffer.from(`${JSON.stringify(installation)}\n`, 'utf8');
     let written = 0;
@@ -95,7 +103,7 @@ export class InstallationLog {
   }
 
   /** Writes `all` as the new snapshot and empties the log. Callers serialise calls. */
-  async fold(all: Installation[]): Promise<void> {
+  async fold(all: T[]): Promise<void> {
     if (!this.#log) throw new Error('installation log is not open');
     this.#snapshot.data = { installations: all };
     await this.#snapshot.write();

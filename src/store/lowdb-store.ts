@@ -4,13 +4,13 @@ import path from 'node:path';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DatacenterInstanceFile } from './datacenter-instance-file.ts';
 import { InstallationLog } from './installation-log.ts';
-import { checkClaim, checkDelivery, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
+import { checkClaim, checkDelivery, checkForgeInstallation, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
 import { DEFAULT_RETENTION, JobIndex, type JobEntry, type Retention } from './job-index.ts';
 import { parseRecord, type AcceptRecord, type CarryRecord, type JobState, type JobsRecord } from './journal-records.ts';
 import { Journal, type BodyRef } from './journal.ts';
 import { dropUnneededSegments } from './segment-compaction.ts';
 import { SerialQueue } from './serial-queue.ts';
-import type { DatacenterInstance, DatacenterInstanceStatus, Delivery, Installation, Job, JobFilter, JobSummary, NewJob, Store } from './types.ts';
+import type { DatacenterInstance, DatacenterInstanceStatus, Delivery, ForgeInstallation, Installation, Job, JobFilter, JobSummary, NewJob, Store } from './types.ts';
 
 /**
  * The default Store: files in DATA_DIR, no database server.
@@ -71,11 +71,13 @@ export class LowdbStore implements Store {
   readonly #takeOverLock: boolean;
   readonly #retention: Retention;
   readonly #journal: Journal;
-  readonly #installationLog: InstallationLog;
+  readonly #installationLog: InstallationLog<Installation>;
+  readonly #forgeLog: InstallationLog<ForgeInstallation>;
   readonly #installWrites = new SerialQueue();
   readonly #datacenter: DatacenterInstanceFile;
   #state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   #installations = new Map<string, Installation>();
+  #forgeInstallations = new Map<string, ForgeInstallation>();
   #index = new JobIndex();
   /** One copy of each repeated string (clientKey, event, job type): ~20% of the index heap. */
   #strings = new Map<string, string>();
@@ -92,6 +94,7 @@ export class LowdbStore implements Store {
     this.#retention = { ...DEFAULT_RETENTION, ...opts.retention };
     this.#maintenanceIntervalMs = opts.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS;
     this.#installationLog = new InstallationLog(this.#dataDir);
+    this.#forgeLog = new InstallationLog(this.#dataDir, { snapshot: 'forge-installations.json', log: 'forge-installations.log' });
     this.#datacenter = new DatacenterInstanceFile(this.#dataDir);
     this.#journal = new Journal(path.join(this.#dataDir, JOURNAL_DIR), { maxSegmentBytes: opts.maxSegmentBytes });
   }
@@ -110,6 +113,14 @@ export class LowdbStore implements Store {
           throw new Error(`${source} is invalid: ${(err as Error).message}`);
         }
       }
+      for (const { source, value } of await this.#forgeLog.open()) {
+        try {
+          const installation = checkForgeInstallation(value as ForgeInstallation);
+          this.#forgeInstallations.set(installation.installationId, installation);
+        } catch (err) {
+          throw new Error(`${source} is invalid: ${(err as Error).message}`);
+        }
+      }
       await this.#journal.open((meta, body, segment) => this.#replay(meta, body, segment));
       this.#sweep();
 
@@ -122,6 +133,7 @@ export class LowdbStore implements Store {
       this.#state = 'closed';
       await this.#journal.close().catch(() => undefined);
       await this.#installationLog.close().catch(() => undefined);
+      await this.#forgeLog.close().catch(() => undefined);
       await this.#release();
       throw err;
     }
@@ -139,6 +151,7 @@ export class LowdbStore implements Store {
       await this.#maintaining?.catch(() => undefined);
       await this.#installWrites.idle();
       await this.#installationLog.close();
+      await this.#forgeLog.close();
       await this.#journal.close();
     } finally {
       await this.#release();
@@ -175,6 +188,45 @@ export class LowdbStore implements Store {
       void this.#installWrites.run(async () => {
         if (this.#installationLog.shouldFold) await this.#installationLog.fold([...this.#installations.values()]);
       }).catch(() => undefined); // Nothing lost: the log still holds every record, and the next install tries again.
+    }
+  }
+
+  async getForgeInstallation(installationId: string): Promise<ForgeInstallation | undefined> {
+    this.#assertOpen();
+    const found = this.#forgeInstallations.get(installationId);
+    return found && structuredClone(found);
+  }
+
+  async listForgeInstallations(): Promise<ForgeInstallation[]> {
+    this.#assertOpen();
+    return [...this.#forgeInstallations.values()].map((i) => structuredClone(i));
+  }
+
+  async putForgeInstallation(installation: ForgeInstallation): Promise<void> {
+    this.#assertOpen();
+    const copy = checkForgeInstallation(installation);
+    await this.#installWrites.run(() => this.#appendForge(copy));
+  }
+
+  async offerForgeSystemToken(installationId: string, token: { encrypted: string; expiresAt: string }, at: string): Promise<boolean> {
+    this.#assertOpen();
+    // Decided inside the serial queue: a concurrent offer cannot slip in between check and write.
+    return this.#installWrites.run(async () => {
+      const current = this.#forgeInstallations.get(installationId);
+      if (!current || current.state !== 'installed') return false;
+      if (current.systemToken && Date.parse(current.systemToken.expiresAt) >= Date.parse(token.expiresAt)) return false;
+      await this.#appendForge(checkForgeInstallation({ ...current, systemToken: token, updatedAt: at }));
+      return true;
+    });
+  }
+
+  /** Appends then shows; callers run inside #installWrites. */
+  async #appendForge(copy: ForgeInstallation): Promise<void> {
+    await this.#forgeLog.append(copy);
+    this.#forgeInstallations.set(copy.installationId, copy);
+    if (this.#forgeLog.shouldFold) {
+      // Nothing is lost when this fails: the log still holds every record.
+      await this.#forgeLog.fold([...this.#forgeInstallations.values()]).catch(() => undefined);
     }
   }
 

@@ -20,6 +20,30 @@ export interface Installation {
   updatedAt: string;
 }
 
+/**
+ * An installation of the Forge app (src/forge/), keyed by Forge's installationId, which is new
+ * on every install. Everything the core stores for it (deliveries, jobs, results, policy,
+ * triage) uses `clientKey`, a tenant key stable per workspace: a reinstall or a move from the
+ * Connect app keeps the workspace's data (see src/forge/tenant-key.ts).
+ */
+export interface ForgeInstallation {
+  /** `ari:cloud:ecosystem::installation/<uuid>`. */
+  installationId: string;
+  /** The tenant key the core knows this installation by. */
+  clientKey: string;
+  /** Workspace UUID, lower case, without braces. */
+  workspaceId: string;
+  /** Where Bitbucket is called (allow-listed by FORGE_API_URLS when stored). */
+  apiBaseUrl: string;
+  appVersion: string | null;
+  environment: { type: string | null; id: string | null };
+  state: InstallationState;
+  /** The latest app system token (AES-256-GCM envelope) and its expiry; null when none or wiped. */
+  systemToken: { encrypted: string; expiresAt: string } | null;
+  installedAt: string;
+  updatedAt: string;
+}
+
 export type JobStatus = 'queued' | 'running' | 'done' | 'dead';
 
 export interface Job {
@@ -111,6 +135,18 @@ export interface Store {
   getInstallation(clientKey: string): Promise<Installation | undefined>;
   putInstallation(installation: Installation): Promise<void>;
   listInstallations(): Promise<Installation[]>;
+
+  getForgeInstallation(installationId: string): Promise<ForgeInstallation | undefined>;
+  putForgeInstallation(installation: ForgeInstallation): Promise<void>;
+  /** In no particular order. */
+  listForgeInstallations(): Promise<ForgeInstallation[]>;
+  /**
+   * Keeps `token` as the installation's system token only if it expires later than the one
+   * stored (Forge's deliveries may arrive out of order); one atomic step, so two deliveries
+   * racing cannot leave the older token. False when it was not kept or the installation is
+   * unknown or uninstalled.
+   */
+  offerForgeSystemToken(installationId: string, token: { encrypted: string; expiresAt: string }, at: string): Promise<boolean>;
 
   getDatacenterInstance(instanceId: string): Promise<DatacenterInstance | undefined>;
   /** In registration order. */

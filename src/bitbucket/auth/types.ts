@@ -1,6 +1,6 @@
 /** How one installation's requests are authorised. One small module per strategy. */
 export interface AuthStrategy {
-  readonly kind: 'jwt' | 'oauth2-jwt';
+  readonly kind: 'jwt' | 'oauth2-jwt' | 'bearer';
   /**
    * The `Authorization` header value for exactly this request. Called again for every attempt
    * and every redirect hop: a JWT's `qsh` covers method, path and query, and its `exp` is short.

@@ -6,6 +6,8 @@ import {
   checkDatacenterInstance,
   checkDatacenterLastError,
   checkDatacenterStatus,
+  checkForgeInstallation,
+  checkForgeSystemToken,
   checkDelivery,
   checkInstallation,
   checkJobFilter,
@@ -18,6 +20,7 @@ import {
   type DatacenterInstance,
   type DatacenterInstanceStatus,
   type Delivery,
+  type ForgeInstallation,
   type Installation,
   type Job,
   type JobFilter,
@@ -166,6 +169,43 @@ export class PgStore implements Store {
     this.#assertOpen();
     const { rows } = await query<{ doc: Installation }>(this.#pool, 'SELECT doc FROM installations ORDER BY seq');
     return rows.map((r) => r.doc);
+  }
+
+  async getForgeInstallation(installationId: string): Promise<ForgeInstallation | undefined> {
+    this.#assertOpen();
+    const { rows } = await query<{ doc: ForgeInstallation }>(this.#pool, 'SELECT doc FROM forge_installations WHERE installation_id = $1', [installationId]);
+    return rows[0]?.doc;
+  }
+
+  async listForgeInstallations(): Promise<ForgeInstallation[]> {
+    this.#assertOpen();
+    const { rows } = await query<{ doc: ForgeInstallation }>(this.#pool, 'SELECT doc FROM forge_installations');
+    return rows.map((r) => r.doc);
+  }
+
+  async putForgeInstallation(installation: ForgeInstallation): Promise<void> {
+    this.#assertOpen();
+    const copy = checkForgeInstallation(installation);
+    await query(
+      this.#pool,
+      `INSERT INTO forge_installations (installation_id, token_expires_at, doc) VALUES ($1, $2, $3)
+       ON CONFLICT (installation_id) DO UPDATE SET token_expires_at = EXCLUDED.token_expires_at, doc = EXCLUDED.doc`,
+      [copy.installationId, copy.systemToken?.expiresAt ?? null, JSON.stringify(copy)],
+    );
+  }
+
+  async offerForgeSystemToken(installationId: string, token: { encrypted: string; expiresAt: string }, at: string): Promise<boolean> {
+    this.#assertOpen();
+    const checked = checkForgeSystemToken(token);
+    // One statement: of two offers racing, the database keeps the later expiry whatever the order.
+    const { rowCount } = await query(
+      this.#pool,
+      `UPDATE forge_installations
+          SET token_expires_at = $2, doc = jsonb_set(jsonb_set(doc, '{systemToken}', $3::jsonb), '{updatedAt}', to_jsonb($4::text))
+        WHERE installation_id = $1 AND doc->>'state' = 'installed' AND (token_expires_at IS NULL OR token_expires_at < $2)`,
+      [installationId, checked.expiresAt, JSON.stringify(checked), at],
+    );
+    return rowCount === 1;
   }
 
   async getDatacenterInstance(instanceId: string): Promise<DatacenterInstance | undefined> {
