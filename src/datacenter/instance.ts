@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DatacenterInstance, Store } from '../store/types.ts';
+import type { DatacenterInstance } from '../store/types.ts';
 
 /**
  * What a registered Data Center instance is to the rest of the app: the prefix of its tenant
@@ -11,11 +11,6 @@ export const DATACENTER_TENANT_PREFIX = 'datacenter:';
 
 export const WEBHOOK_PATH_PREFIX = '/datacenter/webhook/';
 
-/** The registry part of the store: what registration, the intake and the CLI need. */
-export type DatacenterInstances = Pick<
-  Store,
-  'getDatacenterInstance' | 'listDatacenterInstances' | 'putDatacenterInstance' | 'deleteDatacenterInstance' | 'setDatacenterInstanceStatus'
->;
 
 export function tenantKeyOf(instanceId: string): string {
   return `${DATACENTER_TENANT_PREFIX}${instanceId}`;

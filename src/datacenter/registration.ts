@@ -1,7 +1,7 @@
 import { decryptSecret, encryptSecret } from '../crypto.ts';
-import { DatacenterNameTakenError, type DatacenterInstance } from '../store/types.ts';
+import { DatacenterNameTakenError, type DatacenterInstance, type DatacenterInstanceRegistry } from '../store/types.ts';
 import { checkToken, InstanceCheckError, installWebhooks, type InstalledWebhook, type WebhookTarget } from './instance-api.ts';
-import { newInstanceId, newWebhookSecret, normaliseBaseUrl, viewOf, webhookUrlOf, type DatacenterInstances, type InstanceView } from './instance.ts';
+import { newInstanceId, newWebhookSecret, normaliseBaseUrl, viewOf, webhookUrlOf, type InstanceView } from './instance.ts';
 
 /**
  * Registering, listing, removing and rotating Data Center instances: one implementation
@@ -25,7 +25,7 @@ export class RegistrationError extends Error {
 }
 
 export interface RegistrationDeps {
-  instances: DatacenterInstances;
+  instances: DatacenterInstanceRegistry;
   encryptionKey: Buffer;
   /** BASE_URL: webhook URLs are built from it. */
   publicBaseUrl: string;

@@ -5,7 +5,7 @@ import { DurableJsonFile } from './durable-json-file.ts';
 import { checkDatacenterInstance, checkDatacenterLastError, checkDatacenterStatus, copyDatacenterInstance } from './input.ts';
 import { lockDirectory } from './process-lock.ts';
 import { SerialQueue } from './serial-queue.ts';
-import { DatacenterNameTakenError, type DatacenterInstance, type DatacenterInstanceStatus, type Store } from './types.ts';
+import { DatacenterNameTakenError, type DatacenterInstance, type DatacenterInstanceRegistry, type DatacenterInstanceStatus } from './types.ts';
 
 /**
  * Registered Data Center instances in DATA_DIR/datacenter-instances.json, shared by the
@@ -157,9 +157,7 @@ export class DatacenterInstanceFile {
  * The instances of a DATA_DIR without opening the store: what the `gatehouse datacenter`
  * command uses, since a running server holds the DATA_DIR lock.
  */
-export function datacenterInstancesIn(
-  dataDir: string,
-): Pick<Store, 'getDatacenterInstance' | 'listDatacenterInstances' | 'putDatacenterInstance' | 'deleteDatacenterInstance' | 'setDatacenterInstanceStatus'> {
+export function datacenterInstancesIn(dataDir: string): DatacenterInstanceRegistry {
   const file = new DatacenterInstanceFile(dataDir);
   return {
     getDatacenterInstance: (instanceId) => file.get(instanceId),

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { datacenterInstancesIn } from './datacenter-instance-file.ts';
 import { DAY_MS } from './job-index.ts';
 import { LowdbStore } from './lowdb-store.ts';
 import { createPool } from './postgres/database.ts';
@@ -9,7 +10,7 @@ import { PgStore } from './postgres/pg-store.ts';
 import { JobWakeups } from './postgres/wakeups.ts';
 import { JournalResultsStore } from './results-store.ts';
 import type { ResultsStore } from './results-types.ts';
-import type { Store } from './types.ts';
+import type { DatacenterInstanceRegistry, Store } from './types.ts';
 
 /**
  * The stores the server runs on, chosen by the configuration: PostgreSQL when DATABASE_URL
@@ -82,6 +83,34 @@ export async function openStores(config: Config, logger: Logger): Promise<OpenSt
     close: async () => {
       await wakeups?.stop();
       await results.close();
+      try {
+        await store.close();
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+}
+
+/**
+ * Only the Data Center instance registry, for the `gatehouse datacenter` command while a
+ * server may be running: in DATA_DIR its own document under a short lock of its own (the
+ * server holds the DATA_DIR lock), or the database's table, which any process may change.
+ * The schema is the server's to migrate; an unmigrated database is refused by open().
+ */
+export async function openDatacenterInstances(config: Config): Promise<{ instances: DatacenterInstanceRegistry; close(): Promise<void> }> {
+  if (config.databaseUrl === undefined) return { instances: datacenterInstancesIn(config.dataDir), close: async () => undefined };
+  const pool = createPool(config.databaseUrl, undefined, 1);
+  const store = new PgStore({ pool });
+  try {
+    await store.open();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  return {
+    instances: store,
+    close: async () => {
       try {
         await store.close();
       } finally {

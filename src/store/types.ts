@@ -200,6 +200,12 @@ export interface Store {
   findSuperseder(jobId: string): Promise<JobSummary | undefined>;
 }
 
+/** The Data Center instance part of a Store: what registration, the intake and the CLI use. */
+export type DatacenterInstanceRegistry = Pick<
+  Store,
+  'getDatacenterInstance' | 'listDatacenterInstances' | 'putDatacenterInstance' | 'deleteDatacenterInstance' | 'setDatacenterInstanceStatus'
+>;
+
 /** Thrown by putDatacenterInstance when the name belongs to another instance. */
 export class DatacenterNameTakenError extends Error {
   override name = 'DatacenterNameTakenError';

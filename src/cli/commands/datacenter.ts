@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config.ts';
 import { parseWebhookTargets, type WebhookTarget } from '../../datacenter/instance-api.ts';
 import { addInstance, listInstances, RegistrationError, removeInstance, rotateSecret, type RegistrationDeps } from '../../datacenter/registration.ts';
-import { datacenterInstancesIn } from '../../store/datacenter-instance-file.ts';
+import { openDatacenterInstances } from '../../store/open-stores.ts';
 import { parseCommandArgs } from '../args.ts';
 import { InputError, UsageError } from '../errors.ts';
 import { DATACENTER_HELP } from '../help.ts';
@@ -15,8 +15,9 @@ import { notice, type CliIo } from '../io.ts';
  * How it writes while a server runs: the server holds the DATA_DIR lock for its journal,
  * but Data Center instances live in a document of their own that any process may change
  * under a short lock (src/store/datacenter-instance-file.ts); the server re-reads it when it
- * is replaced. So the command needs no running server, no ADMIN_TOKEN and no network path
- * to the server, and a server started later finds the instance too.
+ * is replaced. With DATABASE_URL they are a table any process may change. So the command
+ * needs no running server, no ADMIN_TOKEN and no network path to the server, and a server
+ * started later finds the instance too.
  */
 
 /** Token and secret files are small; anything bigger is the wrong file. */
@@ -37,13 +38,19 @@ async function readSecretFile(io: CliIo, flag: string, file: string): Promise<st
   }
 }
 
-function registrationDeps(io: CliIo): RegistrationDeps {
+/** Runs `work` with the registry of the configured store, closed afterwards. */
+async function withRegistry<T>(io: CliIo, work: (deps: RegistrationDeps) => Promise<T>): Promise<T> {
   const loaded = loadConfig(io.env);
   if (!loaded.ok) throw new InputError(`the configuration has problems:\n  ${loaded.problems.join('\n  ')}`);
   // A generated ENCRYPTION_KEY warning matters here too: the server must use the same key.
   for (const warning of loaded.warnings) notice(io, warning);
   const { config } = loaded;
-  return { instances: datacenterInstancesIn(config.dataDir), encryptionKey: config.encryptionKey, publicBaseUrl: config.baseUrl, now: () => new Date() };
+  const { instances, close } = await openDatacenterInstances(config);
+  try {
+    return await work({ instances, encryptionKey: config.encryptionKey, publicBaseUrl: config.baseUrl, now: () => new Date() });
+  } finally {
+    await close();
+  }
 }
 
 function targetsOf(value: string | undefined): WebhookTarget[] | undefined {
@@ -73,13 +80,13 @@ async function runAdd(argv: string[], io: CliIo): Promise<number> {
   const installWebhooks = targetsOf(v['install-webhooks']);
   const token = await readSecretFile(io, '--token-file', v['token-file']!);
   const webhookSecret = v['webhook-secret-file'] === undefined ? undefined : await readSecretFile(io, '--webhook-secret-file', v['webhook-secret-file']);
-  const result = await addInstance(registrationDeps(io), {
+  const result = await withRegistry(io, (deps) => addInstance(deps, {
     name: v.name!,
     baseUrl: v['base-url']!,
     token,
     ...(webhookSecret === undefined ? {} : { webhookSecret }),
     ...(installWebhooks ? { installWebhooks } : {}),
-  });
+  }));
   printLine(io, {
     instanceId: result.instance.instanceId,
     name: result.instance.name,
@@ -98,7 +105,7 @@ async function runList(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(DATACENTER_HELP);
     return 0;
   }
-  printLine(io, await listInstances(registrationDeps(io)));
+  printLine(io, await withRegistry(io, listInstances));
   return 0;
 }
 
@@ -113,7 +120,8 @@ async function runRemove(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(DATACENTER_HELP);
     return 0;
   }
-  const removed = await removeInstance(registrationDeps(io), onlyName('remove', args.positionals));
+  const name = onlyName('remove', args.positionals);
+  const removed = await withRegistry(io, (deps) => removeInstance(deps, name));
   printLine(io, { removed: true, instanceId: removed.instanceId, name: removed.name });
   return 0;
 }
@@ -139,12 +147,12 @@ async function runRotate(argv: string[], io: CliIo): Promise<number> {
   }
   const installWebhooks = targetsOf(v['install-webhooks']);
   const webhookSecret = v['webhook-secret-file'] === undefined ? undefined : await readSecretFile(io, '--webhook-secret-file', v['webhook-secret-file']);
-  const result = await rotateSecret(registrationDeps(io), {
+  const result = await withRegistry(io, (deps) => rotateSecret(deps, {
     name,
     ...(webhookSecret === undefined ? {} : { webhookSecret }),
     ...(graceMs === undefined ? {} : { graceMs }),
     ...(installWebhooks ? { installWebhooks } : {}),
-  });
+  }));
   printLine(io, {
     instanceId: result.instance.instanceId,
     name: result.instance.name,
