@@ -18,6 +18,10 @@ export function createApiOrigin(site: Site): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use((req, _res, next) => {
+    site.apiCalls.push({ method: req.method, path: req.path });
+    next();
+  });
   app.use(site.faults.middleware());
   app.use(express.raw({ type: () => true, limit: '5mb' }));
   app.use((req, res) => {

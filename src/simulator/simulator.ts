@@ -147,6 +147,7 @@ export class Simulator {
       bearerVerifiers: [],
       repositories: new Map(),
       violations: [],
+      apiCalls: [],
       now,
       recordViolation: (v) => recordViolation(site, v),
     };
@@ -176,6 +177,11 @@ export class Simulator {
 
   get faults(): { add(spec: FaultSpec): void; clear(): void; pending(): number } {
     return this.site.faults;
+  }
+
+  /** Every call the app made to the API origin (method and path), in arrival order. */
+  get apiCalls(): readonly { method: string; path: string }[] {
+    return this.site.apiCalls;
   }
 
   get violations(): readonly Violation[] {

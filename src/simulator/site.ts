@@ -47,6 +47,8 @@ export interface Site {
   bearerVerifiers: BearerVerifier[];
   repositories: Map<string, Repository>;
   violations: Violation[];
+  /** Every call the app made to the API origin, in arrival order (tests count publications). */
+  apiCalls: { method: string; path: string }[];
   now: () => Date;
   recordViolation(v: Omit<Violation, 'at'>): void;
 }
