@@ -3,13 +3,14 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { FileScan } from '../../scan/scan-files.ts';
 import type { VulnIndex } from '../../scan/deps/osv/vuln-index.ts';
+import type { RepoScanConfig } from '../../scan/repo-config/types.ts';
 import type { Finding, PackageRef } from '../../scan/types.ts';
 import type { Progress } from '../progress.ts';
 import { parseRepoConfig, readRepoConfigFiles } from '../repo-config.ts';
 import { walkPaths } from '../walk.ts';
 import { scanBatch, type BatchFile } from './batch.ts';
 import { keySecretFindings, newFileScan } from './fingerprints.ts';
-import { ScanPool, type ScanRoot } from './pool.ts';
+import { ScanPool, type BatchResult, type ScanRoot } from './pool.ts';
 
 /** Files per batch: small enough that two threads finish close together, large enough that messages cost nothing. */
 const BATCH_FILES = 16;
@@ -28,6 +29,8 @@ export interface PathTarget {
 }
 
 interface Root extends ScanRoot {
+  /** The root's settings, parsed; this thread scans with them too. */
+  parsed: RepoScanConfig;
   scan: FileScan;
   /** Prepended to finding paths when several directories are scanned, so two `config.yml` stay apart. */
   prefix: string | undefined;
@@ -58,7 +61,7 @@ async function newRoot(id: number, directory: string, prefix: string | undefined
   const { files, problems: unreadable } = await readRepoConfigFiles(directory);
   const { config, problems } = await parseRepoConfig(files);
   options.notices.push(...unreadable, ...problems);
-  return { id, config: files, prefix, scan: newFileScan(config, options.fingerprintKey, { vulnIndex: options.vulnIndex }) };
+  return { id, config: files, parsed: config, prefix, scan: newFileScan(config, options.fingerprintKey, { vulnIndex: options.vulnIndex }) };
 }
 
 /** Every file to scan, in batches: each directory walked as its own root, then the file arguments under the current directory. */
@@ -96,9 +99,8 @@ function totalBytes(head: readonly Batch[]): number {
 }
 
 /**
- * Scans files and directories, each directory as its own root with its own settings.
- * Batches of files go to one worker thread per core; the walk waits while every thread
- * has two batches queued, so memory stays bounded however large the tree.
+ * Scans files and directories, each directory as its own root with its own settings:
+ * in this thread for a small scan, else on `threads` scanners (see scanInParallel).
  */
 export async function scanPaths(targets: readonly PathTarget[], options: PathScanOptions): Promise<{ findings: Finding[]; packages: PackageRef[] }> {
   const roots: Root[] = [];
@@ -129,27 +131,7 @@ export async function scanPaths(targets: readonly PathTarget[], options: PathSca
       options.progress.filesScanned(counts.files, counts.bytes);
     }
   } else {
-    const pool = new ScanPool(threads, options.fingerprintKey);
-    const inFlight: { root: Root; result: ReturnType<ScanPool['scan']> }[] = [];
-    // Results are taken in the order batches were sent, so notices and the merge are the same on every run.
-    const settle = async () => {
-      const { root, result } = inFlight.shift()!;
-      const { part, files, bytes } = await result;
-      root.scan.addPart(part);
-      options.progress.filesScanned(files, bytes);
-    };
-    try {
-      for await (const batch of all()) {
-        const result = pool.scan(batch.root, batch.files);
-        // Handled here so a failure is not reported as unhandled before its turn to be awaited.
-        result.catch(() => undefined);
-        inFlight.push({ root: batch.root, result });
-        if (inFlight.length >= threads * 2) await settle();
-      }
-      while (inFlight.length > 0) await settle();
-    } finally {
-      await pool.close();
-    }
+    await scanInParallel(all(), threads, options);
   }
 
   const findings: Finding[] = [];
@@ -164,4 +146,52 @@ export async function scanPaths(targets: readonly PathTarget[], options: PathSca
     findings.push(...(prefix === undefined ? keyed : keyed.map((f) => ({ ...f, path: path.posix.join(prefix, f.path) }))));
   }
   return { findings, packages };
+}
+
+/**
+ * Scans batches on `threads` scanners: this thread and `threads - 1` worker threads. Each
+ * worker keeps two batches queued; a batch that finds them all full is scanned here, so
+ * this thread works instead of waiting, and one thread fewer pays the start-up (its own
+ * isolate, loading modules, compiling the rules), which on a two-core machine is what a
+ * scan of a few thousand files costs on top of the work itself. The walk waits while
+ * this thread scans, so memory stays bounded however large the tree.
+ */
+async function scanInParallel(source: AsyncIterable<Batch>, threads: number, options: PathScanOptions): Promise<void> {
+  const workers = threads - 1;
+  const pool = new ScanPool(workers, options.fingerprintKey);
+  /** This thread's own scan of each root, apart from the root's merged one, so every part merges in batch order. */
+  const local = new Map<Root, FileScan>();
+  const inFlight: { root: Root; result: Promise<BatchResult> }[] = [];
+  let queued = 0;
+  // Results are taken in the order batches were sent, so notices and the merge are the same on every run.
+  const settle = async () => {
+    const { root, result } = inFlight.shift()!;
+    const { part, files, bytes } = await result;
+    root.scan.addPart(part);
+    options.progress.filesScanned(files, bytes);
+  };
+  try {
+    for await (const batch of source) {
+      let result: Promise<BatchResult>;
+      if (queued < workers * 2) {
+        queued++;
+        result = pool.scan(batch.root, batch.files).finally(() => queued--);
+        // Handled here so a failure is not reported as unhandled before its turn to be awaited.
+        result.catch(() => undefined);
+      } else {
+        let scan = local.get(batch.root);
+        if (!scan) local.set(batch.root, (scan = newFileScan(batch.root.parsed, options.fingerprintKey)));
+        const counts = await scanBatch(scan, batch.files);
+        result = Promise.resolve({ part: scan.takePart(), ...counts });
+        // Reading a batch never waits on the event loop: let the workers' answers in, so they get their next batches.
+        await new Promise(setImmediate);
+      }
+      inFlight.push({ root: batch.root, result });
+      // Parts scanned here wait for an earlier worker batch: bounded too.
+      while (inFlight.length >= threads * 4) await settle();
+    }
+    while (inFlight.length > 0) await settle();
+  } finally {
+    await pool.close();
+  }
 }
