@@ -1,4 +1,5 @@
 import { isDependencyFile } from './deps/files.ts';
+import type { LockfileParser } from './deps/file-set.ts';
 import type { VulnIndex } from './deps/osv/vuln-index.ts';
 import { globMatcher, type GlobMatcher } from './repo-config/glob-matcher.ts';
 import { EMPTY_REPO_CONFIG, type RepoScanConfig } from './repo-config/types.ts';
@@ -26,6 +27,11 @@ export interface ScanFilesOptions {
   vulnIndex?: VulnIndex | null | (() => Promise<VulnIndex | null>);
   /** A scanner to reuse across scans (it compiles its rules once); built from `config` when absent. */
   scanner?: SecretScanner;
+  /**
+   * Parses a dependency file that is read alone (not go.mod, go.sum or pom.xml) within a
+   * time and memory budget, off this thread; in this thread, unbounded, when absent.
+   */
+  parseLockfile?: LockfileParser;
 }
 
 export interface ScanFilesResult {
@@ -62,6 +68,7 @@ export class FileScan {
   readonly #config: RepoScanConfig;
   #scanner: SecretScanner | undefined;
   readonly #index: ScanFilesOptions['vulnIndex'];
+  readonly #parseLockfile: ScanFilesOptions['parseLockfile'];
   readonly #ignored: GlobMatcher[];
   readonly #ignoredFingerprints: Set<string>;
   #part: FileScanPart = emptyPart();
@@ -70,6 +77,7 @@ export class FileScan {
     this.#config = options.config ?? EMPTY_REPO_CONFIG;
     this.#scanner = options.scanner;
     this.#index = options.vulnIndex;
+    this.#parseLockfile = options.parseLockfile;
     this.#ignored = this.#config.ignorePaths.map(globMatcher);
     this.#ignoredFingerprints = new Set(this.#config.ignoredFingerprints);
   }
@@ -145,7 +153,9 @@ export class FileScan {
     const set = new DependencyFileSet();
     for (const { path, content } of part.dependencyFiles) {
       try {
-        set.add(path, content, (message) => notices.push(message));
+        const notice = (message: string) => notices.push(message);
+        if (this.#parseLockfile) await set.addParsedBy(this.#parseLockfile, path, content, notice);
+        else set.add(path, content, notice);
       } catch (error) {
         if (!(error instanceof ParseError)) throw error;
         notices.push(`${error.message}; its packages were not checked.`);

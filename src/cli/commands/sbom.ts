@@ -7,20 +7,22 @@ import { parseCommandArgs } from '../args.ts';
 import { InputError, UsageError } from '../errors.ts';
 import { SBOM_HELP } from '../help.ts';
 import { notice, type CliIo } from '../io.ts';
+import { BoundedLockfileParser } from '../lockfiles/bounded-parser.ts';
 import { readForScan, walkDirectory } from '../walk.ts';
 
 const MAX_LOCKFILE_BYTES = 200 * 1024 * 1024;
 
-function addFile(set: DependencyFileSet, file: string, content: string, notices: string[]): void {
+/** Adds a dependency file; its packages are parsed in a thread within a budget (a hostile lockfile costs that, not the command). */
+async function addFile(set: DependencyFileSet, parser: BoundedLockfileParser, file: string, content: string, notices: string[]): Promise<void> {
   try {
-    set.add(file, content, (message) => notices.push(message));
+    await set.addParsedBy((path, text) => parser.parse(path, text), file, content, (message) => notices.push(message));
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
     notices.push(`${error.message}; its packages are not in the SBOM.`);
   }
 }
 
-async function collectPackages(root: string, notices: string[]): Promise<{ packages: PackageRef[]; files: number }> {
+async function collectPackages(root: string, parser: BoundedLockfileParser, notices: string[]): Promise<{ packages: PackageRef[]; files: number }> {
   // Read together: a shrinkwrap hides the package-lock beside it, go.sum completes an old go.mod, poms inherit from parents.
   const set = new DependencyFileSet();
   let files = 0;
@@ -28,7 +30,7 @@ async function collectPackages(root: string, notices: string[]): Promise<{ packa
   for await (const file of walkDirectory(root, options)) {
     if ('binary' in file) continue;
     files++;
-    addFile(set, file.path, file.content, notices);
+    await addFile(set, parser, file.path, file.content, notices);
   }
   return { packages: set.packages(), files };
 }
@@ -53,18 +55,23 @@ export async function runSbom(argv: string[], io: CliIo): Promise<number> {
 
   const notices: string[] = [];
   let packages: PackageRef[];
-  if (info.isDirectory()) {
-    const collected = await collectPackages(absolute, notices);
-    packages = collected.packages;
-    if (collected.files === 0) notices.push(`No dependency files under ${given}; the SBOM lists no packages.`);
-  } else {
-    const name = path.basename(absolute);
-    if (!isDependencyFile(name)) throw new InputError(`${given}: not a lockfile or manifest Gatehouse reads`);
-    const file = await readForScan(absolute, name, { maxBytes: () => MAX_LOCKFILE_BYTES, notice: (m) => notices.push(m) });
-    if (file && 'binary' in file) throw new InputError(`${given}: is a binary file, not a lockfile`);
-    const set = new DependencyFileSet();
-    if (file) addFile(set, file.path, file.content, notices);
-    packages = set.packages();
+  const parser = new BoundedLockfileParser();
+  try {
+    if (info.isDirectory()) {
+      const collected = await collectPackages(absolute, parser, notices);
+      packages = collected.packages;
+      if (collected.files === 0) notices.push(`No dependency files under ${given}; the SBOM lists no packages.`);
+    } else {
+      const name = path.basename(absolute);
+      if (!isDependencyFile(name)) throw new InputError(`${given}: not a lockfile or manifest Gatehouse reads`);
+      const file = await readForScan(absolute, name, { maxBytes: () => MAX_LOCKFILE_BYTES, notice: (m) => notices.push(m) });
+      if (file && 'binary' in file) throw new InputError(`${given}: is a binary file, not a lockfile`);
+      const set = new DependencyFileSet();
+      if (file) await addFile(set, parser, file.path, file.content, notices);
+      packages = set.packages();
+    }
+  } finally {
+    await parser.close();
   }
 
   const sbom = await buildSbom(packages, { name: projectName(absolute, info.isDirectory()) });

@@ -3,10 +3,12 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { FileScan } from '../../scan/scan-files.ts';
 import type { VulnIndex } from '../../scan/deps/osv/vuln-index.ts';
+import type { LockfileParser } from '../../scan/deps/file-set.ts';
 import type { RepoScanConfig } from '../../scan/repo-config/types.ts';
 import type { Finding, PackageRef } from '../../scan/types.ts';
 import type { Progress } from '../progress.ts';
 import { parseRepoConfig, readRepoConfigFiles } from '../repo-config.ts';
+import { BoundedLockfileParser } from '../lockfiles/bounded-parser.ts';
 import { walkPaths } from '../walk.ts';
 import { scanBatch, type BatchFile } from './batch.ts';
 import { keySecretFindings, newFileScan } from './fingerprints.ts';
@@ -57,15 +59,18 @@ export function shownPath(given: string): string {
   return path.posix.normalize(given.split(path.sep).join('/'));
 }
 
-async function newRoot(id: number, directory: string, prefix: string | undefined, options: PathScanOptions): Promise<Root> {
+/** What the roots of one scan share: the options, and the thread that parses their lockfiles. */
+type RootOptions = PathScanOptions & { parseLockfile: LockfileParser };
+
+async function newRoot(id: number, directory: string, prefix: string | undefined, options: RootOptions): Promise<Root> {
   const { files, problems: unreadable } = await readRepoConfigFiles(directory);
   const { config, problems } = await parseRepoConfig(files);
   options.notices.push(...unreadable, ...problems);
-  return { id, config: files, parsed: config, prefix, scan: newFileScan(config, options.fingerprintKey, { vulnIndex: options.vulnIndex }) };
+  return { id, config: files, parsed: config, prefix, scan: newFileScan(config, options.fingerprintKey, { vulnIndex: options.vulnIndex, parseLockfile: options.parseLockfile }) };
 }
 
 /** Every file to scan, in batches: each directory walked as its own root, then the file arguments under the current directory. */
-async function* batches(targets: readonly PathTarget[], roots: Root[], options: PathScanOptions): AsyncGenerator<Batch> {
+async function* batches(targets: readonly PathTarget[], roots: Root[], options: RootOptions): AsyncGenerator<Batch> {
   const directories = targets.filter((t) => t.directory);
   const files = targets.filter((t) => !t.directory);
   for (const target of directories) {
@@ -103,6 +108,15 @@ function totalBytes(head: readonly Batch[]): number {
  * in this thread for a small scan, else on `threads` scanners (see scanInParallel).
  */
 export async function scanPaths(targets: readonly PathTarget[], options: PathScanOptions): Promise<{ findings: Finding[]; packages: PackageRef[] }> {
+  const lockfiles = new BoundedLockfileParser();
+  try {
+    return await scanRoots(targets, { ...options, parseLockfile: (file, content) => lockfiles.parse(file, content) });
+  } finally {
+    await lockfiles.close();
+  }
+}
+
+async function scanRoots(targets: readonly PathTarget[], options: RootOptions): Promise<{ findings: Finding[]; packages: PackageRef[] }> {
   const roots: Root[] = [];
   const source = batches(targets, roots, options);
 

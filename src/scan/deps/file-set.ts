@@ -1,4 +1,5 @@
 import type { PackageRef } from '../types.ts';
+import { ParseError } from './errors.ts';
 import { parseLockfile } from './parse.ts';
 import { goVersionOf, parseGoMod, parseGoSum } from './parsers/gomod.ts';
 import { parsePom, readPomModel, type PomModel } from './parsers/maven.ts';
@@ -16,6 +17,12 @@ import { compareVersions } from './versions/index.ts';
  */
 const CONTEXT_FILES = new Set(['go.mod', 'go.sum', 'pom.xml']);
 
+/** A dependency file's packages and notices, or why it could not be read (a ParseError's reason). */
+export type ParsedFile = { packages: PackageRef[]; notices: string[] } | { reason: string };
+
+/** Parses one dependency file elsewhere (another thread, within a budget). */
+export type LockfileParser = (path: string, content: string) => Promise<ParsedFile>;
+
 export class DependencyFileSet {
   readonly #parsed = new Map<string, PackageRef[]>();
   readonly #goMods = new Map<string, string>();
@@ -30,6 +37,15 @@ export class DependencyFileSet {
   /** A file read alone earlier (by parseLockfile), for callers that keep parsed files. */
   addParsed(path: string, refs: PackageRef[]): void {
     this.#parsed.set(path, refs);
+  }
+
+  /** `add`, with a file read alone parsed by `parse`; throws ParseError as `add` does when it cannot be read. */
+  async addParsedBy(parse: LockfileParser, path: string, content: string, notice: (message: string) => void): Promise<void> {
+    if (DependencyFileSet.needsOtherFiles(path)) return this.add(path, content, notice);
+    const parsed = await parse(path, content);
+    if ('reason' in parsed) throw new ParseError(path, parsed.reason);
+    for (const message of parsed.notices) notice(message);
+    this.addParsed(path, parsed.packages);
   }
 
   add(path: string, content: string, notice: (message: string) => void = () => undefined): void {
