@@ -5,7 +5,7 @@ import { apiRouter } from './connect/api-routes.ts';
 import { addConnectRoutes } from './connect/router.ts';
 import { basePathOf } from './connect/qsh.ts';
 import { webhookIntake } from './connect/webhooks.ts';
-import { bitbucketClients, type ClientTuning } from './core/bitbucket-clients.ts';
+import { bitbucketClients, type ClientTuning } from './codehost/cloud/clients.ts';
 import { CallBudget } from './core/budget.ts';
 import { createDispatcher, type Dispatcher } from './core/dispatch.ts';
 import { DEFAULT_TENANT_QUEUE_LIMIT, limitQueuedJobs } from './core/tenant-queue-limit.ts';

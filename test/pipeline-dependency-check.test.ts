@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BitbucketClient } from '../src/bitbucket/client.ts';
+import type { CodeHost } from '../src/core/code-host.ts';
 import { checkDependencies, LockfileCache, type LockfileParser } from '../src/core/dependency-check.ts';
 import { lockfileTask } from '../src/core/scan-pool/tasks.ts';
 import { createMemoryIndex } from '../src/scan/deps/index.ts';
@@ -25,22 +25,20 @@ const INDEX = createMemoryIndex([
 /** Serves file contents per commit and counts reads. */
 function files(byCommit: Record<string, Record<string, string>>) {
   const reads: string[] = [];
-  const client = {
-    async getFileSource(_w: string, _s: string, commit: string, path: string) {
+  const host = {
+    async getFile(_repo: unknown, commit: string, path: string) {
       reads.push(`${commit}:${path}`);
       return byCommit[commit]?.[path] ?? null;
     },
-  } as unknown as BitbucketClient;
-  return { client, reads };
+  } as unknown as CodeHost;
+  return { client: host, reads };
 }
 
 /** What a scan thread does, run here (scan-pool.test.ts covers the threads). */
 const parser: LockfileParser = { parseLockfile: async (path, content) => lockfileTask(path, content) };
 
-const input = (client: BitbucketClient, cache: LockfileCache, source = 'src1') => ({
-  client,
-  workspace: 'w',
-  slug: 's',
+const input = (host: CodeHost, cache: LockfileCache, source = 'src1') => ({
+  target: { host, workspace: 'w', slug: 's' },
   sourceCommit: source,
   baseCommit: 'dst',
   files: [{ path: 'requirements.txt', oldPath: 'requirements.txt' }],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BitbucketClient } from '../src/bitbucket/client.ts';
 import { BitbucketApiError } from '../src/bitbucket/errors.ts';
+import { cloudCodeHost } from '../src/codehost/cloud/code-host.ts';
 import { renderComment } from '../src/core/comment.ts';
 import { DEFAULT_POLICY } from '../src/core/policy.ts';
 import { annotationId, buildAnnotations, buildReport, COMMENT_MARKER, publishReport, upsertComment } from '../src/core/publish.ts';
@@ -50,14 +51,19 @@ function recordingClient(comments: { id: number; content: { raw: string } }[] = 
   return { client: client as unknown as BitbucketClient, calls };
 }
 
+/** The publisher's target: the recording client behind the Cloud code host. */
+function on(client: BitbucketClient) {
+  return { host: cloudCodeHost(client, 'https://bitbucket.org'), workspace: 'w', slug: 's' };
+}
+
 describe('annotations', () => {
   it('keeps the 1,000 worst findings, worst first, with short summaries and no secret', () => {
     const findings = [...Array.from({ length: 1_100 }, (_, i) => secret(i, 'low')), secret(5_000, 'critical'), secret(5_001, 'high', false)];
     const annotations = buildAnnotations(findings, DEFAULT_POLICY);
     expect(annotations).toHaveLength(1_000);
-    expect(annotations.slice(0, 2).map((a) => [a.severity, a.result])).toEqual([['CRITICAL', 'FAILED'], ['HIGH', 'PASSED']]);
+    expect(annotations.slice(0, 2).map((a) => [a.severity, a.result])).toEqual([['critical', 'FAILED'], ['high', 'PASSED']]);
     expect(annotations.every((a) => a.summary.length <= 450)).toBe(true);
-    expect(new Set(annotations.map((a) => a.external_id)).size).toBe(1_000);
+    expect(new Set(annotations.map((a) => a.externalId)).size).toBe(1_000);
     expect(JSON.stringify(annotations)).not.toContain(SECRET);
   });
 
@@ -84,7 +90,7 @@ describe('publishReport', () => {
   it('sends annotations in batches of at most 100 after the report', async () => {
     const { client, calls } = recordingClient();
     const scan = scanOf(Array.from({ length: 250 }, (_, i) => secret(i, 'high')));
-    await publishReport({ client, workspace: 'w', slug: 's' }, scan.commit, buildReport(scan, DEFAULT_POLICY, 'https://x', 'PR'), buildAnnotations(scan.findings, DEFAULT_POLICY), new Set());
+    await publishReport(on(client), scan.commit, buildReport(scan, DEFAULT_POLICY, 'https://x', 'PR'), buildAnnotations(scan.findings, DEFAULT_POLICY), new Set());
     expect(calls).toEqual(['putReport', 'postAnnotations:100', 'postAnnotations:100', 'postAnnotations:50']);
   });
 
@@ -92,8 +98,8 @@ describe('publishReport', () => {
     const { client, calls } = recordingClient();
     const scan = scanOf([secret(1, 'high')]);
     const annotations = buildAnnotations(scan.findings, DEFAULT_POLICY);
-    await publishReport({ client, workspace: 'w', slug: 's' }, scan.commit, buildReport(scan, DEFAULT_POLICY, 'https://x', 'PR'), annotations, new Set([annotationId(secret(1, 'high'))]));
-    await publishReport({ client, workspace: 'w', slug: 's' }, scan.commit, buildReport(scan, DEFAULT_POLICY, 'https://x', 'PR'), annotations, new Set([annotationId(secret(2, 'high'))]));
+    await publishReport(on(client), scan.commit, buildReport(scan, DEFAULT_POLICY, 'https://x', 'PR'), annotations, new Set([annotationId(secret(1, 'high'))]));
+    await publishReport(on(client), scan.commit, buildReport(scan, DEFAULT_POLICY, 'https://x', 'PR'), annotations, new Set([annotationId(secret(2, 'high'))]));
     expect(calls).toEqual(['putReport', 'postAnnotations:1', 'deleteReport', 'putReport', 'postAnnotations:1']);
   });
 
@@ -106,7 +112,7 @@ describe('publishReport', () => {
 });
 
 describe('upsertComment', () => {
-  const target = (client: BitbucketClient) => ({ client, workspace: 'w', slug: 's' });
+  const target = on;
 
   it('edits the stored comment without listing', async () => {
     const { client, calls } = recordingClient();

@@ -217,13 +217,21 @@ function isFetchFailure(error: unknown, timer: AttemptTimer): boolean {
   return timer.timedOut || error instanceof TypeError || (error instanceof Error && error.name === 'AbortError');
 }
 
-/** Bitbucket's `{"type":"error","error":{"message","detail"}}`, or OAuth's `{"error","error_description"}`. */
+/**
+ * Bitbucket Cloud's `{"type":"error","error":{"message","detail"}}`, OAuth's
+ * `{"error","error_description"}`, or Data Center's `{"errors":[{"message"}]}`.
+ */
 export function errorMessageOf(body: string): string | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
     return undefined;
+  }
+  const errors = (parsed as { errors?: unknown } | null)?.errors;
+  if (Array.isArray(errors)) {
+    const messages = errors.map((e) => (e as { message?: unknown } | null)?.message).filter((m): m is string => typeof m === 'string');
+    return messages.length > 0 ? messages.join('; ').slice(0, 500) : undefined;
   }
   const error = (parsed as { error?: unknown } | null)?.error;
   let message: string | undefined;

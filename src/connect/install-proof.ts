@@ -1,6 +1,6 @@
 import { createBitbucketClient } from '../bitbucket/client.ts';
 import { BitbucketApiError, BitbucketError } from '../bitbucket/errors.ts';
-import type { ClientTuning } from '../core/bitbucket-clients.ts';
+import type { ClientTuning } from '../codehost/cloud/clients.ts';
 import { HttpError } from '../http/errors.ts';
 
 /**

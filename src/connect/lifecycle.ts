@@ -1,7 +1,7 @@
 import express, { type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
-import type { ClientTuning } from '../core/bitbucket-clients.ts';
+import type { ClientTuning } from '../codehost/cloud/clients.ts';
 import { KeyedSerialQueue } from '../core/keyed-queue.ts';
 import { decryptSecret, encryptSecret } from '../crypto.ts';
 import { HttpError } from '../http/errors.ts';

@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import type { Config } from '../config.ts';
-import type { ClientSource, ClientTuning } from '../core/bitbucket-clients.ts';
+import type { ClientSource, ClientTuning } from '../codehost/cloud/clients.ts';
 import type { Logger } from '../log.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { BitbucketClient } from '../bitbucket/client.ts';
 import { BitbucketTooLargeError, formatBytes } from '../bitbucket/errors.ts';
 import { DependencyFileSet, ParseError, VulnIndexError, matchPackages, type VulnIndex } from '../scan/deps/index.ts';
 import type { RepoScanConfig } from '../scan/repo-config/index.ts';
 import type { DependencyFinding, PackageRef } from '../scan/types.ts';
 import type { ChangedDependencyFile } from './diff-scan.ts';
+import type { RepoRef } from './code-host.ts';
+import type { Target } from './publish.ts';
 import { ScanBudgetExceeded } from './scan-pool/pool.ts';
 import type { LockfileParse } from './scan-pool/protocol.ts';
 
@@ -73,14 +74,13 @@ export class LockfileCache {
 }
 
 export interface DependencyCheckInput {
-  client: BitbucketClient;
-  workspace: string;
-  slug: string;
+  /** The repository of `sourceCommit`. */
+  target: Target;
   sourceCommit: string;
   /** Null when there is nothing to compare with (a new branch). */
   baseCommit: string | null;
-  /** Where `baseCommit` is when it is not in `workspace/slug`: the destination of a pull request from a fork. */
-  baseRepository?: { workspace: string; slug: string };
+  /** Where `baseCommit` is when it is not in `target`: the destination of a pull request from a fork. */
+  baseRepository?: RepoRef;
   files: readonly ChangedDependencyFile[];
   vulnIndex: VulnIndex | null;
   config: RepoScanConfig;
@@ -97,8 +97,8 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
     notices.push(`No vulnerability database: ${input.files.length} changed dependency file(s) not checked for known vulnerabilities.`);
   }
 
-  const read = async (commit: string, path: string, repository = { workspace: input.workspace, slug: input.slug }): Promise<Parsed | null> => {
-    const content = await fetchBounded(input.client, repository.workspace, repository.slug, commit, path, input.cache.maxFileBytes);
+  const read = async (commit: string, path: string, repository: RepoRef = input.target): Promise<Parsed | null> => {
+    const content = await fetchBounded({ ...repository, host: input.target.host }, commit, path, input.cache.maxFileBytes);
     if (content === null) return null;
     if (typeof content !== 'string') return { packages: [], findings: [], error: content.refused };
     const key = createHash('sha256').update(`${path}\0${input.vulnIndex?.version ?? 'none'}\0`).update(content).digest('hex');
@@ -133,9 +133,9 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
 }
 
 /** The file's text; null when it does not exist; why it was not read when it is too large. */
-async function fetchBounded(client: BitbucketClient, workspace: string, slug: string, commit: string, path: string, maxBytes: number): Promise<string | { refused: string } | null> {
+async function fetchBounded(target: Target, commit: string, path: string, maxBytes: number): Promise<string | { refused: string } | null> {
   try {
-    return await client.getFileSource(workspace, slug, commit, path, { maxBytes });
+    return await target.host.getFile(target, commit, path, { maxBytes });
   } catch (error) {
     if (!(error instanceof BitbucketTooLargeError)) throw error;
     return { refused: `${path} at ${commit.slice(0, 12)} is larger than ${formatBytes(maxBytes)} and was not read; its packages were not checked.` };
@@ -169,9 +169,7 @@ async function parse(parser: LockfileParser, path: string, content: string, inde
 
 /** Reads and parses dependency files for an inventory, reusing the cache. */
 export async function readPackages(
-  client: BitbucketClient,
-  workspace: string,
-  slug: string,
+  target: Target,
   commit: string,
   paths: readonly string[],
   cache: LockfileCache,
@@ -181,7 +179,7 @@ export async function readPackages(
   // Read as one tree: a shrinkwrap hides the package-lock beside it, go.sum completes an old go.mod, poms inherit.
   const set = new DependencyFileSet();
   for (const path of paths) {
-    const content = await fetchBounded(client, workspace, slug, commit, path, cache.maxFileBytes);
+    const content = await fetchBounded(target, commit, path, cache.maxFileBytes);
     if (content === null) continue;
     if (typeof content !== 'string') {
       notices.push(content.refused);

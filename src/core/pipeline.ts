@@ -5,8 +5,10 @@ import type { ResultsStore } from '../store/results-types.ts';
 import type { Job, Store } from '../store/types.ts';
 import { BitbucketCredentialsUnavailableError } from '../bitbucket/auth/bearer.ts';
 import { BitbucketApiError, BitbucketInputError, BitbucketOriginError, BitbucketTooLargeError } from '../bitbucket/errors.ts';
-import { bitbucketClients, InstallationUnavailableError, type ClientTuning } from './bitbucket-clients.ts';
+import { createCodeHosts } from '../codehost/index.ts';
+import type { ClientTuning } from '../codehost/cloud/clients.ts';
 import { CallBudget, DEFAULT_BUDGET, type BudgetOptions } from './budget.ts';
+import { TenantUnavailableError, type CodeHostSource } from './code-host.ts';
 import { LockfileCache } from './dependency-check.ts';
 import type { DiffLimits } from './diff-scan.ts';
 import { SCAN_POOL_DEFAULTS, ScanPool, scanThreadsFor, type ScanPoolOptions } from './scan-pool/pool.ts';
@@ -30,6 +32,11 @@ export interface PipelineOptions {
   /** Defaults to the database `gatehouse db update` keeps in DATA_DIR. */
   vulnIndex?: () => VulnIndex | null;
   client?: ClientTuning;
+  /**
+   * The code hosts jobs reach, given the budget every call is metered by. Defaults to
+   * createCodeHosts (src/codehost/index.ts); wiring that adds a tenant kind registers it there.
+   */
+  codeHosts?: (budget: CallBudget) => CodeHostSource;
   diffLimits?: DiffLimits;
   /** Largest dependency file read from Bitbucket (default in LockfileCache). */
   dependencyFileMaxBytes?: number;
@@ -54,7 +61,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
   const deps: WorkflowDeps = {
     store: options.store,
     results: options.results,
-    clients: bitbucketClients({ config: options.config, store: options.store, budget, tuning: options.client, now: () => now().getTime() }),
+    codeHosts: options.codeHosts?.(budget) ?? createCodeHosts({ config: options.config, store: options.store, budget, ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() }),
     vulnIndex: options.vulnIndex ?? (() => openVulnIndex(options.config.dataDir)),
     lockfiles: new LockfileCache(scans, options.dependencyFileMaxBytes !== undefined ? { maxFileBytes: options.dependencyFileMaxBytes } : {}),
     scans,
@@ -105,11 +112,11 @@ export const CREDENTIALS_WAIT_MS = 5 * 60_000;
 
 /**
  * Retrying cannot help: a payload that does not parse, a request Bitbucket calls invalid or
- * forbidden, an answer larger than we read, an installation that is gone. 429, 408 and 5xx are retried (the client has
+ * forbidden, an answer larger than we read, a tenant that is gone. 429, 408 and 5xx are retried (the client has
  * already retried them a few times within the attempt).
  */
 function isPermanent(error: unknown): boolean {
-  if (error instanceof PermanentJobError || error instanceof InstallationUnavailableError) return true;
+  if (error instanceof PermanentJobError || error instanceof TenantUnavailableError) return true;
   if (error instanceof BitbucketInputError || error instanceof BitbucketOriginError || error instanceof BitbucketTooLargeError) return true;
   if (error instanceof BitbucketApiError) return error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
   return false;

@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BitbucketClient } from '../bitbucket/client.ts';
-import { MAX_ANNOTATION_SUMMARY_LENGTH, MAX_ANNOTATIONS_PER_REQUEST } from '../bitbucket/client.ts';
-import { BitbucketApiError } from '../bitbucket/errors.ts';
-import type { AnnotationInput, BuildStatusInput, ReportDataInput, ReportInput } from '../bitbucket/types.ts';
+import type { Annotation, BuildStatus, CodeHost, RepoRef, Report, ReportDataItem } from './code-host.ts';
 import { SEVERITY_RANK } from '../scan/types.ts';
 import type { Policy, ScanRecord, StoredFinding } from '../store/results-types.ts';
 import { inert } from './inert-text.ts';
@@ -18,14 +15,15 @@ import { isBlocking } from './policy.ts';
 export const REPORT_ID = 'gatehouse-security';
 export const BUILD_STATUS_KEY = 'gatehouse-security';
 export const COMMENT_MARKER = '<!-- gatehouse:pr-comment -->';
-/** Bitbucket keeps at most this many annotations per report. */
+/** Both Bitbucket hosts keep at most this many annotations per report. */
 export const MAX_ANNOTATIONS_PER_REPORT = 1_000;
+/** The tighter of the hosts' limits (Cloud rejects longer annotation summaries). */
+const MAX_ANNOTATION_SUMMARY_LENGTH = 450;
 const MAX_DETAILS = 2_000;
 
-export interface Target {
-  client: BitbucketClient;
-  workspace: string;
-  slug: string;
+/** A repository and the code host that serves it. */
+export interface Target extends RepoRef {
+  host: CodeHost;
 }
 
 export function annotationId(finding: Pick<StoredFinding, 'fingerprint' | 'line'>): string {
@@ -48,9 +46,9 @@ export function configChangeNote(paths: readonly string[]): string {
   return `This pull request changes ${paths.join(', ')}. It was scanned with the configuration of its destination branch; its changes take effect once merged.`;
 }
 
-export function buildReport(scan: ScanRecord, policy: Policy, link: string, what: string): ReportInput {
+export function buildReport(scan: ScanRecord, policy: Policy, link: string, what: string): Report {
   const c = scan.counts;
-  const data: ReportDataInput[] = [
+  const data: ReportDataItem[] = [
     { title: 'Critical', type: 'NUMBER', value: c.critical },
     { title: 'High', type: 'NUMBER', value: c.high },
     { title: 'Medium', type: 'NUMBER', value: c.medium },
@@ -76,7 +74,6 @@ export function buildReport(scan: ScanRecord, policy: Policy, link: string, what
     title: 'Gatehouse security',
     // Skip notes and notices quote file names and the repository's configuration.
     details: truncate(inert(lines.join('\n')), MAX_DETAILS),
-    report_type: 'SECURITY',
     result: scan.result,
     reporter: 'Gatehouse',
     link,
@@ -84,15 +81,14 @@ export function buildReport(scan: ScanRecord, policy: Policy, link: string, what
   };
 }
 
-export function buildAnnotations(findings: readonly StoredFinding[], policy: Policy): AnnotationInput[] {
+export function buildAnnotations(findings: readonly StoredFinding[], policy: Policy): Annotation[] {
   return rankFindings(findings)
     .slice(0, MAX_ANNOTATIONS_PER_REPORT)
     .map((f) => {
       const origin = f.isNew ? 'Introduced by this change.' : 'Already present before this change.';
       const triage = f.triage ? ` Marked ${f.triage.status.replace('_', ' ')} by ${f.triage.by} on ${f.triage.at.slice(0, 10)}: ${f.triage.reason}` : '';
-      const annotation: AnnotationInput = {
-        external_id: annotationId(f),
-        annotation_type: 'VULNERABILITY',
+      const annotation: Annotation = {
+        externalId: annotationId(f),
         // Descriptions, paths and package names are the repository's text: made inert.
         title: inert(f.kind === 'secret' ? `Secret: ${f.description}` : `${f.package} ${f.version}: ${f.advisory}`),
         summary: truncate(
@@ -100,7 +96,7 @@ export function buildAnnotations(findings: readonly StoredFinding[], policy: Pol
           MAX_ANNOTATION_SUMMARY_LENGTH,
         ),
         details: truncate(inert(`${origin}${triage}${f.kind === 'dependency' && f.fixedVersion ? ` Fixed in ${f.fixedVersion}.` : ''}`), MAX_DETAILS),
-        severity: f.severity.toUpperCase() as AnnotationInput['severity'],
+        severity: f.severity,
         result: f.triage ? 'IGNORED' : isBlocking(policy, f) ? 'FAILED' : 'PASSED',
         path: f.path,
         ...(f.line >= 1 ? { line: f.line } : {}),
@@ -111,29 +107,22 @@ export function buildAnnotations(findings: readonly StoredFinding[], policy: Pol
 }
 
 /**
- * Puts the report and its annotations on `commit`. A report that already carries
- * annotations this publication no longer has (a finding fixed or triaged since a previous
- * attempt on the same commit) is deleted first, because annotations outlive a report PUT.
+ * Puts the report and exactly these annotations on `commit`: annotations published there
+ * before and no longer present (a finding fixed or triaged since) are removed.
  */
 export async function publishReport(
   target: Target,
   commit: string,
-  report: ReportInput,
-  annotations: readonly AnnotationInput[],
+  report: Report,
+  annotations: readonly Annotation[],
   previouslyPublished: ReadonlySet<string>,
   reportId: string = REPORT_ID,
 ): Promise<void> {
-  const { client, workspace, slug } = target;
-  const current = new Set(annotations.map((a) => a.external_id));
-  if ([...previouslyPublished].some((id) => !current.has(id))) await client.deleteReport(workspace, slug, commit, reportId);
-  await client.putReport(workspace, slug, commit, reportId, report);
-  for (let i = 0; i < annotations.length; i += MAX_ANNOTATIONS_PER_REQUEST) {
-    await client.postAnnotations(workspace, slug, commit, reportId, annotations.slice(i, i + MAX_ANNOTATIONS_PER_REQUEST));
-  }
+  await target.host.publishReport(target, commit, { key: reportId, report, annotations, previouslyPublished });
 }
 
-export async function postStatus(target: Target, commit: string, status: Omit<BuildStatusInput, 'key'> & { key?: string }): Promise<void> {
-  await target.client.postBuildStatus(target.workspace, target.slug, commit, {
+export async function postStatus(target: Target, commit: string, status: Omit<BuildStatus, 'key' | 'name'> & { key?: string }): Promise<void> {
+  await target.host.setBuildStatus(target, commit, {
     name: 'Gatehouse security',
     ...status,
     key: status.key ?? BUILD_STATUS_KEY,
@@ -147,23 +136,13 @@ export async function postStatus(target: Target, commit: string, status: Omit<Bu
  * because a create that failed with a 5xx or a crash may still have landed. Returns its id.
  */
 export async function upsertComment(target: Target, prId: number, knownId: number | null, markdown: string): Promise<number> {
-  const { client, workspace, slug } = target;
-  const raw = `${markdown}\n\n${COMMENT_MARKER}`;
-  if (knownId !== null) {
-    try {
-      return (await client.updatePullRequestComment(workspace, slug, prId, knownId, { raw })).id ?? knownId;
-    } catch (error) {
-      if (!(error instanceof BitbucketApiError && error.status === 404)) throw error;
-    }
+  const { host } = target;
+  const text = `${markdown}\n\n${COMMENT_MARKER}`;
+  if (knownId !== null && (await host.editComment(target, prId, knownId, text))) return knownId;
+  for await (const comment of host.listComments(target, prId)) {
+    if (comment.text.includes(COMMENT_MARKER) && (await host.editComment(target, prId, comment.id, text))) return comment.id;
   }
-  for await (const comment of client.listPullRequestComments(workspace, slug, prId)) {
-    if (comment.id !== undefined && !comment.deleted && comment.content?.raw?.includes(COMMENT_MARKER)) {
-      return (await client.updatePullRequestComment(workspace, slug, prId, comment.id, { raw })).id ?? comment.id;
-    }
-  }
-  const created = await client.createPullRequestComment(workspace, slug, prId, { raw });
-  if (created.id === undefined) throw new Error('Bitbucket created the comment but did not return its id');
-  return created.id;
+  return host.createComment(target, prId, text);
 }
 
 function truncate(text: string, max: number): string {

@@ -1,4 +1,4 @@
-import type { ClientSource } from '../core/bitbucket-clients.ts';
+import type { ClientSource } from '../codehost/cloud/clients.ts';
 
 /**
  * Names of the people in triage records. A mark stores who made it as the Bitbucket user id

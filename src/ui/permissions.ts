@@ -1,4 +1,4 @@
-import type { ClientSource } from '../core/bitbucket-clients.ts';
+import type { ClientSource } from '../codehost/cloud/clients.ts';
 
 /**
  * Who may do what, asked of Bitbucket by the app (its own JWT, the installation's scopes) on

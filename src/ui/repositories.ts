@@ -1,4 +1,4 @@
-import type { ClientSource } from '../core/bitbucket-clients.ts';
+import type { ClientSource } from '../codehost/cloud/clients.ts';
 
 /**
  * What the pages need to know about repositories that only Bitbucket knows: the main

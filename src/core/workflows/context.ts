@@ -4,8 +4,7 @@ import { EMPTY_REPO_CONFIG, loadRepoConfig, REPO_CONFIG_PATHS, type RepoScanConf
 import { keyFinding } from '../../scan/secrets/fingerprint.ts';
 import type { Policy, ResultsStore, ScanKind, ScanRecord, StoredFinding } from '../../store/results-types.ts';
 import type { Job, JobSummary, Store } from '../../store/types.ts';
-import type { DiffTarget } from '../../bitbucket/types.ts';
-import type { ClientSource } from '../bitbucket-clients.ts';
+import type { ChangeTarget, CodeHostSource } from '../code-host.ts';
 import { checkDependencies, type LockfileCache } from '../dependency-check.ts';
 import type { DiffLimits, DiffScanResult } from '../diff-scan.ts';
 import { resultOf } from '../policy.ts';
@@ -17,7 +16,7 @@ import type { Target } from '../publish.ts';
 export interface WorkflowDeps {
   store: Pick<Store, 'findSuperseder'>;
   results: ResultsStore;
-  clients: ClientSource;
+  codeHosts: CodeHostSource;
   /** The OSV index as of now (null when no database has been downloaded). */
   vulnIndex: () => VulnIndex | null;
   lockfiles: LockfileCache;
@@ -37,14 +36,15 @@ export function splitFullName(fullName: string): { workspace: string; slug: stri
   return { workspace, slug };
 }
 
+/** The code host of the job's tenant and the repository `fullName` on it. */
+export async function targetOf(deps: Pick<WorkflowDeps, 'codeHosts'>, job: Pick<Job, 'clientKey'>, fullName: string): Promise<Target> {
+  return { host: await deps.codeHosts.forTenant(job.clientKey), ...splitFullName(fullName) };
+}
+
 /** Resolves a possibly abbreviated commit hash (PR payloads carry 12 characters) to the full one. */
 export async function fullHash(target: Target, hash: string): Promise<string> {
   if (/^[0-9a-f]{40}$/.test(hash)) return hash;
-  const commit = await target.client.getCommit(target.workspace, target.slug, hash);
-  if (typeof commit.hash !== 'string' || !commit.hash.startsWith(hash)) {
-    throw new BitbucketProtocolError('GET', `commit/${hash}`, 'answered without the commit hash asked for');
-  }
-  return commit.hash;
+  return target.host.resolveCommit(target, hash);
 }
 
 /**
@@ -64,7 +64,7 @@ interface ConfigSource {
 }
 
 async function repoConfig({ target, commit }: ConfigSource): Promise<{ config: RepoScanConfig; problems: string[] }> {
-  const read = (path: string) => target.client.getFileSource(target.workspace, target.slug, commit, path);
+  const read = (path: string) => target.host.getFile(target, commit, path);
   const [gatehouseYml, gitleaksToml, gitleaksIgnore] = await Promise.all([
     read(REPO_CONFIG_PATHS.gatehouseYml),
     read(REPO_CONFIG_PATHS.gitleaksToml),
@@ -78,10 +78,9 @@ async function repoConfig({ target, commit }: ConfigSource): Promise<{ config: R
 async function changedConfigFiles(source: DiffSource): Promise<string[]> {
   const configPaths: readonly string[] = Object.values(REPO_CONFIG_PATHS);
   const changed = new Set<string>();
-  // A pull request's own diffstat takes no path filter (the spec form does): entries are checked here either way.
-  const options = 'spec' in source.spec ? { path: [...configPaths] } : {};
-  for await (const entry of source.target.client.getDiffstat(source.target.workspace, source.target.slug, source.spec, options)) {
-    for (const path of [entry.old?.path, entry.new?.path]) if (path && configPaths.includes(path)) changed.add(path);
+  // A host may not narrow the listing to these paths: entries are checked here either way.
+  for await (const entry of source.target.host.changedFiles(source.target, source.spec, { paths: configPaths })) {
+    for (const path of [entry.oldPath, entry.newPath]) if (path && configPaths.includes(path)) changed.add(path);
   }
   return [...changed].sort();
 }
@@ -89,7 +88,7 @@ async function changedConfigFiles(source: DiffSource): Promise<string[]> {
 /** The repository that serves a change's diff, and which diff. */
 interface DiffSource {
   target: Target;
-  spec: DiffTarget;
+  spec: ChangeTarget;
 }
 
 export interface ChangeScan {
@@ -104,8 +103,7 @@ export interface ChangeScan {
 }
 
 /**
- * Scans what `head` changes relative to `base` (Bitbucket's `head..base` spec, which diffs
- * from their merge base): secrets on added lines, and vulnerable packages in changed
+ * Scans what `head` changes relative to `base` (from their merge base): secrets on added lines, and vulnerable packages in changed
  * dependency files, new versus already present at `base`. Triage marks are applied.
  */
 export async function scanChange(
@@ -137,7 +135,7 @@ export async function scanChange(
   const { fork } = input;
   const diffSource: DiffSource = fork
     ? { target: fork.destination, spec: { pullRequestId: fork.pullRequestId } }
-    : { target, spec: { spec: input.base ? `${input.head}..${input.base}` : input.head } };
+    : { target, spec: { head: input.head, base: input.base } };
   let configSource: ConfigSource = { target, commit: input.head };
   if (input.configFromBase) {
     if (input.base === null) throw new Error('a pull request scan needs the destination commit to read the configuration at');
@@ -148,7 +146,7 @@ export async function scanChange(
     input.configFromBase ? changedConfigFiles(diffSource) : Promise.resolve([]),
   ]);
   const fingerprintKey = deps.fingerprintKey(input.clientKey);
-  const diff = await diffSource.target.client.streamDiff(diffSource.target.workspace, diffSource.target.slug, diffSource.spec);
+  const diff = await diffSource.target.host.streamDiff(diffSource.target, diffSource.spec);
   let changes: DiffScanResult;
   try {
     changes = await deps.scans.scanDiff(diff, {
@@ -173,9 +171,7 @@ export async function scanChange(
   });
   if (policy.scanners.dependencies) {
     const checked = await checkDependencies({
-      client: target.client,
-      workspace: target.workspace,
-      slug: target.slug,
+      target,
       sourceCommit: input.head,
       baseCommit: input.base,
       ...(fork ? { baseRepository: { workspace: fork.destination.workspace, slug: fork.destination.slug } } : {}),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BitbucketClient } from '../../bitbucket/client.ts';
+import { cloudCodeHost } from '../../codehost/cloud/code-host.ts';
 import { findDependencyFiles } from './dependency-files.ts';
 
 /** A tree as the src listing answers it, one directory per request. */
@@ -15,7 +16,7 @@ function targetOver(tree: Record<string, string[]>) {
       }
     },
   } as unknown as BitbucketClient;
-  return { target: { client, workspace: 'ws', slug: 'repo' }, listed };
+  return { target: { host: cloudCodeHost(client, 'https://bitbucket.org'), workspace: 'ws', slug: 'repo' }, listed };
 }
 
 const tree = {

@@ -3,8 +3,8 @@ import { isDependencyFile } from '../../scan/deps/index.ts';
 import type { Target } from '../publish.ts';
 
 /**
- * Finds the dependency files of a whole tree through Bitbucket's directory listing
- * (`src/{commit}/{dir}/`), one directory at a time so that vendored trees (node_modules,
+ * Finds the dependency files of a whole tree through the code host's directory listing,
+ * one directory at a time so that vendored trees (node_modules,
  * vendor, ...) are never listed at all, which a `max_depth` listing could not avoid.
  * Bounded: a monorepo must not spend the installation's call budget on one inventory, so
  * past the limits the walk stops and says what it did not look at.
@@ -18,12 +18,6 @@ export interface TreeWalkLimits {
 }
 
 export const DEFAULT_TREE_WALK_LIMITS: TreeWalkLimits = { maxEntries: 20_000, maxDirectories: 500 };
-
-/** The fields of a `commit_file` / `commit_directory` listing entry the walk reads. */
-interface SrcEntry {
-  type?: string;
-  path?: string;
-}
 
 export interface DependencyFileListing {
   /** Repository paths, in breadth-first order. */
@@ -47,28 +41,19 @@ export async function findDependencyFiles(
     }
     const dir = pending.shift()!;
     directories++;
-    for await (const entry of target.client.paginate<SrcEntry>(listingPath(target, commit, dir), { pagelen: 100 })) {
+    for await (const { path, kind } of target.host.listDirectory(target, commit, dir)) {
       if (++entries > limits.maxEntries) {
         return { paths, notices: [stopped(`${limits.maxEntries} files and directories`, pending.length + 1)] };
       }
-      const path = entry.path;
-      if (typeof path !== 'string' || path === '') continue;
-      if (entry.type === 'commit_directory') {
+      if (kind === 'directory') {
         const name = path.slice(path.lastIndexOf('/') + 1);
         if (!SKIPPED_DIRECTORIES.has(name)) pending.push(path);
-      } else if (entry.type === 'commit_file' && isDependencyFile(path) && include(path)) {
+      } else if (isDependencyFile(path) && include(path)) {
         paths.push(path);
       }
     }
   }
   return { paths, notices: [] };
-}
-
-/** The root needs its trailing slash (Bitbucket's src documentation); every directory gets one, so a directory is never read as a file. */
-function listingPath(target: Target, commit: string, dir: string): string {
-  const segments = [target.workspace, target.slug].map(encodeURIComponent).join('/');
-  const inner = dir === '' ? '' : `${dir.split('/').map(encodeURIComponent).join('/')}/`;
-  return `/repositories/${segments}/src/${encodeURIComponent(commit)}/${inner}`;
 }
 
 function stopped(limit: string, directoriesLeft: number): string {

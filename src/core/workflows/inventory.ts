@@ -1,4 +1,3 @@
-import type { Diffstat } from '../../bitbucket/openapi-types.ts';
 import type { Logger } from '../../log.ts';
 import { isDependencyFile } from '../../scan/deps/index.ts';
 import { buildSbom } from '../../scan/sbom/cyclonedx.ts';
@@ -72,7 +71,7 @@ export async function refreshInventory(deps: WorkflowDeps, input: InventoryInput
     toRead = found.paths;
     notices.push(...found.notices);
   }
-  const read = await readPackages(target.client, target.workspace, target.slug, commit, toRead, deps.lockfiles);
+  const read = await readPackages(target, commit, toRead, deps.lockfiles);
   notices.push(...read.notices);
   const packages = [...keep, ...read.packages];
   const sbom = await buildSbom(packages, { name: input.fullName, version: commit.slice(0, 12), timestamp: deps.now() });
@@ -106,9 +105,8 @@ async function saveUnlessOvertaken(results: Pick<ResultsStore, 'getInventory' | 
 /** Dependency files added, modified, renamed or removed between two commits (both paths of a rename). */
 async function changedDependencyFiles(target: Target, commit: string, since: string): Promise<Set<string>> {
   const changed = new Set<string>();
-  const entries: AsyncIterable<Diffstat> = target.client.getDiffstat(target.workspace, target.slug, { spec: `${commit}..${since}` }, { topic: false });
-  for await (const entry of entries) {
-    for (const path of [entry.old?.path, entry.new?.path]) if (path && isDependencyFile(path)) changed.add(path);
+  for await (const entry of target.host.changedFiles(target, { head: commit, base: since, direct: true })) {
+    for (const path of [entry.oldPath, entry.newPath]) if (path && isDependencyFile(path)) changed.add(path);
   }
   return changed;
 }

@@ -1,5 +1,5 @@
 import { BitbucketApiError } from '../../bitbucket/errors.ts';
-import type { Pullrequest } from '../../bitbucket/openapi-types.ts';
+import type { PullRequestInfo } from '../code-host.ts';
 import type { Logger } from '../../log.ts';
 import type { Policy, PullRequestRecord, ScanRecord } from '../../store/results-types.ts';
 import type { Job } from '../../store/types.ts';
@@ -9,7 +9,7 @@ import { policyOf } from '../policy.ts';
 import { annotationId, buildAnnotations, buildReport, postStatus, publishReport, upsertComment, type Target } from '../publish.ts';
 import type { JobOutcome } from '../worker.ts';
 import { refreshInventory } from './inventory.ts';
-import { fullHash, newerJobInGroup, scanChange, scanRecord, splitFullName, type WorkflowDeps } from './context.ts';
+import { fullHash, newerJobInGroup, scanChange, scanRecord, splitFullName, targetOf, type WorkflowDeps } from './context.ts';
 import { pullRequestEvent } from './payload.ts';
 
 /**
@@ -25,15 +25,11 @@ export interface PullRequestTargets {
   fork: boolean;
 }
 
-export function pullRequestTargets(destination: Target, pr: Pullrequest, event?: PullRequestEvent): PullRequestTargets {
-  const sourceName = pr.source?.repository?.full_name ?? event?.pullRequest.source.repository?.fullName;
+export function pullRequestTargets(destination: Target, pr: PullRequestInfo, event?: PullRequestEvent): PullRequestTargets {
+  const sourceName = pr.source.repository ?? event?.pullRequest.source.repository?.fullName;
   const destinationName = `${destination.workspace}/${destination.slug}`;
   if (!sourceName || sourceName.toLowerCase() === destinationName.toLowerCase()) return { destination, source: destination, fork: false };
-  return { destination, source: { client: destination.client, ...splitFullName(sourceName) }, fork: true };
-}
-
-export function pullRequestLink(baseUrl: string, fullName: string, prId: number): string {
-  return `${baseUrl.replace(/\/+$/, '')}/${fullName}/pull-requests/${prId}`;
+  return { destination, source: { host: destination.host, ...splitFullName(sourceName) }, fork: true };
 }
 
 /**
@@ -50,27 +46,26 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
   const newer = await newerJobInGroup(deps, job);
   if (newer) return { skipped: `superseded by job ${newer.id} for the same pull request` };
 
-  const { client, baseUrl } = await deps.clients.forInstallation(job.clientKey);
   const fullName = event.repository.fullName;
-  const target: Target = { client, ...splitFullName(fullName) };
+  const target = await targetOf(deps, job, fullName);
   const prId = event.pullRequest.id;
-  const pr = await client.getPullRequest(target.workspace, target.slug, prId);
+  const pr = await target.host.getPullRequest(target, prId);
   const sides = pullRequestTargets(target, pr, event);
   const record = await deps.results.getPullRequest(job.clientKey, event.repository.uuid, prId);
   if (pr.state !== 'OPEN') {
     await recordState(deps, job.clientKey, event, pr, record);
     return { skipped: `pull request is ${pr.state ?? 'closed'}` };
   }
-  const sourceBranch = pr.source?.branch?.name ?? event.pullRequest.source.branch;
-  const link = pullRequestLink(baseUrl, fullName, prId);
-  const head = await sourceHead(sides, requireHash(pr.source?.commit?.hash, 'source'));
+  const sourceBranch = pr.source.branch ?? event.pullRequest.source.branch;
+  const link = target.host.pullRequestUrl(target, prId);
+  const head = await sourceHead(sides, requireHash(pr.source.commit, 'source'));
   if (head === null) return unscannableFork(deps, { clientKey: job.clientKey, target, event, pr, record, fork: sides.source, sourceBranch });
-  const base = await fullHash(target, requireHash(pr.destination?.commit?.hash, 'destination'));
+  const base = await fullHash(target, requireHash(pr.destination.commit, 'destination'));
   const previous = await deps.results.getScan(job.clientKey, event.repository.uuid, head, 'pull_request', prId);
   if (record?.publishedCommit === head && previous) return { skipped: `results for ${head.slice(0, 12)} already published` };
 
   const policy = await policyOf(deps.results, job.clientKey);
-  await postStatus(sides.source, head, { state: 'INPROGRESS', description: 'Scanning for secrets and vulnerable dependencies', url: link, refname: sourceBranch });
+  await postStatus(sides.source, head, { state: 'INPROGRESS', description: 'Scanning for secrets and vulnerable dependencies', url: link, branch: sourceBranch });
   const scanned = await scanChange(deps, {
     target: sides.source,
     clientKey: job.clientKey,
@@ -82,10 +77,10 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
     configFromBase: true,
   });
 
-  const now = await client.getPullRequest(target.workspace, target.slug, prId);
-  const nowHead = now.source?.commit?.hash ?? '';
+  const now = await target.host.getPullRequest(target, prId);
+  const nowHead = now.source.commit ?? '';
   if (now.state !== 'OPEN' || !head.startsWith(nowHead) || nowHead === '') {
-    await postStatus(sides.source, head, { state: 'STOPPED', description: 'Superseded by a newer commit', url: link, refname: sourceBranch });
+    await postStatus(sides.source, head, { state: 'STOPPED', description: 'Superseded by a newer commit', url: link, branch: sourceBranch });
     return { skipped: `pull request moved on (head ${nowHead.slice(0, 12) || 'unknown'}, state ${now.state}) while ${head.slice(0, 12)} was scanned` };
   }
 
@@ -94,7 +89,7 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
     target: sides,
     fullName,
     sourceBranch,
-    destinationBranch: pr.destination?.branch?.name ?? event.pullRequest.destination.branch,
+    destinationBranch: pr.destination.branch ?? event.pullRequest.destination.branch,
     link,
     scan,
     policy,
@@ -111,20 +106,18 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
  */
 export async function stopPullRequestScan(deps: WorkflowDeps, job: Job, reason: string): Promise<void> {
   const event = pullRequestEvent(job.payload);
-  const { client, baseUrl } = await deps.clients.forInstallation(job.clientKey);
-  const fullName = event.repository.fullName;
-  const target: Target = { client, ...splitFullName(fullName) };
-  const pr = await client.getPullRequest(target.workspace, target.slug, event.pullRequest.id);
+  const target = await targetOf(deps, job, event.repository.fullName);
+  const pr = await target.host.getPullRequest(target, event.pullRequest.id);
   if (pr.state !== 'OPEN') return;
   const sides = pullRequestTargets(target, pr, event);
-  const head = await sourceHead(sides, requireHash(pr.source?.commit?.hash, 'source'));
+  const head = await sourceHead(sides, requireHash(pr.source.commit, 'source'));
   // A fork the installation cannot read cannot carry a status either; the PR comment said so.
   if (head === null) return;
   await postStatus(sides.source, head, {
     state: 'STOPPED',
     description: `Gatehouse could not finish the scan (${reason}); push again to retry`,
-    url: pullRequestLink(baseUrl, fullName, event.pullRequest.id),
-    refname: pr.source?.branch?.name ?? event.pullRequest.source.branch,
+    url: target.host.pullRequestUrl(target, event.pullRequest.id),
+    branch: pr.source.branch ?? event.pullRequest.source.branch,
   });
 }
 
@@ -152,7 +145,7 @@ export async function publishPullRequest(deps: WorkflowDeps, p: PullRequestPubli
     state: scan.result === 'FAILED' ? 'FAILED' : 'SUCCESSFUL',
     description: scan.result === 'FAILED' ? `${scan.counts.new} new finding(s); fails on ${policy.threshold} or above` : 'No blocking findings',
     url: link,
-    refname: p.sourceBranch,
+    branch: p.sourceBranch,
   });
   const commentId = await upsertComment(target.destination, prId, p.record?.commentId ?? null, renderComment({ scan, policy, previousResult: p.record?.lastResult ?? null, link }));
   await deps.results.putPullRequest({
@@ -174,17 +167,16 @@ export async function publishPullRequest(deps: WorkflowDeps, p: PullRequestPubli
 /** Merged or declined: remember the state; a merge into the main branch refreshes its inventory. */
 export async function closePullRequest(deps: WorkflowDeps, job: Job, log: Logger): Promise<JobOutcome | void> {
   const event = pullRequestEvent(job.payload);
-  const { client } = await deps.clients.forInstallation(job.clientKey);
-  const target: Target = { client, ...splitFullName(event.repository.fullName) };
-  const pr = await client.getPullRequest(target.workspace, target.slug, event.pullRequest.id);
+  const target = await targetOf(deps, job, event.repository.fullName);
+  const pr = await target.host.getPullRequest(target, event.pullRequest.id);
   const record = await deps.results.getPullRequest(job.clientKey, event.repository.uuid, event.pullRequest.id);
-  const mergeShort = pr.merge_commit?.hash ?? event.pullRequest.mergeCommit;
+  const mergeShort = pr.mergeCommit ?? event.pullRequest.mergeCommit;
   const mergeCommit = event.action === 'merged' && mergeShort ? await fullHash(target, mergeShort) : null;
   await recordState(deps, job.clientKey, event, pr, record, mergeCommit);
   if (mergeCommit) {
-    const repo = await client.getRepository(target.workspace, target.slug);
-    const destination = pr.destination?.branch?.name ?? event.pullRequest.destination.branch;
-    if (repo.mainbranch?.name === destination) {
+    const repo = await target.host.getRepository(target);
+    const destination = pr.destination.branch ?? event.pullRequest.destination.branch;
+    if (repo.mainBranch === destination) {
       await refreshInventory(deps, { target, clientKey: job.clientKey, repoUuid: event.repository.uuid, fullName: event.repository.fullName, branch: destination, commit: mergeCommit, acceptedAt: job.createdAt }, log);
     }
   }
@@ -194,7 +186,7 @@ async function recordState(
   deps: WorkflowDeps,
   clientKey: string,
   event: PullRequestEvent,
-  pr: Pullrequest,
+  pr: PullRequestInfo,
   record: PullRequestRecord | undefined,
   mergeCommit: string | null = null,
 ): Promise<void> {
@@ -205,8 +197,8 @@ async function recordState(
     repoFullName: event.repository.fullName,
     prId: event.pullRequest.id,
     state,
-    sourceBranch: pr.source?.branch?.name ?? event.pullRequest.source.branch,
-    destinationBranch: pr.destination?.branch?.name ?? event.pullRequest.destination.branch,
+    sourceBranch: pr.source.branch ?? event.pullRequest.source.branch,
+    destinationBranch: pr.destination.branch ?? event.pullRequest.destination.branch,
     publishedCommit: record?.publishedCommit ?? null,
     commentId: record?.commentId ?? null,
     lastResult: record?.lastResult ?? null,
@@ -232,7 +224,7 @@ async function sourceHead(sides: PullRequestTargets, hash: string): Promise<stri
 /** Says on the PR why it has no results (a comment is all the destination repository takes), and records it. */
 async function unscannableFork(
   deps: WorkflowDeps,
-  p: { clientKey: string; target: Target; event: PullRequestEvent; pr: Pullrequest; record: PullRequestRecord | undefined; fork: Target; sourceBranch: string },
+  p: { clientKey: string; target: Target; event: PullRequestEvent; pr: PullRequestInfo; record: PullRequestRecord | undefined; fork: Target; sourceBranch: string },
 ): Promise<JobOutcome> {
   const { event } = p;
   const commentId = await upsertComment(p.target, event.pullRequest.id, p.record?.commentId ?? null, unreadableForkComment(p.fork));
@@ -243,7 +235,7 @@ async function unscannableFork(
     prId: event.pullRequest.id,
     state: 'OPEN',
     sourceBranch: p.sourceBranch,
-    destinationBranch: p.pr.destination?.branch?.name ?? event.pullRequest.destination.branch,
+    destinationBranch: p.pr.destination.branch ?? event.pullRequest.destination.branch,
     publishedCommit: null,
     commentId,
     lastResult: null,
@@ -263,7 +255,7 @@ function unreadableForkComment(source: Target): string {
   ].join('\n');
 }
 
-function requireHash(hash: string | undefined, side: string): string {
-  if (!hash || !/^[0-9a-f]{7,40}$/.test(hash)) throw new Error(`Bitbucket returned the pull request without a ${side} commit hash`);
+function requireHash(hash: string | null, side: string): string {
+  if (!hash || !/^[0-9a-f]{7,40}$/.test(hash)) throw new Error(`the code host returned the pull request without a ${side} commit hash`);
   return hash;
 }

@@ -1,9 +1,9 @@
 import type { Logger } from '../../log.ts';
 import type { Job } from '../../store/types.ts';
 import { policyOf } from '../policy.ts';
-import { annotationId, buildAnnotations, buildReport, postStatus, publishReport, type Target } from '../publish.ts';
+import { annotationId, buildAnnotations, buildReport, postStatus, publishReport } from '../publish.ts';
 import type { JobOutcome } from '../worker.ts';
-import { fullHash, scanChange, scanRecord, splitFullName, type WorkflowDeps } from './context.ts';
+import { fullHash, scanChange, scanRecord, targetOf, type WorkflowDeps } from './context.ts';
 import { refreshInventory } from './inventory.ts';
 import { pushEvent } from './payload.ts';
 
@@ -14,10 +14,6 @@ import { pushEvent } from './payload.ts';
 export const PUSH_REPORT_ID = 'gatehouse-push';
 export const PUSH_STATUS_KEY = 'gatehouse-push';
 
-export function commitLink(baseUrl: string, fullName: string, commit: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/${fullName}/commits/${commit}`;
-}
-
 /**
  * Commits were pushed: scan what each updated branch gained (old head to new head; for a
  * new branch, its head commit) for secrets and vulnerable packages, publish a report and a
@@ -27,9 +23,8 @@ export async function scanPush(deps: WorkflowDeps, job: Job, log: Logger): Promi
   const event = pushEvent(job.payload);
   const branches = event.changes.filter((c) => c.kind === 'branch' && c.after !== null);
   if (branches.length === 0) return { skipped: 'no branch gained commits (tags or deletions only)' };
-  const { client, baseUrl } = await deps.clients.forInstallation(job.clientKey);
   const fullName = event.repository.fullName;
-  const target: Target = { client, ...splitFullName(fullName) };
+  const target = await targetOf(deps, job, fullName);
   const repoUuid = event.repository.uuid;
   const policy = await policyOf(deps.results, job.clientKey);
   let mainBranch: string | undefined;
@@ -37,10 +32,10 @@ export async function scanPush(deps: WorkflowDeps, job: Job, log: Logger): Promi
   for (const change of branches) {
     const head = await fullHash(target, change.after!);
     const base = change.before ? await fullHash(target, change.before) : null;
-    const link = commitLink(baseUrl, fullName, head);
+    const link = target.host.commitUrl(target, head);
     const previous = await deps.results.getScan(job.clientKey, repoUuid, head, 'push');
     if (!previous) {
-      await postStatus(target, head, { key: PUSH_STATUS_KEY, state: 'INPROGRESS', description: 'Scanning pushed commits', url: link, refname: change.name });
+      await postStatus(target, head, { key: PUSH_STATUS_KEY, state: 'INPROGRESS', description: 'Scanning pushed commits', url: link, branch: change.name });
       const scanned = await scanChange(deps, { target, clientKey: job.clientKey, repoUuid, head, base, policy });
       const scan = { ...scanRecord(scanned, { clientKey: job.clientKey, repoUuid, commit: head, kind: 'push', prId: null, policy, at: deps.now() }), branch: change.name };
       await deps.results.putScan(scan);
@@ -50,17 +45,17 @@ export async function scanPush(deps: WorkflowDeps, job: Job, log: Logger): Promi
         state: scan.result === 'FAILED' ? 'FAILED' : 'SUCCESSFUL',
         description: scan.result === 'FAILED' ? `${scan.counts.new} new finding(s) in the pushed commits` : 'No blocking findings in the pushed commits',
         url: link,
-        refname: change.name,
+        branch: change.name,
       });
       log.info({ branch: change.name, commit: head, result: scan.result }, 'push results published');
     } else {
       // A rerun after a crash: publish again what was found (idempotent), without scanning again.
       const ids = new Set(previous.findings.map(annotationId));
       await publishReport(target, head, buildReport(previous, policy, link, `Commit ${head.slice(0, 12)}`), buildAnnotations(previous.findings, policy), ids, PUSH_REPORT_ID);
-      await postStatus(target, head, { key: PUSH_STATUS_KEY, state: previous.result === 'FAILED' ? 'FAILED' : 'SUCCESSFUL', url: link, refname: change.name });
+      await postStatus(target, head, { key: PUSH_STATUS_KEY, state: previous.result === 'FAILED' ? 'FAILED' : 'SUCCESSFUL', url: link, branch: change.name });
     }
 
-    mainBranch ??= (await client.getRepository(target.workspace, target.slug)).mainbranch?.name ?? '';
+    mainBranch ??= (await target.host.getRepository(target)).mainBranch ?? '';
     if (change.name === mainBranch) {
       await refreshInventory(deps, { target, clientKey: job.clientKey, repoUuid, fullName, branch: change.name, commit: head, acceptedAt: job.createdAt }, log);
     }
@@ -73,13 +68,11 @@ export async function scanPush(deps: WorkflowDeps, job: Job, log: Logger): Promi
  */
 export async function stopPushScan(deps: WorkflowDeps, job: Job, reason: string): Promise<void> {
   const event = pushEvent(job.payload);
-  const { client, baseUrl } = await deps.clients.forInstallation(job.clientKey);
-  const fullName = event.repository.fullName;
-  const target: Target = { client, ...splitFullName(fullName) };
+  const target = await targetOf(deps, job, event.repository.fullName);
   for (const change of event.changes.filter((c) => c.kind === 'branch' && c.after !== null)) {
     const head = await fullHash(target, change.after!);
     if (await deps.results.getScan(job.clientKey, event.repository.uuid, head, 'push')) continue;
     const description = `Gatehouse could not finish the scan (${reason}); push again to retry`;
-    await postStatus(target, head, { key: PUSH_STATUS_KEY, state: 'STOPPED', description, url: commitLink(baseUrl, fullName, head), refname: change.name });
+    await postStatus(target, head, { key: PUSH_STATUS_KEY, state: 'STOPPED', description, url: target.host.commitUrl(target, head), branch: change.name });
   }
 }

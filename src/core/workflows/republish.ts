@@ -5,10 +5,9 @@ import type { ResultsStore } from '../../store/results-types.ts';
 import type { Job, Store } from '../../store/types.ts';
 import { pullRequestGroup } from '../events.ts';
 import { policyOf } from '../policy.ts';
-import type { Target } from '../publish.ts';
 import { PermanentJobError, type JobOutcome } from '../worker.ts';
-import { applyTriage, newerJobInGroup, scanRecord, splitFullName, type WorkflowDeps } from './context.ts';
-import { publishPullRequest, pullRequestLink, pullRequestTargets } from './pull-request.ts';
+import { applyTriage, newerJobInGroup, scanRecord, targetOf, type WorkflowDeps } from './context.ts';
+import { publishPullRequest, pullRequestTargets } from './pull-request.ts';
 
 /**
  * A triage mark changed: the open pull requests of that repository show it at once, without
@@ -46,10 +45,9 @@ export async function republishPullRequest(deps: WorkflowDeps, job: Job, log: Lo
   const previous = commit ? await deps.results.getScan(job.clientKey, repoUuid, commit, 'pull_request', prId) : undefined;
   if (!record || record.state !== 'OPEN' || !commit || !previous) return { skipped: 'no published results of an open pull request' };
 
-  const { client, baseUrl } = await deps.clients.forInstallation(job.clientKey);
-  const target: Target = { client, ...splitFullName(record.repoFullName) };
-  const pr = await client.getPullRequest(target.workspace, target.slug, prId);
-  const head = pr.source?.commit?.hash ?? '';
+  const target = await targetOf(deps, job, record.repoFullName);
+  const pr = await target.host.getPullRequest(target, prId);
+  const head = pr.source.commit ?? '';
   if (pr.state !== 'OPEN' || head === '' || !commit.startsWith(head)) return { skipped: 'the pull request moved on; its next scan applies the marks' };
 
   const policy = await policyOf(deps.results, job.clientKey);
@@ -63,7 +61,7 @@ export async function republishPullRequest(deps: WorkflowDeps, job: Job, log: Lo
     fullName: record.repoFullName,
     sourceBranch: record.sourceBranch,
     destinationBranch: record.destinationBranch,
-    link: pullRequestLink(baseUrl, record.repoFullName, prId),
+    link: target.host.pullRequestUrl(target, prId),
     scan,
     policy,
     previous,

@@ -1,18 +1,15 @@
-import { createBitbucketClient, type BitbucketClient, type BitbucketClientOptions } from '../bitbucket/client.ts';
-import type { Config } from '../config.ts';
-import { decryptSecret } from '../crypto.ts';
-import type { Store } from '../store/types.ts';
-import type { CallBudget } from './budget.ts';
+import { createBitbucketClient, type BitbucketClient, type BitbucketClientOptions } from '../../bitbucket/client.ts';
+import type { Config } from '../../config.ts';
+import { decryptSecret } from '../../crypto.ts';
+import type { CallBudget } from '../../core/budget.ts';
+import { TenantUnavailableError } from '../../core/code-host.ts';
+import type { Store } from '../../store/types.ts';
 import { forgeClients } from './forge-clients.ts';
 
-/** Client settings tests and benchmarks tune (fake sleep, short timeouts); production uses the client's defaults. */
+/** HTTP client settings tests and benchmarks tune (fake sleep, short timeouts); production uses the clients' defaults. */
 export type ClientTuning = Pick<BitbucketClientOptions, 'fetch' | 'sleep' | 'random' | 'timeoutMs' | 'maxRetries' | 'logger'>;
 
-/** The installation is gone (uninstalled, or never known): its jobs cannot call Bitbucket. */
-export class InstallationUnavailableError extends Error {
-  override name = 'InstallationUnavailableError';
-}
-
+/** The Cloud REST client of a tenant (Connect, or Forge where it serves the workspace): for the Connect pages' own calls and the Cloud code host. */
 export interface ClientSource {
   forInstallation(clientKey: string): Promise<{ client: BitbucketClient; baseUrl: string }>;
 }
@@ -43,7 +40,7 @@ export function bitbucketClients(deps: {
       const installation = await deps.store.getInstallation(clientKey);
       if (!installation || installation.state !== 'installed' || installation.encryptedSharedSecret === null) {
         cache.delete(clientKey);
-        throw new InstallationUnavailableError(`installation ${clientKey} is not installed; its job cannot reach Bitbucket`);
+        throw new TenantUnavailableError(`installation ${clientKey} is not installed; its job cannot reach Bitbucket`);
       }
       const envelope = `${installation.encryptedSharedSecret}|${installation.baseApiUrl}|${installation.baseUrl}`;
       const cached = cache.get(clientKey);

@@ -1,10 +1,10 @@
-import { BitbucketCredentialsUnavailableError } from '../bitbucket/auth/bearer.ts';
-import { createBitbucketClient, type BitbucketClient } from '../bitbucket/client.ts';
-import type { Config } from '../config.ts';
-import { decryptSecret } from '../crypto.ts';
-import type { ForgeInstallation, Store } from '../store/types.ts';
-import type { ClientTuning } from './bitbucket-clients.ts';
-import type { CallBudget } from './budget.ts';
+import { BitbucketCredentialsUnavailableError } from '../../bitbucket/auth/bearer.ts';
+import { createBitbucketClient, type BitbucketClient } from '../../bitbucket/client.ts';
+import type { Config } from '../../config.ts';
+import { decryptSecret } from '../../crypto.ts';
+import type { ForgeInstallation, Store } from '../../store/types.ts';
+import type { ClientTuning } from './clients.ts';
+import type { CallBudget } from '../../core/budget.ts';
 
 /**
  * Bitbucket Cloud reached through a Forge installation: `apiBaseUrl` + `/2.0/...` with

@@ -1,0 +1,52 @@
+import type { Config } from '../../config.ts';
+import { decryptSecret } from '../../crypto.ts';
+import type { CallBudget } from '../../core/budget.ts';
+import { TenantCredentialsRejectedError, TenantUnavailableError, type CodeHost } from '../../core/code-host.ts';
+import type { Store } from '../../store/types.ts';
+import type { ClientTuning } from '../cloud/clients.ts';
+import type { CodeHostFactory } from '../registry.ts';
+import { DatacenterClient } from './client.ts';
+import { datacenterCodeHost } from './code-host.ts';
+
+/** Tenant keys of Data Center instances: `datacenter:<instanceId>` (the clientKey of their deliveries, jobs and results). */
+export const DATACENTER_TENANT_PREFIX = 'datacenter:';
+
+/**
+ * The code host of each registered Data Center instance, built from its stored record (token
+ * decrypted here and nowhere else) and metered by the instance's call budget. Cached until the
+ * record's token or base URL changes; read per job, so an instance removed or re-registered while
+ * the server runs takes effect at the next job.
+ */
+export function datacenterCodeHosts(deps: {
+  config: Pick<Config, 'encryptionKey'>;
+  store: Pick<Store, 'getDatacenterInstance'>;
+  budget: CallBudget;
+  tuning?: ClientTuning;
+}): CodeHostFactory {
+  const cache = new Map<string, { envelope: string; host: CodeHost }>();
+  return async (tenantKey) => {
+    const instanceId = tenantKey.slice(DATACENTER_TENANT_PREFIX.length);
+    const instance = await deps.store.getDatacenterInstance(instanceId);
+    if (!instance) {
+      cache.delete(tenantKey);
+      throw new TenantUnavailableError(`Data Center instance ${instanceId} is not registered; its job cannot reach Bitbucket`);
+    }
+    // Known refused: no call would succeed until an operator registers a new token (which resets the status).
+    if (instance.status === 'token_revoked') {
+      throw new TenantCredentialsRejectedError(tenantKey, instance.lastError?.message ?? `Bitbucket Data Center instance ${instance.name} refused its access token`);
+    }
+    const envelope = `${instance.encryptedToken}|${instance.baseUrl}`;
+    const cached = cache.get(tenantKey);
+    if (cached?.envelope === envelope) return cached.host;
+    const client = new DatacenterClient({
+      ...deps.tuning,
+      baseUrl: instance.baseUrl,
+      token: decryptSecret(deps.config.encryptionKey, instance.encryptedToken),
+      tenantKey,
+      fetch: deps.budget.meter(tenantKey, deps.tuning?.fetch ?? globalThis.fetch),
+    });
+    const host = datacenterCodeHost(client);
+    cache.set(tenantKey, { envelope, host });
+    return host;
+  };
+}

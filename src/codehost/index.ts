@@ -1,0 +1,29 @@
+import type { Config } from '../config.ts';
+import type { CallBudget } from '../core/budget.ts';
+import type { Store } from '../store/types.ts';
+import { bitbucketClients, type ClientTuning } from './cloud/clients.ts';
+import { cloudCodeHost } from './cloud/code-host.ts';
+import { CodeHostRegistry } from './registry.ts';
+
+export interface CodeHostDeps {
+  config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'forge'>;
+  store: Pick<Store, 'getInstallation' | 'listForgeInstallations' | 'getForgeInstallation'>;
+  /** Every host's calls are metered per tenant key by this one budget. */
+  budget: CallBudget;
+  tuning?: ClientTuning;
+  /** Milliseconds; what Forge token expiries are judged by. */
+  now?: () => number;
+}
+
+/**
+ * The code hosts the job pipeline reaches, by tenant kind. Bitbucket Cloud tenants (a plain
+ * clientKey, reached through Connect or, once the workspace moved, Forge) are the default;
+ * other kinds register here with `.register(prefix, factory)`.
+ */
+export function createCodeHosts(deps: CodeHostDeps): CodeHostRegistry {
+  const connect = bitbucketClients(deps);
+  return new CodeHostRegistry(async (clientKey) => {
+    const { client, baseUrl } = await connect.forInstallation(clientKey);
+    return cloudCodeHost(client, baseUrl);
+  });
+}
