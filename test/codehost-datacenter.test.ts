@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { BitbucketOriginError, BitbucketProtocolError } from '../src/bitbucket/errors.ts';
 import { DatacenterClient } from '../src/codehost/datacenter/client.ts';
 import { datacenterCodeHost } from '../src/codehost/datacenter/code-host.ts';
-import { TenantCredentialsRejectedError, type Annotation } from '../src/core/code-host.ts';
+import { datacenterCodeHosts } from '../src/codehost/datacenter/index.ts';
+import { createCodeHosts } from '../src/codehost/index.ts';
+import { CallBudget } from '../src/core/budget.ts';
+import { TenantCredentialsRejectedError, TenantUnavailableError, type Annotation } from '../src/core/code-host.ts';
+import { encryptSecret } from '../src/crypto.ts';
+import type { DatacenterInstance } from '../src/store/types.ts';
 
 const TOKEN = 'BBDC-NzQ0MjM5ODkwMTIzOpXkq3ZpLqEYl0xk3vJm9cT2nQwR';
 const BASE = 'http://dc.internal:7990/bitbucket';
@@ -220,5 +225,57 @@ describe('Data Center code host: publishing', () => {
     for await (const c of host.listComments(REPO, 7)) comments.push(c);
     expect(comments).toEqual([{ id: 40, text: 'someone else' }, { id: 41, text: 'ours' }]);
     expect(await host.editComment(REPO, 7, 99, 'x')).toBe(false);
+  });
+});
+
+describe('Data Center tenants in the code-host registry', () => {
+  const key = Buffer.alloc(32, 7);
+  const record = (overrides: Partial<DatacenterInstance> = {}): DatacenterInstance => ({
+    instanceId: 'inst-1',
+    name: 'corp',
+    baseUrl: BASE,
+    encryptedToken: encryptSecret(key, TOKEN),
+    encryptedWebhookSecret: encryptSecret(key, 'whsec'),
+    status: 'ok',
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+    ...overrides,
+  });
+
+  it('builds the host from the stored instance (token decrypted) and meters its calls under the tenant key', async () => {
+    const instances = new Map([['inst-1', record()]]);
+    const authorizations: (string | null)[] = [];
+    const fetch = (async (_url: URL, init: RequestInit) => {
+      authorizations.push(new Headers(init.headers).get('authorization'));
+      return Response.json({ id: 'refs/heads/main', displayId: 'main' });
+    }) as unknown as typeof globalThis.fetch;
+    const budget = new CallBudget({ burst: 10, perHour: 1 });
+    const hosts = createCodeHosts({
+      config: { appKey: 'app', encryptionKey: key, bitbucketApiUrls: [], bitbucketBaseUrls: [] },
+      store: { getInstallation: async () => undefined, listForgeInstallations: async () => [], getForgeInstallation: async () => undefined, getDatacenterInstance: async (id) => instances.get(id) },
+      budget,
+      tuning: { fetch },
+    });
+    const host = await hosts.forTenant('datacenter:inst-1');
+    expect(await host.getRepository(REPO)).toEqual({ mainBranch: 'main' });
+    expect(authorizations).toEqual([`Bearer ${TOKEN}`]);
+    expect(budget.remaining('datacenter:inst-1')).toBe(9);
+    expect(budget.remaining('other')).toBe(10);
+
+    await expect(hosts.forTenant('datacenter:gone')).rejects.toBeInstanceOf(TenantUnavailableError);
+    // A Connect clientKey does not reach the Data Center kind.
+    await expect(hosts.forTenant('inst-1')).rejects.toThrow(/installation inst-1 is not installed/);
+  });
+
+  it('a token already known revoked stops the job before any call', async () => {
+    const calls: string[] = [];
+    const factory = datacenterCodeHosts({
+      config: { encryptionKey: key },
+      store: { getDatacenterInstance: async () => record({ status: 'token_revoked', lastError: { message: 'the instance refused the access token', at: '2026-01-02T00:00:00Z' } }) },
+      budget: new CallBudget(),
+      tuning: { fetch: (async (url: URL) => (calls.push(String(url)), Response.json({}))) as unknown as typeof globalThis.fetch },
+    });
+    await expect(factory('datacenter:inst-1')).rejects.toThrow(TenantCredentialsRejectedError);
+    expect(calls).toEqual([]);
   });
 });

@@ -3,11 +3,12 @@ import type { CallBudget } from '../core/budget.ts';
 import type { Store } from '../store/types.ts';
 import { bitbucketClients, type ClientTuning } from './cloud/clients.ts';
 import { cloudCodeHost } from './cloud/code-host.ts';
+import { DATACENTER_TENANT_PREFIX, datacenterCodeHosts } from './datacenter/index.ts';
 import { CodeHostRegistry } from './registry.ts';
 
 export interface CodeHostDeps {
   config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'forge'>;
-  store: Pick<Store, 'getInstallation' | 'listForgeInstallations' | 'getForgeInstallation'>;
+  store: Pick<Store, 'getInstallation' | 'listForgeInstallations' | 'getForgeInstallation' | 'getDatacenterInstance'>;
   /** Every host's calls are metered per tenant key by this one budget. */
   budget: CallBudget;
   tuning?: ClientTuning;
@@ -21,9 +22,9 @@ export interface CodeHostDeps {
  * other kinds register here with `.register(prefix, factory)`.
  */
 export function createCodeHosts(deps: CodeHostDeps): CodeHostRegistry {
-  const connect = bitbucketClients(deps);
+  const cloud = bitbucketClients(deps);
   return new CodeHostRegistry(async (clientKey) => {
-    const { client, baseUrl } = await connect.forInstallation(clientKey);
+    const { client, baseUrl } = await cloud.forInstallation(clientKey);
     return cloudCodeHost(client, baseUrl);
-  });
+  }).register(DATACENTER_TENANT_PREFIX, datacenterCodeHosts(deps));
 }
