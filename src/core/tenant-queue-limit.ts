@@ -30,20 +30,20 @@ interface Estimate {
 
 /**
  * Caps the queued jobs of each installation, so one tenant (or whoever holds its secret) cannot
- * fill the queue every tenant shares. Counting the store's queue on every delivery would cost
- * the acknowledgement path a scan of all jobs, so the count is an estimate that errs high: the
+ * fill the queue every tenant shares. Counting the store's queue on every delivery would make
+ * each acknowledgement wait for the writes before it to be durable, so the count is an estimate that errs high: the
  * last count plus what was accepted since, counted again (at most once a second) only when the
  * estimate says the tenant is full. A redelivery of a recorded delivery always passes: it
  * enqueues nothing.
  */
-export function limitQueuedJobs(dispatcher: Dispatcher, store: Pick<Store, 'listJobs' | 'getDelivery'>, options: { limit: number; now?: () => number }): Dispatcher {
+export function limitQueuedJobs(dispatcher: Dispatcher, store: Pick<Store, 'countQueuedJobs' | 'getDelivery'>, options: { limit: number; now?: () => number }): Dispatcher {
   const { limit } = options;
   const now = options.now ?? Date.now;
   const estimates = new Map<string, Estimate>();
 
   async function count(clientKey: string): Promise<Estimate> {
-    const queued = await store.listJobs({ clientKey, status: 'queued', limit });
-    const estimate = { counted: queued.length, added: 0, countedAt: now() };
+    // An indexed count: never the jobs themselves (listing them read up to `limit` payloads back).
+    const estimate = { counted: await store.countQueuedJobs(clientKey), added: 0, countedAt: now() };
     estimates.set(clientKey, estimate);
     return estimate;
   }
