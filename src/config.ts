@@ -43,13 +43,13 @@ export const httpUrl = z
   .transform((value) => value.replace(/\/+$/, ''));
 
 /** True for http(s) URLs on a loopback host: the only place plain http is accepted for Forge (tests, the simulator). */
-function isHttpsOrLoopback(value: string): boolean {
+export function isHttpsOrLoopback(value: string): boolean {
   const url = new URL(value);
   if (url.protocol === 'https:') return true;
   return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
 }
 
-const FORGE_APP_ARI = /^ari:cloud:ecosystem::app\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const FORGE_APP_ARI = /^ari:cloud:ecosystem::app\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const DEFAULT_FORGE_JWKS_URL = 'https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json';
 
 export const DEFAULT_OSV_MIRROR_URL = 'https://osv-vulnerabilities.storage.googleapis.com';

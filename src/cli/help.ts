@@ -11,6 +11,7 @@ Commands:
   pipelines report    inside Bitbucket Pipelines: scan and publish a Code Insights report
   simulate receive    sign and deliver one webhook payload to a running app, as Bitbucket would
   datacenter add      register a Bitbucket Data Center instance (also list, remove, rotate-secret)
+  forge manifest      render the Forge app's manifest.yml from FORGE_APP_ID and BASE_URL
 
 Options:
   -h, --help          show help; "gatehouse <command> --help" for a command's options
@@ -146,4 +147,19 @@ Options:
 A trailing newline in a file given above is ignored. The token is never printed.
 Exit status: 0 done, 1 the instance refused or could not be reached (a token that fails
 its check is never stored), 2 usage or input error.
+`;
+
+export const FORGE_HELP = `Usage: gatehouse forge manifest [--output FILE]
+
+Renders the Forge app's manifest.yml (Forge Remote: this server is the app's remote) from
+FORGE_APP_ID (the app ARI from \`forge register\`) and BASE_URL (the public https URL of this
+server), checks it, and writes it to forge/manifest.yml beside the Custom UI resources, or to
+FILE (resource paths are then written relative to FILE). Then \`forge deploy\` and
+\`forge install\` from that directory.
+
+Options:
+  --output FILE   where to write the manifest (default: forge/manifest.yml in this package)
+  -h, --help      show this help
+
+Exit status: 0 written, 2 a variable missing or invalid, or a check failed (message on stderr).
 `;
