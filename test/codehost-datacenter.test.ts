@@ -252,7 +252,13 @@ describe('Data Center tenants in the code-host registry', () => {
     const budget = new CallBudget({ burst: 10, perHour: 1 });
     const hosts = createCodeHosts({
       config: { appKey: 'app', encryptionKey: key, bitbucketApiUrls: [], bitbucketBaseUrls: [] },
-      store: { getInstallation: async () => undefined, listForgeInstallations: async () => [], getForgeInstallation: async () => undefined, getDatacenterInstance: async (id) => instances.get(id) },
+      store: {
+        getInstallation: async () => undefined,
+        listForgeInstallations: async () => [],
+        getForgeInstallation: async () => undefined,
+        getDatacenterInstance: async (id) => instances.get(id),
+        setDatacenterInstanceStatus: async () => true,
+      },
       budget,
       tuning: { fetch },
     });
@@ -267,15 +273,25 @@ describe('Data Center tenants in the code-host registry', () => {
     await expect(hosts.forTenant('inst-1')).rejects.toThrow(/installation inst-1 is not installed/);
   });
 
-  it('a token already known revoked stops the job before any call', async () => {
+  it('a refused token marks the instance token_revoked once; its next jobs stop before any call', async () => {
+    let stored = record();
     const calls: string[] = [];
     const factory = datacenterCodeHosts({
       config: { encryptionKey: key },
-      store: { getDatacenterInstance: async () => record({ status: 'token_revoked', lastError: { message: 'the instance refused the access token', at: '2026-01-02T00:00:00Z' } }) },
+      store: {
+        getDatacenterInstance: async () => stored,
+        setDatacenterInstanceStatus: async (_id, status, lastError) => ((stored = { ...stored, status, ...(lastError ? { lastError } : {}) }), true),
+      },
       budget: new CallBudget(),
-      tuning: { fetch: (async (url: URL) => (calls.push(String(url)), Response.json({}))) as unknown as typeof globalThis.fetch },
+      tuning: { fetch: (async (url: URL) => (calls.push(String(url)), new Response('{"errors":[{"message":"Authentication failed"}]}', { status: 401 }))) as unknown as typeof globalThis.fetch },
+      now: () => Date.parse('2026-01-02T00:00:00Z'),
     });
+    const host = await factory('datacenter:inst-1');
+    await expect(host.getRepository(REPO)).rejects.toThrow(TenantCredentialsRejectedError);
+    expect(stored.status).toBe('token_revoked');
+    expect(stored.lastError).toEqual({ message: expect.stringContaining('refused the access token'), at: '2026-01-02T00:00:00.000Z' });
+    expect(stored.lastError!.message).not.toContain(TOKEN);
     await expect(factory('datacenter:inst-1')).rejects.toThrow(TenantCredentialsRejectedError);
-    expect(calls).toEqual([]);
+    expect(calls).toHaveLength(1);
   });
 });

@@ -16,6 +16,8 @@ export interface DatacenterClientOptions {
   token: string;
   /** `datacenter:<instanceId>`: named in the error a revoked token raises. */
   tenantKey: string;
+  /** Told once per refusal, before the error is thrown: where the instance's status is recorded. */
+  onCredentialsRejected?: (error: TenantCredentialsRejectedError) => Promise<void>;
   fetch?: typeof fetch;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -165,10 +167,12 @@ export class DatacenterClient {
       return await call();
     } catch (error) {
       if (error instanceof BitbucketApiError && error.status === 401) {
-        throw new TenantCredentialsRejectedError(
+        const rejected = new TenantCredentialsRejectedError(
           this.options.tenantKey,
           `Bitbucket Data Center at ${this.webBase} refused the access token (401 on ${error.method} ${error.path}): it was revoked, expired or lost its permissions; register a new one with \`gatehouse datacenter add\``,
         );
+        await this.options.onCredentialsRejected?.(rejected);
+        throw rejected;
       }
       throw error;
     }

@@ -15,14 +15,17 @@ export const DATACENTER_TENANT_PREFIX = 'datacenter:';
  * The code host of each registered Data Center instance, built from its stored record (token
  * decrypted here and nowhere else) and metered by the instance's call budget. Cached until the
  * record's token or base URL changes; read per job, so an instance removed or re-registered while
- * the server runs takes effect at the next job.
+ * the server runs takes effect at the next job. A token the instance refuses marks the instance
+ * `token_revoked`, which stops its further jobs before any call until an operator acts.
  */
 export function datacenterCodeHosts(deps: {
   config: Pick<Config, 'encryptionKey'>;
-  store: Pick<Store, 'getDatacenterInstance'>;
+  store: Pick<Store, 'getDatacenterInstance' | 'setDatacenterInstanceStatus'>;
   budget: CallBudget;
   tuning?: ClientTuning;
+  now?: () => number;
 }): CodeHostFactory {
+  const now = deps.now ?? Date.now;
   const cache = new Map<string, { envelope: string; host: CodeHost }>();
   return async (tenantKey) => {
     const instanceId = tenantKey.slice(DATACENTER_TENANT_PREFIX.length);
@@ -44,6 +47,11 @@ export function datacenterCodeHosts(deps: {
       token: decryptSecret(deps.config.encryptionKey, instance.encryptedToken),
       tenantKey,
       fetch: deps.budget.meter(tenantKey, deps.tuning?.fetch ?? globalThis.fetch),
+      // Recorded on the instance: its later jobs stop before calling (above), and the operator sees why.
+      onCredentialsRejected: async (error) => {
+        cache.delete(tenantKey);
+        await deps.store.setDatacenterInstanceStatus(instanceId, 'token_revoked', { message: error.message, at: new Date(now()).toISOString() });
+      },
     });
     const host = datacenterCodeHost(client);
     cache.set(tenantKey, { envelope, host });
