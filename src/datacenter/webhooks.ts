@@ -4,11 +4,12 @@ import type { Dispatcher } from '../core/dispatch.ts';
 import { TenantQueueFullError } from '../core/tenant-queue-limit.ts';
 import { decryptSecret, sha256Hex } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
-import { HttpError, sendError, sendJson } from '../http/errors.ts';
+import { HttpError, sendError, sendJson, sendStoreUnavailable } from '../http/errors.ts';
 import { lingerAfterRefusal } from '../http/linger.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
 import type { DatacenterInstance, Store } from '../store/types.ts';
+import { StoreUnavailableError } from '../store/unavailable.ts';
 import { parseDatacenterEvent, PING_EVENT } from './events/index.ts';
 import { tenantKeyOf, WEBHOOK_PATH_PREFIX } from './instance.ts';
 import { matchesAny, parseSignatureHeader } from './signature.ts';
@@ -172,6 +173,11 @@ export function datacenterWebhookIntake(deps: DatacenterWebhookDeps): Datacenter
           // Told to come back later, not that the delivery is bad: nothing of it was recorded.
           deps.logger.warn({ clientKey: err.clientKey, limit: err.limit }, 'Data Center webhook refused: the instance has too many queued jobs');
           sendError(res, 429, 'tenant_queue_full', err.message, [...security, 'Retry-After', String(err.retryAfterSeconds)]);
+          return;
+        }
+        if (err instanceof StoreUnavailableError) {
+          // Nothing was recorded: a 503 makes Data Center deliver it again.
+          sendStoreUnavailable(res, deps.logger, err, security);
           return;
         }
         if (err instanceof HttpError) {

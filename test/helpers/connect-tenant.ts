@@ -84,6 +84,9 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
   };
 }
 
+/** What signing and posting need of an app under test (any store behind it). */
+export type SignedApp = Pick<TestApp, 'app' | 'config' | 'clock'>;
+
 export interface Tenant {
   clientKey: string;
   sharedSecret: string;
@@ -189,12 +192,12 @@ export function signJwt(o: SignOptions): string {
   return encodeSymmetric(payload, o.secret);
 }
 
-export function signFor(t: TestApp, tenant: Tenant, method: string, url: string, extra: Partial<SignOptions> = {}): string {
+export function signFor(t: SignedApp, tenant: Tenant, method: string, url: string, extra: Partial<SignOptions> = {}): string {
   return signJwt({ secret: tenant.sharedSecret, iss: tenant.clientKey, method, url, baseUrl: t.config.baseUrl, now: t.clock.now, ...extra });
 }
 
 /** First install: unsigned, as Bitbucket sends it. */
-export async function install(t: TestApp, tenant: Tenant): Promise<void> {
+export async function install(t: SignedApp, tenant: Tenant): Promise<void> {
   const res = await request(t.app).post('/connect/lifecycle/installed').send(installBody(tenant));
   if (res.status !== 204) throw new Error(`install failed: ${res.status} ${JSON.stringify(res.body)}`);
 }
@@ -218,7 +221,7 @@ export interface PostOptions {
  * its captured headers (`{"headers","payload"}`) is unpacked into its Connect body; an
  * object is JSON-encoded; a string is sent exactly as given (for malformed bodies).
  */
-export function postWebhook(t: TestApp, tenant: Tenant, body: Buffer | string | object, o: PostOptions = {}): request.Test {
+export function postWebhook(t: SignedApp, tenant: Tenant, body: Buffer | string | object, o: PostOptions = {}): request.Test {
   let text: string;
   if (typeof body === 'string') {
     text = body;
