@@ -67,10 +67,10 @@ export function createApp(options: AppOptions): RequestListener {
 
   const routes = express.Router();
   routes.get('/healthz', healthz(ready));
-  if (config.forge) addForgeRoutes(routes, { config: { ...config, forge: config.forge }, store, now, logger, dispatcher });
   const { results } = options;
   const clients = results ? bitbucketClients({ config, store, now: () => now().getTime(), budget: options.budget ?? new CallBudget(), ...(options.clientTuning ? { tuning: options.clientTuning } : {}) }) : undefined;
   const clientTuning = options.clientTuning ? { clientTuning: options.clientTuning } : {};
+  if (config.forge) addForgeRoutes(routes, { config: { ...config, forge: config.forge }, store, now, logger, dispatcher, ...(results && clients ? { ui: { results, clients } } : {}) });
   addConnectRoutes(routes, { config, store, now, logger, ...clientTuning, ...(results && clients ? { results, clients } : {}) });
   if (results) routes.use(apiRouter({ config, store, results, now, onJobQueued: options.onJobQueued }));
   // The operator API exists only with ADMIN_TOKEN set: without it, its paths are unknown routes.

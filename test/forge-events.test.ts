@@ -223,3 +223,25 @@ describe('Bitbucket calls for a Forge tenant', () => {
     await expect(clients.forInstallation(clientKey)).rejects.toThrow(/waiting for a new Forge app system token/);
   });
 });
+
+describe('Custom UI resolver routes', () => {
+  it('answer from the view models for the repository and pull request the FIT names, and for no other', async () => {
+    const install = newInstall();
+    await post('/forge/lifecycle', install, { eventType: 'avi:forge:installed:app' });
+    const repoUuid = randomUUID();
+    const fit = (extension: Record<string, unknown>) =>
+      forge.signFit({ ...install, context: { workspaceId: `{${install.workspaceId}}`, moduleKey: 'gatehouse-pull-request-panel', extension }, principal: '712020:u' });
+    const pr = await request(t.app)
+      .post('/forge/ui/pull-request')
+      .set('Authorization', `Bearer ${fit({ repository: { uuid: `{${repoUuid}}` }, pullRequest: { id: 7 } })}`)
+      .send({ repoUuid: '{00000000-0000-0000-0000-000000000000}', prId: 1 });
+    expect(pr.status).toBe(200);
+    expect(pr.body).toMatchObject({ prId: 7, repoFullName: `{${install.workspaceId}}/{${repoUuid}}`, verdict: { state: 'not_scanned' } });
+    const settings = await request(t.app).get('/forge/ui/settings').set('Authorization', `Bearer ${fit({})}`);
+    expect(settings.status).toBe(200);
+    expect(settings.body).toMatchObject({ canEdit: false, isDefault: true });
+    const missing = await request(t.app).post('/forge/ui/pull-request').set('Authorization', `Bearer ${fit({})}`).send({ repoUuid, prId: 7 });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.code).toBe('forge_context_missing');
+  });
+});

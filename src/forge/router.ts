@@ -4,11 +4,14 @@ import type { Dispatcher } from '../core/dispatch.ts';
 import { TenantQueueFullError } from '../core/tenant-queue-limit.ts';
 import { HttpError, sendError, sendJson } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
+import type { ClientSource } from '../codehost/cloud/clients.ts';
+import type { ResultsStore } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';
 import { invocationOf, requireFit } from './auth.ts';
 import { parseForgeEvent, unwrapForgeEvent } from './events.ts';
 import { JwksCache } from './jwks.ts';
 import { installationFor, uninstall, type ForgeInstallationDeps } from './installations.ts';
+import { addForgeUiRoutes } from './ui-routes.ts';
 
 /** Forge's product events are a few KB; the same bound as Connect webhooks. */
 export const FORGE_BODY_LIMIT = 1024 * 1024;
@@ -28,6 +31,8 @@ export interface ForgeDeps {
   dispatcher: Dispatcher;
   /** Injected by tests; built from FORGE_JWKS_URL otherwise. */
   keys?: JwksCache;
+  /** With results and clients, the Custom UI resolver routes are served. */
+  ui?: { results: ResultsStore; clients: ClientSource };
 }
 
 function systemTokenOf(req: Request): string | undefined {
@@ -119,5 +124,6 @@ export function addForgeRoutes(router: Router, deps: ForgeDeps): { keys: JwksCac
     }
   });
 
+  if (deps.ui) addForgeUiRoutes(router, { ...installations, ...deps.ui, bitbucketBaseUrls: deps.config.bitbucketBaseUrls });
   return { keys };
 }
