@@ -14,6 +14,7 @@ import { datacenterWebhookIntake } from './datacenter/webhooks.ts';
 import { addForgeRoutes } from './forge/router.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
+import { bitbucketPermissions } from './ui/permissions.ts';
 import { securityHeaders } from './http/security.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { ResultsStore } from './store/results-types.ts';
@@ -72,7 +73,7 @@ export function createApp(options: AppOptions): RequestListener {
   const clientTuning = options.clientTuning ? { clientTuning: options.clientTuning } : {};
   if (config.forge) addForgeRoutes(routes, { config: { ...config, forge: config.forge }, store, now, logger, dispatcher, ...(results && clients ? { ui: { results, clients } } : {}) });
   addConnectRoutes(routes, { config, store, now, logger, ...clientTuning, ...(results && clients ? { results, clients } : {}) });
-  if (results) routes.use(apiRouter({ config, store, results, now, onJobQueued: options.onJobQueued }));
+  if (results && clients) routes.use(apiRouter({ config, store, results, now, permissions: bitbucketPermissions(clients), onJobQueued: options.onJobQueued }));
   // The operator API exists only with ADMIN_TOKEN set: without it, its paths are unknown routes.
   if (config.adminToken) {
     routes.use(datacenterAdminRouter({ adminToken: config.adminToken, instances: store, encryptionKey: config.encryptionKey, publicBaseUrl: config.baseUrl, now }));

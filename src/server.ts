@@ -6,6 +6,7 @@ import { createHttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { createPipeline } from './core/pipeline.ts';
 import { openStores, type OpenStores } from './store/open-stores.ts';
+import { CoverageScheduler } from './core/coverage/scheduler.ts';
 
 /** How long in-flight requests get to finish after SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -41,6 +42,8 @@ const { worker, budget } = createPipeline({
 });
 // Jobs other instances queue (PostgreSQL) wake this pool too.
 await stores.listen(() => worker.wake());
+// Discovery on install and daily, and the backfill chain kept going (core/coverage).
+const coverage = new CoverageScheduler({ store, results, logger, onQueued: () => worker.wake() });
 
 let accepting = true;
 const app = createApp({ config, store, results, budget, logger, ready: () => accepting, onJobQueued: () => worker.wake() });
@@ -50,6 +53,7 @@ server.on('listening', () => {
   const { port } = server.address() as AddressInfo;
   logger.info({ port, baseUrl: config.baseUrl }, `Gatehouse listening on http://localhost:${port} (public URL ${config.baseUrl})`);
   worker.start();
+  coverage.start();
 });
 server.on('error', (err) => {
   logger.fatal({ err }, 'cannot listen');
@@ -77,8 +81,9 @@ function shutdown(signal: string): void {
   }, SHUTDOWN_GRACE_MS);
   force.unref();
   server.close(() => {
-    worker
+    coverage
       .stop()
+      .then(() => worker.stop())
       .then(() => stores.close())
       .then(() => {
         logger.info('jobs finished and store closed; bye');

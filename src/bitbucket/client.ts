@@ -4,6 +4,7 @@ import { jwtAuth } from './auth/jwt.ts';
 import type { AuthStrategy } from './auth/types.ts';
 import { BitbucketApiError, BitbucketInputError, BitbucketProtocolError } from './errors.ts';
 import type {
+  Branch,
   Commit,
   Commitstatus,
   Diffstat,
@@ -272,6 +273,13 @@ export class BitbucketClient {
 
   async getRepository(workspace: string, repoSlug: string): Promise<Repository> {
     return this.getJson(repoPath(workspace, repoSlug));
+  }
+
+  /** A branch with its head commit (`target.hash`); null when there is no such branch. */
+  async getBranch(workspace: string, repoSlug: string, name: string): Promise<Branch | null> {
+    // A slash in the name is encoded: the name stays one path segment.
+    const path = `${repoPath(workspace, repoSlug)}/refs/branches/${segment(name, 'branch name')}`;
+    return this.nullOn404(() => this.getJson<Branch>(path));
   }
 
   /** Any paginated collection under `/2.0`, e.g. `paginate('/repositories/ws/repo/refs/branches')`. */

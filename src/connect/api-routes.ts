@@ -4,12 +4,15 @@ import { applyPolicyPatch, DEFAULT_POLICY, policyOf, policyPatchSchema } from '.
 import { queueRepublish } from '../core/workflows/republish.ts';
 import { HttpError, parseRequest } from '../http/errors.ts';
 import type { ResultsStore } from '../store/results-types.ts';
-import { authOf, AuthRequirement, requireAuth, type AuthDeps } from './auth.ts';
+import { callerOf, requireApiCaller } from '../ui/api-auth.ts';
+import type { PermissionChecker } from '../ui/permissions.ts';
+import type { AuthDeps } from './auth.ts';
+import { addCoverageApi } from './coverage-api.ts';
 
 /**
- * The JSON API behind the settings page (until it exists, admins call it directly):
- * the installation's policy and its triage marks. Every route requires a Connect JWT of
- * the installation with a qsh for the request, and reads and writes that installation only.
+ * The JSON API: the installation's policy, its triage marks, coverage and API tokens. Every
+ * route authenticates its caller (a Connect JWT with a qsh for the request, a Gatehouse page
+ * session, or an API token; see ui/api-auth.ts) and reads and writes that installation only.
  */
 export const API_PATHS = {
   policy: '/api/policy',
@@ -30,23 +33,25 @@ const triageBody = z
 
 export interface ApiDeps extends AuthDeps {
   results: ResultsStore;
+  /** Asks Bitbucket whether a page's user is a workspace admin (coverage control, API tokens). */
+  permissions: PermissionChecker;
   /** Called after jobs were queued (re-publication after a triage change). */
   onJobQueued?: () => void;
 }
 
 export function apiRouter(deps: ApiDeps): Router {
   const router = Router();
-  const signed = requireAuth(AuthRequirement.SignedRequest, deps);
+  const signed = requireApiCaller(deps);
   const json = express.json({ limit: '64kb', type: () => true });
 
   router.get(API_PATHS.policy, signed, async (_req, res) => {
-    const { clientKey } = authOf(res);
+    const { clientKey } = callerOf(res);
     const stored = await deps.results.getPolicy(clientKey);
     res.json({ policy: stored ?? DEFAULT_POLICY, isDefault: stored === undefined });
   });
 
   router.put(API_PATHS.policy, signed, json, async (req, res) => {
-    const { clientKey } = authOf(res);
+    const { clientKey } = callerOf(res);
     const patch = parseRequest(policyPatchSchema, req.body);
     const policy = applyPolicyPatch(await policyOf(deps.results, clientKey), patch);
     await deps.results.putPolicy(clientKey, policy);
@@ -54,16 +59,16 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   router.get(API_PATHS.triage, signed, async (req, res) => {
-    const { clientKey } = authOf(res);
+    const { clientKey } = callerOf(res);
     const repo = queryParam(req, 'repoUuid');
     const marks = await deps.results.listTriage(clientKey, repo === undefined ? undefined : parseRequest(repoUuid, repo));
     res.json({ marks: marks.map(({ clientKey: _own, ...mark }) => mark) });
   });
 
   router.put(API_PATHS.triage, signed, json, async (req, res) => {
-    const { clientKey, claims } = authOf(res);
+    const { clientKey, name } = callerOf(res);
     const body = parseRequest(triageBody, req.body);
-    const mark = { clientKey, ...body, by: claims.sub ?? clientKey, at: deps.now().toISOString() };
+    const mark = { clientKey, ...body, by: name, at: deps.now().toISOString() };
     await deps.results.putTriage(mark);
     const republishing = await republish(clientKey, body.repoUuid);
     const { clientKey: _own, ...shown } = mark;
@@ -71,7 +76,7 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   router.delete(API_PATHS.triage, signed, async (req, res) => {
-    const { clientKey } = authOf(res);
+    const { clientKey } = callerOf(res);
     const repo = parseRequest(repoUuid, queryParam(req, 'repoUuid'));
     const print = parseRequest(fingerprint, queryParam(req, 'fingerprint'));
     const removed = await deps.results.clearTriage(clientKey, repo, print);
@@ -79,6 +84,8 @@ export function apiRouter(deps: ApiDeps): Router {
     await republish(clientKey, repo);
     res.status(204).end();
   });
+
+  addCoverageApi(router, signed, deps);
 
   /** Open pull requests show a changed mark at once; answers how many will be published again. */
   async function republish(clientKey: string, repoUuid: string): Promise<number> {

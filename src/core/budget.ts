@@ -55,6 +55,16 @@ export class CallBudget {
     return Math.floor(Math.min(this.#burst, bucket.tokens + (this.#now() - bucket.at) * this.#perMs));
   }
 
+  /** How long until the installation's bucket holds `tokens` calls (0 when it does now); at most a full refill of the burst. */
+  msUntil(clientKey: string, tokens: number): number {
+    const missing = Math.min(tokens, this.#burst) - this.remaining(clientKey);
+    return missing <= 0 ? 0 : Math.ceil(missing / this.#perMs);
+  }
+
+  get burst(): number {
+    return this.#burst;
+  }
+
   /** A fetch that spends from `clientKey`'s bucket before every request, retries included. */
   meter(clientKey: string, fetchImpl: typeof fetch): typeof fetch {
     return (input, init) => {

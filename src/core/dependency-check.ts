@@ -174,17 +174,31 @@ export async function readPackages(
   paths: readonly string[],
   cache: LockfileCache,
 ): Promise<{ packages: PackageRef[]; files: Record<string, string>; notices: string[] }> {
-  const files: Record<string, string> = {};
   const notices: string[] = [];
-  // Read as one tree: a shrinkwrap hides the package-lock beside it, go.sum completes an old go.mod, poms inherit.
-  const set = new DependencyFileSet();
+  const contents: { path: string; content: string }[] = [];
   for (const path of paths) {
     const content = await fetchBounded(target, commit, path, cache.maxFileBytes);
     if (content === null) continue;
-    if (typeof content !== 'string') {
-      notices.push(content.refused);
-      continue;
-    }
+    if (typeof content !== 'string') notices.push(content.refused);
+    else contents.push({ path, content });
+  }
+  const parsed = await packagesOf(contents, cache);
+  return { ...parsed, notices: [...notices, ...parsed.notices] };
+}
+
+/**
+ * The packages of dependency files already read, as one tree (a shrinkwrap hides the
+ * package-lock beside it, go.sum completes an old go.mod, poms inherit), reusing the cache.
+ * `files` maps each path to the sha256 of its content.
+ */
+export async function packagesOf(
+  contents: readonly { path: string; content: string }[],
+  cache: LockfileCache,
+): Promise<{ packages: PackageRef[]; files: Record<string, string>; notices: string[] }> {
+  const files: Record<string, string> = {};
+  const notices: string[] = [];
+  const set = new DependencyFileSet();
+  for (const { path, content } of contents) {
     const hash = createHash('sha256').update(content).digest('hex');
     files[path] = hash;
     if (DependencyFileSet.needsOtherFiles(path)) {

@@ -18,6 +18,12 @@ import { scanPush, stopPushScan } from './workflows/push.ts';
 import { REPUBLISH_JOB_TYPE, republishPullRequest } from './workflows/republish.ts';
 import type { WorkflowDeps } from './workflows/context.ts';
 import { installationFingerprintKey } from '../scan/secrets/fingerprint.ts';
+import { runBackfillStep, type BackfillDeps } from './coverage/backfill.ts';
+import { bitbucketClients } from '../codehost/cloud/clients.ts';
+import { cloudRepositoryHosts } from '../codehost/cloud/repository-host.ts';
+import { BACKFILL_JOB_TYPE, DISCOVER_JOB_TYPE } from './coverage/control.ts';
+import { discoverRepositories } from './coverage/discovery.ts';
+import type { TreeScanLimits } from './coverage/tree-scan.ts';
 
 export interface PipelineOptions {
   config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'dataDir' | 'forge'>;
@@ -42,6 +48,8 @@ export interface PipelineOptions {
   dependencyFileMaxBytes?: number;
   /** Scan threads and their budgets; threads default to one per concurrent job, at most one per core. */
   scanPool?: Partial<Omit<ScanPoolOptions, 'logger'>>;
+  /** Bounds of a backfill's whole-tree scan (defaults in coverage/tree-scan.ts). */
+  treeScanLimits?: Partial<TreeScanLimits>;
   now?: () => Date;
 }
 
@@ -58,10 +66,14 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     ...options.scanPool,
     logger: options.logger,
   });
-  const deps: WorkflowDeps = {
+  // Discovery's Cloud calls (repository listing, branch heads, sized tree listings).
+  const clients = bitbucketClients({ config: options.config, store: options.store, budget, ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() });
+  const deps: BackfillDeps = {
     store: options.store,
     results: options.results,
     codeHosts: options.codeHosts?.(budget) ?? createCodeHosts({ config: options.config, store: options.store, budget, ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() }),
+    hosts: cloudRepositoryHosts(clients, options.store),
+    ...(options.treeScanLimits ? { treeScanLimits: options.treeScanLimits } : {}),
     vulnIndex: options.vulnIndex ?? (() => openVulnIndex(options.config.dataDir)),
     lockfiles: new LockfileCache(scans, options.dependencyFileMaxBytes !== undefined ? { maxFileBytes: options.dependencyFileMaxBytes } : {}),
     scans,
@@ -69,7 +81,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     now,
     ...(options.diffLimits ? { diffLimits: options.diffLimits } : {}),
   };
-  const run = (workflow: (d: WorkflowDeps, ...rest: Parameters<JobHandler>) => ReturnType<JobHandler>): JobHandler => (job, log) => workflow(deps, job, log);
+  const run = (workflow: (d: BackfillDeps, ...rest: Parameters<JobHandler>) => ReturnType<JobHandler>): JobHandler => (job, log) => workflow(deps, job, log);
   const handlers: Record<string, JobHandler> = {
     'event:push': run(scanPush),
     'event:pull_request:opened': run(scanPullRequest),
@@ -77,6 +89,10 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     'event:pull_request:merged': run(closePullRequest),
     'event:pull_request:declined': run(closePullRequest),
     [REPUBLISH_JOB_TYPE]: run(republishPullRequest),
+    [DISCOVER_JOB_TYPE]: async (job, log) => {
+      await discoverRepositories(deps, job.clientKey, log);
+    },
+    [BACKFILL_JOB_TYPE]: run(runBackfillStep),
   };
   // What a job announced as INPROGRESS before it died is taken back (STOPPED), per job type.
   const settleDead: Record<string, (d: WorkflowDeps, job: Job, reason: string) => Promise<void>> = {

@@ -201,6 +201,14 @@ export const handlers: Record<string, Handler> = {
     ctx.res.json(paginate(ctx, values));
   },
 
+  [`get ${R}/refs/branches/{name}`]: async (ctx) => {
+    const repo = repository(ctx);
+    const name = ctx.params.name ?? '';
+    const head = await repo.git.branchHead(name);
+    if (!head) throw new ApiError(404, `Branch not found: ${name}`);
+    ctx.res.json(ctx.site.resources.branch(repo, name, ctx.site.resources.commit(repo, await repo.git.commitInfo(head))));
+  },
+
   [`get ${R}/commit/{commit}`]: async (ctx) => {
     const repo = repository(ctx);
     const hash = await commitOf(repo, ctx.params.commit);

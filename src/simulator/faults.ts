@@ -24,10 +24,17 @@ export interface FaultSpec {
   until?: Promise<unknown>;
   /** For `429-retry-after` (default 1). */
   retryAfterSeconds?: number;
+  /**
+   * The share of matching calls that fail (0 to 1, spread evenly: 0.05 fails every 20th),
+   * instead of every matching call, until `count` have failed.
+   */
+  share?: number;
 }
 
 interface ActiveFault extends FaultSpec {
   remaining: number;
+  /** Matching calls seen, for `share`. */
+  seen: number;
 }
 
 /** Body of POST /_sim/faults; `pathPattern` given as `/regex/flags` or a plain substring. */
@@ -38,6 +45,7 @@ export const faultRequestSchema = z.object({
   kind: z.enum(FAULT_KINDS),
   delayMs: z.number().int().min(0).max(120_000).optional(),
   retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+  share: z.number().gt(0).max(1).optional(),
 });
 
 export function parsePattern(text: string): RegExp | string {
@@ -52,7 +60,8 @@ export class FaultInjector {
   add(spec: FaultSpec): void {
     if (!Number.isInteger(spec.count) || spec.count < 1) throw new Error('fault count must be a positive integer');
     if (!FAULT_KINDS.includes(spec.kind)) throw new Error(`unknown fault kind ${String(spec.kind)}`);
-    this.faults.push({ ...spec, remaining: spec.count });
+    if (spec.share !== undefined && !(spec.share > 0 && spec.share <= 1)) throw new Error('fault share must be in (0, 1]');
+    this.faults.push({ ...spec, remaining: spec.count, seen: 0 });
   }
 
   clear(): void {
@@ -99,7 +108,10 @@ export class FaultInjector {
   private take(method: string, url: string): ActiveFault | undefined {
     const fault = this.faults.find((f) => {
       if (f.method && f.method.toUpperCase() !== method.toUpperCase()) return false;
-      return typeof f.pathPattern === 'string' ? url.includes(f.pathPattern) : f.pathPattern.test(url);
+      if (!(typeof f.pathPattern === 'string' ? url.includes(f.pathPattern) : f.pathPattern.test(url))) return false;
+      if (f.share === undefined) return true;
+      f.seen += 1;
+      return Math.floor(f.seen * f.share) > Math.floor((f.seen - 1) * f.share);
     });
     if (!fault) return undefined;
     fault.remaining -= 1;

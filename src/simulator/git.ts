@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { batchProcess, ObjectReader } from './git-objects.ts';
 
 /**
  * Real git repositories behind the simulated API, so that diffs, diffstats and file contents
@@ -68,6 +69,8 @@ export interface CommitInfo {
 
 /** Owns a temporary directory of bare repositories; `dispose()` removes it. */
 export class GitHost {
+  private readonly readers: ObjectReader[] = [];
+
   private constructor(
     readonly root: string,
     private readonly home: string,
@@ -81,29 +84,28 @@ export class GitHost {
   }
 
   async dispose(): Promise<void> {
+    for (const reader of this.readers.splice(0)) reader.close();
     await rm(this.root, { recursive: true, force: true });
   }
 
   async init(fullName: string, defaultBranch: string): Promise<GitRepository> {
     const dir = path.join(this.root, `${fullName.replace('/', '__')}.git`);
-    const repo = new GitRepository(dir, (args, opts) => this.run(dir, args, opts));
+    const reader = new ObjectReader(() => batchProcess(dir, this.env()));
+    this.readers.push(reader);
+    const repo = new GitRepository(dir, (args, opts) => this.run(dir, args, opts), reader);
     await mkdir(dir, { recursive: true });
     await repo.run(['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`]);
     return repo;
   }
 
+  /** No dependency on the machine's git configuration: no system or global config, a private HOME. */
+  private env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return { PATH: process.env.PATH, HOME: this.home, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: os.devNull, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...extra };
+  }
+
   private run(cwd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-    // No dependency on the machine's git configuration: no system or global config, a private
-    // HOME, and an explicit identity on every command.
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: this.home,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: os.devNull,
-      GIT_TERMINAL_PROMPT: '0',
-      LC_ALL: 'C',
-      ...opts.env,
-    };
+    // An explicit identity on every command.
+    const env = this.env(opts.env);
     const fullArgs = ['-c', `user.name=${IDENTITY.name}`, '-c', `user.email=${IDENTITY.email}`, '-c', 'core.quotePath=false', ...args];
     return new Promise((resolve, reject) => {
       const child = spawn('git', fullArgs, { cwd, env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
@@ -136,6 +138,8 @@ export class GitRepository {
   constructor(
     readonly dir: string,
     readonly run: (args: string[], opts?: RunOptions) => Promise<RunResult>,
+    /** Reads by full hash go through one long-running `cat-file --batch` (git-objects.ts). */
+    private readonly objects?: ObjectReader,
   ) {}
 
   private async text(args: string[], opts?: RunOptions): Promise<string> {
@@ -173,6 +177,12 @@ export class GitRepository {
   /** Resolves a full or abbreviated commit hash; null when unknown or ambiguous. */
   async resolveCommit(rev: string): Promise<string | null> {
     if (!/^[0-9a-f]{4,40}$/i.test(rev)) return null;
+    // A full hash names one object: the batch reader answers without a new process. Abbreviated
+    // ones go to rev-parse, which sees objects written after the reader started.
+    if (this.objects && /^[0-9a-f]{40}$/i.test(rev)) {
+      const found = await this.objects.read(`${rev.toLowerCase()}^{commit}`);
+      return found?.type === 'commit' ? found.hash : null;
+    }
     const result = await this.run(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { okCodes: [1, 128] });
     const hash = result.stdout.toString('utf8').trim();
     return result.code === 0 && /^[0-9a-f]{40}$/.test(hash) ? hash : null;
@@ -221,15 +231,10 @@ export class GitRepository {
         else await this.run(['read-tree', '--empty'], { env });
         // One --index-info batch; mode 0 removes a path (update-index --force-remove needs a work tree).
         const lines: string[] = [];
-        for (const [file, content] of Object.entries(files)) {
-          const clean = normaliseRepoPath(file);
-          if (content === null) {
-            lines.push(`0 ${'0'.repeat(40)}\t${clean}`);
-          } else {
-            const blob = (await this.text(['hash-object', '-w', '--stdin'], { input: content })).trim();
-            lines.push(`100644 ${blob}\t${clean}`);
-          }
-        }
+        const written = Object.entries(files).filter((entry): entry is [string, string] => entry[1] !== null);
+        const blobs = await this.writeBlobs(written.map(([, content]) => content));
+        written.forEach(([file], i) => lines.push(`100644 ${blobs[i]}\t${normaliseRepoPath(file)}`));
+        for (const [file, content] of Object.entries(files)) if (content === null) lines.push(`0 ${'0'.repeat(40)}\t${normaliseRepoPath(file)}`);
         if (lines.length > 0) await this.run(['update-index', '--index-info'], { env, input: `${lines.join('\n')}\n` });
         const tree = (await this.text(['write-tree'], { env })).trim();
         return await this.commitTree(tree, parent ? [parent] : [], message, branch, parent, author);
@@ -237,6 +242,27 @@ export class GitRepository {
         await rm(index, { force: true });
       }
     });
+  }
+
+  /**
+   * Writes blobs and returns their hashes in order. Many at once go through one git process
+   * (`--stdin-paths` over temporary files): a generated workspace commits thousands of files.
+   */
+  private async writeBlobs(contents: string[]): Promise<string[]> {
+    if (contents.length <= 1) return Promise.all(contents.map(async (content) => (await this.text(['hash-object', '-w', '--stdin'], { input: content })).trim()));
+    const dir = path.join(this.dir, `sim-blobs-${randomUUID()}`);
+    await mkdir(dir);
+    try {
+      const files = await Promise.all(contents.map(async (content, i) => {
+        const file = path.join(dir, String(i));
+        await writeFile(file, content);
+        return file;
+      }));
+      const out = await this.text(['hash-object', '-w', '--stdin-paths'], { input: `${files.join('\n')}\n` });
+      return out.trim().split('\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** A merge commit of `source` into `destination` (no fast-forward), as Bitbucket's default strategy. */
@@ -269,6 +295,10 @@ export class GitRepository {
   /** File contents at a commit; null when the path is not a file there. */
   async show(commit: string, file: string): Promise<Buffer | null> {
     const spec = `${commit}:${normaliseRepoPath(file)}`;
+    if (this.objects && /^[0-9a-f]{40}$/i.test(commit)) {
+      const found = await this.objects.read(spec);
+      return found?.type === 'blob' ? found.content : null;
+    }
     const type = await this.run(['cat-file', '-t', spec], { okCodes: [1, 128] });
     if (type.code !== 0 || type.stdout.toString('utf8').trim() !== 'blob') return null;
     return (await this.run(['cat-file', 'blob', spec])).stdout;

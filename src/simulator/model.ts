@@ -30,6 +30,11 @@ export interface Repository {
   statuses: Map<string, Map<string, BuildStatus>>;
   /** The repository this one was forked from. */
   parent?: Repository;
+  /** Listing fields; defaults: the workspace's default project, private, no language, size 0. */
+  project?: { key: string; name: string };
+  isPrivate?: boolean;
+  language?: string;
+  sizeBytes?: number;
 }
 
 export type PullRequestState = 'OPEN' | 'MERGED' | 'DECLINED';

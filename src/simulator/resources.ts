@@ -89,14 +89,14 @@ export class Resources {
       },
       workspace: this.workspace(r.workspace),
       project: {
-        links: { self: href(this.api(`/workspaces/${r.workspace.slug}/projects/PROJ`)), html: href(this.web(`/${r.workspace.slug}/workspace/projects/PROJ`)) },
+        links: { self: href(this.api(`/workspaces/${r.workspace.slug}/projects/${r.project?.key ?? 'PROJ'}`)), html: href(this.web(`/${r.workspace.slug}/workspace/projects/${r.project?.key ?? 'PROJ'}`)) },
         type: 'project',
-        name: 'Default project',
-        key: 'PROJ',
+        name: r.project?.name ?? 'Default project',
+        key: r.project?.key ?? 'PROJ',
         uuid: r.workspace.uuid,
       },
       type: 'repository',
-      is_private: true,
+      is_private: r.isPrivate ?? true,
       name: r.slug,
     };
   }
@@ -108,6 +108,8 @@ export class Resources {
       mainbranch: { name: r.mainBranch, type: 'branch' },
       created_on: r.createdOn,
       updated_on: r.updatedOn,
+      size: r.sizeBytes ?? 0,
+      language: r.language ?? '',
     };
   }
 

@@ -24,6 +24,19 @@ import { setDefaultMember } from './permissions.ts';
 import { deliverWebhook } from './webhooks.ts';
 import type { Delivery } from './webhooks.ts';
 
+export interface RepositoryOptions {
+  mainBranch?: string;
+  /** The first commit's files (default: a README). */
+  files?: Record<string, string>;
+  /** No commit at all: the default branch has no head. */
+  empty?: boolean;
+  project?: { key: string; name: string };
+  isPrivate?: boolean;
+  language?: string;
+  /** Bitbucket's `updated_on`, when a test needs an order. */
+  updatedOn?: string;
+}
+
 /**
  * A local Bitbucket Cloud: two loopback origins (web = installation baseUrl, API = baseApiUrl)
  * and the actions of a Bitbucket user, each of which sends the webhooks Bitbucket would send
@@ -320,13 +333,44 @@ export class Simulator {
     return result;
   }
 
-  async createRepository(workspace: string, slug: string, opts: { mainBranch?: string; files?: Record<string, string> } = {}): Promise<Repository> {
+  async createRepository(workspace: string, slug: string, opts: RepositoryOptions = {}): Promise<Repository> {
     const repo = await this.newRepository(workspace, slug, opts.mainBranch ?? 'main');
+    const { project, isPrivate, language, updatedOn } = opts;
+    Object.assign(repo, { ...(project ? { project } : {}), ...(isPrivate !== undefined ? { isPrivate } : {}), ...(language ? { language } : {}) });
     // The first commit comes with the repository, as when Bitbucket creates it with a README:
-    // no push webhook, so a scan starts from a known base.
-    await repo.git.commit(repo.mainBranch, opts.files ?? { 'README.md': `# ${slug}\n` }, 'Initial commit');
+    // no push webhook, so a scan starts from a known base. An empty repository has none.
+    if (!opts.empty) {
+      const files = opts.files ?? { 'README.md': `# ${slug}\n` };
+      await repo.git.commit(repo.mainBranch, files, 'Initial commit');
+      repo.sizeBytes = Object.values(files).reduce((sum, content) => sum + Buffer.byteLength(content), 0);
+    }
+    if (updatedOn) repo.updatedOn = updatedOn;
     this.site.repositories.set(fullName(repo), repo);
     return repo;
+  }
+
+  /** Renames a repository (same uuid, new slug), as a workspace admin does in its settings. */
+  renameRepository(current: string, newSlug: string): Repository {
+    const repo = this.repository(current);
+    if (this.site.repositories.has(`${repo.workspace.slug}/${newSlug}`)) throw new Error(`repository ${repo.workspace.slug}/${newSlug} already exists`);
+    this.site.repositories.delete(fullName(repo));
+    repo.slug = newSlug;
+    repo.updatedOn = this.site.now().toISOString();
+    this.site.repositories.set(fullName(repo), repo);
+    return repo;
+  }
+
+  /** Moves a repository to another project of its workspace. */
+  moveRepository(name: string, project: { key: string; name: string }): Repository {
+    const repo = this.repository(name);
+    repo.project = project;
+    repo.updatedOn = this.site.now().toISOString();
+    return repo;
+  }
+
+  /** Deletes a repository: the API answers 404 for it from now on. */
+  deleteRepository(name: string): void {
+    this.site.repositories.delete(fullName(this.repository(name)));
   }
 
   /** A fork of `parent`: its own repository with the parent's branches and history, and no webhook. */

@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, it, vi } from 'vitest';
 import { DAY_MS } from './job-index.ts';
-import { resultsStoreContract } from './results-contract.ts';
+import { coverageStoreContract } from './coverage-contract.ts';
+import { resultsStoreContract, type ResultsStoreFactory } from './results-contract.ts';
 import { resultsRetentionContract } from './results-retention-contract.ts';
 import { JournalResultsStore, type JournalResultsStoreOptions } from './results-store.ts';
 import type { ScanRecord } from './results-types.ts';
 
-resultsStoreContract('JournalResultsStore', async () => {
+const journalStore: ResultsStoreFactory = async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-results-contract-'));
   let current = new JournalResultsStore({ dataDir });
   await current.open();
@@ -24,7 +25,9 @@ resultsStoreContract('JournalResultsStore', async () => {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-});
+};
+resultsStoreContract('JournalResultsStore', journalStore);
+coverageStoreContract('JournalResultsStore', journalStore);
 
 resultsRetentionContract('JournalResultsStore', async ({ now, supersededScanMs }) => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-results-retention-'));

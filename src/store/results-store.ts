@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ApiTokenRecord, CoverageState, RepositoryCoverage, RepositoryRecord } from './coverage-types.ts';
 import { Journal, type BodyRef } from './journal.ts';
 import { ScanIndex } from './scan-index.ts';
 import { dropUnneededSegments, SegmentUse } from './segment-compaction.ts';
@@ -38,6 +39,11 @@ type Meta =
   | { t: 'pr'; record: PullRequestRecord }
   | { t: 'scan'; summary: ScanSummary }
   | { t: 'inventory'; inventory: Omit<InventoryRecord, 'packages' | 'sbom'> }
+  | { t: 'repository'; record: RepositoryRecord }
+  | { t: 'repo-coverage'; entry: RepositoryCoverage }
+  | { t: 'coverage'; state: CoverageState }
+  | { t: 'token'; record: ApiTokenRecord }
+  | { t: 'untoken'; clientKey: string; id: string }
   | { t: 'forget'; clientKey: string }
   /**
    * A live record copied out of the oldest segment so that segment can go. A carried scan
@@ -80,6 +86,11 @@ export class JournalResultsStore implements ResultsStore {
   #prs = new Map<string, Held<PullRequestRecord>>();
   #scans = new ScanIndex();
   #inventories = new Map<string, Held<Inventory>>();
+  #repositories = new Map<string, Held<RepositoryRecord>>();
+  #repoCoverage = new Map<string, Held<RepositoryCoverage>>();
+  #coverage = new Map<string, Held<CoverageState>>();
+  /** By token hash: a request with an API token is looked up by it. */
+  #tokens = new Map<string, Held<ApiTokenRecord>>();
   readonly #segments = new SegmentUse();
   #maintaining: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -193,6 +204,59 @@ export class JournalResultsStore implements ResultsStore {
     return { ...clone(held.value), packages, sbom };
   }
 
+  async putRepository(record: RepositoryRecord): Promise<void> {
+    await this.#write({ t: 'repository', record: clone(record) });
+  }
+
+  async getRepository(clientKey: string, uuid: string): Promise<RepositoryRecord | undefined> {
+    await this.#settled();
+    return clone(this.#repositories.get(repoKey(clientKey, uuid))?.value);
+  }
+
+  async listRepositories(clientKey: string): Promise<RepositoryRecord[]> {
+    await this.#settled();
+    return [...this.#repositories.values()].map((h) => h.value).filter((r) => r.clientKey === clientKey).map(clone);
+  }
+
+  async putRepositoryCoverage(entry: RepositoryCoverage): Promise<void> {
+    await this.#write({ t: 'repo-coverage', entry: clone(entry) });
+  }
+
+  async listRepositoryCoverage(clientKey: string): Promise<RepositoryCoverage[]> {
+    await this.#settled();
+    return [...this.#repoCoverage.values()].map((h) => h.value).filter((e) => e.clientKey === clientKey).map(clone);
+  }
+
+  async getCoverage(clientKey: string): Promise<CoverageState | undefined> {
+    await this.#settled();
+    return clone(this.#coverage.get(clientKey)?.value);
+  }
+
+  async putCoverage(state: CoverageState): Promise<void> {
+    await this.#write({ t: 'coverage', state: clone(state) });
+  }
+
+  async putApiToken(record: ApiTokenRecord): Promise<void> {
+    await this.#write({ t: 'token', record: clone(record) });
+  }
+
+  async listApiTokens(clientKey: string): Promise<ApiTokenRecord[]> {
+    await this.#settled();
+    return [...this.#tokens.values()].map((h) => h.value).filter((t) => t.clientKey === clientKey).map(clone);
+  }
+
+  async deleteApiToken(clientKey: string, id: string): Promise<boolean> {
+    await this.#settled();
+    if (![...this.#tokens.values()].some((h) => h.value.clientKey === clientKey && h.value.id === id)) return false;
+    await this.#write({ t: 'untoken', clientKey, id });
+    return true;
+  }
+
+  async findApiToken(hash: string): Promise<ApiTokenRecord | undefined> {
+    await this.#settled();
+    return clone(this.#tokens.get(hash)?.value);
+  }
+
   async forgetTenant(clientKey: string): Promise<void> {
     await this.#write({ t: 'forget', clientKey });
   }
@@ -251,12 +315,29 @@ export class JournalResultsStore implements ResultsStore {
         }
         return;
       }
+      case 'repository':
+        this.#hold(this.#repositories, repoKey(meta.record.clientKey, meta.record.uuid), { value: meta.record, segment, body: null });
+        return;
+      case 'repo-coverage':
+        this.#hold(this.#repoCoverage, repoKey(meta.entry.clientKey, meta.entry.repoUuid), { value: meta.entry, segment, body: null });
+        return;
+      case 'coverage':
+        this.#hold(this.#coverage, meta.state.clientKey, { value: meta.state, segment, body: null });
+        return;
+      case 'token':
+        this.#hold(this.#tokens, meta.record.hash, { value: meta.record, segment, body: null });
+        return;
+      case 'untoken':
+        for (const [hash, held] of this.#tokens) if (held.value.clientKey === meta.clientKey && held.value.id === meta.id) this.#hold(this.#tokens, hash, undefined, held);
+        return;
       case 'forget':
         // Bodies stay in their segments until those go: no key leads to them any more.
-        for (const map of [this.#triage, this.#prs, this.#inventories] as Map<string, Held<unknown>>[]) {
+        for (const map of [this.#triage, this.#prs, this.#inventories, this.#repositories, this.#repoCoverage] as Map<string, Held<unknown>>[]) {
           for (const [key, held] of map) if ((JSON.parse(key) as string[])[0] === meta.clientKey) this.#hold(map, key, undefined, held);
         }
+        for (const [hash, held] of this.#tokens) if (held.value.clientKey === meta.clientKey) this.#hold(this.#tokens, hash, undefined, held);
         this.#hold(this.#policies, meta.clientKey, undefined);
+        this.#hold(this.#coverage, meta.clientKey, undefined);
         this.#scans.forgetTenant(meta.clientKey, this.#segments);
         return;
       case 'carry':
@@ -305,6 +386,10 @@ export class JournalResultsStore implements ResultsStore {
     keep(this.#triage, (mark) => ({ t: 'triage', mark }));
     keep(this.#prs, (record) => ({ t: 'pr', record }));
     keep(this.#inventories, (inventory) => ({ t: 'inventory', inventory }));
+    keep(this.#repositories, (record) => ({ t: 'repository', record }));
+    keep(this.#repoCoverage, (entry) => ({ t: 'repo-coverage', entry }));
+    keep(this.#coverage, (state) => ({ t: 'coverage', state }));
+    keep(this.#tokens, (record) => ({ t: 'token', record }));
     for (const entry of this.#scans.inSegment(segment)) {
       held.push({ meta: { t: 'scan', summary: entry.summary }, body: entry.body, releasedAt: entry.releasedAt, still: () => this.#scans.isLive(entry) });
     }
@@ -325,6 +410,7 @@ export class JournalResultsStore implements ResultsStore {
 
 const triageKey = (clientKey: string, repoUuid: string, fingerprint: string) => JSON.stringify([clientKey, repoUuid, fingerprint]);
 const prKey = (clientKey: string, repoUuid: string, prId: number) => JSON.stringify([clientKey, repoUuid, prId]);
+const repoKey = (clientKey: string, uuid: string) => JSON.stringify([clientKey, uuid]);
 const inventoryKey = (clientKey: string, repoUuid: string, branch: string) => JSON.stringify([clientKey, repoUuid, branch]);
 
 function clone<T>(value: T): T {

@@ -5,6 +5,7 @@
  * interface: a secret finding carries only its sha256 and a masked preview.
  */
 import type { Finding, PackageRef, Severity } from '../scan/types.ts';
+import type { CoverageStore } from './coverage-types.ts';
 
 export interface Policy {
   /** New findings at or above this severity fail the report and the build status. */
@@ -56,7 +57,8 @@ export type StoredFinding = Finding & {
   triage?: Pick<TriageMark, 'status' | 'by' | 'at' | 'reason'>;
 };
 
-export type ScanKind = 'pull_request' | 'push';
+/** `branch`: a whole default branch at its head, as the coverage backfill scans it. */
+export type ScanKind = 'pull_request' | 'push' | 'branch';
 
 export interface ScanSummary {
   clientKey: string;
@@ -103,7 +105,7 @@ export interface InventoryRecord {
   acceptedAt?: string;
 }
 
-export interface ResultsStore {
+export interface ResultsStore extends CoverageStore {
   open(): Promise<void>;
   close(): Promise<void>;
 
@@ -139,7 +141,7 @@ export interface ResultsStore {
 
   /**
    * Drops everything stored for the installation (policy, triage marks, pull requests, scans,
-   * inventories): nothing of it is readable afterwards. For a clientKey installed afresh after
+   * inventories, repositories, coverage, API tokens): nothing of it is readable afterwards. For a clientKey installed afresh after
    * an uninstall, whose new installer cannot be proven to be the previous one.
    */
   forgetTenant(clientKey: string): Promise<void>;

@@ -3,7 +3,7 @@ import type { TransferListItem, Worker } from 'node:worker_threads';
 import type { Logger } from '../../log.ts';
 import { siblingEntry, startThread } from '../../worker-thread.ts';
 import type { DiffScanResult } from '../diff-scan.ts';
-import type { DiffScanRequest, LockfileParse, Task, TaskMessage, TaskValue, ThreadMessage } from './protocol.ts';
+import type { DiffScanRequest, FilesScanResult, LockfileParse, Task, TaskMessage, TaskValue, ThreadMessage, TreeFile } from './protocol.ts';
 
 /**
  * Scan threads: the CPU work of jobs (diff parsing, the secrets engine, lockfile parsing)
@@ -104,6 +104,13 @@ export class ScanPool {
     } finally {
       await reader.cancel().catch(() => {});
     }
+  }
+
+  /** Scans a batch of whole files for secrets (a default branch's tree), within the per-file time budget times the batch's megabytes. */
+  async scanFiles(secrets: NonNullable<DiffScanRequest['secrets']>, files: TreeFile[]): Promise<FilesScanResult> {
+    const bytes = files.reduce((sum, f) => sum + ('content' in f ? f.content.length : 0), 0);
+    const timeMs = this.#o.fileTimeMs * Math.max(1, Math.ceil(bytes / (1024 * 1024)));
+    return (await this.#run({ kind: 'files', secrets, files }, [], timeMs)) as FilesScanResult;
   }
 
   async parseLockfile(path: string, content: string): Promise<LockfileParse> {

@@ -1,5 +1,5 @@
 import type { RepoScanConfig } from '../../scan/repo-config/index.ts';
-import type { PackageRef } from '../../scan/types.ts';
+import type { PackageRef, SecretFinding } from '../../scan/types.ts';
 import type { DiffLimits, DiffScanResult } from '../diff-scan.ts';
 
 /**
@@ -19,14 +19,25 @@ export interface DiffScanRequest {
   limits?: DiffLimits;
 }
 
+/** Whole files of a tree (a default branch being backfilled): a binary one by its name only. */
+export type TreeFile = { path: string; content: string } | { path: string; binary: true };
+
+/** What the secrets engine found in some whole files; fingerprints unkeyed, as for a diff. */
+export interface FilesScanResult {
+  findings: SecretFinding[];
+}
+
 /** A lockfile's packages with what the parser skipped in it, or why it could not be read (shown as notices). */
 export type LockfileParse = { packages: PackageRef[]; notices: string[] } | { error: string };
 
-export type Task = { kind: 'diff'; request: DiffScanRequest; diff: ReadableStream<Uint8Array> } | { kind: 'lockfile'; path: string; content: string };
+export type Task =
+  | { kind: 'diff'; request: DiffScanRequest; diff: ReadableStream<Uint8Array> }
+  | { kind: 'lockfile'; path: string; content: string }
+  | { kind: 'files'; secrets: NonNullable<DiffScanRequest['secrets']>; files: TreeFile[] };
 
 export type TaskMessage = Task & { id: number };
 
-export type TaskValue = DiffScanResult | LockfileParse;
+export type TaskValue = DiffScanResult | LockfileParse | FilesScanResult;
 
 /** A thread says `ready` once its modules are loaded, then answers each task by its id. */
 export type ThreadMessage =

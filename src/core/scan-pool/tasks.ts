@@ -2,7 +2,7 @@ import { ParseError, parseLockfile } from '../../scan/deps/index.ts';
 import { SecretScanner } from '../../scan/secrets/engine.ts';
 import { scanDiff, type DiffScanResult } from '../diff-scan.ts';
 import { pathFilter } from '../path-filter.ts';
-import type { DiffScanRequest, LockfileParse } from './protocol.ts';
+import type { DiffScanRequest, FilesScanResult, LockfileParse, TreeFile } from './protocol.ts';
 
 /** What a scan thread runs for each kind of task (thread.ts carries the messages). */
 
@@ -36,4 +36,11 @@ export function lockfileTask(path: string, content: string): LockfileParse {
     if (error instanceof ParseError) return { error: error.message };
     throw error;
   }
+}
+
+/** Whole files by the same engine and skip rules as a diff; the caller has applied the policy's ignored paths. */
+export function filesTask(secrets: NonNullable<DiffScanRequest['secrets']>, files: TreeFile[]): FilesScanResult {
+  const scanner = scannerFor(secrets);
+  const findings = files.flatMap((file) => ('binary' in file ? scanner.scanPath(file.path) : scanner.scanText(file.path, file.content)));
+  return { findings };
 }

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { TaskMessage, TaskValue, ThreadMessage } from './protocol.ts';
-import { diffTask, lockfileTask } from './tasks.ts';
+import { diffTask, filesTask, lockfileTask } from './tasks.ts';
 
 /**
  * A scan thread (see pool.ts): runs one task at a time and answers with its result. The
@@ -13,7 +13,11 @@ const port = parentPort;
 if (!port) throw new Error('scan thread started outside a worker thread');
 
 port.on('message', (message: TaskMessage) => {
-  const run = async (): Promise<TaskValue> => (message.kind === 'diff' ? diffTask(message.request, message.diff) : lockfileTask(message.path, message.content));
+  const run = async (): Promise<TaskValue> => {
+    if (message.kind === 'diff') return diffTask(message.request, message.diff);
+    if (message.kind === 'files') return filesTask(message.secrets, message.files);
+    return lockfileTask(message.path, message.content);
+  };
   run().then(
     (value) => port.postMessage({ id: message.id, ok: true, value } satisfies ThreadMessage),
     (error: unknown) => {

@@ -23,7 +23,7 @@ export interface WorkflowDeps {
   /** The installation's key for secret fingerprints and hashes (fingerprint.ts): nothing unkeyed is stored or published. */
   fingerprintKey: (clientKey: string) => Buffer;
   /** Where diffs are scanned: threads off the event loop, each scan within a time and memory budget. */
-  scans: Pick<ScanPool, 'scanDiff'>;
+  scans: Pick<ScanPool, 'scanDiff' | 'scanFiles'>;
   now: () => Date;
   diffLimits?: DiffLimits;
   /** Bounds of the tree walk of a first dependency inventory (defaults in dependency-files.ts). */

@@ -73,7 +73,26 @@ export async function refreshInventory(deps: WorkflowDeps, input: InventoryInput
   }
   const read = await readPackages(target, commit, toRead, deps.lockfiles);
   notices.push(...read.notices);
-  const packages = [...keep, ...read.packages];
+  const saved = await storeInventory(deps, input, [...keep, ...read.packages], { ...keepFiles, ...read.files });
+  if (!saved) {
+    log.info({ branch, commit }, 'dependency inventory not saved: a later push updated it meanwhile');
+    return;
+  }
+  log.info({ branch, commit, files: toRead.length, notices }, 'dependency inventory refreshed');
+}
+
+/**
+ * Saves a branch's inventory and its SBOM, unless an event accepted later already saved
+ * one. False when it was overtaken.
+ */
+export async function storeInventory(
+  deps: Pick<WorkflowDeps, 'results' | 'now'>,
+  input: Omit<InventoryInput, 'target'>,
+  packages: PackageRef[],
+  files: Record<string, string>,
+): Promise<boolean> {
+  const { clientKey, repoUuid, branch, commit, acceptedAt } = input;
+  const policy = await policyOf(deps.results, clientKey);
   const sbom = await buildSbom(packages, { name: input.fullName, version: commit.slice(0, 12), timestamp: deps.now() });
   const record: InventoryRecord = {
     clientKey,
@@ -82,18 +101,13 @@ export async function refreshInventory(deps: WorkflowDeps, input: InventoryInput
     branch,
     environment: environmentOf(policy, branch),
     commit,
-    files: { ...keepFiles, ...read.files },
+    files,
     packages,
     sbom,
     updatedAt: deps.now().toISOString(),
     acceptedAt,
   };
-  const saved = await saveQueueOf(deps.results).run(JSON.stringify([clientKey, repoUuid, branch]), () => saveUnlessOvertaken(deps.results, record, acceptedAt));
-  if (!saved) {
-    log.info({ branch, commit }, 'dependency inventory not saved: a later push updated it meanwhile');
-    return;
-  }
-  log.info({ branch, commit, packages: packages.length, files: toRead.length, notices }, 'dependency inventory refreshed');
+  return saveQueueOf(deps.results).run(JSON.stringify([clientKey, repoUuid, branch]), () => saveUnlessOvertaken(deps.results, record, acceptedAt));
 }
 
 async function saveUnlessOvertaken(results: Pick<ResultsStore, 'getInventory' | 'putInventory'>, record: InventoryRecord, acceptedAt: string): Promise<boolean> {

@@ -1,0 +1,83 @@
+import { BitbucketApiError } from '../../bitbucket/errors.ts';
+import type { Repository } from '../../bitbucket/openapi-types.ts';
+import type { Store } from '../../store/types.ts';
+import { TenantUnavailableError } from '../../core/code-host.ts';
+import type { HostRepository, RepositoryHost, RepositoryHostSource, TreeEntry } from '../../core/coverage/host.ts';
+import type { ClientSource } from './clients.ts';
+
+/** Bitbucket Cloud behind the coverage host interface: `/2.0/repositories/{workspace}` and `src/{commit}/{path}`. */
+export function cloudRepositoryHosts(clients: ClientSource, store: Pick<Store, 'getInstallation'>): RepositoryHostSource {
+  return {
+    async forInstallation(clientKey) {
+      const installation = await store.getInstallation(clientKey);
+      const p = installation?.principal;
+      const workspace = p?.slug ?? p?.username ?? p?.uuid;
+      if (!workspace) throw new TenantUnavailableError(`installation ${clientKey} names no workspace; its repositories cannot be listed`);
+      const { client } = await clients.forInstallation(clientKey);
+      return cloudHost(client, workspace);
+    },
+  };
+}
+
+type Client = Awaited<ReturnType<ClientSource['forInstallation']>>['client'];
+
+function cloudHost(client: Client, workspace: string): RepositoryHost {
+  const split = (fullName: string) => {
+    const [ws = '', slug = ''] = fullName.split('/');
+    return { ws, slug };
+  };
+  return {
+    async *listRepositories() {
+      for await (const repo of client.listRepositories(workspace, { pagelen: 100 })) {
+        const mapped = toHostRepository(repo);
+        if (mapped) yield mapped;
+      }
+    },
+    async getRepository(fullName) {
+      const { ws, slug } = split(fullName);
+      try {
+        return toHostRepository(await client.getRepository(ws, slug));
+      } catch (error) {
+        if (error instanceof BitbucketApiError && error.status === 404) return null;
+        throw error;
+      }
+    },
+    async branchHead(fullName, branch) {
+      const { ws, slug } = split(fullName);
+      const found = await client.getBranch(ws, slug, branch);
+      const hash = found?.target?.hash;
+      return typeof hash === 'string' && /^[0-9a-f]{40}$/.test(hash) ? hash : null;
+    },
+    async *listDirectory(fullName, commit, dir) {
+      const { ws, slug } = split(fullName);
+      const segments = [ws, slug].map(encodeURIComponent).join('/');
+      // Bitbucket needs the root's trailing slash; every directory gets one, so none is read as a file.
+      const inner = dir === '' ? '' : `${dir.split('/').map(encodeURIComponent).join('/')}/`;
+      for await (const entry of client.paginate<{ type?: string; path?: string; size?: number }>(`/repositories/${segments}/src/${encodeURIComponent(commit)}/${inner}`, { pagelen: 100 })) {
+        if (typeof entry.path !== 'string' || entry.path === '') continue;
+        if (entry.type === 'commit_directory') yield { path: entry.path, type: 'directory', size: null } satisfies TreeEntry;
+        else if (entry.type === 'commit_file') yield { path: entry.path, type: 'file', size: typeof entry.size === 'number' ? entry.size : null } satisfies TreeEntry;
+      }
+    },
+    readFile(fullName, commit, path, maxBytes) {
+      const { ws, slug } = split(fullName);
+      return client.getFileSource(ws, slug, commit, path, { maxBytes });
+    },
+  };
+}
+
+function toHostRepository(repo: Repository): HostRepository | null {
+  const r = repo as Repository & { uuid?: string; full_name?: string; name?: string; is_private?: boolean; size?: number; language?: string; updated_on?: string; mainbranch?: { name?: string }; project?: { key?: string; name?: string } };
+  if (typeof r.uuid !== 'string' || typeof r.full_name !== 'string') return null;
+  return {
+    uuid: r.uuid,
+    fullName: r.full_name,
+    name: r.name ?? r.full_name.split('/')[1] ?? r.full_name,
+    project: r.project?.key ? { key: r.project.key, name: r.project.name ?? r.project.key } : null,
+    isPrivate: typeof r.is_private === 'boolean' ? r.is_private : null,
+    mainBranch: r.mainbranch?.name || null,
+    sizeBytes: typeof r.size === 'number' ? r.size : null,
+    language: r.language || null,
+    updatedOn: r.updated_on ?? null,
+  };
+}
