@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ApiTokenRecord, CoverageState, RepositoryCoverage, RepositoryRecord } from '../coverage-types.ts';
 import type { InventoryRecord, Policy, PullRequestRecord, ResultsStore, ScanKind, ScanRecord, ScanSummary, TriageMark } from '../results-types.ts';
 import { query } from './database.ts';
 import { checkSchema } from './migrate.ts';
@@ -160,11 +161,67 @@ export class PgResultsStore implements ResultsStore {
     return row && { ...row.meta, packages: row.body.packages, sbom: row.body.sbom };
   }
 
+  async putRepository(record: RepositoryRecord): Promise<void> {
+    await this.#run(
+      'INSERT INTO repositories (client_key, uuid, doc) VALUES ($1, $2, $3) ON CONFLICT (client_key, uuid) DO UPDATE SET doc = EXCLUDED.doc',
+      [record.clientKey, record.uuid, JSON.stringify(record)],
+    );
+  }
+
+  async getRepository(clientKey: string, uuid: string): Promise<RepositoryRecord | undefined> {
+    return this.#one<RepositoryRecord>('SELECT doc AS v FROM repositories WHERE client_key = $1 AND uuid = $2', [clientKey, uuid]);
+  }
+
+  async listRepositories(clientKey: string): Promise<RepositoryRecord[]> {
+    return this.#many<RepositoryRecord>('SELECT doc AS v FROM repositories WHERE client_key = $1', [clientKey]);
+  }
+
+  async putRepositoryCoverage(entry: RepositoryCoverage): Promise<void> {
+    await this.#run(
+      'INSERT INTO repository_coverage (client_key, repo_uuid, doc) VALUES ($1, $2, $3) ON CONFLICT (client_key, repo_uuid) DO UPDATE SET doc = EXCLUDED.doc',
+      [entry.clientKey, entry.repoUuid, JSON.stringify(entry)],
+    );
+  }
+
+  async listRepositoryCoverage(clientKey: string): Promise<RepositoryCoverage[]> {
+    return this.#many<RepositoryCoverage>('SELECT doc AS v FROM repository_coverage WHERE client_key = $1', [clientKey]);
+  }
+
+  async getCoverage(clientKey: string): Promise<CoverageState | undefined> {
+    return this.#one<CoverageState>('SELECT doc AS v FROM coverage_states WHERE client_key = $1', [clientKey]);
+  }
+
+  async putCoverage(state: CoverageState): Promise<void> {
+    await this.#run('INSERT INTO coverage_states (client_key, doc) VALUES ($1, $2) ON CONFLICT (client_key) DO UPDATE SET doc = EXCLUDED.doc', [state.clientKey, JSON.stringify(state)]);
+  }
+
+  async putApiToken(record: ApiTokenRecord): Promise<void> {
+    await this.#run(
+      'INSERT INTO api_tokens (hash, client_key, id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO UPDATE SET doc = EXCLUDED.doc',
+      [record.hash, record.clientKey, record.id, JSON.stringify(record)],
+    );
+  }
+
+  async listApiTokens(clientKey: string): Promise<ApiTokenRecord[]> {
+    return this.#many<ApiTokenRecord>('SELECT doc AS v FROM api_tokens WHERE client_key = $1 ORDER BY seq', [clientKey]);
+  }
+
+  async deleteApiToken(clientKey: string, id: string): Promise<boolean> {
+    const { rowCount } = await this.#run('DELETE FROM api_tokens WHERE client_key = $1 AND id = $2', [clientKey, id]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async findApiToken(hash: string): Promise<ApiTokenRecord | undefined> {
+    return this.#one<ApiTokenRecord>('SELECT doc AS v FROM api_tokens WHERE hash = $1', [hash]);
+  }
+
   /** In one transaction: a half-forgotten tenant is never visible. */
   async forgetTenant(clientKey: string): Promise<void> {
     await this.#run(
       `WITH a AS (DELETE FROM policies WHERE client_key = $1), b AS (DELETE FROM triage_marks WHERE client_key = $1),
-            c AS (DELETE FROM pull_requests WHERE client_key = $1), d AS (DELETE FROM scans WHERE client_key = $1)
+            c AS (DELETE FROM pull_requests WHERE client_key = $1), d AS (DELETE FROM scans WHERE client_key = $1),
+            e AS (DELETE FROM repositories WHERE client_key = $1), f AS (DELETE FROM repository_coverage WHERE client_key = $1),
+            g AS (DELETE FROM coverage_states WHERE client_key = $1), h AS (DELETE FROM api_tokens WHERE client_key = $1)
        DELETE FROM inventories WHERE client_key = $1`,
       [clientKey],
     );

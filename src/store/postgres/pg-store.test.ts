@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { createMigratedDatabase, emptyTables, type TestDatabase } from '../../../test/helpers/postgres.ts';
 import { storeContract } from '../contract.ts';
-import { resultsStoreContract } from '../results-contract.ts';
+import { coverageStoreContract } from '../coverage-contract.ts';
+import { resultsStoreContract, type ResultsStoreFactory } from '../results-contract.ts';
 import { resultsRetentionContract } from '../results-retention-contract.ts';
 import { retentionContract } from '../retention-contract.ts';
 import type { Retention } from '../job-index.ts';
@@ -35,7 +36,7 @@ async function storeFactory(options: { now?: () => Date; retention?: Retention }
 storeContract('PgStore', () => storeFactory());
 retentionContract('PgStore', (options) => storeFactory(options));
 
-resultsStoreContract('PgResultsStore', async () => {
+const pgResults: ResultsStoreFactory = async () => {
   await emptyTables(db.pool);
   const open = async () => {
     const store = new PgResultsStore({ pool: db.pool });
@@ -44,7 +45,9 @@ resultsStoreContract('PgResultsStore', async () => {
   };
   let current = await open();
   return { store: current, reopen: async () => (current = await open()), cleanup: () => current.close() };
-});
+};
+resultsStoreContract('PgResultsStore', pgResults);
+coverageStoreContract('PgResultsStore', pgResults);
 
 resultsRetentionContract('PgResultsStore', async ({ now, supersededScanMs }) => {
   await emptyTables(db.pool);
