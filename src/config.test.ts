@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -91,6 +91,15 @@ describe('loadConfig problems: one line per problem, naming the variable', () =>
   it('never echoes a malformed ENCRYPTION_KEY', () => {
     const lines = problems({ ENCRYPTION_KEY: 'short-but-secret-value' });
     expect(lines).toEqual(['ENCRYPTION_KEY: expected 32 bytes as 64 hex characters or base64']);
+  });
+
+  it('requires ENCRYPTION_KEY with DATABASE_URL, generating no key of its own', () => {
+    expect(problems({ DATABASE_URL: 'postgres://gatehouse:pw@db.example/gatehouse' })).toEqual([
+      'ENCRYPTION_KEY: required with DATABASE_URL (every instance sharing the database must decrypt the same tenant secrets; 32 bytes, hex or base64)',
+    ]);
+    expect(existsSync(path.join(dir, 'encryption.key'))).toBe(false);
+    const shared = loadConfig({ DATA_DIR: dir, DATABASE_URL: 'postgres://gatehouse:pw@db.example/gatehouse', ENCRYPTION_KEY: HEX_KEY });
+    expect(shared.ok && shared.warnings).toEqual([]);
   });
 
   it('refuses a corrupted generated key file rather than silently replacing it', () => {

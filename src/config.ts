@@ -203,6 +203,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     if (!encryptionKey) problems.push('ENCRYPTION_KEY: expected 32 bytes as 64 hex characters or base64');
   } else if (production) {
     problems.push('ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes, hex or base64)');
+  } else if (cleaned.DATABASE_URL !== undefined) {
+    // A key generated per instance would leave each instance unable to read the tenant secrets
+    // the others stored in the shared database; refused before anything is written.
+    problems.push('ENCRYPTION_KEY: required with DATABASE_URL (every instance sharing the database must decrypt the same tenant secrets; 32 bytes, hex or base64)');
   }
   if (parsed.success && production) {
     // Bitbucket installs production apps from https descriptors only; JWTs must not cross plain HTTP.
@@ -237,10 +241,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       }
       warnings.push(`ENCRYPTION_KEY not set: generated a new key into ${keyPath}; set ENCRYPTION_KEY in production`);
     }
-  }
-
-  if (rawKey === undefined && e.DATABASE_URL !== undefined) {
-    warnings.push('DATABASE_URL is set but ENCRYPTION_KEY is not: every instance sharing the database must use the same ENCRYPTION_KEY to read tenant secrets');
   }
 
   return {
