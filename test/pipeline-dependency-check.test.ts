@@ -89,3 +89,63 @@ describe('checkDependencies', () => {
     expect([cache.get('a') !== undefined, cache.get('b') !== undefined, cache.get('c') !== undefined]).toEqual([true, false, true]);
   });
 });
+
+/** Advisories in npm, Go and Maven for the files a changed file is read with. */
+const CONTEXT_INDEX = createMemoryIndex(
+  [
+    ['GHSA-ctx-npm', 'npm', 'lodash', '4.17.12'],
+    ['GHSA-ctx-go', 'Go', 'golang.org/x/text', '0.3.8'],
+    ['GHSA-ctx-mvn', 'Maven', 'com.fasterxml.jackson.core:jackson-databind', '2.13.4'],
+  ].map(([id, ecosystem, name, fixed]) => ({
+    id: id!,
+    modified: '2024-01-01T00:00:00Z',
+    affected: [{ package: { ecosystem: ecosystem!, name: name! }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: fixed! }] }] }],
+    database_specific: { severity: 'HIGH' },
+  })),
+);
+
+const npmLock = (lodash: string) => JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/lodash': { version: lodash } } });
+const GO_MOD = 'module example.com/app\n\ngo 1.16\n\nrequire github.com/gin-gonic/gin v1.9.1\n';
+const GO_SUM = 'github.com/gin-gonic/gin v1.9.1 h1:abc=\ngithub.com/gin-gonic/gin v1.9.1/go.mod h1:def=\ngolang.org/x/text v0.3.7 h1:ghi=\ngolang.org/x/text v0.3.7/go.mod h1:jkl=\n';
+const PARENT_POM =
+  '<project><modelVersion>4.0.0</modelVersion><groupId>com.acme</groupId><artifactId>parent</artifactId><version>1</version><packaging>pom</packaging>' +
+  '<properties><jackson.version>2.13.0</jackson.version></properties></project>';
+const CHILD_POM =
+  '<project><modelVersion>4.0.0</modelVersion><parent><groupId>com.acme</groupId><artifactId>parent</artifactId><version>1</version></parent><artifactId>api</artifactId>' +
+  '<dependencies><dependency><groupId>com.fasterxml.jackson.core</groupId><artifactId>jackson-databind</artifactId><version>${jackson.version}</version></dependency></dependencies></project>';
+
+describe('checkDependencies reads a changed file with the files that change what it yields, as a full scan does', () => {
+  const check = (byCommit: Record<string, Record<string, string>>, changed: string[]) => {
+    const { client } = files(byCommit);
+    return checkDependencies({
+      ...input(client, new LockfileCache(parser)),
+      baseCommit: null,
+      files: changed.map((path) => ({ path, oldPath: null })),
+      vulnIndex: CONTEXT_INDEX,
+    });
+  };
+  const found = (result: Awaited<ReturnType<typeof check>>) => result.findings.map((f) => `${f.package}@${f.version} ${f.path}`);
+
+  it('a package-lock.json beside an npm-shrinkwrap.json is what npm ignores: nothing from it', async () => {
+    const hidden = await check({ src1: { 'app/package-lock.json': npmLock('4.17.11'), 'app/npm-shrinkwrap.json': npmLock('4.17.21') } }, ['app/package-lock.json']);
+    expect(hidden.findings).toEqual([]);
+    expect(hidden.packages).toEqual([]);
+    const alone = await check({ src1: { 'app/package-lock.json': npmLock('4.17.11') } }, ['app/package-lock.json']);
+    expect(found(alone)).toEqual(['lodash@4.17.11 app/package-lock.json']);
+  });
+
+  it('a go.mod of Go 1.16 is completed by its go.sum; a go.sum changed alone brings what it adds to the go.mod', async () => {
+    const both = await check({ src1: { 'svc/go.mod': GO_MOD, 'svc/go.sum': GO_SUM } }, ['svc/go.mod', 'svc/go.sum']);
+    expect(found(both)).toEqual(['golang.org/x/text@v0.3.7 svc/go.sum']);
+    const sumOnly = await check({ src1: { 'svc/go.mod': GO_MOD, 'svc/go.sum': GO_SUM } }, ['svc/go.sum']);
+    expect(found(sumOnly)).toEqual(['golang.org/x/text@v0.3.7 svc/go.sum']);
+    // From Go 1.17 go.mod lists every module the build uses; go.sum adds nothing.
+    const modern = await check({ src1: { 'svc/go.mod': GO_MOD.replace('go 1.16', 'go 1.21'), 'svc/go.sum': GO_SUM } }, ['svc/go.sum']);
+    expect(modern.findings).toEqual([]);
+  });
+
+  it('a pom takes versions from its local parent (relativePath ../pom.xml by default)', async () => {
+    const result = await check({ src1: { 'pom.xml': PARENT_POM, 'api/pom.xml': CHILD_POM } }, ['api/pom.xml']);
+    expect(found(result)).toEqual(['com.fasterxml.jackson.core:jackson-databind@2.13.0 api/pom.xml']);
+  });
+});

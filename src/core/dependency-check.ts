@@ -98,21 +98,26 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
   }
 
   const read = async (commit: string, path: string, repository: RepoRef = input.target): Promise<Parsed | null> => {
-    const content = await fetchBounded({ ...repository, host: input.target.host }, commit, path, input.cache.maxFileBytes);
-    if (content === null) return null;
-    if (typeof content !== 'string') return { packages: [], findings: [], error: content.refused };
-    const key = createHash('sha256').update(`${path}\0${input.vulnIndex?.version ?? 'none'}\0`).update(content).digest('hex');
-    const hit = input.cache.get(key);
+    const group = await readWithContext({ ...repository, host: input.target.host }, commit, path, input.cache.maxFileBytes);
+    if (group === null) return null;
+    if ('refused' in group) return { packages: [], findings: [], error: group.refused };
+    const key = createHash('sha256').update(`${input.vulnIndex?.version ?? 'none'}\0`);
+    for (const [file, content] of group.files) key.update(`${file}\0${content.length}\0`).update(content);
+    const digest = key.digest('hex');
+    const hit = input.cache.get(digest);
     if (hit) {
       cached++;
       return hit;
     }
-    const parsed = await parse(input.cache.parser, path, content, input.vulnIndex);
-    input.cache.set(key, parsed);
+    const parsed = group.files.size === 1 ? await parse(input.cache.parser, path, group.files.get(path)!, input.vulnIndex) : await parseGroup(input.cache.parser, path, group.files, input.vulnIndex);
+    input.cache.set(digest, parsed);
     return parsed;
   };
 
+  // A go.sum changed with its go.mod is read with it, as part of the go.mod's packages.
+  const changed = new Set(input.files.map((f) => f.path));
   for (const file of input.files) {
+    if (file.path.endsWith('go.sum') && changed.has(`${file.path.slice(0, -'go.sum'.length)}go.mod`)) continue;
     const source = await read(input.sourceCommit, file.path);
     if (!source) continue;
     if (source.error) {
@@ -139,6 +144,78 @@ async function fetchBounded(target: Target, commit: string, path: string, maxByt
   } catch (error) {
     if (!(error instanceof BitbucketTooLargeError)) throw error;
     return { refused: `${path} at ${commit.slice(0, 12)} is larger than ${formatBytes(maxBytes)} and was not read; its packages were not checked.` };
+  }
+}
+
+/** Files a changed dependency file is read with, at most: a chain of parent poms stops here. */
+const MAX_CONTEXT_FILES = 16;
+
+/**
+ * A dependency file and the files around it that change what it yields (DependencyFileSet.contextOf),
+ * as they are at `commit`, so that a pull request's check reads it as a full scan of the
+ * branch does; null when the file itself does not exist. A context file that is missing or
+ * too large is left out.
+ */
+async function readWithContext(
+  target: Target,
+  commit: string,
+  path: string,
+  maxBytes: number,
+): Promise<{ files: Map<string, string> } | { refused: string } | null> {
+  const content = await fetchBounded(target, commit, path, maxBytes);
+  if (content === null || typeof content !== 'string') return content;
+  const files = new Map([[path, content]]);
+  const queue = [path];
+  while (queue.length > 0 && files.size < MAX_CONTEXT_FILES) {
+    const current = queue.shift()!;
+    for (const other of DependencyFileSet.contextOf(current, files.get(current)!)) {
+      if (files.has(other)) continue;
+      const text = await fetchBounded(target, commit, other, maxBytes);
+      if (typeof text !== 'string') continue;
+      files.set(other, text);
+      queue.push(other);
+    }
+  }
+  return { files };
+}
+
+/**
+ * What `path` yields read together with its context files: nothing for a package-lock.json
+ * beside an npm-shrinkwrap.json, a go.mod completed by its go.sum, a pom with its parents'
+ * properties and managed versions. Files read alone are parsed in a scan thread; go.mod,
+ * go.sum and pom.xml here, as readPackages does.
+ */
+async function parseGroup(parser: LockfileParser, path: string, files: Map<string, string>, index: VulnIndex | null): Promise<Parsed> {
+  const set = new DependencyFileSet();
+  const notices: string[] = [];
+  for (const [file, content] of files) {
+    try {
+      await set.addParsedBy(
+        async (p, text) => {
+          const parsed = await parser.parseLockfile(p, text);
+          return 'error' in parsed ? { reason: parsed.error.startsWith(`${p}: `) ? parsed.error.slice(p.length + 2) : parsed.error } : parsed;
+        },
+        file,
+        content,
+        (message) => {
+          if (file === path) notices.push(message);
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      // A context file that does not parse is read as absent; the changed file itself is reported.
+      if (file === path) return { packages: [], findings: [], error: `${error.message}; its packages were not checked.` };
+    }
+  }
+  const own = new Set([path]);
+  if (path.endsWith('go.mod')) own.add(`${path.slice(0, -'go.mod'.length)}go.sum`);
+  const packages = set.packages().filter((p) => own.has(p.path));
+  if (!index) return { packages, findings: [], notices };
+  try {
+    return { packages, findings: matchPackages(index, packages), notices };
+  } catch (error) {
+    if (!(error instanceof VulnIndexError)) throw error;
+    return { packages, findings: [], error: `${error.message}; dependencies were not checked.`, notices };
   }
 }
 

@@ -34,6 +34,36 @@ export class DependencyFileSet {
     return CONTEXT_FILES.has(baseName(path));
   }
 
+  /**
+   * Files whose content changes what `path` yields, for a caller that reads one file at a
+   * time (a pull request's changed files): the npm-shrinkwrap.json that hides a
+   * package-lock.json, the go.sum of a go.mod and the go.mod of a go.sum, a pom's local
+   * parent. Read them into the same set (and theirs in turn, for a chain of parent poms).
+   */
+  static contextOf(path: string, content: string): string[] {
+    switch (baseName(path)) {
+      case 'package-lock.json':
+        return [sibling(path, 'npm-shrinkwrap.json')];
+      case 'go.mod':
+        return [sibling(path, 'go.sum')];
+      case 'go.sum':
+        return [sibling(path, 'go.mod')];
+      case 'pom.xml': {
+        let parent;
+        try {
+          parent = readPomModel(path, content).parent;
+        } catch (error) {
+          if (error instanceof ParseError) return [];
+          throw error;
+        }
+        const parentPath = parent && parentPomPath(path, parent.relativePath);
+        return parentPath === undefined ? [] : [parentPath];
+      }
+      default:
+        return [];
+    }
+  }
+
   /** A file read alone earlier (by parseLockfile), for callers that keep parsed files. */
   addParsed(path: string, refs: PackageRef[]): void {
     this.#parsed.set(path, refs);
@@ -97,7 +127,7 @@ export class DependencyFileSet {
     let model = readPomModel(path, content);
     let current = path;
     while (model.parent && chain.length < 16) {
-      const parentPath = joinPath(dirName(current), model.parent.relativePath.endsWith('.xml') ? model.parent.relativePath : `${model.parent.relativePath}/pom.xml`);
+      const parentPath = parentPomPath(current, model.parent.relativePath);
       const parentContent = parentPath === undefined || visited.has(parentPath) ? undefined : this.#poms.get(parentPath);
       if (parentPath === undefined || parentContent === undefined) break;
       const parentModel = readPomModel(parentPath, parentContent);
@@ -124,6 +154,11 @@ function dirName(path: string): string {
 function sibling(path: string, name: string): string {
   const dir = dirName(path);
   return dir ? `${dir}/${name}` : name;
+}
+
+/** Where a pom's `<relativePath>` points: a pom file, or a directory holding pom.xml. */
+function parentPomPath(pomPath: string, relativePath: string): string | undefined {
+  return joinPath(dirName(pomPath), relativePath.endsWith('.xml') ? relativePath : `${relativePath}/pom.xml`);
 }
 
 /** `a/b` + `../pom.xml` → `a/pom.xml`; undefined when the path leaves the tree. */
