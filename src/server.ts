@@ -5,6 +5,7 @@ import { loadConfig } from './config.ts';
 import { createHttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { createPipeline } from './core/pipeline.ts';
+import { datacenterJobOutcomes } from './datacenter/status.ts';
 import { openStores, type OpenStores } from './store/open-stores.ts';
 import { CoverageScheduler } from './core/coverage/scheduler.ts';
 
@@ -38,6 +39,8 @@ const { worker, budget } = createPipeline({
   results,
   logger,
   concurrency: config.workerConcurrency,
+  // A Data Center instance's refused token or outage goes on its status, once.
+  onJobOutcome: datacenterJobOutcomes({ store, logger, now: () => new Date() }),
   ...(stores.pollMs !== undefined ? { pollMs: stores.pollMs } : {}),
 });
 // Jobs other instances queue (PostgreSQL) wake this pool too.

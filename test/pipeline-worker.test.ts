@@ -96,6 +96,43 @@ describe('WorkerPool', () => {
     ]);
   });
 
+  it('reports how every attempt ended to onOutcome, after it is recorded, and survives the hook failing', async () => {
+    const [id] = await enqueue(1);
+    const seen: { attempts: number; ok: boolean; final?: boolean; status?: string }[] = [];
+    run(
+      async (job) => {
+        if (job.attempts < 3) throw new Error(`flaky ${job.attempts}`);
+      },
+      {
+        onOutcome: async (job, outcome) => {
+          seen.push({ attempts: job.attempts, ok: outcome.ok, ...(outcome.ok ? {} : { final: outcome.final }), status: (await store.getJob(id!))?.status });
+          throw new Error('the hook failed');
+        },
+      },
+    );
+    await settled();
+    for (let k = 0; k < 100 && seen.length < 3; k++) await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toEqual([
+      { attempts: 1, ok: false, final: false, status: expect.stringMatching(/queued|running/) },
+      { attempts: 2, ok: false, final: false, status: expect.stringMatching(/queued|running/) },
+      { attempts: 3, ok: true, status: 'done' },
+    ]);
+  });
+
+  it('reports a dead job as final', async () => {
+    await enqueue(1);
+    const finals: boolean[] = [];
+    run(
+      async () => {
+        throw new PermanentJobError('never');
+      },
+      { onOutcome: async (_job, outcome) => void finals.push(!outcome.ok && outcome.final) },
+    );
+    await settled();
+    for (let k = 0; k < 100 && finals.length < 1; k++) await new Promise((r) => setTimeout(r, 10));
+    expect(finals).toEqual([true]);
+  });
+
   it('sends a permanent failure and an unknown job type straight to dead', async () => {
     await enqueue(1);
     await store.acceptDelivery({ id: 'other', clientKey: 'c1', event: 'x' }, { clientKey: 'c1', type: 'nobody-handles-this', payload: {} });

@@ -12,7 +12,7 @@ import { TenantUnavailableError, type CodeHostSource } from './code-host.ts';
 import { LockfileCache } from './dependency-check.ts';
 import type { DiffLimits } from './diff-scan.ts';
 import { SCAN_POOL_DEFAULTS, ScanPool, scanThreadsFor, type ScanPoolOptions } from './scan-pool/pool.ts';
-import { PermanentJobError, WORKER_DEFAULTS, WorkerPool, type JobHandler } from './worker.ts';
+import { PermanentJobError, WORKER_DEFAULTS, WorkerPool, type AttemptOutcome, type JobHandler } from './worker.ts';
 import { closePullRequest, scanPullRequest, stopPullRequestScan } from './workflows/pull-request.ts';
 import { scanPush, stopPushScan } from './workflows/push.ts';
 import { REPUBLISH_JOB_TYPE, republishPullRequest } from './workflows/republish.ts';
@@ -50,6 +50,8 @@ export interface PipelineOptions {
   scanPool?: Partial<Omit<ScanPoolOptions, 'logger'>>;
   /** Bounds of a backfill's whole-tree scan (defaults in coverage/tree-scan.ts). */
   treeScanLimits?: Partial<TreeScanLimits>;
+  /** How each job attempt ended (see WorkerOptions.onOutcome): front doors record their tenants' health from it. */
+  onJobOutcome?: (job: Job, outcome: AttemptOutcome) => Promise<void>;
   now?: () => Date;
 }
 
@@ -114,6 +116,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
       await settleDead[job.type]?.(deps, job, reason);
     },
     onStart: () => scans.warm(),
+    ...(options.onJobOutcome ? { onOutcome: options.onJobOutcome } : {}),
     now,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),

@@ -23,6 +23,8 @@ export interface JobOutcome {
   skipped?: string;
 }
 
+export type AttemptOutcome = { ok: true } | { ok: false; error: unknown; final: boolean };
+
 export type JobHandler = (job: Job, log: Logger) => Promise<JobOutcome | void>;
 
 /** A failure no retry can fix (bad payload, 4xx from Bitbucket): the job goes dead at once. */
@@ -56,6 +58,12 @@ export interface WorkerOptions {
    * failure is logged, never retried.
    */
   onDead?: (job: Job, reason: string, log: Logger) => Promise<void>;
+  /**
+   * Told how each attempt ended (`final`: no retry follows), after it is recorded: the place
+   * for what a tenant's jobs together reveal (a code host that refuses its credentials or
+   * cannot be reached). Its own failure is logged, never retried.
+   */
+  onOutcome?: (job: Job, outcome: AttemptOutcome) => Promise<void>;
   /** Called by `start()`: the place to prepare what jobs use (scan threads). */
   onStart?: () => void;
   now?: () => Date;
@@ -98,6 +106,7 @@ export class WorkerPool {
       waitOf: options.waitOf ?? (() => undefined),
       retryAfterOf: options.retryAfterOf ?? (() => undefined),
       onDead: options.onDead ?? (async () => {}),
+      onOutcome: options.onOutcome ?? (async () => {}),
       onStart: options.onStart ?? (() => {}),
       now: options.now ?? (() => new Date()),
       random: options.random ?? Math.random,
@@ -176,28 +185,36 @@ export class WorkerPool {
       const outcome = await handler({ ...job, attempts }, log);
       await this.#o.store.updateJob(job.id, { status: 'done', ...(outcome?.skipped ? { lastError: `skipped: ${outcome.skipped}` } : {}) });
       log.info({ attempts, skipped: outcome?.skipped }, outcome?.skipped ? 'job skipped' : 'job done');
+      await this.#report({ ...job, attempts }, { ok: true }, log);
     } catch (error) {
-      await this.#fail(job, attempts, error, log).catch((storeError: unknown) => {
+      const final = await this.#fail(job, attempts, error, log).catch((storeError: unknown) => {
         // The job stays `running` in the store; the next start puts it back in the queue.
         log.error({ err: storeError }, 'could not record a job failure');
+        return false;
       });
+      await this.#report({ ...job, attempts }, { ok: false, error, final }, log);
     }
   }
 
-  async #fail(job: Job, attempts: number, error: unknown, log: Logger): Promise<void> {
+  async #report(job: Job, outcome: AttemptOutcome, log: Logger): Promise<void> {
+    await this.#o.onOutcome(job, outcome).catch((hookError: unknown) => log.warn({ err: hookError }, 'could not report a job outcome'));
+  }
+
+  /** Records the failure; true when the job is dead (no retry follows). */
+  async #fail(job: Job, attempts: number, error: unknown, log: Logger): Promise<boolean> {
     const reason = describe(error);
     const now = this.#o.now().getTime();
     if (error instanceof BudgetExhaustedError) {
       // Not the job's fault: wait for the budget without spending an attempt.
       await this.#o.store.updateJob(job.id, { status: 'queued', attempts: attempts - 1, runAfter: new Date(now + error.retryAfterMs).toISOString(), lastError: reason });
       log.warn({ retryAfterMs: error.retryAfterMs }, 'call budget spent; job postponed');
-      return;
+      return false;
     }
     const waitMs = this.#o.waitOf(error);
     if (waitMs !== undefined) {
       await this.#o.store.updateJob(job.id, { status: 'queued', attempts: attempts - 1, runAfter: new Date(now + waitMs).toISOString(), lastError: reason });
       log.warn({ waitMs, reason }, 'job waits: it cannot run yet');
-      return;
+      return false;
     }
     if (this.#o.isPermanent(error) || attempts >= this.#o.maxAttempts) {
       const why = this.#o.isPermanent(error) ? reason : `gave up after ${attempts} attempts: ${reason}`;
@@ -206,11 +223,12 @@ export class WorkerPool {
       await this.#o.onDead({ ...job, attempts }, why, log).catch((hookError: unknown) => log.warn({ err: hookError }, 'could not settle a dead job'));
       await this.#o.store.updateJob(job.id, { status: 'dead', lastError: why });
       log.error({ err: error, attempts }, 'job dead');
-      return;
+      return true;
     }
     const delay = Math.max(backoffMs(attempts, this.#o.baseDelayMs, this.#o.maxDelayMs, this.#o.random), this.#o.retryAfterOf(error) ?? 0);
     await this.#o.store.updateJob(job.id, { status: 'queued', runAfter: new Date(now + delay).toISOString(), lastError: reason });
     log.warn({ err: error, attempts, retryInMs: delay }, 'job failed; will retry');
+    return false;
   }
 
   #pause(): Promise<void> {

@@ -6,7 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import { datacenterInstancesIn } from '../store/datacenter-instance-file.ts';
 import type { DatacenterInstanceRegistry } from '../store/types.ts';
-import { instanceHealth } from './status.ts';
+import { BitbucketNetworkError } from '../bitbucket/errors.ts';
+import { TenantCredentialsRejectedError } from '../core/code-host.ts';
+import type { Job } from '../store/types.ts';
+import { instanceHealth, recordJobOutcomes } from './status.ts';
 
 describe('instance health', () => {
   let dir: string;
@@ -67,5 +70,20 @@ describe('instance health', () => {
     await h.tokenRejected('ari:cloud:bitbucket::app/{x}/gatehouse', '401');
     await h.tokenRejected('datacenter:gone', '401');
     expect((await store.getDatacenterInstance('abc'))?.status).toBe('ok');
+  });
+
+  it('reads job outcomes: a refused token at once, an outage only when a job gave up, a success clears an outage', async () => {
+    const record = recordJobOutcomes(health());
+    const job = { clientKey: 'datacenter:abc' } as Job;
+    const down = new BitbucketNetworkError({ method: 'GET', path: '/rest/api/latest/x', attempts: 3 }, false, new Error('ECONNREFUSED'));
+    await record(job, { ok: false, error: down, final: false });
+    expect((await store.getDatacenterInstance('abc'))?.status).toBe('ok');
+    await record(job, { ok: false, error: down, final: true });
+    expect((await store.getDatacenterInstance('abc'))?.status).toBe('unreachable');
+    await record(job, { ok: true });
+    expect((await store.getDatacenterInstance('abc'))?.status).toBe('ok');
+    await record(job, { ok: false, error: new TenantCredentialsRejectedError('datacenter:abc', 'refused the access token (401)'), final: true });
+    expect(await store.getDatacenterInstance('abc')).toMatchObject({ status: 'token_revoked', lastError: { message: 'refused the access token (401)' } });
+    await record({ clientKey: 'cloud-tenant' } as Job, { ok: true });
   });
 });

@@ -1,6 +1,9 @@
+import { BitbucketApiError, BitbucketNetworkError } from '../bitbucket/errors.ts';
+import { TenantCredentialsRejectedError } from '../core/code-host.ts';
 import { KeyedSerialQueue } from '../core/keyed-queue.ts';
+import type { AttemptOutcome } from '../core/worker.ts';
 import type { Logger } from '../log.ts';
-import type { DatacenterInstanceRegistry, DatacenterInstanceStatus } from '../store/types.ts';
+import type { DatacenterInstanceRegistry, DatacenterInstanceStatus, Job } from '../store/types.ts';
 import { instanceIdOf } from './instance.ts';
 
 /**
@@ -43,4 +46,29 @@ export function instanceHealth(deps: { store: Pick<DatacenterInstanceRegistry, '
     unreachable: (tenantKey, message) => set(tenantKey, 'unreachable', message),
     healthy: (tenantKey) => set(tenantKey, 'ok'),
   };
+}
+
+/** The instance could not be reached or kept failing on its side (5xx, connection failures, timeouts). */
+function isUnreachable(error: unknown): boolean {
+  return error instanceof BitbucketNetworkError || (error instanceof BitbucketApiError && error.status >= 500);
+}
+
+/**
+ * The job runner's outcome hook for Data Center tenants: a refused token is recorded at the
+ * first job that meets it (the job itself stops: the code host's error is permanent); an
+ * instance is marked unreachable only once a job gave up on it (until then it is retried with
+ * backoff, and a blip is not worth an operator's attention); any job that succeeds clears that.
+ */
+export function recordJobOutcomes(health: InstanceHealth): (job: Job, outcome: AttemptOutcome) => Promise<void> {
+  return async (job, outcome) => {
+    if (instanceIdOf(job.clientKey) === undefined) return;
+    if (outcome.ok) return health.healthy(job.clientKey);
+    if (outcome.error instanceof TenantCredentialsRejectedError) return health.tokenRejected(job.clientKey, outcome.error.message);
+    if (outcome.final && isUnreachable(outcome.error)) return health.unreachable(job.clientKey, (outcome.error as Error).message);
+  };
+}
+
+/** The job outcome hook a composition root hands createPipeline. */
+export function datacenterJobOutcomes(deps: Parameters<typeof instanceHealth>[0]): (job: Job, outcome: AttemptOutcome) => Promise<void> {
+  return recordJobOutcomes(instanceHealth(deps));
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { createPipeline } from '../core/pipeline.ts';
+import { datacenterJobOutcomes } from '../datacenter/status.ts';
 import type { WorkerPool } from '../core/worker.ts';
 import { createLogger } from '../log.ts';
 import { LowdbStore } from '../store/lowdb-store.ts';
@@ -67,7 +68,7 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
       await store.open();
       results = new JournalResultsStore({ dataDir: config.dataDir });
       await results.open();
-      const pipeline = createPipeline({ config, store, results, logger });
+      const pipeline = createPipeline({ config, store, results, logger, onJobOutcome: datacenterJobOutcomes({ store, logger, now: () => new Date() }) });
       worker = pipeline.worker;
       const app = createApp({ config, store, results, budget: pipeline.budget, logger, onJobQueued: () => pipeline.worker.wake() });
       server.removeAllListeners('request');
