@@ -136,7 +136,9 @@ describe('local Forge', () => {
   beforeAll(async () => {
     remote = await startRemote();
     sim = await startSimulator({ appBaseUrl: remote.baseUrl, retryDelayMs: 0 });
-    forge = await LocalForge.start({ sim, manifest: manifest(remote.baseUrl, SCOPES), manifestDir: FORGE_DIR, retryDelayMs: 0 });
+    forge = await LocalForge.start({ sim, appId: APP_ID, retryDelayMs: 0 });
+    expect(() => forge.deploy(manifest(remote.baseUrl, SCOPES).replace(APP_ID, 'ari:cloud:ecosystem::app/other'), FORGE_DIR)).toThrow(/another app|registered/);
+    forge.deploy(manifest(remote.baseUrl, SCOPES), FORGE_DIR);
     await sim.createRepository('acme', 'web');
     await forge.install('acme');
   });

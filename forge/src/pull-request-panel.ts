@@ -160,7 +160,7 @@ async function act(action: Action, busy: Element | null, fingerprint: string): P
   try {
     const model = await load(action);
     render(model);
-    announce('triage' in action ? 'Finding marked' : 'Mark removed');
+    announce(announcement(action));
     const again = document.querySelector<HTMLElement>(`[data-fingerprint="${CSS.escape(fingerprint)}"]`);
     again?.setAttribute('tabindex', '-1');
     again?.focus();
@@ -168,6 +168,13 @@ async function act(action: Action, busy: Element | null, fingerprint: string): P
     busy?.removeAttribute('aria-busy');
     showError(errorMessage(error));
   }
+}
+
+/** The Connect panel's words (src/ui/routes.ts), so both front doors sound the same. */
+function announcement(action: Action): string {
+  if ('untriage' in action) return 'Triage mark removed.';
+  if ('triage' in action) return action.triage.status === 'false_positive' ? 'Marked as false positive.' : 'Marked as ignored.';
+  return '';
 }
 
 const actions: FindingActions = {

@@ -5,6 +5,7 @@ import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { createPipeline } from '../core/pipeline.ts';
 import { datacenterJobOutcomes } from '../datacenter/status.ts';
+import { FORGE_DIR, renderManifest, uiResources } from '../forge/manifest.ts';
 import type { WorkerPool } from '../core/worker.ts';
 import { createLogger } from '../log.ts';
 import { LowdbStore } from '../store/lowdb-store.ts';
@@ -20,9 +21,22 @@ import { JournalResultsStore } from '../store/results-store.ts';
 
 export interface InProcessApp {
   baseUrl: string;
-  /** Configures and starts the app, allowing the simulator's origins. */
-  attach(origins: { web: string; api: string }): Promise<void>;
+  /**
+   * Configures and starts the app, allowing the simulator's origins; with `forge`, the Forge
+   * front door too, trusting the local Forge's keys and calling the simulated API.
+   */
+  attach(origins: { web: string; api: string }, forge?: ForgeAttachment): Promise<void>;
+  /**
+   * The manifest.yml `npx gatehouse forge manifest` renders for this app (after attach with
+   * `forge`), and the app directory its resource paths start from.
+   */
+  forgeManifest(): { yaml: string; dir: string };
   stop(): Promise<void>;
+}
+
+export interface ForgeAttachment {
+  appId: string;
+  jwksUrl: string;
 }
 
 export interface InProcessAppOptions {
@@ -45,10 +59,16 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
   let store: LowdbStore | undefined;
   let results: JournalResultsStore | undefined;
   let worker: WorkerPool | undefined;
+  let forgeAppId: string | undefined;
 
   return {
     baseUrl,
-    async attach(origins) {
+    forgeManifest() {
+      if (!forgeAppId) throw new Error('attach the app with its Forge front door first');
+      return { yaml: renderManifest({ appId: forgeAppId, baseUrl, resources: uiResources() }), dir: FORGE_DIR };
+    },
+    async attach(origins, forge) {
+      forgeAppId = forge?.appId;
       const loaded = loadConfig({
         PORT: String(port),
         BASE_URL: baseUrl,
@@ -60,6 +80,7 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
         // Never the internet: a session that wants vulnerability data mounts a mirror here
         // (SimulatorOptions.webExtensions.osv).
         OSV_MIRROR_URL: `${origins.web}/_sim/ext/osv`,
+        ...(forge ? { FORGE_APP_ID: forge.appId, FORGE_JWKS_URL: forge.jwksUrl, FORGE_API_URLS: origins.api } : {}),
       });
       if (!loaded.ok) throw new Error(`app configuration rejected: ${loaded.problems.join('; ')}`);
       const { config } = loaded;

@@ -47,6 +47,7 @@ function packageJson(name: string, deps: Record<string, string>): string {
 const SERVICE = 'payments-api';
 const MAIN_DEPS = { express: '4.21.2' };
 const PR_DEPS = { express: '4.21.2', lodash: '4.17.20', minimist: '1.2.5' };
+const FIXED_DEPS = { express: '4.21.2', lodash: '4.17.21', minimist: '1.2.6' };
 
 export const DEMO_REPOSITORY = {
   slug: SERVICE,
@@ -92,6 +93,24 @@ export function pullRequestFiles(keys: FakeAwsKeyPair): Record<string, string> {
       'module.exports = function exportDay(payments) {',
       "  return groupBy(payments.filter((p) => p.settledOn === args.day), 'currency');",
       '};',
+      '',
+    ].join('\n'),
+  };
+}
+
+/**
+ * The author's fix after Gatehouse's comment: the key pair leaves the deployment file (the
+ * job reads it from the environment) and both packages move to their fixed versions.
+ */
+export function pullRequestFixFiles(): Record<string, string> {
+  return {
+    'package.json': packageJson(SERVICE, FIXED_DEPS),
+    'package-lock.json': packageLock(SERVICE, '1.4.0', FIXED_DEPS),
+    'config/deploy.env': [
+      '# Settings for the nightly export job',
+      '# AWS credentials come from the job runner\'s role, never from this file.',
+      'AWS_REGION=eu-west-1',
+      'EXPORT_BUCKET=acme-payments-reporting',
       '',
     ].join('\n'),
   };

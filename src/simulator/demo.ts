@@ -2,14 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUILD_STATUS_KEY, REPORT_ID } from '../core/publish.ts';
 import { updateVulnDb } from '../vulndb/update.ts';
 import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles } from './demo-repository.ts';
 import type { FakeAwsKeyPair } from './demo-repository.ts';
 import type { FaultSpec } from './faults.ts';
-import type { BuildStatus, PullRequestComment, Report } from './model.ts';
+import { DemoTimeoutError, describePublished, waitForResults, type Published } from './demo-results.ts';
 import { createOsvMirror } from './osv-mirror.ts';
 import { startSession } from './session.ts';
+
+export { DemoTimeoutError, describePublished, type Published };
 import type { Session } from './session.ts';
 import type { Simulator } from './simulator.ts';
 
@@ -33,13 +34,8 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Faults armed on the simulator before the pull request is opened, to watch the app cope. */
   faults?: FaultSpec[];
-}
-
-export interface Published {
-  commit: string;
-  report: Report;
-  buildStatus: BuildStatus;
-  comment: PullRequestComment;
+  /** The key pair the pull request leaks (default: a fresh one), so two runs can be compared. */
+  leaked?: FakeAwsKeyPair;
 }
 
 export interface DemoRun {
@@ -55,16 +51,7 @@ export interface DemoRun {
   stop(): Promise<void>;
 }
 
-/** The app did not publish everything in time; `missing` says what is absent. */
-export class DemoTimeoutError extends Error {
-  override name = 'DemoTimeoutError';
-  constructor(readonly missing: string[], readonly hints: string[]) {
-    super(`gave up waiting for: ${missing.join('; ')}`);
-  }
-}
-
 const DEFAULT_TIMEOUT_MS = 60_000;
-const POLL_MS = 100;
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   const log = options.log ?? (() => undefined);
@@ -105,7 +92,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     await sim.createRepository(workspace, DEMO_REPOSITORY.slug, { files: mainBranchFiles() });
     await sim.createBranch(repository, DEMO_REPOSITORY.branch);
     for (const fault of options.faults ?? []) sim.faults.add(fault);
-    const leaked = fakeAwsKeyPair();
+    const leaked = options.leaked ?? fakeAwsKeyPair();
     await sim.commit(repository, DEMO_REPOSITORY.branch, pullRequestFiles(leaked), 'Add the nightly S3 export');
     const pr = await sim.openPullRequest(repository, { source: DEMO_REPOSITORY.branch, title: DEMO_REPOSITORY.title, description: DEMO_REPOSITORY.description });
     const hostPageUrl = `${sim.webOrigin}/${repository}/pull-requests/${pr.id}`;
@@ -119,85 +106,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   }
 }
 
-/** What the app has published so far on the pull request's head commit, and what is still missing. */
-function collect(sim: Simulator, repository: string, id: number): { found: Partial<Published>; missing: string[] } {
-  const repo = sim.repository(repository);
-  const pr = sim.pullRequest(repository, id);
-  const commit = pr.sourceHash;
-  // The pull request's own results; a push scan of the same head posts under other ids.
-  const report = repo.reports.get(commit)?.find((r) => r.externalId === REPORT_ID);
-  const buildStatus = repo.statuses.get(commit)?.get(BUILD_STATUS_KEY);
-  const comment = pr.comments.at(-1);
-  const missing: string[] = [];
-  if (!report) missing.push(`a Code Insights report on ${commit.slice(0, 12)}`);
-  else if (report.body.result === undefined || report.body.result === 'PENDING') missing.push('the report\'s result (still pending)');
-  if (!buildStatus) missing.push(`a build status on ${commit.slice(0, 12)}`);
-  else if (buildStatus.body.state === 'INPROGRESS') missing.push('a final build status (still INPROGRESS)');
-  if (!comment) missing.push(`a comment on pull request #${id}`);
-  return { found: { commit, report, buildStatus, comment }, missing };
-}
-
-async function waitForResults(sim: Simulator, repository: string, id: number, timeoutMs: number): Promise<Published> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { found, missing } = collect(sim, repository, id);
-    if (missing.length === 0) return found as Published;
-    if (Date.now() >= deadline) throw new DemoTimeoutError(missing, diagnose(sim));
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-/** Clues for a timeout: webhooks the app did not accept and requests Bitbucket would refuse. */
-function diagnose(sim: Simulator): string[] {
-  const hints: string[] = [];
-  for (const d of sim.deliveries) {
-    const last = d.attempts.at(-1);
-    if (!last || last.status === null || last.status >= 300) hints.push(`webhook ${d.event} was not accepted: ${last?.status ?? last?.error ?? 'no attempt'}`);
-  }
-  for (const v of sim.violations) hints.push(`API violation: ${v.method} ${v.url}: ${v.reason}`);
-  if (hints.length === 0) hints.push('every webhook was accepted and no API call was refused; the job may still be running or have failed (see the app log, LOG_LEVEL=info)');
-  return hints;
-}
-
-/** The lines `npm run demo` prints about what was published. */
-export function describePublished(run: Pick<DemoRun, 'published' | 'hostPageUrl'>, commentLines = 14): string[] {
-  const { report, buildStatus, comment, commit } = run.published;
-  const counts = (Array.isArray(report.body.data) ? (report.body.data as { title?: unknown; type?: unknown; value?: unknown }[]) : [])
-    .filter((d) => d.type === 'NUMBER' && typeof d.value === 'number' && d.value > 0)
-    .map((d) => `${String(d.title)} ${String(d.value)}`);
-  const bySeverity = new Map<string, number>();
-  for (const a of report.annotations) {
-    const severity = String(a.body.severity ?? 'UNSET');
-    bySeverity.set(severity, (bySeverity.get(severity) ?? 0) + 1);
-  }
-  const lines = [
-    `Published on ${commit.slice(0, 12)}:`,
-    `  Code Insights report  ${String(report.body.title ?? report.externalId)}: ${String(report.body.result)}${counts.length ? ` (${counts.join(', ')})` : ''}`,
-    `  Annotations           ${report.annotations.length}${bySeverity.size ? ` (${[...bySeverity].map(([s, n]) => `${n} ${s}`).join(', ')})` : ''}`,
-  ];
-  for (const a of report.annotations) {
-    const where = `${String(a.body.path ?? '')}${a.body.line ? `:${String(a.body.line)}` : ''}`;
-    lines.push(`                        ${String(a.body.severity ?? '').padEnd(8)} ${where.padEnd(20)} ${clip(String(a.body.summary ?? ''), 80)}`);
-  }
-  lines.push(`  Build status          ${String(buildStatus.body.state)}: ${String(buildStatus.body.name ?? buildStatus.key)} · ${String(buildStatus.body.description ?? '')}`);
-  lines.push('  Pull request comment');
-  const body = comment.raw.split('\n');
-  for (const line of body.slice(0, commentLines)) lines.push(`    | ${line}`);
-  if (body.length > commentLines) lines.push(`    | ... (${body.length - commentLines} more lines)`);
-  lines.push('', `Host page: ${run.hostPageUrl}`);
-  return lines;
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-const USAGE = `Usage: npm run demo [-- --keep]
+const USAGE = `Usage: npm run demo [-- --keep] [-- --forge]
 
 Starts the app and a local Bitbucket, opens a pull request that leaks an AWS key pair and pins
 vulnerable packages, waits for Gatehouse's report, build status and comment, prints them and
 exits 0; 1 when they do not arrive in time or the app made a request Bitbucket would refuse.
 --keep leaves both running (and the host page open to a browser) until Ctrl-C.
+--forge installs the app through a local Forge instead of Connect (FITs, system tokens, Forge
+events, Custom UI panels), then pushes a fix and waits for the same checks to pass and the same
+comment to be edited.
 Environment: DEMO_TIMEOUT_SECONDS (default 60), LOG_LEVEL of the app (default error).
 `;
 
@@ -207,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const unknown = [...args].filter((a) => a !== '--keep');
+  const unknown = [...args].filter((a) => a !== '--keep' && a !== '--forge');
   if (unknown.length > 0) {
     process.stderr.write(`demo: unknown argument ${unknown.join(' ')}\n\n${USAGE}`);
     return 2;
@@ -218,9 +135,22 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  let run: DemoRun;
+  let run: Pick<DemoRun, 'published' | 'hostPageUrl' | 'stop'> & { session: { sim: Simulator } };
   try {
-    run = await runDemo({ timeoutMs: timeoutSeconds * 1000, logLevel: process.env.LOG_LEVEL || 'error', log: print });
+    if (args.has('--forge')) {
+      // Loaded only when asked for: the Connect demo needs none of the local Forge.
+      const { runForgeDemo, describeFix } = await import('./forge/demo.ts');
+      const forgeRun = await runForgeDemo({ timeoutMs: timeoutSeconds * 1000, logLevel: process.env.LOG_LEVEL || 'error', log: print });
+      print('');
+      for (const line of describePublished({ published: forgeRun.failing, hostPageUrl: forgeRun.hostPageUrl }).slice(0, -2)) print(line);
+      print('');
+      for (const line of describeFix(forgeRun)) print(line);
+      run = { ...forgeRun, published: forgeRun.fixed };
+    } else {
+      run = await runDemo({ timeoutMs: timeoutSeconds * 1000, logLevel: process.env.LOG_LEVEL || 'error', log: print });
+      print('');
+      for (const line of describePublished(run)) print(line);
+    }
   } catch (error) {
     if (error instanceof DemoTimeoutError) {
       process.stderr.write(`demo: after ${timeoutSeconds} s the app had not published:\n${error.missing.map((m) => `  - ${m}\n`).join('')}`);
@@ -230,8 +160,6 @@ async function main(argv: string[]): Promise<number> {
     }
     return 1;
   }
-  print('');
-  for (const line of describePublished(run)) print(line);
   // A request real Bitbucket would refuse is a bug in the app even when the results look right.
   const violations = run.session.sim.violations;
   if (violations.length > 0) {

@@ -11,9 +11,12 @@ import type { Annotation, ChangeTarget, CodeHost, PullRequestInfo, PullRequestSi
  */
 export function cloudCodeHost(client: BitbucketClient, webBaseUrl: string): CodeHost {
   const web = webBaseUrl.replace(/\/+$/, '');
+  // Encoded: a repository Forge names by `{uuid}` braces must still give a URI, which a Code
+  // Insights report's link has to be.
+  const page = (repo: RepoRef) => `${web}/${encodeURIComponent(repo.workspace)}/${encodeURIComponent(repo.slug)}`;
   return {
-    pullRequestUrl: (repo, prId) => `${web}/${repo.workspace}/${repo.slug}/pull-requests/${prId}`,
-    commitUrl: (repo, commit) => `${web}/${repo.workspace}/${repo.slug}/commits/${commit}`,
+    pullRequestUrl: (repo, prId) => `${page(repo)}/pull-requests/${prId}`,
+    commitUrl: (repo, commit) => `${page(repo)}/commits/${commit}`,
 
     async getPullRequest(repo, prId) {
       return pullRequestInfo(await client.getPullRequest(repo.workspace, repo.slug, prId), prId);

@@ -9,10 +9,13 @@ import { deliverForgeEvent, FORGE_RETRY_DELAY_MS, type ForgeDelivery } from './d
 import { lifecycleEvent, PULL_REQUEST_EVENTS, preUninstallEvent, pullRequestEvent, PUSH_EVENT, pushEvent, scheduledEvent, type AppInfo } from './events.ts';
 import { createForgeOrigin } from './forge-origin.ts';
 import { readManifest, type ForgeEndpoint, type ForgeUiModule, type LocalForgeManifest } from './manifest.ts';
-import { ForgeTokenAuthority, newInstallationId, SYSTEM_TOKEN_TTL_SECONDS, uiContext, USER_TOKEN_TTL_SECONDS } from './tokens.ts';
+import { ForgeTokenAuthority, newAppId, newInstallationId, SYSTEM_TOKEN_TTL_SECONDS, uiContext, USER_TOKEN_TTL_SECONDS } from './tokens.ts';
 
 /**
- * A local Forge beside the simulated Bitbucket: it reads the app's manifest, signs every call
+ * A local Forge beside the simulated Bitbucket, used the way a developer uses Forge: `start`
+ * registers the app (its id and the keys that sign its FITs, JWKS served over loopback HTTP
+ * for FORGE_JWKS_URL), `deploy` takes the rendered manifest, `install` installs it in a
+ * workspace. It signs every call
  * to the remote with a FIT from its own keys (JWKS served over loopback HTTP for
  * FORGE_JWKS_URL), hands out app system and user tokens the simulated API checks, installs
  * and uninstalls the app per workspace, turns the simulator's user actions into Forge's
@@ -22,9 +25,8 @@ import { ForgeTokenAuthority, newInstallationId, SYSTEM_TOKEN_TTL_SECONDS, uiCon
 
 export interface LocalForgeOptions {
   sim: Simulator;
-  /** The rendered manifest.yml and the directory its resource paths start from. */
-  manifest: string;
-  manifestDir: string;
+  /** The app ARI, as `forge register` gives it (default: a new one). */
+  appId?: string;
   port?: number;
   /** Pause between retries (Forge: 60 s; tests use 0). */
   retryDelayMs?: number;
@@ -71,7 +73,7 @@ const MODULE_TYPE: Record<PanelLocation, string> = {
 const MAX_FRAMES = 1000;
 
 export class LocalForge implements PanelSource {
-  readonly manifest: LocalForgeManifest;
+  private deployed: LocalForgeManifest | undefined;
   readonly authority: ForgeTokenAuthority;
   readonly deliveries: ForgeDelivery[] = [];
   /** Lifetime of the next system tokens handed out (tests shorten it to expire one mid-job). */
@@ -87,9 +89,8 @@ export class LocalForge implements PanelSource {
   private readonly listener = (event: SiteEvent) => this.onSiteEvent(event);
 
   private constructor(private readonly options: LocalForgeOptions) {
-    this.manifest = readManifest(options.manifest, options.manifestDir);
-    this.authority = new ForgeTokenAuthority({ appId: this.manifest.appId, now: options.sim.site.now });
-    const appUuid = this.manifest.appId.slice(this.manifest.appId.lastIndexOf('/') + 1);
+    this.authority = new ForgeTokenAuthority({ appId: options.appId ?? newAppId(), now: options.sim.site.now });
+    const appUuid = this.appId.slice(this.appId.lastIndexOf('/') + 1);
     this.appInfo = { id: appUuid, name: 'Gatehouse', version: `${options.appVersion ?? '1'}.0.0`, ownerAccountId: options.sim.user.account_id, environmentId: randomUUID() };
   }
 
@@ -106,6 +107,26 @@ export class LocalForge implements PanelSource {
     options.sim.eventListeners.push(forge.listener);
     options.sim.panelSources.push(forge);
     return forge;
+  }
+
+  get appId(): string {
+    return this.authority.appId;
+  }
+
+  /** The deployed manifest; throws before `deploy`. */
+  get manifest(): LocalForgeManifest {
+    if (!this.deployed) throw new Error('deploy a manifest first (forge deploy)');
+    return this.deployed;
+  }
+
+  /**
+   * `forge deploy`: takes the rendered manifest.yml; `manifestDir` is where its resource paths
+   * start. Refused when it names another app or lacks what it points at.
+   */
+  deploy(manifestYaml: string, manifestDir: string): void {
+    const manifest = readManifest(manifestYaml, manifestDir);
+    if (manifest.appId !== this.appId) throw new Error(`the manifest is for app ${manifest.appId}, this Forge registered ${this.appId}`);
+    this.deployed = manifest;
   }
 
   get sim(): Simulator {
@@ -182,6 +203,7 @@ export class LocalForge implements PanelSource {
   }
 
   private async onSiteEvent(event: SiteEvent): Promise<void> {
+    if (!this.deployed) return;
     const install = [...this.installs.values()].find((i) => i.installed && i.workspace.uuid === event.repo.workspace.uuid);
     if (!install) return;
     const now = this.sim.site.now();
@@ -255,7 +277,7 @@ export class LocalForge implements PanelSource {
 
   /** The app's Custom UI frames for a place on a host page, when it is installed in that workspace. */
   panels(location: PanelLocation, place: UiPlace): { title: string; src: string }[] {
-    if (!this.installation(place.workspace)) return [];
+    if (!this.deployed || !this.installation(place.workspace)) return [];
     return this.manifest.uiModules.filter((m) => m.type === MODULE_TYPE[location]).map((m) => ({ title: m.title, src: `${this.originUrl}/frame/${this.openFrame(m, place)}` }));
   }
 
