@@ -40,11 +40,14 @@ function published(p: Published) {
 
 describe('Forge round trip on the local Forge, beside Connect', { timeout: 300_000 }, () => {
   let connect: DemoRun;
+  let connectFailing: Published;
   let connectFixed: Published;
   let forge: ForgeDemoRun;
 
   beforeAll(async () => {
     connect = await runDemo({ timeoutMs: 90_000, leaked });
+    // A copy: the simulator edits its comment object in place when the fix comes.
+    connectFailing = structuredClone(connect.published);
     await connect.session.sim.updatePullRequest(connect.repository, connect.pullRequestId, pullRequestFixFiles(), FIX_MESSAGE);
     connectFixed = await waitForResults(connect.session.sim, connect.repository, connect.pullRequestId, 90_000);
     await connect.stop();
@@ -60,7 +63,7 @@ describe('Forge round trip on the local Forge, beside Connect', { timeout: 300_0
     expect(forge.failing.report.body).toMatchObject({ report_type: 'SECURITY', result: 'FAILED' });
     expect(forge.failing.report.annotations.length).toBeGreaterThan(0);
     expect(forge.failing.buildStatus.body).toMatchObject({ key: 'gatehouse-security', state: 'FAILED', refname: 'feature/nightly-export' });
-    expect(published(forge.failing)).toEqual(published(connect.published));
+    expect(published(forge.failing)).toEqual(published(connectFailing));
   });
 
   it('after the fix, passes and edits the one comment in place, as on Connect', () => {
