@@ -1,0 +1,49 @@
+/**
+ * What coverage needs of a code host, whichever it is: list the repositories of an
+ * installation, read a repository's default branch head, list a directory of a commit, read
+ * a file. Workflows call this interface; Bitbucket Cloud implements it (cloud-host.ts), and
+ * Data Center or Forge installations plug in their own implementation.
+ */
+
+export interface HostRepository {
+  /** Stable id (Bitbucket: the UUID in braces): follows renames and moves. */
+  uuid: string;
+  /** `workspace/slug` (Data Center: `PROJECT/slug`). */
+  fullName: string;
+  name: string;
+  project: { key: string; name: string } | null;
+  isPrivate: boolean | null;
+  /** Null for a repository without a default branch (an empty one). */
+  mainBranch: string | null;
+  sizeBytes: number | null;
+  language: string | null;
+  updatedOn: string | null;
+}
+
+export interface TreeEntry {
+  /** Repository-relative path, no leading slash. */
+  path: string;
+  type: 'file' | 'directory';
+  /** Bytes, when the listing says (a file's). */
+  size: number | null;
+}
+
+export interface RepositoryHost {
+  /** Every repository the installation can see. */
+  listRepositories(): AsyncIterable<HostRepository>;
+  /** Null when the repository no longer exists (deleted, or moved out of reach). */
+  getRepository(fullName: string): Promise<HostRepository | null>;
+  /** Full commit hash of the branch head; null when the branch does not exist. */
+  branchHead(fullName: string, branch: string): Promise<string | null>;
+  /** One directory of a commit ('' = the root), not recursive. */
+  listDirectory(fullName: string, commit: string, dir: string): AsyncIterable<TreeEntry>;
+  /**
+   * A file's text; null when it does not exist. A file larger than `maxBytes` throws
+   * (the implementation's "too large" error) without being read past the bound.
+   */
+  readFile(fullName: string, commit: string, path: string, maxBytes: number): Promise<string | null>;
+}
+
+export interface RepositoryHostSource {
+  forInstallation(clientKey: string): Promise<RepositoryHost>;
+}

@@ -1,0 +1,195 @@
+import { SKIPPED_DIRECTORIES } from '../../cli/walk.ts';
+import { BitbucketTooLargeError, formatBytes } from '../../bitbucket/errors.ts';
+import { isDependencyFile } from '../../scan/deps/index.ts';
+import { isBinaryPath, isSkippedPath, looksBinary } from '../../scan/secrets/allowlist.ts';
+import type { SecretFinding } from '../../scan/types.ts';
+import type { ScanPool } from '../scan-pool/pool.ts';
+import type { DiffScanRequest, TreeFile } from '../scan-pool/protocol.ts';
+import type { RepositoryHost } from './host.ts';
+
+/**
+ * Reads a whole tree at one commit through the host (directory listings, then each file)
+ * and scans it in the scan pool with the secrets engine and its skip rules: vendored
+ * directories are never listed, paths the engine skips are never read, binary files are
+ * checked by name only, and files over the size cap are not read. Each of those is listed.
+ * Dependency files are kept whole for the caller to parse. Bounded in files, directories
+ * and bytes, with a notice naming the bound that stopped it.
+ */
+
+export interface TreeScanLimits {
+  /** Files and directories listed. */
+  maxEntries: number;
+  /** Directories listed (each costs at least one call). */
+  maxDirectories: number;
+  /** A file above this is not read for secrets (dependency files have their own cap). */
+  maxFileBytes: number;
+  maxDependencyFileBytes: number;
+  /** Bytes read from one repository. */
+  maxTotalBytes: number;
+  /** Files read at once. */
+  concurrency: number;
+  /** Text handed to one scan task. */
+  batchBytes: number;
+}
+
+export const DEFAULT_TREE_SCAN_LIMITS: TreeScanLimits = {
+  maxEntries: 250_000,
+  maxDirectories: 25_000,
+  maxFileBytes: 2 * 1024 * 1024,
+  maxDependencyFileBytes: 32 * 1024 * 1024,
+  maxTotalBytes: 1024 * 1024 * 1024,
+  concurrency: 6,
+  batchBytes: 4 * 1024 * 1024,
+};
+
+/** Lines listing skipped files, at most this many (then a count). */
+const MAX_SKIPPED_LINES = 200;
+
+export interface TreeScanInput {
+  host: RepositoryHost;
+  fullName: string;
+  commit: string;
+  /** The policy's ignored paths: false means never read. */
+  include: (path: string) => boolean;
+  /** Null when the secrets scanner is off: only dependency files are read. */
+  secrets: NonNullable<DiffScanRequest['secrets']> | null;
+  scans: Pick<ScanPool, 'scanFiles'>;
+  limits?: Partial<TreeScanLimits>;
+}
+
+export interface TreeScanResult {
+  /** Unkeyed, as the scan threads return them. */
+  findings: SecretFinding[];
+  dependencyFiles: { path: string; content: string }[];
+  files: number;
+  bytes: number;
+  /** What was not scanned and why, one line each. */
+  skipped: string[];
+  notices: string[];
+}
+
+interface Listed {
+  path: string;
+  size: number | null;
+}
+
+export async function scanTree(input: TreeScanInput): Promise<TreeScanResult> {
+  const limits = { ...DEFAULT_TREE_SCAN_LIMITS, ...input.limits };
+  const notices: string[] = [];
+  const skipped = new SkipList();
+  const files = await listTree(input, limits, notices);
+
+  const result: TreeScanResult = { findings: [], dependencyFiles: [], files: 0, bytes: 0, skipped: [], notices };
+  let batch: TreeFile[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    if (batch.length === 0 || !input.secrets) return;
+    const scanned = await input.scans.scanFiles(input.secrets, batch);
+    result.findings.push(...scanned.findings);
+    batch = [];
+    batchBytes = 0;
+  };
+
+  const wanted: Listed[] = [];
+  for (const file of files) {
+    const dependency = isDependencyFile(file.path);
+    if (!dependency && (!input.secrets || isSkippedPath(file.path))) continue;
+    if (!dependency && isBinaryPath(file.path)) {
+      batch.push({ path: file.path, binary: true });
+      skipped.add(`${file.path}: binary, checked by name only`);
+      continue;
+    }
+    const cap = dependency ? limits.maxDependencyFileBytes : limits.maxFileBytes;
+    if (file.size !== null && file.size > cap) {
+      skipped.add(`${file.path}: ${formatBytes(file.size)}, over the ${formatBytes(cap)} limit`);
+      continue;
+    }
+    wanted.push(file);
+  }
+
+  for (let i = 0; i < wanted.length; i += limits.concurrency) {
+    if (result.bytes >= limits.maxTotalBytes) {
+      notices.push(`The scan stopped reading after ${formatBytes(limits.maxTotalBytes)}; ${wanted.length - i} files were not read.`);
+      break;
+    }
+    const chunk = wanted.slice(i, i + limits.concurrency);
+    const read = await Promise.all(chunk.map((file) => readOne(input, file, limits)));
+    for (const [index, outcome] of read.entries()) {
+      const path = chunk[index]!.path;
+      if (outcome === null) continue;
+      if ('refused' in outcome) {
+        skipped.add(`${path}: ${outcome.refused}`);
+        continue;
+      }
+      result.files++;
+      result.bytes += Buffer.byteLength(outcome.content);
+      if (isDependencyFile(path)) result.dependencyFiles.push({ path, content: outcome.content });
+      if (!input.secrets) continue;
+      if (looksBinary(outcome.content)) {
+        batch.push({ path, binary: true });
+        skipped.add(`${path}: binary, checked by name only`);
+        continue;
+      }
+      batch.push({ path, content: outcome.content });
+      batchBytes += outcome.content.length;
+    }
+    if (batchBytes >= limits.batchBytes) await flush();
+  }
+  await flush();
+  result.skipped = skipped.lines();
+  return result;
+}
+
+async function readOne(input: TreeScanInput, file: Listed, limits: TreeScanLimits): Promise<{ content: string } | { refused: string } | null> {
+  const cap = isDependencyFile(file.path) ? limits.maxDependencyFileBytes : limits.maxFileBytes;
+  try {
+    const content = await input.host.readFile(input.fullName, input.commit, file.path, cap);
+    return content === null ? null : { content };
+  } catch (error) {
+    if (error instanceof BitbucketTooLargeError) return { refused: `over the ${formatBytes(cap)} limit` };
+    throw error;
+  }
+}
+
+/** Every file of the tree, breadth first; vendored directories and ignored paths left out. */
+async function listTree(input: TreeScanInput, limits: TreeScanLimits, notices: string[]): Promise<Listed[]> {
+  const files: Listed[] = [];
+  const pending: string[] = [''];
+  let entries = 0;
+  let directories = 0;
+  while (pending.length > 0) {
+    if (directories >= limits.maxDirectories) {
+      notices.push(`The scan stopped listing after ${limits.maxDirectories} directories; ${pending.length} or more directories were not scanned.`);
+      break;
+    }
+    const dir = pending.shift()!;
+    directories++;
+    for await (const entry of input.host.listDirectory(input.fullName, input.commit, dir)) {
+      if (++entries > limits.maxEntries) {
+        notices.push(`The scan stopped listing after ${limits.maxEntries} files and directories; ${pending.length + 1} or more directories were not scanned.`);
+        return files;
+      }
+      const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
+      if (entry.type === 'directory') {
+        if (!SKIPPED_DIRECTORIES.has(name)) pending.push(entry.path);
+      } else if (input.include(entry.path)) {
+        files.push({ path: entry.path, size: entry.size });
+      }
+    }
+  }
+  return files;
+}
+
+class SkipList {
+  readonly #lines: string[] = [];
+  #more = 0;
+
+  add(line: string): void {
+    if (this.#lines.length < MAX_SKIPPED_LINES) this.#lines.push(line);
+    else this.#more++;
+  }
+
+  lines(): string[] {
+    return this.#more > 0 ? [...this.#lines, `and ${this.#more} more files not scanned`] : [...this.#lines];
+  }
+}
