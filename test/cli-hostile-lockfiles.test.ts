@@ -37,11 +37,12 @@ function gatehouse(args: string[]): Promise<{ code: number | null; stdout: strin
 }
 
 describe('hostile YAML lockfiles in the CLI', () => {
-  it('scan: the hostile pnpm-lock.yaml costs its time budget and a notice; the package-lock beside it is still read', { timeout: 180_000 }, async () => {
+  it('scan: the hostile pnpm-lock.yaml costs its time or memory budget and a notice; the package-lock beside it is still read', { timeout: 180_000 }, async () => {
     const result = await gatehouse(['scan', 'app', '--format', 'json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { notices: string[] };
-    expect(report.notices).toContain('pnpm-lock.yaml: parsing it exceeded its time budget of 30 s and was stopped; its packages were not checked.');
+    // Which bound stops it first depends on the machine's speed: a quiet one fills 256 MB first.
+    expect(report.notices.join('\n')).toMatch(/pnpm-lock\.yaml: parsing it exceeded its (time budget of 30 s|memory budget of 256 MB) and was stopped; its packages were not checked\./);
     // package-lock.json's three packages were read; the hostile file contributed none.
     expect(report.notices).toContain('No vulnerability database: 3 packages from 2 dependency files not checked for known vulnerabilities.');
   });
@@ -49,7 +50,7 @@ describe('hostile YAML lockfiles in the CLI', () => {
   it('sbom: the same file is left out with a notice, the other packages are listed', { timeout: 180_000 }, async () => {
     const result = await gatehouse(['sbom', 'app']);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain('pnpm-lock.yaml: parsing it exceeded its time budget of 30 s and was stopped; its packages are not in the SBOM.');
+    expect(result.stderr).toMatch(/pnpm-lock\.yaml: parsing it exceeded its (time budget of 30 s|memory budget of 256 MB) and was stopped; its packages are not in the SBOM\./);
     const sbom = JSON.parse(result.stdout) as { components: { name: string }[] };
     expect(sbom.components.map((c) => c.name).sort()).toEqual(['debug', 'express', 'lodash']);
   });
