@@ -15,6 +15,18 @@ export interface BudgetOptions {
 
 export const DEFAULT_BUDGET: BudgetOptions = { burst: 600, perHour: 3_600 };
 
+/**
+ * The share of an installation's burst that background work (discovery, backfill, history
+ * scans) leaves untouched: a backfill running flat out still leaves this many calls for the
+ * push and pull-request scans that developers wait for.
+ */
+export const WEBHOOK_RESERVE_SHARE = 0.25;
+
+/** Something that meters a fetch against an installation's calls (a CallBudget, or its background view). */
+export interface CallMeter {
+  meter(clientKey: string, fetchImpl: typeof fetch): typeof fetch;
+}
+
 export class BudgetExhaustedError extends Error {
   override name = 'BudgetExhaustedError';
   constructor(
@@ -38,14 +50,17 @@ export class CallBudget {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Takes one call from the installation's bucket, or throws BudgetExhaustedError. */
-  take(clientKey: string): void {
+  /**
+   * Takes one call from the installation's bucket, or throws BudgetExhaustedError. With a
+   * `reserve`, refuses when the call would leave fewer than that many in the bucket.
+   */
+  take(clientKey: string, reserve = 0): void {
     const now = this.#now();
     const bucket = this.#buckets.get(clientKey) ?? { tokens: this.#burst, at: now };
     bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.at) * this.#perMs);
     bucket.at = now;
     this.#buckets.set(clientKey, bucket);
-    if (bucket.tokens < 1) throw new BudgetExhaustedError(clientKey, Math.ceil((1 - bucket.tokens) / this.#perMs));
+    if (bucket.tokens < 1 + reserve) throw new BudgetExhaustedError(clientKey, Math.ceil((1 + reserve - bucket.tokens) / this.#perMs));
     bucket.tokens -= 1;
   }
 
@@ -66,10 +81,16 @@ export class CallBudget {
   }
 
   /** A fetch that spends from `clientKey`'s bucket before every request, retries included. */
-  meter(clientKey: string, fetchImpl: typeof fetch): typeof fetch {
+  meter(clientKey: string, fetchImpl: typeof fetch, reserve = 0): typeof fetch {
     return (input, init) => {
-      this.take(clientKey);
+      this.take(clientKey, reserve);
       return fetchImpl(input, init);
     };
+  }
+
+  /** The same buckets for background work: it stops short of the last WEBHOOK_RESERVE_SHARE of the burst. */
+  background(): CallMeter {
+    const reserve = Math.floor(this.#burst * WEBHOOK_RESERVE_SHARE);
+    return { meter: (clientKey, fetchImpl) => this.meter(clientKey, fetchImpl, reserve) };
   }
 }

@@ -68,8 +68,9 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     ...options.scanPool,
     logger: options.logger,
   });
-  // Discovery's Cloud calls (repository listing, branch heads, sized tree listings).
-  const clients = bitbucketClients({ config: options.config, store: options.store, budget, ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() });
+  // Discovery's and the backfill's Cloud calls (repository listing, branch heads, tree listings,
+  // file reads): background work, which leaves the budget's reserve to webhook scans.
+  const clients = bitbucketClients({ config: options.config, store: options.store, budget: budget.background(), ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() });
   const deps: BackfillDeps = {
     store: options.store,
     results: options.results,

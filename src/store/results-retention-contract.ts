@@ -44,7 +44,7 @@ export function resultsRetentionContract(name: string, make: ResultsRetentionFac
     const at = (days: number) => {
       now = START + days * DAY_MS;
     };
-    const has = async (n: number, kind: 'pull_request' | 'push', prId: number | null) => (await store.getScan(A, REPO, commit(n), kind, prId)) !== undefined;
+    const has = async (n: number, kind: ScanRecord['kind'], prId: number | null) => (await store.getScan(A, REPO, commit(n), kind, prId)) !== undefined;
 
     beforeEach(async () => {
       now = START;
@@ -106,6 +106,24 @@ export function resultsRetentionContract(name: string, make: ResultsRetentionFac
       at(27.1);
       expect(await has(1, 'push', null)).toBe(false);
       expect((await store.getInventory(A, REPO, 'main'))?.commit).toBe(commit(2));
+    });
+
+    it("keeps a repository's newest whole-branch scan and its newest history scan, apart from its push scans", async () => {
+      const { branch: _none, ...legacy } = { ...pushScan(1, 'main', 0), kind: 'branch' as const };
+      // Written before whole-branch scans named their branch.
+      await store.putScan(legacy);
+      await store.putScan({ ...pushScan(2, 'main', 1), kind: 'branch' });
+      // The default branch was changed to develop.
+      await store.putScan({ ...pushScan(3, 'main', 2), kind: 'branch' });
+      await store.putScan({ ...pushScan(4, 'develop', 2.5), kind: 'branch' });
+      await store.putScan(pushScan(5, 'main', 3));
+      await store.putScan({ ...pushScan(6, 'main', 3), kind: 'history', branch: undefined });
+      await store.putScan({ ...pushScan(7, 'main', 4), kind: 'history', branch: undefined });
+      at(20);
+      await reopen();
+      expect([await has(1, 'branch', null), await has(2, 'branch', null), await has(3, 'branch', null), await has(4, 'branch', null)]).toEqual([false, false, false, true]);
+      expect(await has(5, 'push', null)).toBe(true);
+      expect([await has(6, 'history', null), await has(7, 'history', null)]).toEqual([false, true]);
     });
 
     it('never lets go of policy, triage marks, pull-request records and inventories', async () => {

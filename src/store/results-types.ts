@@ -57,8 +57,12 @@ export type StoredFinding = Finding & {
   triage?: Pick<TriageMark, 'status' | 'by' | 'at' | 'reason'>;
 };
 
-/** `branch`: a whole default branch at its head, as the coverage backfill scans it. */
-export type ScanKind = 'pull_request' | 'push' | 'branch';
+/**
+ * `branch`: a whole default branch at its head, as the coverage backfill scans it.
+ * `history`: every commit reachable from the default branch, scanned for secrets on request;
+ * its findings carry `history` (the commit that added them) and are never a change's own.
+ */
+export type ScanKind = 'pull_request' | 'push' | 'branch' | 'history';
 
 export interface ScanSummary {
   clientKey: string;
@@ -66,7 +70,7 @@ export interface ScanSummary {
   commit: string;
   kind: ScanKind;
   prId: number | null;
-  /** The branch a push scan was pushed to: only its newest scan is kept beyond the grace period. */
+  /** The branch a push scan was pushed to, or a whole-branch scan read: only its newest scan is kept beyond the grace period. */
   branch?: string;
   result: 'PASSED' | 'FAILED';
   counts: { critical: number; high: number; medium: number; low: number; new: number; existing: number; triaged: number };

@@ -38,9 +38,14 @@ const keyOf = (s: ScanSummary) => scanKey(s.clientKey, s.repoUuid, s.commit, s.k
 const repoKey = (clientKey: string, repoUuid: string) => JSON.stringify([clientKey, repoUuid]);
 const prKey = (clientKey: string, repoUuid: string, prId: number | null) => JSON.stringify([clientKey, repoUuid, prId]);
 
-/** The scans of which only the newest is current: one pull request's, or one branch's pushes. */
+/**
+ * The scans of which only the newest is current: one pull request's, one branch's pushes, or
+ * one repository's scans of another kind (whole default branch, history): a repository has one
+ * default branch, so a whole-branch scan of a branch that stopped being it is let go too.
+ */
 function groupOf(s: ScanSummary): string {
   if (s.kind === 'pull_request') return JSON.stringify([s.clientKey, s.repoUuid, 'pr', s.prId]);
+  if (s.kind !== 'push') return JSON.stringify([s.clientKey, s.repoUuid, s.kind]);
   // A push scan that names no branch cannot be placed among others: it is its own newest.
   return JSON.stringify(s.branch === undefined ? [s.clientKey, s.repoUuid, 'commit', s.commit] : [s.clientKey, s.repoUuid, 'branch', s.branch]);
 }

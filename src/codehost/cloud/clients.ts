@@ -1,7 +1,7 @@
 import { createBitbucketClient, type BitbucketClient, type BitbucketClientOptions } from '../../bitbucket/client.ts';
 import type { Config } from '../../config.ts';
 import { decryptSecret } from '../../crypto.ts';
-import type { CallBudget } from '../../core/budget.ts';
+import type { CallMeter } from '../../core/budget.ts';
 import { TenantUnavailableError } from '../../core/code-host.ts';
 import type { Store } from '../../store/types.ts';
 import { forgeClients } from './forge-clients.ts';
@@ -26,7 +26,7 @@ export interface ClientSource {
 export function bitbucketClients(deps: {
   config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'forge'>;
   store: Pick<Store, 'getInstallation' | 'listForgeInstallations' | 'getForgeInstallation'>;
-  budget: CallBudget;
+  budget: CallMeter;
   tuning?: ClientTuning;
   /** Milliseconds; what token expiries are judged by. */
   now?: () => number;

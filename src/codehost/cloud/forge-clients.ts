@@ -4,7 +4,7 @@ import type { Config } from '../../config.ts';
 import { decryptSecret } from '../../crypto.ts';
 import type { ForgeInstallation, Store } from '../../store/types.ts';
 import type { ClientTuning } from './clients.ts';
-import type { CallBudget } from '../../core/budget.ts';
+import type { CallMeter } from '../../core/budget.ts';
 
 /**
  * Bitbucket Cloud reached through a Forge installation: `apiBaseUrl` + `/2.0/...` with
@@ -49,7 +49,7 @@ export interface ForgeClientSource {
 export function forgeClients(deps: {
   config: Pick<Config, 'encryptionKey' | 'bitbucketBaseUrls' | 'forge'>;
   store: Pick<Store, 'listForgeInstallations' | 'getForgeInstallation'>;
-  budget: CallBudget;
+  budget: CallMeter;
   tuning?: ClientTuning;
   now?: () => number;
 }): ForgeClientSource {

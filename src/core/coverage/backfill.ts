@@ -162,10 +162,14 @@ async function scanBranch(
   notices.push(...packages.notices);
   if (policy.scanners.dependencies) findings.push(...dependencyFindings(deps, config, packages.packages, notices));
   await storeInventory(deps, { clientKey: job.clientKey, repoUuid: input.repoUuid, fullName: input.fullName, branch: input.branch, commit: input.head, acceptedAt: job.createdAt }, packages.packages, packages.files);
-  const scan = scanRecord(
-    { findings: await applyTriage(deps, job.clientKey, input.repoUuid, findings, unkeyed), skipped: tree.skipped, notices, durationMs: deps.now().getTime() - started },
-    { clientKey: job.clientKey, repoUuid: input.repoUuid, commit: input.head, kind: 'branch', prId: null, policy, at: deps.now() },
-  );
+  const scan: ScanRecord = {
+    ...scanRecord(
+      { findings: await applyTriage(deps, job.clientKey, input.repoUuid, findings, unkeyed), skipped: tree.skipped, notices, durationMs: deps.now().getTime() - started },
+      { clientKey: job.clientKey, repoUuid: input.repoUuid, commit: input.head, kind: 'branch', prId: null, policy, at: deps.now() },
+    ),
+    // Named so that the store keeps only the newest whole-branch scan of each branch.
+    branch: input.branch,
+  };
   await deps.results.putScan(scan);
   return { scan, files: tree.files, bytes: tree.bytes };
 }

@@ -9,7 +9,8 @@ const PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Deletes the scans nobody is shown any more (ResultsStore.putScan): not the newest of their
- * pull request or branch (a push scan naming no branch is its own newest), not named by an
+ * pull request or branch (a push scan naming no branch is its own newest; scans of other kinds
+ * by repository), not named by an
  * inventory (push) or a pull-request record's publishedCommit, and released before $1. A
  * scan is released when a newer one of its group was made; the inventories of its
  * repository or its pull-request record changing later counts as a later release (which
