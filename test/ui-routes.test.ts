@@ -394,6 +394,63 @@ describe('repository panel and SBOM', () => {
   });
 });
 
+describe('repository panel findings list', () => {
+  const repo = '{7e7e7e7e-0000-4000-8000-0000000000a1}';
+  const commit = 'abcdef0123456789abcdef0123456789abcdef01';
+  const path = `${UI_PATHS.repositoryPanel}?${new URLSearchParams({ repoUuid: repo, repoFullName: 'acme/api' })}`;
+
+  beforeAll(async () => {
+    await results.putInventory({ clientKey: tenant.clientKey, repoUuid: repo, repoFullName: 'acme/api', branch: 'main', environment: null, commit, files: {}, packages: [], sbom: '', updatedAt: '2026-03-01T11:00:00.000Z' });
+    // 30 low secrets, 1 critical secret, 1 high advisory, and one triaged critical: the list is the 32 open ones, worst first.
+    const lows = Array.from({ length: 30 }, (_, i) => secretFinding({ path: `src/low-${String(i).padStart(2, '0')}.js`, line: i + 1, severity: 'low', preview: 'ghp_************abcd' }));
+    const triaged = secretFinding({ path: 'src/triaged.js', severity: 'critical' });
+    const findings = [...lows, dependencyFinding({ severity: 'high' }), secretFinding({ path: 'deploy/aws.env', line: 7, severity: 'critical' }), triaged];
+    await results.putScan(scanOf(findings, { clientKey: tenant.clientKey, repoUuid: repo, commit, kind: 'branch', prId: null }));
+    await results.putTriage({ clientKey: tenant.clientKey, repoUuid: repo, fingerprint: triaged.fingerprint, status: 'ignored', by: USER, at: '2026-03-01T12:00:00.000Z', reason: 'test key' });
+    await results.putRepositoryCoverage({ clientKey: tenant.clientKey, repoUuid: repo, runId: 'r1', status: 'scanned', commit, files: 812, bytes: 1, findings: 32, skippedFiles: [], reason: null, updatedAt: '2026-03-01T11:00:00.000Z' });
+  });
+
+  function items(html: string): string[] {
+    return [...html.matchAll(/<li class="gh-finding[^"]*"[^>]*>([\s\S]*?)<\/li>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
+  }
+
+  it('lists the 20 worst open findings with source links at the scanned commit and masked previews, then a button for the rest', async () => {
+    const res = await request(ui).get(signedPath(path));
+    expect(res.status, res.text).toBe(200);
+    const listed = items(res.text);
+    expect(listed).toHaveLength(20);
+    expect(listed[0]).toContain('deploy/aws.env:7');
+    expect(listed[0]).toContain('AKIA************MPLE');
+    expect(listed[1]).toContain('lodash@4.17.20');
+    expect(listed[1]).toContain('GHSA-35jh-r3h4-6jhm');
+    expect(listed[1]).toContain('Fixed in 4.17.21');
+    expect(listed[2]).toContain('src/low-00.js:1');
+    expect(res.text).not.toContain('src/triaged.js');
+    expect(res.text).toContain(`href="${BITBUCKET_ORIGIN}/acme/api/src/${commit}/deploy/aws.env#lines-7"`);
+    expect(res.text).toContain('the 20 worst of 32');
+    expect(res.text).toContain('Whole branch scanned at abcdef012345: 812 files, 32 open findings.');
+    const more = /data-gh-more="([^"]+)"/.exec(res.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(more).toBe(`${UI_PATHS.repositoryFindings}?offset=20`);
+
+    // The rest, with the page's session (a link alone is refused).
+    expect((await request(ui).get(more!)).status).toBe(401);
+    const page = await request(ui).get(more!).set(SESSION_HEADER, sessionToken(res.text));
+    expect(page.status, page.text).toBe(200);
+    const rest = items(page.text);
+    expect(rest).toHaveLength(12);
+    expect(rest[0]).toContain('src/low-18.js:19');
+    expect(page.text).not.toContain('data-gh-more=');
+    expect(page.headers[SESSION_HEADER]).toBeDefined();
+    expect((await request(ui).get(`${UI_PATHS.repositoryFindings}?offset=-1`).set(SESSION_HEADER, sessionToken(res.text))).status).toBe(400);
+  });
+
+  it('refuses the findings page to a session of another page', async () => {
+    const settings = await request(ui).get(signedPath(UI_PATHS.settings));
+    const res = await request(ui).get(`${UI_PATHS.repositoryFindings}?offset=20`).set(SESSION_HEADER, sessionToken(settings.text));
+    expect(res.status).toBe(403);
+  });
+});
+
 describe('escaping of user and advisory strings', () => {
   it('escapes paths, previews, rule ids, advisory text, package names, triage reasons and authors, branches, notices', async () => {
     const repo = '{0e0e0e0e-0000-4000-8000-00000000dead}';

@@ -1,3 +1,4 @@
+import type { RepositoryCoverage } from '../store/coverage-types.ts';
 import type { InventoryRecord, Policy, PullRequestRecord, ResultsStore, ScanRecord, TriageMark } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';
 
@@ -22,6 +23,10 @@ export interface UiDataSource {
 
   /** The push scan of one commit (full hash). */
   pushScan(clientKey: string, repoUuid: string, commit: string): Promise<ScanRecord | undefined>;
+  /** The whole-branch (backfill) scan of one commit (full hash). */
+  branchScan(clientKey: string, repoUuid: string, commit: string): Promise<ScanRecord | undefined>;
+  /** The repository's place in the coverage backfill, if it has one. */
+  repositoryCoverage(clientKey: string, repoUuid: string): Promise<RepositoryCoverage | undefined>;
   inventory(clientKey: string, repoUuid: string, branch: string): Promise<InventoryRecord | undefined>;
 
   triageMarks(clientKey: string, repoUuid?: string): Promise<TriageMark[]>;
@@ -52,6 +57,9 @@ export function storeDataSource(results: ResultsStore, store: Pick<Store, 'count
     },
 
     pushScan: (clientKey, repoUuid, commit) => results.getScan(clientKey, repoUuid, commit, 'push'),
+    branchScan: (clientKey, repoUuid, commit) => results.getScan(clientKey, repoUuid, commit, 'branch'),
+    // The store keeps coverage per installation; one repository's entry is picked from that list.
+    repositoryCoverage: async (clientKey, repoUuid) => (await results.listRepositoryCoverage(clientKey)).find((e) => e.repoUuid === repoUuid),
     inventory: (clientKey, repoUuid, branch) => results.getInventory(clientKey, repoUuid, branch),
     triageMarks: (clientKey, repoUuid) => results.listTriage(clientKey, repoUuid),
     putTriage: (mark) => results.putTriage(mark),

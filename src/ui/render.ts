@@ -47,7 +47,7 @@ export interface PageChrome {
   refreshUrl: string;
   allJsUrl: string;
   assets: { cssReset: string; tokens: string; css: string; js: string };
-  actions: { triage: string; untriage: string; settings: string; sbom: string };
+  actions: { triage: string; untriage: string; settings: string; sbom: string; moreFindings: string };
 }
 
 const fmt = { time: formatTime, lozengeClass };

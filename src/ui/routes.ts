@@ -17,7 +17,7 @@ import { freshTokenOf, requireSession, sessionOf } from './session.ts';
 import { deriveSessionKey, installationInstance, mintSessionToken, SESSION_HEADER, verifySessionToken, type PageSession } from './session-token.ts';
 import { parseSettingsForm } from './settings-form.ts';
 import { pullRequestPanelModel, type PullRequestContext, type PullRequestPanelModel } from './view-models/pull-request.ts';
-import { repositoryPanelModel } from './view-models/repository.ts';
+import { FINDINGS_PAGE, openFindings, repositoryPanelModel } from './view-models/repository.ts';
 import { settingsModel } from './view-models/settings.ts';
 
 /**
@@ -34,6 +34,7 @@ export const UI_PATHS = {
   untriage: '/ui/triage/clear',
   saveSettings: '/ui/settings',
   sbom: '/ui/sbom',
+  repositoryFindings: '/ui/panels/repository/findings',
   asset: '/ui/static/:name',
 } as const;
 
@@ -67,6 +68,7 @@ const pullRequestRegionQuery = z.object(pullRequestFields);
 const fingerprint = z.string().regex(/^[0-9A-Za-z:._-]{8,200}$/, 'a finding fingerprint');
 const triageBody = z.object({ ...pullRequestFields, fingerprint, status: z.enum(['ignored', 'false_positive']), reason: z.string().trim().min(1, 'Say why').max(1000) });
 const untriageBody = z.object({ ...pullRequestFields, fingerprint });
+const findingsPageQuery = z.object({ offset: z.coerce.number().int().min(0).max(1_000_000) });
 
 const MAX_AUDIT_NAMES = 20;
 const ANNOUNCE = { ignored: 'Marked as ignored.', false_positive: 'Marked as false positive.', cleared: 'Triage mark removed.' } as const;
@@ -93,7 +95,13 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
         css: assetUrl(basePath, 'panel.css'),
         js: assetUrl(basePath, 'panel.js'),
       },
-      actions: { triage: basePath + UI_PATHS.triage, untriage: basePath + UI_PATHS.untriage, settings: basePath + UI_PATHS.saveSettings, sbom },
+      actions: {
+        triage: basePath + UI_PATHS.triage,
+        untriage: basePath + UI_PATHS.untriage,
+        settings: basePath + UI_PATHS.saveSettings,
+        sbom,
+        moreFindings: basePath + UI_PATHS.repositoryFindings,
+      },
     };
   }
 
@@ -188,7 +196,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
 
   router.get(UI_PATHS.repositoryPanel, framed, iframeAuth, page(async (req, res) => {
     const q = parseRequest(repositoryQuery, req.query);
-    const { auth } = startSession(res, q);
+    const { auth, token } = startSession(res, q);
     const main = await deps.repositories.mainBranch(auth.clientKey, q.repoFullName).then(
       (name) => ({ ok: true as const, name }),
       (error: unknown) => {
@@ -196,7 +204,14 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
         return { ok: false as const, name: null };
       },
     );
-    const model = await repositoryPanelModel(deps.data, { clientKey: auth.clientKey, repoUuid: q.repoUuid, repoFullName: q.repoFullName, mainBranch: main.name, bitbucketUnavailable: !main.ok });
+    const model = await repositoryPanelModel(deps.data, {
+      clientKey: auth.clientKey,
+      repoUuid: q.repoUuid,
+      repoFullName: q.repoFullName,
+      mainBranch: main.name,
+      bitbucketUnavailable: !main.ok,
+      bitbucketBaseUrl: auth.installation.baseUrl,
+    });
     // A link cannot send a header: the SBOM link carries its own token, good for that download only.
     const link = mintSessionToken(
       sessionKey,
@@ -205,7 +220,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
       'sbom',
     );
     const sbomUrl = `${basePath}${UI_PATHS.sbom}?token=${encodeURIComponent(link.token)}`;
-    res.type('html').send(render('repository', chrome('repository', 'Gatehouse', '', auth.installation, '', sbomUrl), { model }));
+    res.type('html').send(render('repository', chrome('repository', 'Gatehouse', token, auth.installation, '', sbomUrl), { model }));
   }));
 
   router.get(UI_PATHS.settings, framed, iframeAuth, page(async (_req, res) => {
@@ -301,6 +316,23 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     if (!script) setFramedPagePolicy(res, [originOf(installation.baseUrl)]);
     const html = await settingsPage(installation, s.user, freshTokenOf(res), outcome, script ? 'settings-body' : 'settings');
     res.status(parsed.ok ? 200 : 422).type('html').send(html);
+  });
+
+  /** The next page of the repository panel's open findings (the panel shows the worst PANEL_FINDINGS). */
+  router.get(UI_PATHS.repositoryFindings, session, async (req, res) => {
+    const { session: s, installation } = sessionOf(res);
+    const repo = boundRepository(s);
+    const { offset } = parseRequest(findingsPageQuery, req.query);
+    const main = await deps.repositories.mainBranch(s.clientKey, repo.repoFullName).catch((error: unknown) => {
+      deps.logger.warn({ err: error, clientKey: s.clientKey }, 'main branch lookup failed');
+      throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be reached to find the main branch; try again in a moment');
+    });
+    const inventory = main ? await deps.data.inventory(s.clientKey, repo.repoUuid, main) : undefined;
+    if (!main || !inventory) throw new HttpError(404, 'not_scanned', 'The main branch has not been scanned yet; reload the panel');
+    const { open } = await openFindings(deps.data, { clientKey: s.clientKey, ...repo, mainBranch: main, bitbucketBaseUrl: installation.baseUrl }, inventory);
+    const findings = open.slice(offset, offset + FINDINGS_PAGE);
+    const next = offset + findings.length;
+    res.type('html').send(render('repository-findings', chrome('repository', 'Gatehouse', freshTokenOf(res), installation), { findings, offset: next, remaining: Math.max(0, open.length - next), pageSize: FINDINGS_PAGE }));
   });
 
   router.get(UI_PATHS.sbom, async (req, res) => {

@@ -124,10 +124,10 @@
       });
   });
 
-  // Triage controls need this script (the form is cloned from one <template>), so they stay
-  // hidden until it runs.
+  // Triage controls need this script (the form is cloned from one <template>), and so do the
+  // buttons that fetch with the page session, so they stay hidden until it runs.
   function revealControls(root) {
-    var controls = root.querySelectorAll('[data-gh-triage], [data-gh-untriage]');
+    var controls = root.querySelectorAll('[data-gh-triage], [data-gh-untriage], [data-gh-more], [data-gh-script-only]');
     for (var i = 0; i < controls.length; i++) controls[i].hidden = false;
   }
 
@@ -162,7 +162,51 @@
     resize();
   }
 
+  // The repository panel lists its worst findings; the rest come a page at a time.
+  function showMore(button) {
+    if (button.getAttribute('aria-busy') === 'true') return;
+    button.setAttribute('aria-busy', 'true');
+    clearError();
+    request('GET', button.getAttribute('data-gh-more'))
+      .then(function (result) {
+        var holder = document.createElement('div');
+        // Our own server's rendering of escaped templates, fetched from our origin.
+        holder.innerHTML = result.html;
+        var list = document.getElementById('gh-open-list');
+        var items = holder.querySelectorAll('[data-gh-findings-page] > ol > li');
+        var first = null;
+        for (var i = 0; i < items.length; i++) {
+          if (!first) first = items[i];
+          list.appendChild(items[i]);
+        }
+        var wrap = button.closest('[data-gh-more-wrap]');
+        var next = holder.querySelector('[data-gh-more-wrap]');
+        if (next) {
+          wrap.replaceWith(next);
+          revealControls(next);
+        } else {
+          wrap.remove();
+        }
+        announce(items.length + ' more findings shown');
+        if (first) {
+          first.setAttribute('tabindex', '-1');
+          first.focus();
+        }
+        resize();
+      })
+      .catch(function (error) {
+        button.removeAttribute('aria-busy');
+        showError(error.message);
+        resize();
+      });
+  }
+
   document.addEventListener('click', function (event) {
+    var more = event.target.closest ? event.target.closest('[data-gh-more]') : null;
+    if (more) {
+      showMore(more);
+      return;
+    }
     var target = event.target.closest ? event.target.closest('[data-gh-triage], [data-gh-untriage], [data-gh-cancel]') : null;
     if (!target) return;
     if (target.hasAttribute('data-gh-triage')) openTriage(target);
