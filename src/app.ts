@@ -12,6 +12,7 @@ import { DEFAULT_TENANT_QUEUE_LIMIT, limitQueuedJobs } from './core/tenant-queue
 import { datacenterAdminRouter } from './datacenter/admin-routes.ts';
 import { datacenterWebhookIntake } from './datacenter/webhooks.ts';
 import { addForgeRoutes } from './forge/router.ts';
+import { deadJobsAdminRouter } from './http/dead-jobs-route.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
 import { bitbucketPermissions } from './ui/permissions.ts';
@@ -77,6 +78,7 @@ export function createApp(options: AppOptions): RequestListener {
   // The operator API exists only with ADMIN_TOKEN set: without it, its paths are unknown routes.
   if (config.adminToken) {
     routes.use(datacenterAdminRouter({ adminToken: config.adminToken, instances: store, encryptionKey: config.encryptionKey, publicBaseUrl: config.baseUrl, now }));
+    routes.use(deadJobsAdminRouter({ adminToken: config.adminToken, store }));
   }
 
   const basePath = basePathOf(config.baseUrl);

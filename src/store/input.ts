@@ -141,6 +141,13 @@ export function checkForgeInstallation(value: ForgeInstallation): ForgeInstallat
   return JSON.parse(JSON.stringify(value)) as ForgeInstallation;
 }
 
+export function checkDeadJobRead(value: { limit: number; clientKey?: string }): { limit: number; clientKey?: string } {
+  if (typeof value !== 'object' || value === null) fail('dead job read must be an object');
+  if (!Number.isSafeInteger(value.limit) || value.limit < 0) fail('dead job read limit must be a whole number >= 0');
+  if (value.clientKey !== undefined && typeof value.clientKey !== 'string') fail('dead job read clientKey must be a string');
+  return value.clientKey === undefined ? { limit: value.limit } : { limit: value.limit, clientKey: value.clientKey };
+}
+
 export function checkJobFilter(value: JobFilter | undefined): JobFilter {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null) fail('job filter must be an object');

@@ -10,7 +10,8 @@ import type { Delivery, Job, JobSummary } from './types.ts';
  * path asks, so that each costs the same however much history the journal has seen.
  *
  * Live means: deliveries inside the dedupe window, queued and running jobs, done jobs for
- * the retention period after they finished, dead jobs for DEAD_JOB_RETENTION_MS. sweep()
+ * the retention period after they finished, dead jobs for 30 days after they died or the
+ * retention period after an operator read them, whichever comes first. sweep()
  * forgets the rest, oldest first, from queues kept in arrival and finishing order, so it
  * never looks at anything that stays.
  *
@@ -53,7 +54,24 @@ interface GroupEntry {
   newestSuperseding: JobEntry | null;
 }
 
+interface FinishedItem {
+  entry: JobEntry;
+  job: JobSummary;
+}
+
 const isUnfinished = (status: Job['status']) => status === 'queued' || status === 'running';
+/** Read by an operator while in its current dead state (a read before a later change does not count). */
+export const isReadDead = (job: JobSummary): boolean => job.status === 'dead' && job.readAt !== undefined && job.readAt >= job.updatedAt;
+const noteTime = (kind: 'done' | 'dead' | 'read', job: JobSummary): string => (kind === 'read' ? job.readAt! : job.updatedAt);
+
+/**
+ * Whether the job's current state is still the one an item noted: the same finish for
+ * done and dead (being read later does not renew the 30 days), the same read for `read`.
+ */
+function stillStandsFor(kind: 'done' | 'dead' | 'read', current: JobSummary, noted: JobSummary): boolean {
+  if (current.status !== noted.status || current.updatedAt !== noted.updatedAt) return false;
+  return kind !== 'read' || current.readAt === noted.readAt;
+}
 const groupKey = (clientKey: string, group: string) => `${clientKey}\n${group}`;
 
 export class JobIndex {
@@ -63,8 +81,15 @@ export class JobIndex {
   readonly #queuedByClient = new Map<string, number>();
   readonly #groups = new Map<string, GroupEntry>();
   readonly #deliveryOrder = new Fifo<DeliveryEntry>();
-  /** Jobs in the order they finished, with the state they finished in (a later change makes the item stale). */
-  readonly #finished = { done: new Fifo<{ entry: JobEntry; job: JobSummary }>(), dead: new Fifo<{ entry: JobEntry; job: JobSummary }>() };
+  /**
+   * Jobs in the order they finished (or, for `read`, were read dead), with the state they were
+   * noted in; an item whose job has since changed what it stands for is stale and skipped.
+   */
+  readonly #finished = {
+    done: new Fifo<FinishedItem>(),
+    dead: new Fifo<FinishedItem>(),
+    read: new Fifo<FinishedItem>(),
+  };
   /** Records and live references per journal segment (segment-compaction.ts). */
   readonly segments = new SegmentUse();
   #seq = 0;
@@ -175,13 +200,14 @@ export class JobIndex {
       this.#deliveryOrder.shift();
       this.forgetDelivery(d);
     }
-    for (const [status, keepMs] of [['done', retention.doneJobMs], ['dead', retention.deadJobMs]] as const) {
-      const fifo = this.#finished[status];
+    // A dead job goes 30 days after it died, or the normal retention after an operator read it.
+    for (const [kind, keepMs] of [['done', retention.doneJobMs], ['dead', retention.deadJobMs], ['read', retention.doneJobMs]] as const) {
+      const fifo = this.#finished[kind];
       const cutoff = new Date(now - keepMs).toISOString();
-      for (let f = fifo.peek(); f && f.job.updatedAt < cutoff; f = fifo.peek()) {
+      for (let f = fifo.peek(); f && noteTime(kind, f.job) < cutoff; f = fifo.peek()) {
         fifo.shift();
-        // Stale when the job changed since it finished (a later item or none stands for it).
-        if (f.entry.job === f.job && this.jobs.get(f.job.id) === f.entry) this.#dropJob(f.entry);
+        // Stale when the job changed since (a later item or none stands for it).
+        if (this.jobs.get(f.job.id) === f.entry && stillStandsFor(kind, f.entry.job, f.job)) this.#dropJob(f.entry);
       }
     }
   }
@@ -200,8 +226,9 @@ export class JobIndex {
   }
 
   #noteFinished(entry: JobEntry): void {
-    const status = entry.job.status;
-    if (status === 'done' || status === 'dead') this.#finished[status].push({ entry, job: entry.job });
+    const { job } = entry;
+    if (job.status === 'done' || job.status === 'dead') this.#finished[job.status].push({ entry, job });
+    if (isReadDead(job)) this.#finished.read.push({ entry, job });
   }
 
   #dropJob(entry: JobEntry): void {

@@ -25,7 +25,7 @@ export interface CarryRecord {
   job: (JobSummary & { seq: number }) | null;
 }
 
-export type JobState = Pick<Job, 'id' | 'status' | 'attempts' | 'runAfter' | 'updatedAt' | 'lastError'>;
+export type JobState = Pick<Job, 'id' | 'status' | 'attempts' | 'runAfter' | 'updatedAt' | 'lastError' | 'readAt'>;
 
 export interface JobsRecord {
   t: 'jobs';
@@ -71,7 +71,8 @@ function isJobState(value: unknown): value is JobState {
     Number.isSafeInteger(value.attempts) &&
     isTime(value.runAfter) &&
     isTime(value.updatedAt) &&
-    (value.lastError === undefined || isString(value.lastError))
+    (value.lastError === undefined || isString(value.lastError)) &&
+    (value.readAt === undefined || isTime(value.readAt))
   );
 }
 

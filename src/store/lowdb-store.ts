@@ -4,8 +4,8 @@ import path from 'node:path';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DatacenterInstanceFile } from './datacenter-instance-file.ts';
 import { InstallationLog } from './installation-log.ts';
-import { checkClaim, checkDelivery, checkForgeInstallation, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
-import { DEFAULT_RETENTION, JobIndex, type JobEntry, type Retention } from './job-index.ts';
+import { checkClaim, checkDeadJobRead, checkDelivery, checkForgeInstallation, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
+import { DEFAULT_RETENTION, isReadDead, JobIndex, type JobEntry, type Retention } from './job-index.ts';
 import { parseRecord, type AcceptRecord, type CarryRecord, type JobState, type JobsRecord } from './journal-records.ts';
 import { Journal, type BodyRef } from './journal.ts';
 import { dropUnneededSegments } from './segment-compaction.ts';
@@ -361,6 +361,24 @@ export class LowdbStore implements Store {
     await this.#writeJobStates([{ ...stateOf(entry.job), ...change, updatedAt: this.#timestamp() }]).durable;
   }
 
+  /** Not a hot path (an operator asks): walks the live jobs, bounded by retention. */
+  async readDeadJobs(opts: { limit: number; clientKey?: string }): Promise<JobSummary[]> {
+    this.#assertOpen();
+    const { limit, clientKey } = checkDeadJobRead(opts);
+    this.#sweep();
+    const dead = [...this.#index.jobs.values()]
+      .filter(({ job }) => job.status === 'dead' && (clientKey === undefined || job.clientKey === clientKey))
+      .sort((a, b) => (a.job.updatedAt === b.job.updatedAt ? b.seq - a.seq : a.job.updatedAt < b.job.updatedAt ? 1 : -1))
+      .slice(0, limit);
+    const unread = dead.filter(({ job }) => !isReadDead(job));
+    const at = this.#timestamp();
+    // Applied at once, so the summaries below carry their readAt; answered once durable.
+    const durable = unread.length > 0 ? this.#writeJobStates(unread.map(({ job }) => ({ ...stateOf(job), readAt: at }))).durable : this.#journal.barrier();
+    const read = dead.map(({ job }) => ({ ...job }));
+    await durable;
+    return read;
+  }
+
   /** Not a hot path: walks the live jobs (bounded by retention), never the whole history. */
   async listJobs(filter?: JobFilter): Promise<Job[]> {
     this.#assertOpen();
@@ -548,5 +566,6 @@ export class LowdbStore implements Store {
 function stateOf(job: JobSummary): JobState {
   const state: JobState = { id: job.id, status: job.status, attempts: job.attempts, runAfter: job.runAfter, updatedAt: job.updatedAt };
   if (job.lastError !== undefined) state.lastError = job.lastError;
+  if (job.readAt !== undefined) state.readAt = job.readAt;
   return state;
 }

@@ -96,5 +96,70 @@ export function retentionContract(name: string, makeStore: RetentionStoreFactory
       const { jobId: later } = await store.acceptDelivery(delivery('d-later'), job(2, { group: 'pr:1' }));
       expect(await store.findSuperseder(later!)).toBeUndefined();
     });
+
+    it('keeps a dead job an operator read for the normal retention from the read, never past 30 days from its death', async () => {
+      const { jobId: early } = await store.acceptDelivery(delivery('d-early'), job(1));
+      const { jobId: late } = await store.acceptDelivery(delivery('d-late'), job(2));
+      const { jobId: unread } = await store.acceptDelivery(delivery('d-unread'), job(3, { clientKey: 'other-client' }));
+      await store.claimJobs(3, new Date(now));
+      await store.updateJob(early!, { status: 'dead', lastError: 'gave up early' });
+      await store.updateJob(unread!, { status: 'dead', lastError: 'nobody looked' });
+      at(1);
+      await store.updateJob(late!, { status: 'dead', lastError: 'gave up late' });
+
+      at(2);
+      const read = await store.readDeadJobs({ limit: 10, clientKey: CLIENT });
+      expect(read.map((j) => [j.id, j.lastError, j.readAt])).toEqual([
+        [late, 'gave up late', new Date(now).toISOString()],
+        [early, 'gave up early', new Date(now).toISOString()],
+      ]);
+      expect(read[0]).not.toHaveProperty('payload');
+      at(3);
+      // Read again: the first read stands, so the job does not stay longer for being looked at.
+      expect((await store.readDeadJobs({ limit: 1, clientKey: CLIENT })).map((j) => [j.id, j.readAt])).toEqual([[late, new Date(START + 2 * DAY_MS).toISOString()]]);
+
+      at(8.9);
+      await reopen();
+      expect(await store.getJob(early!)).toMatchObject({ status: 'dead', readAt: new Date(START + 2 * DAY_MS).toISOString() });
+      at(9.1);
+      expect(await store.getJob(early!)).toBeUndefined();
+      expect(await store.getJob(late!)).toBeUndefined();
+      await reopen();
+      expect(await store.getJob(early!)).toBeUndefined();
+      // Not read: the 30 days from its death.
+      expect(await store.getJob(unread!)).toMatchObject({ status: 'dead', lastError: 'nobody looked' });
+      at(30.1);
+      expect(await store.getJob(unread!)).toBeUndefined();
+    });
+
+    it('forgets a read when the dead job changes, and caps a late read at 30 days from the death', async () => {
+      const { jobId: lateRead } = await store.acceptDelivery(delivery('d-late-read'), job(1));
+      const { jobId: retried } = await store.acceptDelivery(delivery('d-retried'), job(2));
+      await store.claimJobs(2, new Date(now));
+      await store.updateJob(lateRead!, { status: 'dead', lastError: 'read on day 29' });
+      at(0.5);
+      await store.updateJob(retried!, { status: 'dead', lastError: 'first death' });
+      at(1);
+      expect((await store.readDeadJobs({ limit: 1 })).map((j) => j.id)).toEqual([retried]);
+      // Requeued (by an operator) and dead again on day 2: the read of its first death does not count.
+      at(2);
+      await store.updateJob(retried!, { status: 'queued', lastError: 'requeued' });
+      await store.claimJobs(1, new Date(now));
+      await store.updateJob(retried!, { status: 'dead', lastError: 'second death' });
+      at(9);
+      expect(await store.getJob(retried!)).toMatchObject({ status: 'dead', lastError: 'second death' });
+      at(29);
+      expect((await store.readDeadJobs({ limit: 10 })).map((j) => j.id)).toEqual([retried, lateRead]);
+      at(30.1);
+      expect(await store.getJob(lateRead!)).toBeUndefined();
+      expect(await store.getJob(retried!)).toMatchObject({ status: 'dead', lastError: 'second death' });
+      at(32.1);
+      expect(await store.getJob(retried!)).toBeUndefined();
+    });
+
+    it('refuses a malformed dead-job read', async () => {
+      await expect(store.readDeadJobs({ limit: -1 })).rejects.toThrow(/limit/);
+      expect(await store.readDeadJobs({ limit: 0 })).toEqual([]);
+    });
   });
 }

@@ -63,6 +63,12 @@ export interface Job {
   group?: string;
   /** This job's work covers every older job of its group (see claimJobs). */
   supersedes?: boolean;
+  /**
+   * When an operator first read this dead job (readDeadJobs). It counts only while the job
+   * is still in the state that was read (readAt >= updatedAt): a read dead job is kept for
+   * the normal retention after the read instead of 30 days after it died.
+   */
+  readAt?: string;
 }
 
 /** A job without its payload: what questions about metadata are answered with. */
@@ -193,6 +199,13 @@ export interface Store {
   countQueuedJobs(clientKey: string): Promise<number>;
   /** Queued or running jobs of one group (e.g. "is a scan of this pull request pending?"); O(1). */
   countUnfinishedJobs(clientKey: string, group: string): Promise<number>;
+  /**
+   * Dead jobs (kept), most recently dead first, at most `limit`, without payloads: what an
+   * operator reads to see why work gave up. Each one returned is marked read (readAt, kept
+   * if already set), after which it is kept for the finished-job retention from the read,
+   * and never longer than the dead-job retention from its death.
+   */
+  readDeadJobs(opts: { limit: number; clientKey?: string }): Promise<JobSummary[]>;
   /**
    * The newest job of this job's group accepted after it with `supersedes`, without its
    * payload: that job's work covers this one's. Undefined when there is none; O(1).

@@ -16,7 +16,7 @@ const PRUNE_INTERVAL_MS = 60_000;
  * repository or its pull-request record changing later counts as a later release (which
  * may only keep a scan longer than needed, never drop one early).
  */
-const PRUNE_SUPERSEDED_SCANS = `
+export const PRUNE_SUPERSEDED_SCANS = `
   WITH ranked AS (
     SELECT seq, client_key, repo_uuid, kind, pr_id, commit_hash,
            lead(summary->>'createdAt') OVER (

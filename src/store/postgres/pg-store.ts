@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Logger } from '../../log.ts';
 import {
   checkClaim,
+  checkDeadJobRead,
   checkDatacenterInstance,
   checkDatacenterLastError,
   checkDatacenterStatus,
@@ -88,9 +89,10 @@ interface JobRow {
   last_error: string | null;
   grp: string | null;
   supersedes: boolean;
+  read_at: Date | null;
 }
 
-const SUMMARY_COLUMNS = 'id, seq, client_key, type, status, attempts, run_after, created_at, updated_at, last_error, grp, supersedes';
+const SUMMARY_COLUMNS = 'id, seq, client_key, type, status, attempts, run_after, created_at, updated_at, last_error, grp, supersedes, read_at';
 const JOB_COLUMNS = `${SUMMARY_COLUMNS}, payload`;
 
 export class PgStore implements Store {
@@ -352,6 +354,7 @@ export class PgStore implements Store {
            run_after = coalesce($4, run_after),
            last_error = coalesce($5, last_error),
            updated_at = $6,
+           read_at = NULL,
            lease_owner = CASE WHEN coalesce($2, status) = 'running' THEN lease_owner END,
            lease_until = CASE WHEN coalesce($2, status) = 'running' THEN lease_until END
          WHERE id = $1 AND ($7::text IS NULL OR (status = 'running' AND lease_owner = $7))
@@ -386,6 +389,22 @@ export class PgStore implements Store {
     }
     const { rows } = await query<JobRow>(this.#pool, sql, values);
     return rows.map(toJob);
+  }
+
+  async readDeadJobs(opts: { limit: number; clientKey?: string }): Promise<JobSummary[]> {
+    this.#assertOpen();
+    const { limit, clientKey } = checkDeadJobRead(opts);
+    if (limit === 0) return [];
+    // One statement: the jobs answered are the jobs marked read.
+    const { rows } = await query<JobRow>(
+      this.#pool,
+      `UPDATE jobs SET read_at = coalesce(read_at, $3) WHERE id IN (
+         SELECT id FROM jobs WHERE status = 'dead' AND ($2::text IS NULL OR client_key = $2) AND ${this.#visible(4)}
+         ORDER BY updated_at DESC, seq DESC LIMIT $1
+       ) RETURNING ${SUMMARY_COLUMNS}`,
+      [limit, clientKey ?? null, this.#now(), ...this.#cutoffs()],
+    );
+    return rows.sort((a, b) => b.updated_at.getTime() - a.updated_at.getTime() || Number(b.seq) - Number(a.seq)).map(toSummary);
   }
 
   async countQueuedJobs(clientKey: string): Promise<number> {
@@ -426,6 +445,8 @@ export class PgStore implements Store {
       ['DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at <= $1 LIMIT $2)', [deliveryCut]],
       [`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status = 'done' AND updated_at <= $1 LIMIT $2)`, [doneCut]],
       [`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status = 'dead' AND updated_at <= $1 LIMIT $2)`, [deadCut]],
+      // Read by an operator: the normal retention from the read.
+      [`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status = 'dead' AND read_at IS NOT NULL AND read_at <= $1 LIMIT $2)`, [doneCut]],
     ] as const) {
       for (;;) {
         if (this.#state !== 'open') return;
@@ -473,7 +494,7 @@ export class PgStore implements Store {
   /** SQL: the job is still kept; `$n` and `$n+1` are #cutoffs(). */
   #visible(n: number, alias = ''): string {
     const c = alias ? `${alias}.` : '';
-    return `(${c}status IN ('queued', 'running') OR (${c}status = 'done' AND ${c}updated_at > $${n}) OR (${c}status = 'dead' AND ${c}updated_at > $${n + 1}))`;
+    return `(${c}status IN ('queued', 'running') OR (${c}status = 'done' AND ${c}updated_at > $${n}) OR (${c}status = 'dead' AND ${c}updated_at > $${n + 1} AND (${c}read_at IS NULL OR ${c}read_at > $${n})))`;
   }
 
   #timestamp(): Date {
@@ -499,6 +520,7 @@ function toSummary(row: JobRow): JobSummary {
   if (row.last_error !== null) job.lastError = row.last_error;
   if (row.grp !== null) job.group = row.grp;
   if (row.supersedes) job.supersedes = true;
+  if (row.read_at !== null) job.readAt = row.read_at.toISOString();
   return job;
 }
 
