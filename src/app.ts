@@ -12,6 +12,7 @@ import { DEFAULT_TENANT_QUEUE_LIMIT, limitQueuedJobs } from './core/tenant-queue
 import { datacenterAdminRouter } from './datacenter/admin-routes.ts';
 import { datacenterWebhookIntake } from './datacenter/webhooks.ts';
 import { addForgeRoutes } from './forge/router.ts';
+import { forgeUserPermissions } from './forge/user-permissions.ts';
 import { deadJobsAdminRouter } from './http/dead-jobs-route.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
@@ -70,9 +71,14 @@ export function createApp(options: AppOptions): RequestListener {
   const routes = express.Router();
   routes.get('/healthz', healthz(ready));
   const { results } = options;
-  const clients = results ? bitbucketClients({ config, store, now: () => now().getTime(), budget: options.budget ?? new CallBudget(), ...(options.clientTuning ? { tuning: options.clientTuning } : {}) }) : undefined;
+  const budget = options.budget ?? new CallBudget();
+  const tuning = options.clientTuning ? { tuning: options.clientTuning } : {};
+  const clients = results ? bitbucketClients({ config, store, now: () => now().getTime(), budget, ...tuning }) : undefined;
   const clientTuning = options.clientTuning ? { clientTuning: options.clientTuning } : {};
-  if (config.forge) addForgeRoutes(routes, { config: { ...config, forge: config.forge }, store, now, logger, dispatcher, ...(results && clients ? { ui: { results, clients } } : {}) });
+  if (config.forge) {
+    const permissions = forgeUserPermissions({ apiUrls: config.forge.apiUrls, budget, now: () => now().getTime(), ...tuning });
+    addForgeRoutes(routes, { config: { ...config, forge: config.forge }, store, now, logger, dispatcher, ...(results && clients ? { ui: { results, clients, permissions } } : {}) });
+  }
   addConnectRoutes(routes, { config, store, now, logger, ...clientTuning, ...(results && clients ? { results, clients } : {}) });
   if (results && clients) routes.use(apiRouter({ config, store, results, now, permissions: bitbucketPermissions(clients), onJobQueued: options.onJobQueued }));
   // The operator API exists only with ADMIN_TOKEN set: without it, its paths are unknown routes.

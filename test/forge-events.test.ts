@@ -244,4 +244,21 @@ describe('Custom UI resolver routes', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.error.code).toBe('forge_context_missing');
   });
+
+  it('refuse a change with 403 JSON when the call carries no user (no principal, no user token), and store nothing', async () => {
+    const install = newInstall();
+    await post('/forge/lifecycle', install, { eventType: 'avi:forge:installed:app' });
+    const fit = forge.signFit({ ...install, context: { workspaceId: `{${install.workspaceId}}`, moduleKey: 'm', extension: { repository: { uuid: `{${randomUUID()}}` }, pullRequest: { id: 2 } } } });
+    const triage = await request(t.app)
+      .post('/forge/ui/pull-request')
+      .set('Authorization', `Bearer ${fit}`)
+      .send({ triage: { fingerprint: 'abcdef0123456789', status: 'ignored', reason: 'no' } });
+    expect(triage.status).toBe(403);
+    expect(triage.body.error.code).toBe('not_allowed');
+    const settings = await request(t.app).post('/forge/ui/settings').set('Authorization', `Bearer ${fit}`).send({ threshold: 'low', secrets: true, dependencies: true, ignoredPaths: '', environments: '' });
+    expect(settings.status).toBe(403);
+    expect(settings.body.error.code).toBe('not_admin');
+    expect(await t.results.listTriage(forgeTenantKey(install.workspaceId))).toEqual([]);
+    expect(await t.results.getPolicy(forgeTenantKey(install.workspaceId))).toBeUndefined();
+  });
 });

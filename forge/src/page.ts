@@ -10,7 +10,8 @@ import { invokeRemote } from '@forge/bridge';
 /** Gatehouse answered non-2xx; `message` is the remote's own JSON error message when it sent one. */
 export class RemoteError extends Error {
   override name = 'RemoteError';
-  constructor(message: string, readonly status: number) {
+  /** The remote's JSON answer, for a page that shows more than the message (a refused form). */
+  constructor(message: string, readonly status: number, readonly body?: unknown) {
     super(message);
   }
 }
@@ -28,7 +29,7 @@ export async function callRemote<T>(path: string, method: Method, body?: unknown
   if (status >= 200 && status < 300 && response.body) return response.body as T;
   const error = (response?.body as { error?: { message?: unknown } } | undefined)?.error;
   const message = typeof error?.message === 'string' ? error.message : `Gatehouse could not answer (${status || 'no response'}). Reload to try again.`;
-  throw new RemoteError(message, status);
+  throw new RemoteError(message, status, response?.body);
 }
 
 function byId(id: string): HTMLElement {

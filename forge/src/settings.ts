@@ -1,13 +1,13 @@
 import { formatTime } from '../../src/ui/format.ts';
 import type { SettingsForm, SettingsModel } from '../../src/ui/view-models/settings.ts';
 import { h } from './dom.ts';
-import { announce, callRemote, clearError, errorMessage, onReady, show, showError } from './page.ts';
+import { announce, callRemote, clearError, errorMessage, onReady, RemoteError, show, showError } from './page.ts';
 
 /**
  * The workspace settings page (bitbucket:workspaceSettingsMenuPage): the policy form and the
  * triage audit of the Connect settings page (views/ui/settings-body.eta). GET
- * /forge/ui/settings reads; POST with the form's fields saves and answers the page again,
- * with `errors` per field when the remote refused the change.
+ * /forge/ui/settings reads; POST with the form's fields saves and answers the page again
+ * (422 with `errors` per field when the remote refused the values).
  */
 
 const ROUTE = '/forge/ui/settings';
@@ -89,9 +89,19 @@ async function save(form: HTMLFormElement): Promise<void> {
     if (model.saved) announce('Settings saved');
     document.querySelector<HTMLElement>('[role="alert"], [data-gh-announce]')?.focus();
   } catch (error) {
+    // 422: the remote refused the values and answered the page again, a message per field.
+    if (error instanceof RemoteError && error.status === 422 && isSettingsModel(error.body)) {
+      render(error.body);
+      document.querySelector<HTMLElement>('[role="alert"]')?.focus();
+      return;
+    }
     button?.removeAttribute('aria-busy');
     showError(errorMessage(error));
   }
+}
+
+function isSettingsModel(body: unknown): body is SettingsModel {
+  return typeof body === 'object' && body !== null && 'form' in body && 'errors' in body;
 }
 
 function audit(m: SettingsModel): HTMLElement {

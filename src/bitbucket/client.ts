@@ -282,6 +282,11 @@ export class BitbucketClient {
     return this.nullOn404(() => this.getJson<Branch>(path));
   }
 
+  /** Any single resource under `/2.0`, e.g. `get('/user/workspaces/{uuid}/permission')`. */
+  async get<T>(path: string): Promise<T> {
+    return this.getJson<T>(path);
+  }
+
   /** Any paginated collection under `/2.0`, e.g. `paginate('/repositories/ws/repo/refs/branches')`. */
   paginate<T>(path: string | URL, query: Record<string, QueryValue> = {}): AsyncGenerator<T> {
     const first = typeof path === 'string' ? this.apiUrl(path, query) : path;

@@ -12,6 +12,7 @@ import { parseForgeEvent, unwrapForgeEvent } from './events.ts';
 import { JwksCache } from './jwks.ts';
 import { installationFor, uninstall, type ForgeInstallationDeps } from './installations.ts';
 import { addForgeUiRoutes } from './ui-routes.ts';
+import type { ForgeUserPermissions } from './user-permissions.ts';
 
 /** Forge's product events are a few KB; the same bound as Connect webhooks. */
 export const FORGE_BODY_LIMIT = 1024 * 1024;
@@ -31,8 +32,8 @@ export interface ForgeDeps {
   dispatcher: Dispatcher;
   /** Injected by tests; built from FORGE_JWKS_URL otherwise. */
   keys?: JwksCache;
-  /** With results and clients, the Custom UI resolver routes are served. */
-  ui?: { results: ResultsStore; clients: ClientSource };
+  /** With these, the Custom UI resolver routes are served. */
+  ui?: { results: ResultsStore; clients: ClientSource; permissions: ForgeUserPermissions };
 }
 
 function systemTokenOf(req: Request): string | undefined {

@@ -4,9 +4,11 @@ import type { Account, Repository, Workspace } from './model.ts';
 import type { Site } from './site.ts';
 
 /**
- * Who is what in the simulated workspaces, for the two permission endpoints an app uses to
+ * Who is what in the simulated workspaces, for the permission endpoints an app uses to
  * decide who may change its settings or triage: workspace memberships
- * (`owner` | `member`) and effective repository permissions (`admin` | `write` | `read`).
+ * (`owner` | `member`) and effective repository permissions (`admin` | `write` | `read`),
+ * asked about any member with the app's credentials (Connect), or by the user themself with
+ * their user token (`/user/workspaces/...`, what a Forge app's Custom UI endpoint receives).
  *
  * The simulator's one user created every workspace, so until a test says otherwise they own
  * it and administer its repositories (`setDefaultMember`). Tests take rights away with
@@ -82,6 +84,21 @@ function installedWorkspace(ctx: ApiContext): Workspace {
   return own;
 }
 
+/** The filter the user-scoped repository list is asked with: `repository.uuid="{…}"`. */
+function repositoryFilter(ctx: ApiContext): string | undefined {
+  const q = ctx.query.get('q');
+  if (q === null) return undefined;
+  const match = /^\s*repository\.uuid\s*=\s*"(\{[0-9A-Za-z-]+\})"\s*$/.exec(q);
+  if (!match) throw new ApiError(400, `The simulator understands only q=repository.uuid="{uuid}", got ${q}`);
+  return match[1]!.toLowerCase();
+}
+
+/** The user a user token acts for; an app token has no person behind it to answer about. */
+function tokenUser(ctx: ApiContext): Account {
+  if (!ctx.user) throw new ApiError(403, 'This endpoint answers for the calling user: call it with a user token');
+  return ctx.user;
+}
+
 export const permissionHandlers: Record<string, (ctx: ApiContext) => void> = {
   'get /workspaces/{workspace}/permissions': (ctx) => {
     const ws = installedWorkspace(ctx);
@@ -98,6 +115,28 @@ export const permissionHandlers: Record<string, (ctx: ApiContext) => void> = {
         })),
       ),
     );
+  },
+
+  'get /user/workspaces/{workspace}/permission': (ctx) => {
+    const ws = installedWorkspace(ctx);
+    const user = tokenUser(ctx);
+    const membership = workspaceMembers(ctx.site, ws).find((m) => m.account.uuid === user.uuid);
+    if (!membership) throw new ApiError(403, 'The requesting user does not have access to the workspace');
+    ctx.res.json({ type: 'workspace_membership', permission: membership.role, user: ctx.site.resources.account(user), workspace: ctx.site.resources.workspace(ws) });
+  },
+
+  'get /user/workspaces/{workspace}/permissions/repositories': (ctx) => {
+    const ws = installedWorkspace(ctx);
+    const user = tokenUser(ctx);
+    if (!workspaceMembers(ctx.site, ws).some((m) => m.account.uuid === user.uuid)) throw new ApiError(403, 'The requesting user does not have access to the workspace');
+    const only = repositoryFilter(ctx);
+    const entries = [...ctx.site.repositories.values()]
+      .filter((r) => r.workspace.uuid === ws.uuid && (only === undefined || r.uuid.toLowerCase() === only))
+      .flatMap((repo) => {
+        const mine = repositoryMembers(ctx.site, repo).find((m) => m.account.uuid === user.uuid);
+        return mine ? [{ type: 'repository_permission', permission: mine.role, user: ctx.site.resources.account(user), repository: ctx.site.resources.repositoryFull(repo) }] : [];
+      });
+    ctx.res.json(paginate(ctx, entries));
   },
 
   'get /workspaces/{workspace}/permissions/repositories/{repo_slug}': (ctx) => {

@@ -1,6 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { applyPolicyPatch, DEFAULT_POLICY } from '../core/policy.ts';
 import type { Config } from '../config.ts';
 import { authOf, AuthRequirement, requireAuth } from '../connect/auth.ts';
 import { basePathOf } from '../connect/qsh.ts';
@@ -15,7 +14,8 @@ import { assetUrl, ASSET_FILES, render, type AssetName, type PageChrome, type Pa
 import type { RepositoryLookup } from './repositories.ts';
 import { freshTokenOf, requireSession, sessionOf } from './session.ts';
 import { deriveSessionKey, installationInstance, mintSessionToken, SESSION_HEADER, verifySessionToken, type PageSession } from './session-token.ts';
-import { parseSettingsForm } from './settings-form.ts';
+import { readSettingsForm } from './settings-form.ts';
+import { markFinding, saveSettings, SETTINGS_REFUSED, TRIAGE_REFUSED, triageFields, unmarkFinding, untriageFields } from './actions.ts';
 import { pullRequestPanelModel, type PullRequestContext, type PullRequestPanelModel } from './view-models/pull-request.ts';
 import { FINDINGS_PAGE, openFindings, repositoryPanelModel } from './view-models/repository.ts';
 import { settingsModel } from './view-models/settings.ts';
@@ -65,13 +65,11 @@ const pullRequestFields = {
 };
 const pullRequestQuery = repositoryQuery.extend(pullRequestFields);
 const pullRequestRegionQuery = z.object(pullRequestFields);
-const fingerprint = z.string().regex(/^[0-9A-Za-z:._-]{8,200}$/, 'a finding fingerprint');
-const triageBody = z.object({ ...pullRequestFields, fingerprint, status: z.enum(['ignored', 'false_positive']), reason: z.string().trim().min(1, 'Say why').max(1000) });
-const untriageBody = z.object({ ...pullRequestFields, fingerprint });
+const triageBody = z.object({ ...pullRequestFields, ...triageFields });
+const untriageBody = z.object({ ...pullRequestFields, ...untriageFields });
 const findingsPageQuery = z.object({ offset: z.coerce.number().int().min(0).max(1_000_000) });
 
 const MAX_AUDIT_NAMES = 20;
-const ANNOUNCE = { ignored: 'Marked as ignored.', false_positive: 'Marked as false positive.', cleared: 'Triage mark removed.' } as const;
 
 export function addUiRoutes(router: Router, deps: UiDeps): void {
   const basePath = basePathOf(deps.config.baseUrl);
@@ -281,10 +279,8 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     const { session: s } = sessionOf(res);
     const repo = boundRepository(s);
     const body = parseRequest(triageBody, req.body);
-    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user, true))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
-    await deps.data.putTriage({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint, status: body.status, by: s.user ?? 'unknown', at: deps.now().toISOString(), reason: body.reason });
-    deps.logger.info({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint, status: body.status }, 'finding triaged');
-    res.setHeader('X-Gatehouse-Announce', ANNOUNCE[body.status]);
+    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user, true))) throw new HttpError(403, 'not_allowed', TRIAGE_REFUSED);
+    res.setHeader('X-Gatehouse-Announce', await markFinding(deps, { clientKey: s.clientKey, repoUuid: repo.repoUuid }, s.user ?? 'unknown', body));
     await sendPullRequest(req, res, body);
   });
 
@@ -292,30 +288,19 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     const { session: s } = sessionOf(res);
     const repo = boundRepository(s);
     const body = parseRequest(untriageBody, req.body);
-    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user, true))) throw new HttpError(403, 'not_allowed', 'Only people with write access to this repository can triage its findings');
-    await deps.data.clearTriage(s.clientKey, repo.repoUuid, body.fingerprint);
-    deps.logger.info({ clientKey: s.clientKey, repoUuid: repo.repoUuid, fingerprint: body.fingerprint }, 'triage mark removed');
-    res.setHeader('X-Gatehouse-Announce', ANNOUNCE.cleared);
+    if (!(await canTriage(s.clientKey, repo.repoFullName, s.user, true))) throw new HttpError(403, 'not_allowed', TRIAGE_REFUSED);
+    res.setHeader('X-Gatehouse-Announce', await unmarkFinding(deps, { clientKey: s.clientKey, repoUuid: repo.repoUuid }, body.fingerprint));
     await sendPullRequest(req, res, body);
   });
 
   router.post(UI_PATHS.saveSettings, form, session, async (req, res) => {
     const { session: s, installation } = sessionOf(res);
-    if (!(await isAdmin(installation, s.user, true))) throw new HttpError(403, 'not_admin', 'Only workspace admins can change Gatehouse settings');
-    const parsed = parseSettingsForm((req.body ?? {}) as Record<string, unknown>);
-    let outcome: Parameters<typeof settingsModel>[2];
-    if (parsed.ok) {
-      const policy = applyPolicyPatch((await deps.data.policy(s.clientKey)) ?? structuredClone(DEFAULT_POLICY), parsed.patch);
-      await deps.data.savePolicy(s.clientKey, policy);
-      deps.logger.info({ clientKey: s.clientKey, threshold: policy.threshold, scanners: policy.scanners }, 'policy saved from the settings page');
-      outcome = { saved: true };
-    } else {
-      outcome = { form: parsed.form, errors: parsed.errors };
-    }
+    if (!(await isAdmin(installation, s.user, true))) throw new HttpError(403, 'not_admin', SETTINGS_REFUSED);
+    const saved = await saveSettings(deps, s.clientKey, readSettingsForm((req.body ?? {}) as Record<string, unknown>));
     const script = fromScript(req);
     if (!script) setFramedPagePolicy(res, [originOf(installation.baseUrl)]);
-    const html = await settingsPage(installation, s.user, freshTokenOf(res), outcome, script ? 'settings-body' : 'settings');
-    res.status(parsed.ok ? 200 : 422).type('html').send(html);
+    const html = await settingsPage(installation, s.user, freshTokenOf(res), saved.outcome, script ? 'settings-body' : 'settings');
+    res.status(saved.ok ? 200 : 422).type('html').send(html);
   });
 
   /** The next page of the repository panel's open findings (the panel shows the worst PANEL_FINDINGS). */

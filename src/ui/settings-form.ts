@@ -1,10 +1,13 @@
+import { z } from 'zod';
 import { policyPatchSchema, type PolicyPatch } from '../core/policy.ts';
 import type { SettingsForm } from './view-models/settings.ts';
 
 /**
- * The settings form as posted (application/x-www-form-urlencoded) to a policy patch, using
- * the same schema as the JSON API so both front doors accept exactly the same settings.
- * A refusal keeps what was typed, with one message per field.
+ * The settings form to a policy patch, using the same schema as the JSON API so every front
+ * door accepts exactly the same settings: as the Connect page posts it
+ * (application/x-www-form-urlencoded, `readSettingsForm`) or as the Forge page sends it (JSON,
+ * `settingsFormJson`), then one check (`checkSettingsForm`). A refusal keeps what was typed,
+ * with one message per field.
  */
 
 export type SettingsParse = { ok: true; patch: PolicyPatch; form: SettingsForm } | { ok: false; form: SettingsForm; errors: Record<string, string> };
@@ -31,14 +34,31 @@ const FIELD_OF: Record<string, keyof SettingsForm> = {
   environments: 'environments',
 };
 
-export function parseSettingsForm(body: Record<string, unknown>): SettingsParse {
-  const form: SettingsForm = {
+/** The form as a browser posts it: a checkbox is `on` when checked and absent otherwise. */
+export function readSettingsForm(body: Record<string, unknown>): SettingsForm {
+  return {
     threshold: text(body, 'threshold'),
     secrets: text(body, 'secrets') === 'on',
     dependencies: text(body, 'dependencies') === 'on',
     ignoredPaths: text(body, 'ignoredPaths'),
     environments: text(body, 'environments'),
   };
+}
+
+/** The form as JSON (the Forge settings page): the same fields, checkboxes as booleans. */
+export const settingsFormJson = z.object({
+  threshold: z.string().max(64),
+  secrets: z.boolean(),
+  dependencies: z.boolean(),
+  ignoredPaths: z.string().max(MAX_FIELD_CHARS),
+  environments: z.string().max(MAX_FIELD_CHARS),
+});
+
+export function parseSettingsForm(body: Record<string, unknown>): SettingsParse {
+  return checkSettingsForm(readSettingsForm(body));
+}
+
+export function checkSettingsForm(form: SettingsForm): SettingsParse {
   const errors: Record<string, string> = {};
   const environments: { branch: string; environment: string }[] = [];
   for (const [i, line] of lines(form.environments).entries()) {
