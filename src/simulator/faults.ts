@@ -53,9 +53,14 @@ export function parsePattern(text: string): RegExp | string {
   return m ? new RegExp(m[1] as string, m[2]) : text;
 }
 
+/** Bitbucket Cloud's error body; Data Center's differs (`{"errors": [{"message"}]}`). */
+const cloudErrorBody = (message: string): unknown => ({ type: 'error', error: { message } });
+
 export class FaultInjector {
   private faults: ActiveFault[] = [];
   readonly triggered: { kind: FaultKind; method: string; url: string }[] = [];
+
+  constructor(private readonly errorBody: (message: string) => unknown = cloudErrorBody) {}
 
   add(spec: FaultSpec): void {
     if (!Number.isInteger(spec.count) || spec.count < 1) throw new Error('fault count must be a positive integer');
@@ -78,7 +83,7 @@ export class FaultInjector {
       const fault = this.take(req.method, req.originalUrl);
       if (!fault) return next();
       this.triggered.push({ kind: fault.kind, method: req.method, url: req.originalUrl });
-      const error = (status: number, message: string) => res.status(status).json({ type: 'error', error: { message } });
+      const error = (status: number, message: string) => res.status(status).json(this.errorBody(message));
       switch (fault.kind) {
         case '429':
           return error(429, 'Rate limit for this resource has been exceeded');

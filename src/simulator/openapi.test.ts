@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OpenApiChecker } from './openapi.ts';
+import { loadDatacenterChecker } from './datacenter/openapi-dialect.ts';
 
 const checker = OpenApiChecker.load();
 const check = (method: string, rawPath: string, query = '', body?: unknown) =>
@@ -41,5 +42,23 @@ describe('OpenApiChecker', () => {
 
   it('accepts request bodies without "type", which the description wrongly requires', () => {
     expect(check('PUT', '/repositories/ws/r/commit/c/reports/r1', '', { title: 't', report_type: 'SECURITY', data: [{ title: 'n', type: 'NUMBER', value: 1 }] }).ok).toBe(true);
+  });
+});
+
+describe('OpenApiChecker with the Data Center description', () => {
+  const dc = loadDatacenterChecker();
+  const repo = '/api/latest/projects/SEC/repos/web';
+
+  it('matches a parameter with literal text around it ({pullRequestId}.diff) before the bare parameter', () => {
+    const diff = dc.match('GET', `${repo}/pull-requests/7.diff`);
+    expect(diff.match).toMatchObject({ template: '/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}.diff', params: { pullRequestId: '7' } });
+    expect(dc.match('GET', `${repo}/pull-requests/7`).match?.template).toBe('/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}');
+  });
+
+  it('checks answers against the documented responses', () => {
+    const { match } = dc.match('GET', `${repo}/pull-requests/7/comments/1`);
+    expect(dc.checkResponse(match!, 200, 'application/json', { id: 1, version: 0, text: 'x' })).toBeUndefined();
+    expect(dc.checkResponse(match!, 200, 'application/json', { id: 'one' })).toMatch(/does not match its schema/);
+    expect(dc.checkResponse(match!, 418, 'application/json', {})).toMatch(/not one of its documented responses/);
   });
 });

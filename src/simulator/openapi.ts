@@ -7,8 +7,10 @@ import addFormatsModule from 'ajv-formats';
 
 /**
  * Checks every API request against Atlassian's published OpenAPI description of Bitbucket
- * Cloud: the path must match a path template, the method an operation of it, declared query
- * parameters their schema, and a JSON body the operation's requestBody schema ($refs resolved).
+ * Cloud (or, with DialectOptions, of Data Center): the path must match a path template, the
+ * method an operation of it, declared query parameters their schema, and a JSON body the
+ * operation's requestBody schema ($refs resolved). `checkResponse` holds an answer to the
+ * operation's documented responses the same way (when the description kept them).
  *
  * The description is permissive in places (most schemas allow additional properties) and
  * wrong in a few; each correction below says what real Bitbucket does instead.
@@ -51,15 +53,44 @@ interface Parameter {
 interface Operation {
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content?: Record<string, { schema?: unknown }> };
+  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
   security?: Record<string, string[]>[];
   'x-atlassian-oauth2-scopes'?: { state?: string; scopes?: string[] }[];
 }
 
+/** One segment of a path template: a literal, or a parameter with literal text around it (`{id}.diff`). */
+interface Segment {
+  literal?: string;
+  param?: { name: string; prefix: string; suffix: string };
+}
+
 interface Template {
   template: string;
-  segments: string[];
-  literalCount: number;
+  segments: Segment[];
+  /** Specificity: 2 per literal segment, 1 per parameter with literal text around it. */
+  score: number;
   item: Record<string, unknown>;
+}
+
+export interface OpenApiDocument {
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, Record<string, unknown>> };
+}
+
+/** What differs between the Cloud and the Data Center descriptions' conventions. */
+export interface DialectOptions {
+  /** Named in messages ("the Bitbucket Cloud API"). */
+  apiName: string;
+  /** Query parameters every operation accepts whether or not it declares them. */
+  universalQuery: ReadonlySet<string>;
+  /** Query parameters real Bitbucket takes on one template although the description omits them. */
+  undeclaredButReal: Readonly<Record<string, readonly string[]>>;
+  /** Path parameters that may contain `/` when they end the template. */
+  greedyParams: ReadonlySet<string>;
+  /** Query parameters that must be positive integers wherever they appear. */
+  positiveIntegers: readonly string[];
+  /** Corrections of the description's mistakes, applied to the in-memory copy. */
+  correct: (doc: OpenApiDocument) => void;
 }
 
 export interface OperationMatch {
@@ -87,26 +118,39 @@ export interface CheckInput {
   contentType: string | undefined;
 }
 
+export const CLOUD_DIALECT: DialectOptions = {
+  apiName: 'the Bitbucket Cloud API',
+  universalQuery: UNIVERSAL_QUERY,
+  undeclaredButReal: UNDECLARED_BUT_REAL,
+  greedyParams: GREEDY_PARAMS,
+  positiveIntegers: ['page', 'pagelen'],
+  correct: correctKnownMistakes,
+};
+
 export class OpenApiChecker {
   private readonly templates: Template[];
   private readonly ajv: InstanceType<typeof Ajv>;
   private readonly validators = new Map<string, ValidateFunction>();
 
-  constructor(private readonly doc: { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, Record<string, unknown>> } }) {
-    correctKnownMistakes(doc);
+  constructor(
+    private readonly doc: OpenApiDocument,
+    private readonly dialect: DialectOptions = CLOUD_DIALECT,
+  ) {
+    dialect.correct(doc);
     this.templates = Object.entries(doc.paths).map(([template, item]) => {
-      const segments = template.split('/').slice(1);
-      return { template, segments, literalCount: segments.filter((s) => !s.startsWith('{')).length, item };
+      const segments = template.split('/').slice(1).map(parseSegment);
+      const score = segments.reduce((n, s) => n + (s.literal !== undefined ? 2 : s.param!.prefix || s.param!.suffix ? 1 : 0), 0);
+      return { template, segments, score, item };
     });
-    // Most specific first: more literal segments win (statuses/build over statuses/{x}).
-    this.templates.sort((a, b) => b.literalCount - a.literalCount || b.segments.length - a.segments.length);
+    // Most specific first: more literal text wins (statuses/build over statuses/{x}, {id}.diff over {id}).
+    this.templates.sort((a, b) => b.score - a.score || b.segments.length - a.segments.length);
     this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormats(this.ajv);
     this.ajv.addSchema(doc as object, 'bitbucket-openapi');
   }
 
-  static load(file = DEFAULT_OPENAPI_FILE): OpenApiChecker {
-    return new OpenApiChecker(JSON.parse(readFileSync(file, 'utf8')));
+  static load(file = DEFAULT_OPENAPI_FILE, dialect: DialectOptions = CLOUD_DIALECT): OpenApiChecker {
+    return new OpenApiChecker(JSON.parse(readFileSync(file, 'utf8')), dialect);
   }
 
   /** Finds the path template and operation for a request path, or explains why none fits. */
@@ -115,7 +159,7 @@ export class OpenApiChecker {
     const lower = method.toLowerCase();
     let pathMatched: string | undefined;
     for (const t of this.templates) {
-      const params = matchSegments(t.segments, parts);
+      const params = matchSegments(t.segments, parts, this.dialect.greedyParams);
       if (!params) continue;
       pathMatched ??= t.template;
       const op = t.item[lower] as Operation | undefined;
@@ -125,7 +169,7 @@ export class OpenApiChecker {
       return { match: { template: t.template, method: lower, params, scopes, granularScopes } };
     }
     if (pathMatched) return { reason: `method ${method.toUpperCase()} is not defined for ${pathMatched}` };
-    return { reason: `no path template of the Bitbucket Cloud API matches ${rawPath}` };
+    return { reason: `no path template of ${this.dialect.apiName} matches ${rawPath}` };
   }
 
   check(input: CheckInput): CheckResult {
@@ -151,12 +195,12 @@ export class OpenApiChecker {
 
   private checkQuery(template: string, params: Parameter[], query: URLSearchParams): string | undefined {
     const declared = new Map(params.filter((p) => p.in === 'query').map((p) => [p.name, p]));
-    const extra = new Set(UNDECLARED_BUT_REAL[template] ?? []);
+    const extra = new Set(this.dialect.undeclaredButReal[template] ?? []);
     for (const name of new Set(query.keys())) {
       if (name === 'jwt') return 'a JWT in the query string is not accepted by the REST API; send it in the Authorization header';
       const param = declared.get(name);
       if (!param) {
-        if (UNIVERSAL_QUERY.has(name) || extra.has(name)) continue;
+        if (this.dialect.universalQuery.has(name) || extra.has(name)) continue;
         return `query parameter "${name}" is not defined for ${template}`;
       }
       for (const value of query.getAll(name)) {
@@ -164,7 +208,7 @@ export class OpenApiChecker {
         if (problem) return `query parameter "${name}"=${JSON.stringify(value)} ${problem}`;
       }
     }
-    for (const name of ['page', 'pagelen']) {
+    for (const name of this.dialect.positiveIntegers) {
       const value = query.get(name);
       if (value !== null && !/^[1-9]\d*$/.test(value)) return `query parameter "${name}" must be a positive integer`;
     }
@@ -182,18 +226,43 @@ export class OpenApiChecker {
     if (input.body === undefined) {
       return op.requestBody?.required ? `${match.method.toUpperCase()} ${match.template} requires a JSON body` : undefined;
     }
-    if (!content['application/json']) return `${match.template} does not accept a JSON body`;
+    // `*/*` (Data Center's build status) takes JSON as well.
+    const media = content['application/json'] ? 'application/json' : content['*/*'] ? '*/*' : undefined;
+    if (!media) return `${match.template} does not accept a JSON body`;
     if (!/^application\/json\b/i.test(input.contentType ?? '')) return 'a JSON body must be sent with Content-Type: application/json';
-    const validate = this.validator(match);
+    const validate = this.validator(match, ['requestBody', 'content', media, 'schema']);
     if (validate(input.body)) return undefined;
     return `request body does not match the schema: ${formatErrors(validate.errors ?? [])}`;
   }
 
-  private validator(match: OperationMatch): ValidateFunction {
-    const key = `${match.method} ${match.template}`;
+  /**
+   * Checks an answer against the operation's documented responses: the status must be one of
+   * them (or `default`), and a JSON body must match the schema documented for it. Undefined
+   * when it conforms. Failures the description need not list (429, 5xx) pass unchecked.
+   */
+  checkResponse(match: OperationMatch, status: number, contentType: string | undefined, body: unknown): string | undefined {
+    if (status === 429 || status >= 500) return undefined;
+    const op = (this.doc.paths[match.template] as Record<string, Operation>)[match.method]!;
+    const responses = op.responses ?? {};
+    const code = String(status) in responses ? String(status) : 'default' in responses ? 'default' : undefined;
+    const where = `${match.method.toUpperCase()} ${match.template}`;
+    if (code === undefined) return `${where} answered ${status}, which is not one of its documented responses (${Object.keys(responses).join(', ')})`;
+    const content = responses[code]?.content ?? {};
+    if (body === undefined) return undefined;
+    const json = content['application/json'];
+    if (!json) return `${where} answered ${status} with JSON, but documents ${Object.keys(content).join(', ') || 'no body'} for it`;
+    if (!/^application\/json\b/i.test(contentType ?? '')) return `${where} answered JSON without Content-Type: application/json`;
+    if (!json.schema) return undefined;
+    const validate = this.validator(match, ['responses', code, 'content', 'application/json', 'schema']);
+    if (validate(body)) return undefined;
+    return `${where} answer ${status} does not match its schema: ${formatErrors(validate.errors ?? [])}`;
+  }
+
+  private validator(match: OperationMatch, at: string[]): ValidateFunction {
+    const key = `${match.method} ${match.template} ${at.join('/')}`;
     let validate = this.validators.get(key);
     if (!validate) {
-      const pointer = ['paths', match.template, match.method, 'requestBody', 'content', 'application/json', 'schema']
+      const pointer = ['paths', match.template, match.method, ...at]
         .map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1'))
         .join('/');
       validate = this.ajv.compile({ $ref: `bitbucket-openapi#/${pointer}` });
@@ -203,28 +272,37 @@ export class OpenApiChecker {
   }
 }
 
-function matchSegments(template: string[], parts: string[]): Record<string, string> | undefined {
+function parseSegment(text: string): Segment {
+  const m = /^([^{}]*)\{([^{}]+)\}([^{}]*)$/.exec(text);
+  return m ? { param: { prefix: m[1]!, name: m[2]!, suffix: m[3]! } } : { literal: text };
+}
+
+function matchSegments(template: Segment[], parts: string[], greedy: ReadonlySet<string>): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (let i = 0; i < template.length; i++) {
-    const seg = template[i] as string;
+    const seg = template[i]!;
     const part = parts[i];
+    const isLast = i === template.length - 1;
     // `src/{commit}/` lists the root directory: Atlassian's description of that operation says
     // the trailing slash is required there, so the file path may be empty when it is the last segment.
-    const emptyRootPath = part === '' && seg === '{path}' && i === template.length - 1 && i === parts.length - 1;
+    const emptyRootPath = part === '' && seg.param?.name === 'path' && !seg.param.prefix && !seg.param.suffix && isLast && i === parts.length - 1;
     if (part === undefined || (part === '' && !emptyRootPath)) return undefined;
-    if (!seg.startsWith('{')) {
-      if (seg !== part) return undefined;
+    if (seg.literal !== undefined) {
+      if (seg.literal !== part) return undefined;
       continue;
     }
-    const name = seg.slice(1, -1);
-    const isLast = i === template.length - 1;
-    const raw = isLast && GREEDY_PARAMS.has(name) ? parts.slice(i).join('/') : part;
+    const { name, prefix, suffix } = seg.param!;
+    const spans = isLast && greedy.has(name);
+    const whole = spans ? parts.slice(i).join('/') : part;
+    // The literal text around the parameter must be there, and leave a value (`.diff` alone is not `{id}.diff`).
+    if (!whole.startsWith(prefix) || !whole.endsWith(suffix) || whole.length < prefix.length + suffix.length + (prefix || suffix ? 1 : 0)) return undefined;
+    const raw = whole.slice(prefix.length, whole.length - suffix.length);
     try {
       params[name] = decodeURIComponent(raw);
     } catch {
       return undefined;
     }
-    if (isLast && GREEDY_PARAMS.has(name)) return params;
+    if (spans) return params;
   }
   return template.length === parts.length ? params : undefined;
 }
@@ -255,7 +333,7 @@ function formatErrors(errors: ErrorObject[]): string {
  * Corrections where the description disagrees with Bitbucket's behaviour (and with Atlassian's
  * own examples). Applied to the in-memory copy only.
  */
-function correctKnownMistakes(doc: { components: { schemas: Record<string, Record<string, unknown>> } }): void {
+function correctKnownMistakes(doc: OpenApiDocument): void {
   const schemas = doc.components.schemas;
   // `object` (the base of report, annotation, commit status, comment...) marks `type` as
   // required. Bitbucket fills `type` in its responses but does not require it in requests:
