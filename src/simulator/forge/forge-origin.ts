@@ -16,8 +16,14 @@ import type { LocalForge } from './local-forge.ts';
 
 const STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../static/simulator');
 const BRIDGE_TAG = '<script src="/_forge/static/forge-bridge.js"></script>';
-/** Forge serves Custom UI under a CSP like this: the resource's own files, nothing inline, no direct network. */
-const RESOURCE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+/**
+ * Forge serves Custom UI under a CSP like this: the resource's own files, nothing inline, no
+ * direct network. frame-ancestors names every ancestor: the frame page here and the Bitbucket
+ * page around it.
+ */
+function resourceCsp(bitbucketOrigin: string): string {
+  return `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self' ${bitbucketOrigin}`;
+}
 
 function error(res: Response, status: number, code: string, message: string): void {
   res.status(status).json({ error: { code, message } });
@@ -58,7 +64,7 @@ export function createForgeOrigin(forge: LocalForge): express.Express {
     const file = path.resolve(root, ...parts);
     if (file !== root && !file.startsWith(`${root}${path.sep}`)) return error(res, 404, 'not_found', 'No such file');
     if (!existsSync(file) || !statSync(file).isFile()) return error(res, 404, 'not_found', `The resource ${frame.module.resourceKey} has no ${parts.join('/')} (was it built?)`);
-    res.setHeader('Content-Security-Policy', RESOURCE_CSP);
+    res.setHeader('Content-Security-Policy', resourceCsp(forge.sim.webOrigin));
     if (path.basename(file) === 'index.html') {
       const html = readFileSync(file, 'utf8');
       res.type('html').send(html.replace(/<head>/i, (head) => `${head}\n  ${BRIDGE_TAG}`));

@@ -1,0 +1,130 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForResults } from '../src/simulator/demo-results.ts';
+import { fakeAwsKeyPair, pullRequestFiles } from '../src/simulator/demo-repository.ts';
+import { startForgeSession, type ForgeSession } from '../src/simulator/forge/session.ts';
+import { chromiumAvailable, CHROMIUM, launchChromium } from './helpers/browser.ts';
+
+// The Forge Custom UI bundles in Debian's chromium, on the local Forge's host pages: each page
+// frames the local Forge's frame, which frames the bundle's index.html with the bridge
+// stand-in; every call goes through invokeRemote, signed by the local Forge, to the app.
+
+const leaked = fakeAwsKeyPair();
+
+describe('Forge Custom UI in a browser, on the local Forge', { timeout: 180_000 }, () => {
+  let dataDir: string;
+  let session: ForgeSession;
+  let browser: Browser;
+  let page: Page;
+  let prId: number;
+  const dialogs: string[] = [];
+  const cspViolations: string[] = [];
+
+  beforeAll(async () => {
+    if (!chromiumAvailable()) throw new Error(`chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-browser-forge-'));
+    session = await startForgeSession({ dataDir, retryDelayMs: 0, logLevel: 'silent' });
+    const { sim } = session;
+    await sim.createRepository('acme', 'web', { files: { 'README.md': '# web\n' } });
+    await sim.createBranch('acme/web', 'nightly-export');
+    await sim.commit('acme/web', 'nightly-export', pullRequestFiles(leaked), 'Add the nightly export');
+    prId = (await sim.openPullRequest('acme/web', { source: 'nightly-export', title: 'Nightly export' })).id;
+    await waitForResults(sim, 'acme/web', prId, 90_000);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light', acceptDownloads: true });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await session?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** The Custom UI document inside the local Forge's frame on the host page, once it has drawn. */
+  async function customUi(ready: string): Promise<Frame> {
+    const outer = await (await page.waitForSelector('iframe.forge-panel')).contentFrame();
+    if (!outer) throw new Error('the Forge panel iframe has no frame');
+    const inner = await (await outer.waitForSelector('iframe#forge-ui')).contentFrame();
+    if (!inner) throw new Error('the Custom UI iframe has no frame');
+    await inner.waitForSelector(ready);
+    return inner;
+  }
+
+  /** The page's aria-live region said `text`; polled from here (the resource CSP forbids eval). */
+  async function liveSays(frame: Frame, text: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await frame.textContent('#gh-live')) !== text) {
+      if (Date.now() > deadline) throw new Error(`live region never said ${JSON.stringify(text)}; it says ${JSON.stringify(await frame.textContent('#gh-live'))}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('the pull-request panel shows the findings of the scan, without the secret', async () => {
+    await page.goto(`${session.sim.webOrigin}/acme/web/pull-requests/${prId}`);
+    const frame = await customUi('.gh-verdict__title');
+    expect((await frame.textContent('.gh-verdict__title'))?.trim()).toBe('Security check failed');
+    const findings = await frame.$$eval('.gh-finding', (els) => els.map((e) => e.textContent?.replace(/\s+/g, ' ') ?? ''));
+    expect(findings.some((t) => t.includes('config/deploy.env:3'))).toBe(true);
+    expect(findings.join('\n')).not.toContain(leaked.accessKeyId);
+    expect(findings.join('\n')).not.toContain(leaked.secretAccessKey);
+  });
+
+  it('triages a finding from the panel: the mark is saved, announced and shown', async () => {
+    await page.goto(`${session.sim.webOrigin}/acme/web/pull-requests/${prId}`);
+    const frame = await customUi('.gh-finding');
+    const secret = frame.locator('.gh-finding', { hasText: 'config/deploy.env:3' }).first();
+    await secret.getByRole('button', { name: 'Triage' }).click();
+    await secret.getByLabel('False positive').check();
+    await secret.getByLabel(/^Reason/).fill('Documentation example key, never valid');
+    await secret.getByRole('button', { name: 'Save' }).click();
+    await liveSays(frame, 'Marked as false positive.');
+    const marked = frame.locator('.gh-finding', { hasText: 'config/deploy.env:3' }).first();
+    await marked.locator('.gh-triage').waitFor();
+    expect(await marked.locator('.gh-triage').textContent()).toContain('Documentation example key, never valid');
+    expect(await marked.getByRole('button', { name: 'Undo false positive' }).isVisible()).toBe(true);
+
+    // A fresh load shows the stored mark.
+    await page.reload();
+    const again = await customUi('.gh-finding');
+    expect(await again.locator('.gh-finding', { hasText: 'config/deploy.env:3' }).first().locator('.gh-triage').textContent()).toContain('Documentation example key');
+  });
+
+  it('the settings page saves the policy, shows the triage audit, and keeps a refused value with its message', async () => {
+    await page.goto(`${session.sim.webOrigin}/acme/workspace/settings/forge`);
+    let frame = await customUi('#gh-threshold');
+    expect(await frame.inputValue('#gh-threshold')).toBe('high');
+    expect(await frame.textContent('.gh-table tbody')).toContain('Documentation example key, never valid');
+
+    await frame.fill('#gh-environments', 'main production');
+    await frame.click('button:has-text("Save settings")');
+    await frame.waitForSelector('#gh-environments-error');
+    expect(await frame.textContent('#gh-environments-error')).toMatch(/^Line 1/);
+
+    await frame.selectOption('#gh-threshold', 'critical');
+    await frame.fill('#gh-environments', 'main: production');
+    await frame.fill('#gh-ignored', 'test/fixtures/**');
+    await frame.click('button:has-text("Save settings")');
+    await liveSays(frame, 'Settings saved');
+
+    await page.reload();
+    frame = await customUi('#gh-threshold');
+    expect(await frame.inputValue('#gh-threshold')).toBe('critical');
+    expect(await frame.inputValue('#gh-ignored')).toBe('test/fixtures/**');
+  });
+
+  it('ran no injected script and broke no CSP rule', () => {
+    expect(dialogs).toEqual([]);
+    expect(cspViolations).toEqual([]);
+    expect(session.sim.violations).toEqual([]);
+  });
+});
