@@ -451,6 +451,30 @@ describe('repository panel findings list', () => {
   });
 });
 
+describe('settings page coverage and API token sections', () => {
+  it('shows coverage progress to everyone and its controls and the API tokens to admins only', async () => {
+    await results.putApiToken({ id: '7d3f3a52-4b9e-4f0e-9a39-0d5c3b6c9f11', clientKey: tenant.clientKey, name: 'CMDB export', hash: 'ab'.repeat(32), createdBy: USER, createdAt: '2026-03-01T10:00:00.000Z', lastUsedAt: null });
+    const admin = await request(ui).get(signedPath(UI_PATHS.settings));
+    expect(admin.status).toBe(200);
+    expect(admin.text).toContain('data-gh-coverage="/api/coverage"');
+    expect(admin.text).toMatch(/data-gh-cov="stateLabel">Not started</);
+    expect(admin.text).toContain('data-gh-coverage-action="start"');
+    expect(admin.text).toContain('data-gh-auto-backfill checked');
+    expect(admin.text).toContain('data-gh-tokens="/api/tokens"');
+    expect(admin.text).toMatch(/<td>CMDB export<\/td><td class="gh-nowrap">Dev Eloper<\/td>/);
+    expect(admin.text).not.toContain('ab'.repeat(32));
+    expect(admin.text).toMatch(/<script src="\/ui\/static\/settings\.js\?v=[0-9a-f]{12}" defer><\/script>/);
+
+    grants.admin = false;
+    const member = await request(ui).get(signedPath(UI_PATHS.settings));
+    expect(member.text).toContain('data-gh-coverage="/api/coverage"');
+    expect(member.text).not.toContain('data-gh-coverage-action');
+    expect(member.text).toContain('Only workspace admins can start, pause or resume the backfill');
+    expect(member.text).not.toContain('CMDB export');
+    expect(member.text).not.toContain('data-gh-tokens=');
+  });
+});
+
 describe('escaping of user and advisory strings', () => {
   it('escapes paths, previews, rule ids, advisory text, package names, triage reasons and authors, branches, notices', async () => {
     const repo = '{0e0e0e0e-0000-4000-8000-00000000dead}';

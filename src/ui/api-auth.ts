@@ -5,7 +5,7 @@ import { authenticator, AuthRequirement } from '../connect/auth.ts';
 import { sendError } from '../http/errors.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { Installation, Store } from '../store/types.ts';
-import { deriveSessionKey, installationInstance, SESSION_HEADER, verifySessionToken } from './session-token.ts';
+import { deriveSessionKey, installationInstance, mintSessionToken, SESSION_HEADER, verifySessionToken } from './session-token.ts';
 
 /**
  * Who is calling `/api/*`, in one of three ways, each scoped to one installation:
@@ -106,6 +106,10 @@ export function requireApiCaller(deps: ApiAuthDeps): RequestHandler {
         }
         const user = verified.session.user;
         caller = { clientKey: installation.clientKey, installation, via: 'page', user, tokenId: null, name: user ?? installation.clientKey };
+        // Renewed on every answer, as the pages' own requests are (ui/session.ts): a settings
+        // page that polls its coverage stays signed in until the session's absolute end.
+        const { expiresAt: _old, ...claims } = verified.session;
+        res.setHeader(SESSION_HEADER, mintSessionToken(sessionKey, claims, deps.now()).token);
       } else {
         const outcome = await signed({ method: req.method, url: req.originalUrl, authorization });
         if (!outcome.ok) {

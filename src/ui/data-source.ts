@@ -1,4 +1,5 @@
-import type { RepositoryCoverage } from '../store/coverage-types.ts';
+import { coverageView, type CoverageView } from '../core/coverage/progress.ts';
+import type { ApiTokenRecord, RepositoryCoverage } from '../store/coverage-types.ts';
 import type { InventoryRecord, Policy, PullRequestRecord, ResultsStore, ScanRecord, TriageMark } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';
 
@@ -28,6 +29,11 @@ export interface UiDataSource {
   /** The repository's place in the coverage backfill, if it has one. */
   repositoryCoverage(clientKey: string, repoUuid: string): Promise<RepositoryCoverage | undefined>;
   inventory(clientKey: string, repoUuid: string, branch: string): Promise<InventoryRecord | undefined>;
+
+  /** The installation's coverage as GET /api/coverage answers it. */
+  coverage(clientKey: string, now: Date): Promise<CoverageView>;
+  /** The installation's API tokens (hashes only: the tokens themselves are never stored). */
+  apiTokens(clientKey: string): Promise<ApiTokenRecord[]>;
 
   triageMarks(clientKey: string, repoUuid?: string): Promise<TriageMark[]>;
   putTriage(mark: TriageMark): Promise<void>;
@@ -61,6 +67,8 @@ export function storeDataSource(results: ResultsStore, store: Pick<Store, 'count
     // The store keeps coverage per installation; one repository's entry is picked from that list.
     repositoryCoverage: async (clientKey, repoUuid) => (await results.listRepositoryCoverage(clientKey)).find((e) => e.repoUuid === repoUuid),
     inventory: (clientKey, repoUuid, branch) => results.getInventory(clientKey, repoUuid, branch),
+    coverage: (clientKey, now) => coverageView(results, clientKey, now),
+    apiTokens: (clientKey) => results.listApiTokens(clientKey),
     triageMarks: (clientKey, repoUuid) => results.listTriage(clientKey, repoUuid),
     putTriage: (mark) => results.putTriage(mark),
     clearTriage: (clientKey, repoUuid, fingerprint) => results.clearTriage(clientKey, repoUuid, fingerprint),

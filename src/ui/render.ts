@@ -24,6 +24,7 @@ export const ASSET_FILES = {
   'tokens.css': path.join(STATIC_DIR, 'tokens.css'),
   'panel.css': path.join(STATIC_DIR, 'panel.css'),
   'panel.js': path.join(STATIC_DIR, 'panel.js'),
+  'settings.js': path.join(STATIC_DIR, 'settings.js'),
 } as const;
 export type AssetName = keyof typeof ASSET_FILES;
 
@@ -46,7 +47,8 @@ export interface PageChrome {
   /** Where the page asks for fresh content (pull-request panel), or ''. */
   refreshUrl: string;
   allJsUrl: string;
-  assets: { cssReset: string; tokens: string; css: string; js: string };
+  /** `pageJs`: the script of one kind of page only ('' for none). */
+  assets: { cssReset: string; tokens: string; css: string; js: string; pageJs: string };
   actions: { triage: string; untriage: string; settings: string; sbom: string; moreFindings: string };
 }
 

@@ -18,7 +18,9 @@ import { readSettingsForm } from './settings-form.ts';
 import { markFinding, saveSettings, SETTINGS_REFUSED, TRIAGE_REFUSED, triageFields, unmarkFinding, untriageFields } from './actions.ts';
 import { pullRequestPanelModel, type PullRequestContext, type PullRequestPanelModel } from './view-models/pull-request.ts';
 import { FINDINGS_PAGE, openFindings, repositoryPanelModel } from './view-models/repository.ts';
+import { coverageSection, tokenRows } from './view-models/coverage.ts';
 import { settingsModel } from './view-models/settings.ts';
+import { COVERAGE_API_PATHS } from '../connect/coverage-api.ts';
 
 /**
  * The pages Bitbucket frames (two web panels, the settings page) and the requests those
@@ -92,6 +94,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
         tokens: assetUrl(basePath, 'tokens.css'),
         css: assetUrl(basePath, 'panel.css'),
         js: assetUrl(basePath, 'panel.js'),
+        pageJs: kind === 'settings' ? assetUrl(basePath, 'settings.js') : '',
       },
       actions: {
         triage: basePath + UI_PATHS.triage,
@@ -228,16 +231,29 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
 
   async function settingsPage(installation: Installation, user: string | null, token: string, outcome: Parameters<typeof settingsModel>[2], template: 'settings' | 'settings-body'): Promise<string> {
     const p = installation.principal;
-    const [canEdit, model] = await Promise.all([
+    const [canEdit, model, coverage, allTokens] = await Promise.all([
       isAdmin(installation, user),
       settingsModel(deps.data, { clientKey: installation.clientKey, workspaceName: p?.display_name ?? p?.slug ?? 'this workspace', canEdit: false }, outcome),
+      deps.data.coverage(installation.clientKey, deps.now()),
+      deps.data.apiTokens(installation.clientKey),
     ]);
     model.canEdit = canEdit;
+    // Only admins see the tokens (GET /api/tokens answers them alone too).
+    const tokens = canEdit ? tokenRows(allTokens) : [];
+    const people = [...model.audit.map((a) => a.by), ...tokens.flatMap((t) => (t.createdBy ? [t.createdBy] : []))];
     const [names, personName] = await Promise.all([
       auditNames(installation, model.audit.map((a) => a.repoUuid)),
-      nameResolver(deps.people, installation.clientKey, workspaceOf(installation), model.audit.map((a) => a.by)),
+      nameResolver(deps.people, installation.clientKey, workspaceOf(installation), people),
     ]);
-    return render(template, chrome('settings', 'Gatehouse settings', token, installation), { model, personName, repoName: (uuid: string) => names.get(uuid) ?? uuid });
+    const api = { coverage: basePath + COVERAGE_API_PATHS.coverage, tokens: basePath + COVERAGE_API_PATHS.tokens };
+    return render(template, chrome('settings', 'Gatehouse settings', token, installation), {
+      model,
+      personName,
+      repoName: (uuid: string) => names.get(uuid) ?? uuid,
+      coverage: coverageSection(coverage),
+      tokens,
+      api,
+    });
   }
 
   async function auditNames(installation: Installation, uuids: string[]): Promise<Map<string, string>> {
