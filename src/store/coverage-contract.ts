@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiTokenRecord, CoverageState, RepositoryCoverage, RepositoryRecord } from './coverage-types.ts';
 import type { ResultsStoreFactory } from './results-contract.ts';
-import type { ResultsStore } from './results-types.ts';
+import type { AdvisoryState, InventoryRecord, ResultsStore } from './results-types.ts';
 
 /**
  * The coverage part of every ResultsStore (repositories, backfill entries, coverage state,
@@ -28,6 +28,16 @@ const state = (clientKey: string, patch: Partial<CoverageState> = {}): CoverageS
 });
 
 const token = (clientKey: string, id: string, hash: string): ApiTokenRecord => ({ id, clientKey, name: `ci ${id}`, hash, createdBy: '{u1}', createdAt: AT, lastUsedAt: null });
+
+const advisory = (clientKey: string, repoUuid: string, patch: Partial<AdvisoryState> = {}): AdvisoryState => ({
+  clientKey, repoUuid, branch: 'main', commit: 'c'.repeat(40),
+  findings: [{ kind: 'dependency', ruleId: 'GHSA-1', severity: 'high', path: 'package-lock.json', line: 3, fingerprint: 'f'.repeat(64), message: 'm', ecosystem: 'npm', package: 'left-pad', version: '1.0.0', advisory: 'GHSA-1', aliases: [], summary: 's', url: 'https://osv.dev/vulnerability/GHSA-1', isNew: true, newAdvisory: true, since: AT }],
+  fixed: [], result: 'FAILED', changes: [{ at: AT, from: 'PASSED', to: 'FAILED', advisories: ['GHSA-1'], publishedAt: null }], dbVersion: 'v1', updatedAt: AT, ...patch,
+});
+
+const inventory = (clientKey: string, repoUuid: string, branch: string): InventoryRecord => ({
+  clientKey, repoUuid, repoFullName: 'acme/r', branch, environment: null, commit: 'c'.repeat(40), files: {}, packages: [], sbom: '{}', updatedAt: AT,
+});
 
 export function coverageStoreContract(name: string, make: ResultsStoreFactory): void {
   describe(`ResultsStore coverage contract: ${name}`, () => {
@@ -106,6 +116,26 @@ export function coverageStoreContract(name: string, make: ResultsStoreFactory): 
       expect(await again.listRepositoryCoverage(B)).toHaveLength(1);
       expect(await again.getCoverage(B)).toEqual(state(B));
       expect(await again.findApiToken('2'.repeat(64))).toBeDefined();
+    });
+
+    it('lists inventories without their bodies and keeps advisory states across a reopen, per installation', async () => {
+      await store.putInventory(inventory(A, '{r1}', 'main'));
+      await store.putInventory(inventory(A, '{r1}', 'dev'));
+      await store.putInventory(inventory(B, '{r2}', 'main'));
+      await store.putAdvisoryState(advisory(A, '{r1}', { result: 'PASSED' }));
+      await store.putAdvisoryState(advisory(A, '{r1}'));
+      await store.putAdvisoryState(advisory(B, '{r1}', { fixed: [{ finding: advisory(B, '{r1}').findings[0]!, at: AT }], findings: [] }));
+      const again = await reopen();
+      const listed = (await again.listInventories(A)).sort((a, b) => a.branch.localeCompare(b.branch));
+      expect(listed.map((i) => i.branch)).toEqual(['dev', 'main']);
+      expect(listed[0]).not.toHaveProperty('packages');
+      expect(await again.getAdvisoryState(A, '{r1}')).toEqual(advisory(A, '{r1}'));
+      expect((await again.getAdvisoryState(B, '{r1}'))?.fixed).toHaveLength(1);
+      expect(await again.getAdvisoryState(A, '{r2}')).toBeUndefined();
+      await again.forgetTenant(A);
+      expect(await again.getAdvisoryState(A, '{r1}')).toBeUndefined();
+      expect(await again.listInventories(A)).toEqual([]);
+      expect(await again.getAdvisoryState(B, '{r1}')).toBeDefined();
     });
 
     it('hands out copies', async () => {

@@ -4,7 +4,9 @@ import { Journal, type BodyRef } from './journal.ts';
 import { ScanIndex } from './scan-index.ts';
 import { dropUnneededSegments, SegmentUse } from './segment-compaction.ts';
 import type {
+  AdvisoryState,
   InventoryRecord,
+  InventorySummary,
   Policy,
   PullRequestRecord,
   ResultsStore,
@@ -44,6 +46,7 @@ type Meta =
   | { t: 'coverage'; state: CoverageState }
   | { t: 'token'; record: ApiTokenRecord }
   | { t: 'untoken'; clientKey: string; id: string }
+  | { t: 'advisory'; state: Omit<AdvisoryState, 'findings' | 'fixed'> }
   | { t: 'forget'; clientKey: string }
   /**
    * A live record copied out of the oldest segment so that segment can go. A carried scan
@@ -87,6 +90,8 @@ export class JournalResultsStore implements ResultsStore {
   #scans = new ScanIndex();
   #inventories = new Map<string, Held<Inventory>>();
   #repositories = new Map<string, Held<RepositoryRecord>>();
+  /** Findings and fixed ones are the record's body, read back by position. */
+  #advisory = new Map<string, Held<Omit<AdvisoryState, 'findings' | 'fixed'>>>();
   #repoCoverage = new Map<string, Held<RepositoryCoverage>>();
   #coverage = new Map<string, Held<CoverageState>>();
   /** By token hash: a request with an API token is looked up by it. */
@@ -204,6 +209,24 @@ export class JournalResultsStore implements ResultsStore {
     return { ...clone(held.value), packages, sbom };
   }
 
+  async listInventories(clientKey: string): Promise<InventorySummary[]> {
+    await this.#settled();
+    return [...this.#inventories.values()].map((h) => h.value).filter((i) => i.clientKey === clientKey).map(clone);
+  }
+
+  async putAdvisoryState(state: AdvisoryState): Promise<void> {
+    const { findings, fixed, ...rest } = state;
+    await this.#write({ t: 'advisory', state: clone(rest) }, JSON.stringify({ findings, fixed }));
+  }
+
+  async getAdvisoryState(clientKey: string, repoUuid: string): Promise<AdvisoryState | undefined> {
+    await this.#settled();
+    const held = this.#advisory.get(repoKey(clientKey, repoUuid));
+    if (!held?.body) return undefined;
+    const { findings, fixed } = JSON.parse(await this.#journal.readBody(held.body)) as Pick<AdvisoryState, 'findings' | 'fixed'>;
+    return { ...clone(held.value), findings, fixed };
+  }
+
   async putRepository(record: RepositoryRecord): Promise<void> {
     await this.#write({ t: 'repository', record: clone(record) });
   }
@@ -315,6 +338,9 @@ export class JournalResultsStore implements ResultsStore {
         }
         return;
       }
+      case 'advisory':
+        if (body) this.#hold(this.#advisory, repoKey(meta.state.clientKey, meta.state.repoUuid), { value: meta.state, segment, body });
+        return;
       case 'repository':
         this.#hold(this.#repositories, repoKey(meta.record.clientKey, meta.record.uuid), { value: meta.record, segment, body: null });
         return;
@@ -332,7 +358,7 @@ export class JournalResultsStore implements ResultsStore {
         return;
       case 'forget':
         // Bodies stay in their segments until those go: no key leads to them any more.
-        for (const map of [this.#triage, this.#prs, this.#inventories, this.#repositories, this.#repoCoverage] as Map<string, Held<unknown>>[]) {
+        for (const map of [this.#triage, this.#prs, this.#inventories, this.#advisory, this.#repositories, this.#repoCoverage] as Map<string, Held<unknown>>[]) {
           for (const [key, held] of map) if ((JSON.parse(key) as string[])[0] === meta.clientKey) this.#hold(map, key, undefined, held);
         }
         for (const [hash, held] of this.#tokens) if (held.value.clientKey === meta.clientKey) this.#hold(this.#tokens, hash, undefined, held);
@@ -386,6 +412,7 @@ export class JournalResultsStore implements ResultsStore {
     keep(this.#triage, (mark) => ({ t: 'triage', mark }));
     keep(this.#prs, (record) => ({ t: 'pr', record }));
     keep(this.#inventories, (inventory) => ({ t: 'inventory', inventory }));
+    keep(this.#advisory, (state) => ({ t: 'advisory', state }));
     keep(this.#repositories, (record) => ({ t: 'repository', record }));
     keep(this.#repoCoverage, (entry) => ({ t: 'repo-coverage', entry }));
     keep(this.#coverage, (state) => ({ t: 'coverage', state }));

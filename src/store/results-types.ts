@@ -109,6 +109,39 @@ export interface InventoryRecord {
   acceptedAt?: string;
 }
 
+/** An inventory as listed: without its packages and SBOM. */
+export type InventorySummary = Omit<InventoryRecord, 'packages' | 'sbom'>;
+
+/** A dependency finding of a default branch as advisory monitoring keeps it (docs/inventory.md). */
+export type AdvisoryFinding = StoredFinding & {
+  /** Appeared on this commit because the OSV database changed, not because of a push. */
+  newAdvisory?: true;
+  /** When it appeared that way. */
+  since?: string;
+};
+
+/**
+ * A default branch's dependency findings re-evaluated after an OSV refresh (core/monitoring),
+ * without calling Bitbucket: one per (clientKey, repoUuid), replaced by each evaluation.
+ */
+export interface AdvisoryState {
+  clientKey: string;
+  repoUuid: string;
+  branch: string;
+  /** The default-branch inventory's commit these findings belong to. */
+  commit: string;
+  /** Every dependency finding of the branch at `commit` with the database `dbVersion`. */
+  findings: AdvisoryFinding[];
+  /** Findings an advisory change took away (withdrawn or narrowed), newest last, capped. */
+  fixed: { finding: AdvisoryFinding; at: string }[];
+  /** The branch's verdict with these findings and the branch scan's secrets. */
+  result: 'PASSED' | 'FAILED';
+  /** Verdict changes, newest last, capped; `publishedAt` once its report and status were updated. */
+  changes: { at: string; from: 'PASSED' | 'FAILED' | null; to: 'PASSED' | 'FAILED'; advisories: string[]; publishedAt: string | null }[];
+  dbVersion: string;
+  updatedAt: string;
+}
+
 export interface ResultsStore extends CoverageStore {
   open(): Promise<void>;
   close(): Promise<void>;
@@ -142,10 +175,16 @@ export interface ResultsStore extends CoverageStore {
   /** One inventory per (clientKey, repoUuid, branch); a later one replaces it. */
   putInventory(inventory: InventoryRecord): Promise<void>;
   getInventory(clientKey: string, repoUuid: string, branch: string): Promise<InventoryRecord | undefined>;
+  /** Every inventory of the installation, without packages and SBOM, in no particular order. */
+  listInventories(clientKey: string): Promise<InventorySummary[]>;
+
+  /** One per (clientKey, repoUuid); a later put replaces it. */
+  putAdvisoryState(state: AdvisoryState): Promise<void>;
+  getAdvisoryState(clientKey: string, repoUuid: string): Promise<AdvisoryState | undefined>;
 
   /**
    * Drops everything stored for the installation (policy, triage marks, pull requests, scans,
-   * inventories, repositories, coverage, API tokens): nothing of it is readable afterwards. For a clientKey installed afresh after
+   * inventories, advisory states, repositories, coverage, API tokens): nothing of it is readable afterwards. For a clientKey installed afresh after
    * an uninstall, whose new installer cannot be proven to be the previous one.
    */
   forgetTenant(clientKey: string): Promise<void>;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ApiTokenRecord, CoverageState, RepositoryCoverage, RepositoryRecord } from '../coverage-types.ts';
-import type { InventoryRecord, Policy, PullRequestRecord, ResultsStore, ScanKind, ScanRecord, ScanSummary, TriageMark } from '../results-types.ts';
+import type { AdvisoryState, InventoryRecord, InventorySummary, Policy, PullRequestRecord, ResultsStore, ScanKind, ScanRecord, ScanSummary, TriageMark } from '../results-types.ts';
 import { query } from './database.ts';
 import { checkSchema } from './migrate.ts';
 import { SUPERSEDED_SCAN_MS } from '../results-store.ts';
@@ -162,6 +162,21 @@ export class PgResultsStore implements ResultsStore {
     return row && { ...row.meta, packages: row.body.packages, sbom: row.body.sbom };
   }
 
+  async listInventories(clientKey: string): Promise<InventorySummary[]> {
+    return this.#many<InventorySummary>('SELECT meta AS v FROM inventories WHERE client_key = $1', [clientKey]);
+  }
+
+  async putAdvisoryState(state: AdvisoryState): Promise<void> {
+    await this.#run(
+      'INSERT INTO advisory_states (client_key, repo_uuid, doc) VALUES ($1, $2, $3) ON CONFLICT (client_key, repo_uuid) DO UPDATE SET doc = EXCLUDED.doc',
+      [state.clientKey, state.repoUuid, JSON.stringify(state)],
+    );
+  }
+
+  async getAdvisoryState(clientKey: string, repoUuid: string): Promise<AdvisoryState | undefined> {
+    return this.#one<AdvisoryState>('SELECT doc AS v FROM advisory_states WHERE client_key = $1 AND repo_uuid = $2', [clientKey, repoUuid]);
+  }
+
   async putRepository(record: RepositoryRecord): Promise<void> {
     await this.#run(
       'INSERT INTO repositories (client_key, uuid, doc) VALUES ($1, $2, $3) ON CONFLICT (client_key, uuid) DO UPDATE SET doc = EXCLUDED.doc',
@@ -222,7 +237,8 @@ export class PgResultsStore implements ResultsStore {
       `WITH a AS (DELETE FROM policies WHERE client_key = $1), b AS (DELETE FROM triage_marks WHERE client_key = $1),
             c AS (DELETE FROM pull_requests WHERE client_key = $1), d AS (DELETE FROM scans WHERE client_key = $1),
             e AS (DELETE FROM repositories WHERE client_key = $1), f AS (DELETE FROM repository_coverage WHERE client_key = $1),
-            g AS (DELETE FROM coverage_states WHERE client_key = $1), h AS (DELETE FROM api_tokens WHERE client_key = $1)
+            g AS (DELETE FROM coverage_states WHERE client_key = $1), h AS (DELETE FROM api_tokens WHERE client_key = $1),
+            i AS (DELETE FROM advisory_states WHERE client_key = $1)
        DELETE FROM inventories WHERE client_key = $1`,
       [clientKey],
     );
