@@ -80,7 +80,7 @@ export function createApp(options: AppOptions): RequestListener {
     addForgeRoutes(routes, { config: { ...config, forge: config.forge }, store, now, logger, dispatcher, ...(results && clients ? { ui: { results, clients, permissions } } : {}) });
   }
   addConnectRoutes(routes, { config, store, now, logger, ...clientTuning, ...(results && clients ? { results, clients } : {}) });
-  if (results && clients) routes.use(apiRouter({ config, store, results, now, permissions: bitbucketPermissions(clients), onJobQueued: options.onJobQueued }));
+  if (results && clients) routes.use(apiRouter({ config, store, results, now, logger, permissions: bitbucketPermissions(clients), onJobQueued: options.onJobQueued }));
   // The operator API exists only with ADMIN_TOKEN set: without it, its paths are unknown routes.
   if (config.adminToken) {
     routes.use(datacenterAdminRouter({ adminToken: config.adminToken, instances: store, encryptionKey: config.encryptionKey, publicBaseUrl: config.baseUrl, now }));

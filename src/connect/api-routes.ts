@@ -6,8 +6,10 @@ import { HttpError, parseRequest } from '../http/errors.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import { callerOf, requireApiCaller } from '../ui/api-auth.ts';
 import type { PermissionChecker } from '../ui/permissions.ts';
+import type { Logger } from '../log.ts';
 import type { AuthDeps } from './auth.ts';
 import { addCoverageApi } from './coverage-api.ts';
+import { addInventoryApi } from './inventory-api.ts';
 
 /**
  * The JSON API: the installation's policy, its triage marks, coverage and API tokens. Every
@@ -37,6 +39,8 @@ export interface ApiDeps extends AuthDeps {
   permissions: PermissionChecker;
   /** Called after jobs were queued (re-publication after a triage change). */
   onJobQueued?: () => void;
+  /** Where a streamed export that fails midway is reported. */
+  logger?: Logger;
 }
 
 export function apiRouter(deps: ApiDeps): Router {
@@ -86,6 +90,7 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   addCoverageApi(router, signed, deps);
+  addInventoryApi(router, signed, deps);
 
   /** Open pull requests show a changed mark at once; answers how many will be published again. */
   async function republish(clientKey: string, repoUuid: string): Promise<number> {

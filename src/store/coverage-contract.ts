@@ -132,10 +132,17 @@ export function coverageStoreContract(name: string, make: ResultsStoreFactory): 
       expect(await again.getAdvisoryState(A, '{r1}')).toEqual(advisory(A, '{r1}'));
       expect((await again.getAdvisoryState(B, '{r1}'))?.fixed).toHaveLength(1);
       expect(await again.getAdvisoryState(A, '{r2}')).toBeUndefined();
-      await again.forgetTenant(A);
-      expect(await again.getAdvisoryState(A, '{r1}')).toBeUndefined();
-      expect(await again.listInventories(A)).toEqual([]);
-      expect(await again.getAdvisoryState(B, '{r1}')).toBeDefined();
+      await again.putExportMapping(A, { clientKey: A, source: 'version: 1', updatedBy: 'u', updatedAt: AT });
+      await again.putExportMapping(B, { clientKey: B, source: 'version: 1', updatedBy: 'u', updatedAt: AT });
+      await again.putExportMapping(B, null);
+      const again2 = await reopen();
+      expect(await again2.getExportMapping(B)).toBeUndefined();
+      expect((await again2.getExportMapping(A))?.source).toBe('version: 1');
+      await again2.forgetTenant(A);
+      expect(await again2.getExportMapping(A)).toBeUndefined();
+      expect(await again2.getAdvisoryState(A, '{r1}')).toBeUndefined();
+      expect(await again2.listInventories(A)).toEqual([]);
+      expect(await again2.getAdvisoryState(B, '{r1}')).toBeDefined();
     });
 
     it('hands out copies', async () => {

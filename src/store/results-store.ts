@@ -5,6 +5,7 @@ import { ScanIndex } from './scan-index.ts';
 import { dropUnneededSegments, SegmentUse } from './segment-compaction.ts';
 import type {
   AdvisoryState,
+  ExportMappingRecord,
   InventoryRecord,
   InventorySummary,
   Policy,
@@ -47,6 +48,7 @@ type Meta =
   | { t: 'token'; record: ApiTokenRecord }
   | { t: 'untoken'; clientKey: string; id: string }
   | { t: 'advisory'; state: Omit<AdvisoryState, 'findings' | 'fixed'> }
+  | { t: 'mapping'; clientKey: string; record: ExportMappingRecord | null }
   | { t: 'forget'; clientKey: string }
   /**
    * A live record copied out of the oldest segment so that segment can go. A carried scan
@@ -94,6 +96,7 @@ export class JournalResultsStore implements ResultsStore {
   #advisory = new Map<string, Held<Omit<AdvisoryState, 'findings' | 'fixed'>>>();
   #repoCoverage = new Map<string, Held<RepositoryCoverage>>();
   #coverage = new Map<string, Held<CoverageState>>();
+  #mappings = new Map<string, Held<ExportMappingRecord>>();
   /** By token hash: a request with an API token is looked up by it. */
   #tokens = new Map<string, Held<ApiTokenRecord>>();
   readonly #segments = new SegmentUse();
@@ -227,6 +230,15 @@ export class JournalResultsStore implements ResultsStore {
     return { ...clone(held.value), findings, fixed };
   }
 
+  async getExportMapping(clientKey: string): Promise<ExportMappingRecord | undefined> {
+    await this.#settled();
+    return clone(this.#mappings.get(clientKey)?.value);
+  }
+
+  async putExportMapping(clientKey: string, record: ExportMappingRecord | null): Promise<void> {
+    await this.#write({ t: 'mapping', clientKey, record: clone(record) });
+  }
+
   async putRepository(record: RepositoryRecord): Promise<void> {
     await this.#write({ t: 'repository', record: clone(record) });
   }
@@ -341,6 +353,9 @@ export class JournalResultsStore implements ResultsStore {
       case 'advisory':
         if (body) this.#hold(this.#advisory, repoKey(meta.state.clientKey, meta.state.repoUuid), { value: meta.state, segment, body });
         return;
+      case 'mapping':
+        this.#hold(this.#mappings, meta.clientKey, meta.record ? { value: meta.record, segment, body: null } : undefined);
+        return;
       case 'repository':
         this.#hold(this.#repositories, repoKey(meta.record.clientKey, meta.record.uuid), { value: meta.record, segment, body: null });
         return;
@@ -364,6 +379,7 @@ export class JournalResultsStore implements ResultsStore {
         for (const [hash, held] of this.#tokens) if (held.value.clientKey === meta.clientKey) this.#hold(this.#tokens, hash, undefined, held);
         this.#hold(this.#policies, meta.clientKey, undefined);
         this.#hold(this.#coverage, meta.clientKey, undefined);
+        this.#hold(this.#mappings, meta.clientKey, undefined);
         this.#scans.forgetTenant(meta.clientKey, this.#segments);
         return;
       case 'carry':
@@ -416,6 +432,7 @@ export class JournalResultsStore implements ResultsStore {
     keep(this.#repositories, (record) => ({ t: 'repository', record }));
     keep(this.#repoCoverage, (entry) => ({ t: 'repo-coverage', entry }));
     keep(this.#coverage, (state) => ({ t: 'coverage', state }));
+    keep(this.#mappings, (record, clientKey) => ({ t: 'mapping', clientKey, record }));
     keep(this.#tokens, (record) => ({ t: 'token', record }));
     for (const entry of this.#scans.inSegment(segment)) {
       held.push({ meta: { t: 'scan', summary: entry.summary }, body: entry.body, releasedAt: entry.releasedAt, still: () => this.#scans.isLive(entry) });

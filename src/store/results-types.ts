@@ -142,6 +142,14 @@ export interface AdvisoryState {
   updatedAt: string;
 }
 
+/** The installation's inventory export mapping (core/inventory/mapping.ts), kept as its text. */
+export interface ExportMappingRecord {
+  clientKey: string;
+  source: string;
+  updatedBy: string;
+  updatedAt: string;
+}
+
 export interface ResultsStore extends CoverageStore {
   open(): Promise<void>;
   close(): Promise<void>;
@@ -182,9 +190,13 @@ export interface ResultsStore extends CoverageStore {
   putAdvisoryState(state: AdvisoryState): Promise<void>;
   getAdvisoryState(clientKey: string, repoUuid: string): Promise<AdvisoryState | undefined>;
 
+  getExportMapping(clientKey: string): Promise<ExportMappingRecord | undefined>;
+  /** Replaces the installation's mapping; null removes it. */
+  putExportMapping(clientKey: string, record: ExportMappingRecord | null): Promise<void>;
+
   /**
    * Drops everything stored for the installation (policy, triage marks, pull requests, scans,
-   * inventories, advisory states, repositories, coverage, API tokens): nothing of it is readable afterwards. For a clientKey installed afresh after
+   * inventories, advisory states, the export mapping, repositories, coverage, API tokens): nothing of it is readable afterwards. For a clientKey installed afresh after
    * an uninstall, whose new installer cannot be proven to be the previous one.
    */
   forgetTenant(clientKey: string): Promise<void>;

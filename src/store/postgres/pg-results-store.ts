@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ApiTokenRecord, CoverageState, RepositoryCoverage, RepositoryRecord } from '../coverage-types.ts';
-import type { AdvisoryState, InventoryRecord, InventorySummary, Policy, PullRequestRecord, ResultsStore, ScanKind, ScanRecord, ScanSummary, TriageMark } from '../results-types.ts';
+import type { AdvisoryState, ExportMappingRecord, InventoryRecord, InventorySummary, Policy, PullRequestRecord, ResultsStore, ScanKind, ScanRecord, ScanSummary, TriageMark } from '../results-types.ts';
 import { query } from './database.ts';
 import { checkSchema } from './migrate.ts';
 import { SUPERSEDED_SCAN_MS } from '../results-store.ts';
@@ -177,6 +177,15 @@ export class PgResultsStore implements ResultsStore {
     return this.#one<AdvisoryState>('SELECT doc AS v FROM advisory_states WHERE client_key = $1 AND repo_uuid = $2', [clientKey, repoUuid]);
   }
 
+  async getExportMapping(clientKey: string): Promise<ExportMappingRecord | undefined> {
+    return this.#one<ExportMappingRecord>('SELECT doc AS v FROM export_mappings WHERE client_key = $1', [clientKey]);
+  }
+
+  async putExportMapping(clientKey: string, record: ExportMappingRecord | null): Promise<void> {
+    if (record === null) await this.#run('DELETE FROM export_mappings WHERE client_key = $1', [clientKey]);
+    else await this.#run('INSERT INTO export_mappings (client_key, doc) VALUES ($1, $2) ON CONFLICT (client_key) DO UPDATE SET doc = EXCLUDED.doc', [clientKey, JSON.stringify(record)]);
+  }
+
   async putRepository(record: RepositoryRecord): Promise<void> {
     await this.#run(
       'INSERT INTO repositories (client_key, uuid, doc) VALUES ($1, $2, $3) ON CONFLICT (client_key, uuid) DO UPDATE SET doc = EXCLUDED.doc',
@@ -238,7 +247,7 @@ export class PgResultsStore implements ResultsStore {
             c AS (DELETE FROM pull_requests WHERE client_key = $1), d AS (DELETE FROM scans WHERE client_key = $1),
             e AS (DELETE FROM repositories WHERE client_key = $1), f AS (DELETE FROM repository_coverage WHERE client_key = $1),
             g AS (DELETE FROM coverage_states WHERE client_key = $1), h AS (DELETE FROM api_tokens WHERE client_key = $1),
-            i AS (DELETE FROM advisory_states WHERE client_key = $1)
+            i AS (DELETE FROM advisory_states WHERE client_key = $1), j AS (DELETE FROM export_mappings WHERE client_key = $1)
        DELETE FROM inventories WHERE client_key = $1`,
       [clientKey],
     );
