@@ -3,9 +3,10 @@
 // unchanged. Plain JavaScript starts in a fraction of the time that compiling TypeScript
 // on every start takes. Types are checked by `npm run lint`, not here: this only strips them.
 //
-// Run by `npm ci` (prepare), `npm start` (prestart), `npm test` (globalSetup) and
-// bin/gatehouse.js; each rebuilds only when a source is newer than the last build, so a
-// checkout that moved on since `npm ci` never runs stale code.
+// Run by `npm ci` (prepare), `npm start` (prestart) and `npm test` (globalSetup), which
+// rebuild only when a source is newer than the last build, so a checkout that moved on
+// since `npm ci` never runs stale code; bin/gatehouse.js calls it only when its cheap
+// check (see there) says git changed the tree since the build.
 //
 // Plain JavaScript on purpose: it has to run before anything is compiled.
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -85,7 +86,6 @@ export async function build() {
   const temporary = `${DIST}.tmp-${process.pid}`;
   rmSync(temporary, { recursive: true, force: true });
   const { modules, assets } = listSources(SRC);
-  // Loaded here, not at the top: the CLI imports this file on every start to check freshness.
   const esbuild = await import('esbuild');
   await buildForgeUi(esbuild);
   try {
@@ -120,8 +120,15 @@ export async function build() {
   }
   rmSync(old, { recursive: true, force: true });
 }
+/**
+ * Builds when a source is newer than the build. When none is, the stamp moves to the time
+ * of this check, so that bin/gatehouse.js's cheap comparison (git's index against the
+ * stamp) does not send every later start through this walk again.
+ */
 export async function ensureBuilt() {
+  const checked = Date.now();
   if (isStale()) await build();
+  else if (existsSync(SRC)) writeFileSync(STAMP, String(checked));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -45,11 +45,11 @@ describe('what the compiled CLI loads', { timeout: 60_000 }, () => {
     expect(modules.filter((m) => m.startsWith('src/') || m.includes('tsx'))).toEqual([]);
   });
 
-  it('--help loads no package and no scanner', async () => {
+  it('--help loads no package, no scanner, and not the build script (whose freshness check walks src/)', async () => {
     const { code, modules } = await loadedModules(['--help']);
     expect(code).toBe(0);
     expect(packagesOf(modules)).toEqual([]);
-    expect(modules.filter((m) => m.startsWith('dist/scan/secrets') || m.startsWith('dist/scan/deps'))).toEqual([]);
+    expect(modules.filter((m) => /^(dist\/scan\/(secrets|deps|report)|scripts\/)/.test(m))).toEqual([]);
   });
 
   it('scanning one source file loads the secret rules, but no package, lockfile parser, database or server code', async () => {
@@ -58,6 +58,9 @@ describe('what the compiled CLI loads', { timeout: 60_000 }, () => {
     expect(modules).toContain('dist/scan/secrets/engine.js');
     expect(packagesOf(modules)).toEqual([]);
     expect(modules.filter((m) => /^dist\/(scan\/deps\/(parse|parsers|osv|versions)|scan\/repo-config\/index|scan\/sbom|http|connect|store|core|ui)/.test(m))).toEqual([]);
+    // Nor what a large tree, a diff, git or a baseline needs: threads, the diff parser.
+    const modeModules = /^(scripts\/|dist\/(worker-thread|scan\/diff|cli\/scanning\/(pool|thread|git|baseline)|cli\/lockfiles\/))/;
+    expect(modules.filter((m) => modeModules.test(m))).toEqual([]);
   });
 
   it('a lockfile brings in its parser and the database only then', async () => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { AWS_KEY, PACKAGE_LOCK, SLACK_WEBHOOK, run, tempDir, writeTree } from '.
 // report must be the one a single thread writes: same findings, same notices, same order.
 
 const BIN = fileURLToPath(new URL('../bin/gatehouse.js', import.meta.url));
+const TRACE = fileURLToPath(new URL('./fixtures/cli/trace-modules.mjs', import.meta.url));
 let root: string;
 const env = { PATH: process.env.PATH, DATA_DIR: '/nonexistent-gatehouse-data' };
 
@@ -85,6 +87,34 @@ describe('gatehouse scan on worker threads', { timeout: 120_000 }, () => {
       expect(await scan('2')).toEqual(expected);
     } finally {
       rmSync(path.join(root, 'corpus/.gitleaksignore'));
+    }
+  });
+
+  it('starts in one thread and adds threads once the tree proves large (over 16 MB of text), with the same report', async () => {
+    const big = tempDir();
+    try {
+      const filler = 'export const value = 1; // ordinary code, no secret here\n'.repeat(160_000);
+      const files: Record<string, string> = { 'a/big1.js': filler, 'a/big2.js': filler };
+      for (let f = 0; f < 40; f++) files[`b/file${f}.js`] = f % 5 === 0 ? `const id = "${AWS_KEY}";\n` : `export const n = ${f};\n`;
+      writeTree(big, files);
+      const scan = (args: string[]) =>
+        new Promise<{ code: number | null; stdout: string; modules: string[] }>((resolve, reject) => {
+          const child = spawn(process.execPath, ['--import', TRACE, BIN, 'scan', '.', '--format', 'json', ...args], { cwd: big, env, stdio: ['ignore', 'pipe', 'pipe'] });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on('error', reject);
+          child.on('close', (code) => resolve({ code, stdout, modules: [...stderr.matchAll(/^module: .*\/dist\/(.*)$/gm)].map((m) => m[1]!) }));
+        });
+      const one = await scan(['--jobs', '1']);
+      const adaptive = await scan([]);
+      expect(JSON.parse(one.stdout).findings).toHaveLength(8);
+      expect({ code: adaptive.code, stdout: adaptive.stdout }).toEqual({ code: one.code, stdout: one.stdout });
+      expect(one.modules).not.toContain('cli/scanning/pool.js');
+      expect(adaptive.modules.includes('cli/scanning/pool.js')).toBe(availableParallelism() > 1);
+    } finally {
+      rmSync(big, { recursive: true, force: true });
     }
   });
 

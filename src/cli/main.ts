@@ -1,4 +1,3 @@
-import { TOOL } from '../scan/report/tool.ts';
 import { InputError, UsageError } from './errors.ts';
 import { MAIN_HELP } from './help.ts';
 import { processIo, type CliIo } from './io.ts';
@@ -30,6 +29,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return 0;
     }
     if (command === '--version' || command === '-v') {
+      // The version is read from package.json, which `--help` need not parse.
+      const { TOOL } = await import('../scan/report/tool.ts');
       io.stdout.write(`${TOOL.version}\n`);
       return 0;
     }

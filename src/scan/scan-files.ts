@@ -91,6 +91,15 @@ export class FileScan {
     return this.#scanner;
   }
 
+  /**
+   * Another FileScan of the same root and options, with this one's compiled rules (a
+   * SecretScanner keeps no state between files), whose parts merge back into this one
+   * with addPart: for scanning some of a root's files apart, in order.
+   */
+  fork(): FileScan {
+    return new FileScan({ config: this.#config, scanner: this.#secrets(), vulnIndex: this.#index, parseLockfile: this.#parseLockfile });
+  }
+
   /** Whether a file is worth reading at all: a dependency file, or one the secret scanner looks at. */
   wants(path: string): boolean {
     return this.#isScannedDependencyFile(path) || !this.#secrets().shouldSkipPath(path);

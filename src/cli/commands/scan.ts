@@ -1,6 +1,5 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DiffParseError, parseUnifiedDiff } from '../../scan/diff.ts';
 import type { VulnIndex } from '../../scan/deps/osv/vuln-index.ts';
 import { SEVERITIES, atLeast, type Finding, type PackageRef } from '../../scan/types.ts';
 import { oneOf, parseCommandArgs } from '../args.ts';
@@ -10,9 +9,7 @@ import { SCAN_HELP } from '../help.ts';
 import { notice, wantsColor, type CliIo } from '../io.ts';
 import { Progress } from '../progress.ts';
 import { parseRepoConfig, readRepoConfigFiles } from '../repo-config.ts';
-import { readBaseline, writeBaseline } from '../scanning/baseline.ts';
 import { fingerprintKeyOf, keySecretFindings, newFileScan } from '../scanning/fingerprints.ts';
-import { diffSince, gitTopLevel, stagedDiff } from '../scanning/git.ts';
 import { scanPaths, type PathTarget } from '../scanning/paths.ts';
 import { SCAN_FORMATS, writeScanReport } from '../scanning/output.ts';
 
@@ -93,6 +90,7 @@ async function scanDiff(
   const { config, problems } = await parseRepoConfig(configFiles);
   notices.push(...unreadable, ...problems);
   const scan = newFileScan(config, fingerprintKey, { vulnIndex });
+  const { DiffParseError, parseUnifiedDiff } = await import('../../scan/diff.ts');
   let files = 0;
   try {
     for await (const file of parseUnifiedDiff(source.text)) {
@@ -144,7 +142,10 @@ export async function scanWith(io: CliIo, request: ScanRequest): Promise<ScanOut
   if (updateBaseline && baselineFile === undefined) throw new UsageError('--update-baseline needs --baseline FILE');
 
   const baselinePath = baselineFile === undefined ? undefined : path.resolve(io.cwd, baselineFile);
-  const baseline = baselinePath === undefined ? undefined : await readBaseline(baselineFile!, baselinePath, updateBaseline);
+  // Modules that only some modes use are loaded by those modes: a pre-commit hook's `scan` pays for none of them.
+  const baselines = baselinePath === undefined ? undefined : await import('../scanning/baseline.ts');
+  const baseline = baselines === undefined ? undefined : await baselines.readBaseline(baselineFile!, baselinePath!, updateBaseline);
+  const git = () => import('../scanning/git.ts');
   const notices: string[] = [];
   let database: Promise<VulnIndex | null> | undefined;
   const vulnIndex = () => (database ??= openDatabase(io, notices));
@@ -156,9 +157,11 @@ export async function scanWith(io: CliIo, request: ScanRequest): Promise<ScanOut
       const source = { label: `--diff ${diff}`, empty: `--diff ${diff} holds no file changes.`, root: io.cwd, text: diffFile(io, diff) };
       result = await scanDiff(source, vulnIndex, progress, notices, fingerprintKey);
     } else if (staged) {
+      const { gitTopLevel, stagedDiff } = await git();
       const root = await gitTopLevel(io.cwd);
       result = await scanDiff({ label: '--staged', empty: 'Nothing is staged.', root, text: stagedDiff(root) }, vulnIndex, progress, notices, fingerprintKey);
     } else if (since !== undefined) {
+      const { diffSince, gitTopLevel } = await git();
       const root = await gitTopLevel(io.cwd);
       const source = { label: `--since ${since}`, empty: `No changes since ${since}.`, root, text: diffSince(root, since) };
       result = await scanDiff(source, vulnIndex, progress, notices, fingerprintKey);
@@ -172,7 +175,7 @@ export async function scanWith(io: CliIo, request: ScanRequest): Promise<ScanOut
   let { findings } = result;
 
   if (updateBaseline) {
-    await writeBaseline(baselineFile!, baselinePath!, findings);
+    await baselines!.writeBaseline(baselineFile!, baselinePath!, findings);
     const added = findings.filter((f) => !baseline!.has(f.fingerprint)).length;
     notices.push(`--baseline ${baselineFile}: recorded ${findings.length} finding(s) as accepted (${added} new); commit it so that only new findings fail.`);
   } else if (baseline !== undefined) {

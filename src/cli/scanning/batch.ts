@@ -15,7 +15,10 @@ export interface BatchFile {
 
 export interface BatchCounts {
   files: number;
+  /** On disk, binary files included (what progress shows). */
   bytes: number;
+  /** Of text scanned: what the work grows with. */
+  textBytes: number;
 }
 
 /**
@@ -28,7 +31,7 @@ export async function scanBatch(scan: FileScan, files: readonly BatchFile[]): Pr
     maxBytes: (file) => (isDependencyFile(file) ? MAX_DEPENDENCY_FILE_BYTES : MAX_SOURCE_BYTES),
     notice: (message) => scan.notice(message),
   };
-  const counts = { files: 0, bytes: 0 };
+  const counts = { files: 0, bytes: 0, textBytes: 0 };
   for (const { file, path } of files) {
     if (!scan.wants(path)) continue;
     const read = await readForScan(file, path, options);
@@ -36,6 +39,7 @@ export async function scanBatch(scan: FileScan, files: readonly BatchFile[]): Pr
     await scan.add(read);
     counts.files++;
     counts.bytes += read.bytes;
+    if ('content' in read) counts.textBytes += read.content.length;
   }
   return counts;
 }

@@ -1,27 +1,28 @@
-import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { FileScan } from '../../scan/scan-files.ts';
 import type { VulnIndex } from '../../scan/deps/osv/vuln-index.ts';
 import type { LockfileParser } from '../../scan/deps/file-set.ts';
-import type { RepoScanConfig } from '../../scan/repo-config/types.ts';
 import type { Finding, PackageRef } from '../../scan/types.ts';
 import type { Progress } from '../progress.ts';
 import { parseRepoConfig, readRepoConfigFiles } from '../repo-config.ts';
-import { BoundedLockfileParser } from '../lockfiles/bounded-parser.ts';
+import type { BoundedLockfileParser } from '../lockfiles/bounded-parser.ts';
 import { walkPaths } from '../walk.ts';
 import { scanBatch, type BatchFile } from './batch.ts';
 import { keySecretFindings, newFileScan } from './fingerprints.ts';
-import { ScanPool, type BatchResult, type ScanRoot } from './pool.ts';
+import type { BatchResult, ScanRoot } from './pool.ts';
 
 /** Files per batch: small enough that two threads finish close together, large enough that messages cost nothing. */
 const BATCH_FILES = 16;
 /**
- * A scan this small runs in the main thread: starting threads (each loads and compiles
- * the rules) would cost more than it saves, and a pre-commit hook waits for it.
+ * Without --jobs, a scan starts in this thread and adds worker threads only once it has
+ * read this much text and more is coming. Each thread pays a fixed cost before its first
+ * file (its own isolate, loading the modules, compiling the rules and, file by file, every
+ * regex the rules run, natively, once per thread): about 0.2 s of CPU, what this thread
+ * scans 15-20 MB of source in. A smaller tree, like a pre-commit hook's files, would wait
+ * longer with threads than without, and on a busy machine it would also pay for them.
  */
-const INLINE_MAX_FILES = 64;
-const INLINE_MAX_BYTES = 4 * 1024 * 1024;
+const THREADS_AFTER_BYTES = 16 * 1024 * 1024;
 
 export interface PathTarget {
   /** As the user typed it. */
@@ -31,8 +32,6 @@ export interface PathTarget {
 }
 
 interface Root extends ScanRoot {
-  /** The root's settings, parsed; this thread scans with them too. */
-  parsed: RepoScanConfig;
   scan: FileScan;
   /** Prepended to finding paths when several directories are scanned, so two `config.yml` stay apart. */
   prefix: string | undefined;
@@ -45,7 +44,7 @@ interface Batch {
 
 export interface PathScanOptions {
   cwd: string;
-  /** Threads; undefined picks one per core, or none for a small scan. */
+  /** Threads from the start; undefined starts with this one and adds one per further core once the scan is large (THREADS_AFTER_BYTES). */
   jobs: number | undefined;
   vulnIndex: () => Promise<VulnIndex | null>;
   progress: Progress;
@@ -66,7 +65,7 @@ async function newRoot(id: number, directory: string, prefix: string | undefined
   const { files, problems: unreadable } = await readRepoConfigFiles(directory);
   const { config, problems } = await parseRepoConfig(files);
   options.notices.push(...unreadable, ...problems);
-  return { id, config: files, parsed: config, prefix, scan: newFileScan(config, options.fingerprintKey, { vulnIndex: options.vulnIndex, parseLockfile: options.parseLockfile }) };
+  return { id, config: files, prefix, scan: newFileScan(config, options.fingerprintKey, { vulnIndex: options.vulnIndex, parseLockfile: options.parseLockfile }) };
 }
 
 /** Every file to scan, in batches: each directory walked as its own root, then the file arguments under the current directory. */
@@ -95,58 +94,44 @@ async function* batches(targets: readonly PathTarget[], roots: Root[], options: 
   }
 }
 
-function totalBytes(head: readonly Batch[]): number {
-  let total = 0;
-  for (const { files } of head) {
-    for (const { file } of files) total += statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-  }
-  return total;
-}
-
 /**
  * Scans files and directories, each directory as its own root with its own settings:
- * in this thread for a small scan, else on `threads` scanners (see scanInParallel).
+ * in this thread, then on more threads once the scan proves large (see scanInParallel).
  */
 export async function scanPaths(targets: readonly PathTarget[], options: PathScanOptions): Promise<{ findings: Finding[]; packages: PackageRef[] }> {
-  const lockfiles = new BoundedLockfileParser();
+  // Started with the first lockfile: a scan without one loads neither the parser's thread nor its module.
+  let lockfiles: Promise<BoundedLockfileParser> | undefined;
+  const parseLockfile: LockfileParser = async (file, content) => {
+    lockfiles ??= import('../lockfiles/bounded-parser.ts').then(({ BoundedLockfileParser }) => new BoundedLockfileParser());
+    return (await lockfiles).parse(file, content);
+  };
   try {
-    return await scanRoots(targets, { ...options, parseLockfile: (file, content) => lockfiles.parse(file, content) });
+    return await scanRoots(targets, { ...options, parseLockfile });
   } finally {
-    await lockfiles.close();
+    await (await lockfiles)?.close();
   }
 }
 
 async function scanRoots(targets: readonly PathTarget[], options: RootOptions): Promise<{ findings: Finding[]; packages: PackageRef[] }> {
   const roots: Root[] = [];
   const source = batches(targets, roots, options);
+  const threads = options.jobs ?? availableParallelism();
 
-  // Look ahead far enough to tell a small scan from a large one.
-  const head: Batch[] = [];
-  let headFiles = 0;
+  // In this thread: everything with one thread; with --jobs N, nothing; else until the scan proves large.
+  const inlineUntil = threads <= 1 ? Infinity : options.jobs === undefined ? THREADS_AFTER_BYTES : 0;
+  let text = 0;
   let exhausted = false;
-  while (headFiles <= INLINE_MAX_FILES) {
+  while (!exhausted && text < inlineUntil) {
     const next = await source.next();
     if (next.done) {
       exhausted = true;
-      break;
-    }
-    head.push(next.value);
-    headFiles += next.value.files.length;
-  }
-  const threads = options.jobs ?? (exhausted && totalBytes(head) <= INLINE_MAX_BYTES ? 1 : availableParallelism());
-  async function* all(): AsyncGenerator<Batch> {
-    yield* head;
-    yield* source;
-  }
-
-  if (threads <= 1) {
-    for await (const { root, files } of all()) {
-      const counts = await scanBatch(root.scan, files);
+    } else {
+      const counts = await scanBatch(next.value.root.scan, next.value.files);
+      text += counts.textBytes;
       options.progress.filesScanned(counts.files, counts.bytes);
     }
-  } else {
-    await scanInParallel(all(), threads, options);
   }
+  if (!exhausted) await scanInParallel(source, threads, options);
 
   const findings: Finding[] = [];
   const packages: PackageRef[] = [];
@@ -172,6 +157,7 @@ async function scanRoots(targets: readonly PathTarget[], options: RootOptions): 
  */
 async function scanInParallel(source: AsyncIterable<Batch>, threads: number, options: PathScanOptions): Promise<void> {
   const workers = threads - 1;
+  const { ScanPool } = await import('./pool.ts');
   const pool = new ScanPool(workers, options.fingerprintKey);
   /** This thread's own scan of each root, apart from the root's merged one, so every part merges in batch order. */
   const local = new Map<Root, FileScan>();
@@ -194,7 +180,7 @@ async function scanInParallel(source: AsyncIterable<Batch>, threads: number, opt
         result.catch(() => undefined);
       } else {
         let scan = local.get(batch.root);
-        if (!scan) local.set(batch.root, (scan = newFileScan(batch.root.parsed, options.fingerprintKey)));
+        if (!scan) local.set(batch.root, (scan = batch.root.scan.fork()));
         const counts = await scanBatch(scan, batch.files);
         result = Promise.resolve({ part: scan.takePart(), ...counts });
         // Reading a batch never waits on the event loop: let the workers' answers in, so they get their next batches.

@@ -82,7 +82,7 @@ export class ScanPool {
       this.#running.delete(reply.id);
       thread.busy = false;
       if ('error' in reply) running.pending.reject(new Error(`scan thread failed: ${reply.error}`));
-      else running.pending.resolve({ part: reply.part, files: reply.files, bytes: reply.bytes });
+      else running.pending.resolve({ part: reply.part, files: reply.files, bytes: reply.bytes, textBytes: reply.textBytes });
       this.#dispatch();
     });
     // A thread that dies (out of memory, a crash in a dependency) fails the whole scan:

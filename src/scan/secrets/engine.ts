@@ -194,11 +194,11 @@ export class SecretScanner {
    * name, or a diff, has none, so there the name decides.
    */
   #wholeFileFindings(path: string, active: Uint8Array, content?: string): SecretFinding[] {
-    const secretHash = sha256Hex(path);
-    return this.#pathOnly
+    const rules = this.#pathOnly
       .filter((r) => active[r] === 1 && this.#rules[r]!.path!.test(path))
-      .filter((r) => content === undefined || !this.#rules[r]!.verify || this.#rules[r]!.verify!(content))
-      .map((r) => this.#finding(this.#rules[r]!, path, 0, 0, '(whole file)', secretHash));
+      .filter((r) => content === undefined || !this.#rules[r]!.verify || this.#rules[r]!.verify!(content));
+    // Hashed only when something is found: this runs for every file scanned.
+    return rules.map((r) => this.#finding(this.#rules[r]!, path, 0, 0, '(whole file)', sha256Hex(path)));
   }
 
   /** Scans `text` whose first line is line `firstLine` of the file. */
