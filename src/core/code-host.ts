@@ -156,8 +156,9 @@ export class TenantUnavailableError extends Error {
 
 /**
  * The code host refused the tenant's credentials (a Data Center access token revoked or expired).
- * Permanent for every job of the tenant until an operator registers new credentials; the front
- * door that owns the tenant records it on the tenant's status.
+ * No job of the tenant can run until an operator registers new credentials: its jobs wait for
+ * that (the pipeline's waitOf) rather than die, and the front door that owns the tenant records
+ * it on the tenant's status.
  */
 export class TenantCredentialsRejectedError extends TenantUnavailableError {
   override name = 'TenantCredentialsRejectedError';

@@ -8,7 +8,7 @@ import { BitbucketApiError, BitbucketInputError, BitbucketOriginError, Bitbucket
 import { createCodeHosts } from '../codehost/index.ts';
 import type { ClientTuning } from '../codehost/cloud/clients.ts';
 import { CallBudget, DEFAULT_BUDGET, type BudgetOptions } from './budget.ts';
-import { TenantUnavailableError, type CodeHostSource } from './code-host.ts';
+import { TenantCredentialsRejectedError, TenantUnavailableError, type CodeHostSource } from './code-host.ts';
 import { LockfileCache } from './dependency-check.ts';
 import type { DiffLimits } from './diff-scan.ts';
 import { SCAN_POOL_DEFAULTS, ScanPool, scanThreadsFor, type ScanPoolOptions } from './scan-pool/pool.ts';
@@ -50,6 +50,8 @@ export interface PipelineOptions {
   scanPool?: Partial<Omit<ScanPoolOptions, 'logger'>>;
   /** Bounds of a backfill's whole-tree scan (defaults in coverage/tree-scan.ts). */
   treeScanLimits?: Partial<TreeScanLimits>;
+  /** How long a job whose tenant has no usable credentials waits before it looks again (default CREDENTIALS_WAIT_MS). */
+  credentialsWaitMs?: number;
   /** How each job attempt ended (see WorkerOptions.onOutcome): front doors record their tenants' health from it. */
   onJobOutcome?: (job: Job, outcome: AttemptOutcome) => Promise<void>;
   now?: () => Date;
@@ -108,9 +110,11 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     handlers,
     logger: options.logger,
     isPermanent,
-    // A Forge installation without a valid system token: looked at again every few minutes,
-    // and a delivered token (every event, the hourly trigger) lets it run then.
-    waitOf: (error) => (error instanceof BitbucketCredentialsUnavailableError ? CREDENTIALS_WAIT_MS : undefined),
+    // A tenant without usable credentials: a Forge installation without a valid system token (a
+    // delivered token, with every event and the hourly trigger, lets it run), or a Data Center
+    // instance whose token was refused (an operator registering a new one lets it run). Its
+    // jobs wait, looked at again every few minutes without spending attempts, instead of dying.
+    waitOf: (error) => (error instanceof BitbucketCredentialsUnavailableError || error instanceof TenantCredentialsRejectedError ? (options.credentialsWaitMs ?? CREDENTIALS_WAIT_MS) : undefined),
     // A Retry-After longer than the client waits within one attempt is honoured between attempts.
     retryAfterOf: (error) => (error instanceof BitbucketApiError ? error.retryAfterMs : undefined),
     onDead: async (job, reason) => {

@@ -39,7 +39,7 @@ export function instanceHealth(deps: { store: Pick<DatacenterInstanceRegistry, '
     await deps.store.setDatacenterInstanceStatus(instanceId, status, lastError);
     const log = deps.logger.child({ clientKey: tenantKey, instance: instance.name });
     if (status === 'ok') log.info({ previous: instance.status }, 'Data Center instance reachable again');
-    else log.error({ status, reason: message }, status === 'token_revoked' ? 'Data Center instance refused its token; its jobs stop until a new token is registered (gatehouse datacenter add)' : 'Data Center instance unreachable');
+    else log.error({ status, reason: message }, status === 'token_revoked' ? 'Data Center instance refused its token; its jobs wait until a new token is registered (gatehouse datacenter add)' : 'Data Center instance unreachable');
   }
   return {
     tokenRejected: (tenantKey, message) => set(tenantKey, 'token_revoked', message),
@@ -55,7 +55,7 @@ function isUnreachable(error: unknown): boolean {
 
 /**
  * The job runner's outcome hook for Data Center tenants: a refused token is recorded at the
- * first job that meets it (the job itself stops: the code host's error is permanent); an
+ * first job that meets it (the job itself waits for a new token, as every later one does); an
  * instance is marked unreachable only once a job gave up on it (until then it is retried with
  * backoff, and a blip is not worth an operator's attention); any job that succeeds clears that.
  */

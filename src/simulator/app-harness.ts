@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
-import { createPipeline } from '../core/pipeline.ts';
+import { createPipeline, type PipelineOptions } from '../core/pipeline.ts';
 import { datacenterJobOutcomes } from '../datacenter/status.ts';
 import { FORGE_DIR, renderManifest, uiResources } from '../forge/manifest.ts';
 import type { WorkerPool } from '../core/worker.ts';
@@ -25,18 +25,28 @@ export interface InProcessApp {
    * Configures and starts the app, allowing the simulator's origins; with `forge`, the Forge
    * front door too, trusting the local Forge's keys and calling the simulated API.
    */
-  attach(origins: { web: string; api: string }, forge?: ForgeAttachment): Promise<void>;
+  attach(origins: { web: string; api: string }, forge?: ForgeAttachment, more?: AttachOptions): Promise<void>;
   /**
    * The manifest.yml `npx gatehouse forge manifest` renders for this app (after attach with
    * `forge`), and the app directory its resource paths start from.
    */
   forgeManifest(): { yaml: string; dir: string };
+  /** The app's job store once attached (tests read a job's state from it). */
+  readonly store: LowdbStore | undefined;
   stop(): Promise<void>;
 }
 
 export interface ForgeAttachment {
   appId: string;
   jwksUrl: string;
+}
+
+/** What a session adds beyond the simulator's origins (the local Data Center's). */
+export interface AttachOptions {
+  /** More environment variables (ADMIN_TOKEN for the operator API). */
+  env?: Record<string, string>;
+  /** Job pipeline knobs, e.g. how long a job without usable credentials waits. */
+  pipeline?: Pick<PipelineOptions, 'credentialsWaitMs' | 'retryBaseDelayMs' | 'pollMs'>;
 }
 
 export interface InProcessAppOptions {
@@ -63,11 +73,14 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
 
   return {
     baseUrl,
+    get store() {
+      return store;
+    },
     forgeManifest() {
       if (!forgeAppId) throw new Error('attach the app with its Forge front door first');
       return { yaml: renderManifest({ appId: forgeAppId, baseUrl, resources: uiResources() }), dir: FORGE_DIR };
     },
-    async attach(origins, forge) {
+    async attach(origins, forge, more = {}) {
       forgeAppId = forge?.appId;
       const loaded = loadConfig({
         PORT: String(port),
@@ -81,6 +94,7 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
         // (SimulatorOptions.webExtensions.osv).
         OSV_MIRROR_URL: `${origins.web}/_sim/ext/osv`,
         ...(forge ? { FORGE_APP_ID: forge.appId, FORGE_JWKS_URL: forge.jwksUrl, FORGE_API_URLS: origins.api } : {}),
+        ...more.env,
       });
       if (!loaded.ok) throw new Error(`app configuration rejected: ${loaded.problems.join('; ')}`);
       const { config } = loaded;
@@ -89,7 +103,7 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
       await store.open();
       results = new JournalResultsStore({ dataDir: config.dataDir });
       await results.open();
-      const pipeline = createPipeline({ config, store, results, logger, onJobOutcome: datacenterJobOutcomes({ store, logger, now: () => new Date() }) });
+      const pipeline = createPipeline({ config, store, results, logger, ...more.pipeline, onJobOutcome: datacenterJobOutcomes({ store, logger, now: () => new Date() }) });
       worker = pipeline.worker;
       const app = createApp({ config, store, results, budget: pipeline.budget, logger, onJobQueued: () => pipeline.worker.wake() });
       server.removeAllListeners('request');

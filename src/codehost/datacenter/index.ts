@@ -16,7 +16,7 @@ export const DATACENTER_TENANT_PREFIX = 'datacenter:';
  * decrypted here and nowhere else) and metered by the instance's call budget. Cached until the
  * record's token or base URL changes; read per job, so an instance removed or re-registered while
  * the server runs takes effect at the next job. A token the instance refuses marks the instance
- * `token_revoked`, which stops its further jobs before any call until an operator acts.
+ * `token_revoked`: its further jobs then wait before any call until an operator registers a new token.
  */
 export function datacenterCodeHosts(deps: {
   config: Pick<Config, 'encryptionKey'>;

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import express, { type RequestHandler } from 'express';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultSpec } from '../faults.ts';
 import { GitHost } from '../git.ts';
@@ -26,6 +27,8 @@ export interface LocalDatacenterOptions {
   gitRoot?: string;
   openApiFile?: string;
   now?: () => Date;
+  /** Extra routes at /_sim/ext/<name> beside the instance (the OSV mirror a demo serves to the app). */
+  extensions?: Record<string, RequestHandler>;
 }
 
 export interface RepositoryInput {
@@ -38,7 +41,8 @@ export class LocalDatacenter implements DcState {
   readonly webhooks: DcWebhook[] = [];
   readonly deliveries: DcDelivery[] = [];
   readonly violations: DcViolation[] = [];
-  readonly calls: { method: string; path: string; status: number }[] = [];
+  /** Every REST call answered, with when (ms since the epoch) its answer was finished. */
+  readonly calls: { method: string; path: string; status: number; at: number }[] = [];
   readonly user: DcUser = { id: 1, name: 'alice', slug: 'alice', displayName: 'Alice Developer', emailAddress: 'alice@example.invalid' };
   readonly faults = new FaultInjector((message) => errorBody(message));
   private readonly tokens = new Map<string, DcToken>();
@@ -58,7 +62,10 @@ export class LocalDatacenter implements DcState {
     const dc = new LocalDatacenter(await GitHost.create(options.gitRoot), loadDatacenterChecker(options.openApiFile), options);
     const app = createDatacenterOrigin({ state: dc, checker: dc.checker, faults: dc.faults, tokens: dc.tokens, calls: dc.calls, violations: dc.violations });
     const context = (options.contextPath ?? '').replace(/\/+$/, '');
-    const root = context ? (await import('express')).default().use(context, app) : app;
+    const root = express();
+    root.disable('x-powered-by');
+    for (const [name, handler] of Object.entries(options.extensions ?? {})) root.use(`/_sim/ext/${name}`, handler);
+    root.use(context || '/', app);
     try {
       dc.server = await new Promise<Server>((resolve, reject) => {
         const server = root.listen(options.port ?? 0, '127.0.0.1');
@@ -76,6 +83,11 @@ export class LocalDatacenter implements DcState {
   /** What an operator registers: the origin plus the context path. */
   get baseUrl(): string {
     return `${this.origin}${(this.options.contextPath ?? '').replace(/\/+$/, '')}`;
+  }
+
+  /** Where the instance listens, without the context path (its extensions live here). */
+  get originUrl(): string {
+    return this.origin;
   }
 
   get webBase(): string {

@@ -26,7 +26,7 @@ export interface DcOriginDeps {
   checker: OpenApiChecker;
   faults: FaultInjector;
   tokens: Map<string, DcToken>;
-  calls: { method: string; path: string; status: number }[];
+  calls: { method: string; path: string; status: number; at: number }[];
   violations: DcViolation[];
 }
 
@@ -42,7 +42,7 @@ export function createDatacenterOrigin(deps: DcOriginDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use((req, res, next) => {
-    res.on('finish', () => deps.calls.push({ method: req.method, path: req.originalUrl, status: res.statusCode }));
+    res.on('finish', () => deps.calls.push({ method: req.method, path: req.originalUrl, status: res.statusCode, at: Date.now() }));
     next();
   });
   app.use(deps.faults.middleware());
