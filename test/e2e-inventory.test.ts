@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import Ajv2020Module from 'ajv/dist/2020.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoverageScheduler } from '../src/core/coverage/scheduler.ts';
@@ -25,11 +29,12 @@ describe('asset inventory on the simulator: pages, filters, export, SBOMs, mappi
   let stop: () => Promise<void>;
   let tenant: { clientKey: string; sharedSecret: string };
   let bearer: string;
+  let dataDir: string;
   let http: ReturnType<typeof request>;
   const get = (path: string) => http.get(path).set('Authorization', bearer);
 
   beforeAll(async () => {
-    ({ app, sim, stop } = await startPipelineOnSimulator('inventory', { tuning: { vulnIndex: () => createMemoryIndex(DEMO_ADVISORIES as unknown as OsvRecord[]) } }));
+    ({ app, sim, stop, dataDir } = await startPipelineOnSimulator('inventory', { tuning: { vulnIndex: () => createMemoryIndex(DEMO_ADVISORIES as unknown as OsvRecord[]) } }));
     tenant = sim.installation()!;
     await sim.createRepository('acme', 'alpha', {
       files: { 'config/deploy.env': `AWS_ACCESS_KEY_ID=${KEY}\n`, 'package-lock.json': npmLock({ lodash: '4.17.20', 'left-pad': '1.3.0' }) },
@@ -44,6 +49,7 @@ describe('asset inventory on the simulator: pages, filters, export, SBOMs, mappi
     const { token, hash } = newApiToken();
     await app.results.putApiToken({ id: randomUUID(), clientKey: tenant.clientKey, name: 'export', hash, createdBy: null, createdAt: new Date().toISOString(), lastUsedAt: null });
     bearer = `Bearer ${token}`;
+    await writeFile(path.join(dataDir, 'token.txt'), `${token}\n`);
     http = request(app.baseUrl);
   });
 
@@ -79,6 +85,10 @@ describe('asset inventory on the simulator: pages, filters, export, SBOMs, mappi
     expect(lodash).toMatchObject({ purl: 'pkg:npm/lodash@4.17.20', repositories: ['acme/alpha'] });
     expect(all.map((i) => i.type)).toEqual([...all.map((i) => i.type)].sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b)));
 
+    // Every entity matches the published JSON Schema.
+    const Ajv2020 = Ajv2020Module as unknown as typeof Ajv2020Module.default;
+    const validate = new Ajv2020({ strict: true, allErrors: true }).compile(JSON.parse(await readFile(path.resolve('docs/inventory.schema.json'), 'utf8')) as object);
+    for (const item of all) expect(validate(item) ? [] : validate.errors, item.id).toEqual([]);
     // Small pages give the same sequence, each entity once.
     expect(await everything('', 2)).toEqual(all);
   });
@@ -172,6 +182,49 @@ describe('asset inventory on the simulator: pages, filters, export, SBOMs, mappi
     expect(where).toEqual(['acme/beta/package-lock.json']);
     expect((await get('/api/inventory/sbom?repository=acme/nope')).status).toBe(404);
   });
+
+  it('npx gatehouse inventory export: the same export from another process with the API token, through a mapping file, with clear exit codes', async () => {
+    const all = await everything('mapping=none', 1000);
+    const exported = await cli(['inventory', 'export', '--url', app.baseUrl, '--token-file', 'token.txt', '--output', 'out.jsonl'], dataDir);
+    expect(exported, exported.stderr).toMatchObject({ code: 0, stdout: '' });
+    expect((await readFile(path.join(dataDir, 'out.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Item)).toEqual(all);
+
+    const csv = await cli(['inventory', 'export', '--url', app.baseUrl, '--token-file', 'token.txt', '--format', 'csv', '--type', 'component'], dataDir);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout.split('\r\n')[0]).toBe('schemaVersion,type,id,purl,ecosystem,name,version,repositories');
+
+    await writeFile(path.join(dataDir, 'cmdb.yml'), 'version: 1\ntypes: [component]\nfields:\n  ci_name: name\n  ci_version: version\n  used_in: repositories\n');
+    const mapped = await cli(['inventory', 'export', '--url', app.baseUrl, '--token-file', 'token.txt', '--format', 'csv', '--mapping', 'cmdb.yml'], dataDir);
+    expect(mapped.code, mapped.stderr).toBe(0);
+    expect(mapped.stdout.split('\r\n')).toEqual(['ci_name,ci_version,used_in', 'left-pad,1.3.0,acme/alpha', 'lodash,4.17.20,acme/alpha', 'lodash,4.17.21,acme/beta', '']);
+
+    await writeFile(path.join(dataDir, 'broken.yml'), 'version: 1\nfields:\n  ci_name: name\n  bad: { path: name, nope: 1 }\n');
+    const broken = await cli(['inventory', 'export', '--url', app.baseUrl, '--token-file', 'token.txt', '--mapping', 'broken.yml', '--output', 'never.jsonl'], dataDir);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain('broken.yml:4:22');
+    expect(await readdir(dataDir)).not.toContain('never.jsonl');
+
+    await writeFile(path.join(dataDir, 'wrong.txt'), 'ghtok_thisisnotavalidtokenatall0000\n');
+    const refused = await cli(['inventory', 'export', '--url', app.baseUrl, '--token-file', 'wrong.txt', '--output', 'never.jsonl'], dataDir);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/401/);
+    expect((await readdir(dataDir)).filter((f) => f.includes('never'))).toEqual([]);
+
+    const unreachable = await cli(['inventory', 'export', '--url', 'http://127.0.0.1:9', '--token-file', 'token.txt'], dataDir);
+    expect(unreachable.code).toBe(4);
+    expect(unreachable.stderr).toMatch(/cannot reach/);
+    expect((await cli(['inventory', 'export', '--url', app.baseUrl], dataDir)).code).toBe(2);
+  });
 });
+
+const CLI = path.resolve('bin/gatehouse.js');
+
+function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
 
 const ORDER = ['project', 'repository', 'pullRequest', 'finding', 'component'];

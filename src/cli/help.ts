@@ -1,5 +1,7 @@
 import { SEVERITIES } from '../scan/types.ts';
 
+const ENTITY_TYPE_LIST = 'project, repository, pullRequest, finding, component';
+
 export const MAIN_HELP = `Usage: gatehouse <command> [options]
 
 Security scanning for leaked secrets and vulnerable dependencies.
@@ -12,6 +14,7 @@ Commands:
   simulate receive    sign and deliver one webhook payload to a running app, as Bitbucket would
   datacenter add      register a Bitbucket Data Center instance (also list, remove, rotate-secret)
   forge manifest      render the Forge app's manifest.yml from FORGE_APP_ID and BASE_URL
+  inventory export    export a running server's asset inventory (JSON Lines or CSV) with an API token
 
 Options:
   -h, --help          show help; "gatehouse <command> --help" for a command's options
@@ -162,4 +165,26 @@ Options:
   -h, --help      show this help
 
 Exit status: 0 written, 2 a variable missing or invalid, or a check failed (message on stderr).
+`;
+
+export const INVENTORY_HELP = `Usage: gatehouse inventory export --url URL --token-file FILE [--format jsonl|csv]
+                                [--type TYPE[,TYPE]] [--mapping FILE] [--output FILE]
+
+Exports the asset inventory (projects, repositories, open pull requests, findings,
+components; docs/inventory.md) of the installation an API token belongs to, from a running
+Gatehouse server, as JSON Lines (one entity per line) or CSV.
+
+Options:
+  --url URL          the server's public URL (BASE_URL)
+  --token-file FILE  an API token (ghtok_...) created on the settings page
+  --format F         jsonl (default) or csv
+  --type T[,T]       only these entity types: ${ENTITY_TYPE_LIST}; CSV without --mapping takes one
+  --mapping FILE     shape the rows with this mapping (YAML or JSON; docs/inventory.md); without
+                     it, the mapping stored on the server (PUT /api/inventory/mapping) applies
+  --output FILE      write here (only once the export is complete) instead of stdout
+  -h, --help         show this help
+
+Exit status: 0 exported, 2 usage or input error (a mapping error names its line and column),
+3 the server refused the request (token revoked, bad filter), 4 the server could not be
+reached, failed, or the export broke off.
 `;

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./commands/simulate.ts')).runSimulate,
   datacenter: async () => (await import('./commands/datacenter.ts')).runDatacenter,
   forge: async () => (await import('./commands/forge.ts')).runForge,
+  inventory: async () => (await import('./commands/inventory.ts')).runInventory,
 };
 
 /**
