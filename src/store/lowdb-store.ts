@@ -10,7 +10,7 @@ import { parseRecord, type AcceptRecord, type CarryRecord, type JobState, type J
 import { Journal, type BodyRef } from './journal.ts';
 import { dropUnneededSegments } from './segment-compaction.ts';
 import { SerialQueue } from './serial-queue.ts';
-import type { DatacenterInstance, DatacenterInstanceStatus, Delivery, ForgeInstallation, Installation, Job, JobFilter, JobSummary, NewJob, Store } from './types.ts';
+import { UNFINISHED_COUNT_CAP, type DatacenterInstance, type DatacenterInstanceStatus, type Delivery, type ForgeInstallation, type Installation, type Job, type JobFilter, type JobSummary, type NewJob, type Store } from './types.ts';
 
 /**
  * The default Store: files in DATA_DIR, no database server.
@@ -62,6 +62,8 @@ export interface LowdbStoreOptions {
 export const MAINTENANCE_INTERVAL_MS = 60_000;
 
 const JOURNAL_DIR = 'journal';
+/** Superseded jobs one claim finishes at most (PgStore's claim looks at as many queued jobs). */
+export const MAX_SUPERSEDED_PER_CLAIM = 500;
 /** Parallel payload reads when listing many jobs. */
 const READ_CONCURRENCY = 32;
 
@@ -314,9 +316,11 @@ export class LowdbStore implements Store {
     const at = this.#timestamp();
     const states: JobState[] = [];
     const claimed: JobEntry[] = [];
-    // Superseded jobs are finished on the way and do not count towards the limit.
+    // Superseded jobs are finished on the way and do not count towards the limit; at most
+    // MAX_SUPERSEDED_PER_CLAIM of them per call, so one claim's record and work stay bounded
+    // however many events a pull request piled up (the next claim goes on from there).
     for (const entry of this.#index.queued.takeDue(now.toISOString())) {
-      if (claimed.length >= limit) break;
+      if (claimed.length >= limit || states.length - claimed.length >= MAX_SUPERSEDED_PER_CLAIM) break;
       const newer = this.#index.supersederOf(entry);
       if (newer) states.push({ ...stateOf(entry.job), status: 'done', lastError: `skipped: superseded by job ${newer.job.id}`, updatedAt: at });
       else {
@@ -340,7 +344,7 @@ export class LowdbStore implements Store {
 
   async countUnfinishedJobs(clientKey: string, group: string): Promise<number> {
     this.#assertOpen();
-    const count = this.#index.countUnfinished(clientKey, group);
+    const count = Math.min(this.#index.countUnfinished(clientKey, group), UNFINISHED_COUNT_CAP);
     await this.#journal.barrier();
     return count;
   }

@@ -74,6 +74,9 @@ export interface Job {
 /** A job without its payload: what questions about metadata are answered with. */
 export type JobSummary = Omit<Job, 'payload'>;
 
+/** Where countUnfinishedJobs stops counting. */
+export const UNFINISHED_COUNT_CAP = 1_000;
+
 export interface NewJob {
   clientKey: string;
   type: string;
@@ -182,7 +185,9 @@ export interface Store {
   /**
    * Queued jobs whose runAfter has passed, oldest first; marks them running (lease). A due
    * job of a group with a newer `supersedes` job is not handed out: it is finished (status
-   * done, lastError `skipped: superseded by job <id>`) in the same step.
+   * done, lastError `skipped: superseded by job <id>`) in the same step. One call finishes
+   * a bounded number of them (a few hundred), so it may hand out fewer than `limit` while
+   * more are due; the next call goes on.
    */
   claimJobs(limit: number, now: Date): Promise<Job[]>;
   /** Finish: done, requeue with backoff (status queued + runAfter), or dead with the reason. */
@@ -197,7 +202,11 @@ export interface Store {
 
   /** Queued jobs of one installation (due or waiting for their runAfter); O(1). */
   countQueuedJobs(clientKey: string): Promise<number>;
-  /** Queued or running jobs of one group (e.g. "is a scan of this pull request pending?"); O(1). */
+  /**
+   * Queued or running jobs of one group (e.g. "is a scan of this pull request pending?"),
+   * counted up to UNFINISHED_COUNT_CAP: callers ask whether there is one, or more than their
+   * own, so a pull request with thousands of events waiting costs no more to ask about.
+   */
   countUnfinishedJobs(clientKey: string, group: string): Promise<number>;
   /**
    * Dead jobs (kept), most recently dead first, at most `limit`, without payloads: what an

@@ -28,6 +28,7 @@ import {
   type JobSummary,
   type NewJob,
   type Store,
+  UNFINISHED_COUNT_CAP,
 } from '../types.ts';
 import { query } from './database.ts';
 import { checkSchema } from './migrate.ts';
@@ -417,8 +418,8 @@ export class PgStore implements Store {
     this.#assertOpen();
     const { rows } = await query<{ n: string }>(
       this.#pool,
-      `SELECT count(*) AS n FROM jobs WHERE client_key = $1 AND grp = $2 AND status IN ('queued', 'running')`,
-      [clientKey, group],
+      `SELECT count(*) AS n FROM (SELECT 1 FROM jobs WHERE client_key = $1 AND grp = $2 AND status IN ('queued', 'running') LIMIT $3) u`,
+      [clientKey, group, UNFINISHED_COUNT_CAP],
     );
     return Number(rows[0]?.n ?? 0);
   }
