@@ -143,9 +143,15 @@ describe('two instances on one PostgreSQL database', () => {
       // (the same report, idempotently); nothing else is ever published twice.
       expect(extraReports).toBeLessThanOrEqual(inFlightAtKill);
 
-      // Nothing lost or stuck: every job done (run or superseded), none dead.
-      const { rows } = await admin.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM jobs GROUP BY status');
-      expect(rows.map((r) => r.status)).toEqual(['done']);
+      // Nothing lost or stuck: every webhook job done (run or superseded), none dead. The
+      // installation's coverage chain (discovery, backfill) goes on in the background by
+      // design. A job records that it finished just after its last publication, so the last
+      // ones may still read 'running' for a moment after the simulator saw them published.
+      const unfinished = async () =>
+        (await admin.query<{ type: string; status: string }>("SELECT type, status FROM jobs WHERE status <> 'done' AND type NOT LIKE 'coverage:%' ORDER BY id")).rows.map((r) => `${r.type} ${r.status}`);
+      const settleBy = Date.now() + 30_000;
+      while ((await unfinished()).length > 0 && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 100));
+      expect(await unfinished()).toEqual([]);
       expect(sim.violations).toEqual([]);
     } finally {
       await admin.end();
