@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CodeHost } from '../src/core/code-host.ts';
-import { checkDependencies, LockfileCache, type LockfileParser } from '../src/core/dependency-check.ts';
-import { lockfileTask } from '../src/core/scan-pool/tasks.ts';
+import { checkDependencies, LockfileCache, packagesOf, type LockfileParser } from '../src/core/dependency-check.ts';
+import { ScanBudgetExceeded } from '../src/core/scan-pool/pool.ts';
+import { dependencyContextTask, dependencySetTask, lockfileTask } from '../src/core/scan-pool/tasks.ts';
 import { createMemoryIndex } from '../src/scan/deps/index.ts';
 import { EMPTY_REPO_CONFIG } from '../src/scan/repo-config/index.ts';
 
@@ -35,7 +36,11 @@ function files(byCommit: Record<string, Record<string, string>>) {
 }
 
 /** What a scan thread does, run here (scan-pool.test.ts covers the threads). */
-const parser: LockfileParser = { parseLockfile: async (path, content) => lockfileTask(path, content) };
+const parser: LockfileParser = {
+  parseLockfile: async (path, content) => lockfileTask(path, content),
+  parseDependencySet: async (set) => dependencySetTask(set),
+  dependencyContext: async (path, content) => dependencyContextTask(path, content),
+};
 
 const input = (host: CodeHost, cache: LockfileCache, source = 'src1') => ({
   target: { host, workspace: 'w', slug: 's' },
@@ -147,5 +152,52 @@ describe('checkDependencies reads a changed file with the files that change what
   it('a pom takes versions from its local parent (relativePath ../pom.xml by default)', async () => {
     const result = await check({ src1: { 'pom.xml': PARENT_POM, 'api/pom.xml': CHILD_POM } }, ['api/pom.xml']);
     expect(found(result)).toEqual(['com.fasterxml.jackson.core:jackson-databind@2.13.0 api/pom.xml']);
+  });
+
+  it('go.mod, go.sum and pom.xml are parsed in the scan pool, never here; one over its budget is reported, not thrown', async () => {
+    const calls: string[] = [];
+    let overBudget = false;
+    const recording: LockfileParser = {
+      parseLockfile: async (path, content) => (calls.push(`file ${path}`), lockfileTask(path, content)),
+      parseDependencySet: async (set) => {
+        calls.push(`set ${set.map((f) => f.path).join(' ')}`);
+        if (overBudget) throw new ScanBudgetExceeded('time', 'the scan exceeded its time budget of 30 s and was stopped');
+        return dependencySetTask(set);
+      },
+      dependencyContext: async (path, content) => (calls.push(`context ${path}`), dependencyContextTask(path, content)),
+    };
+    const { client } = files({ src1: { 'svc/go.mod': GO_MOD, 'svc/go.sum': GO_SUM, 'pom.xml': PARENT_POM, 'api/pom.xml': CHILD_POM } });
+    const run = () =>
+      checkDependencies({
+        ...input(client, new LockfileCache(recording)),
+        baseCommit: null,
+        files: [{ path: 'svc/go.mod', oldPath: null }, { path: 'api/pom.xml', oldPath: null }],
+        vulnIndex: CONTEXT_INDEX,
+      });
+    const result = await run();
+    expect(result.findings.map((f) => f.package)).toEqual(['golang.org/x/text', 'com.fasterxml.jackson.core:jackson-databind']);
+    expect(calls).toEqual(['set svc/go.mod svc/go.sum', 'context api/pom.xml', 'context pom.xml', 'set api/pom.xml pom.xml']);
+
+    overBudget = true;
+    const stopped = await run();
+    expect(stopped.findings).toEqual([]);
+    expect(stopped.notices).toEqual([
+      'svc/go.mod: the scan exceeded its time budget of 30 s and was stopped; its packages were not checked.',
+      'api/pom.xml: the scan exceeded its time budget of 30 s and was stopped; its packages were not checked.',
+    ]);
+
+    // An inventory (packagesOf) reads them together in one task too, and caches it by content.
+    calls.length = 0;
+    overBudget = false;
+    const cache = new LockfileCache(recording);
+    const contents = [
+      { path: 'svc/go.mod', content: GO_MOD },
+      { path: 'svc/go.sum', content: GO_SUM },
+      { path: 'requirements.txt', content: 'requests==2.19.0\n' },
+    ];
+    const inventory = await packagesOf(contents, cache);
+    expect(inventory.packages.map((p) => `${p.name} ${p.path}`)).toEqual(['requests requirements.txt', 'github.com/gin-gonic/gin svc/go.mod', 'golang.org/x/text svc/go.sum']);
+    await packagesOf(contents, cache);
+    expect(calls).toEqual(['file requirements.txt', 'set svc/go.mod svc/go.sum']);
   });
 });

@@ -57,6 +57,21 @@ describe('ScanPool', { timeout: 120_000 }, () => {
     expect(await p.parseLockfile('package-lock.json', '{ nope')).toEqual({ error: expect.stringContaining('package-lock.json') });
   });
 
+  it('reads dependency files that go together (go.mod with go.sum, a pom with its parent) in a thread', async () => {
+    const p = open();
+    const goMod = 'module example.com/app\n\ngo 1.16\n\nrequire github.com/gin-gonic/gin v1.9.1\n';
+    const goSum = 'golang.org/x/text v0.3.7 h1:ghi=\n';
+    const set = await p.parseDependencySet([
+      { path: 'go.mod', content: goMod },
+      { path: 'go.sum', content: goSum },
+      { path: 'broken/pom.xml', content: '<project><dependencies></project>' },
+    ]);
+    expect(set.packages.map((pkg) => `${pkg.name}@${pkg.version}`)).toEqual(['github.com/gin-gonic/gin@v1.9.1', 'golang.org/x/text@v0.3.7']);
+    expect(set.errors).toEqual([{ path: 'broken/pom.xml', error: expect.stringMatching(/^broken\/pom.xml: invalid XML/) }]);
+    const child = '<project><parent><groupId>g</groupId><artifactId>parent</artifactId><version>1</version><relativePath>../base</relativePath></parent><artifactId>api</artifactId></project>';
+    expect(await p.dependencyContext('api/pom.xml', child)).toEqual(['base/pom.xml']);
+  });
+
   it('stops a scan over its time budget, cancels the diff download, and serves the next task on a fresh thread', async () => {
     const p = open({ diffTimeMs: 500 });
     let cancelled = false;

@@ -7,7 +7,7 @@ import type { ChangedDependencyFile } from './diff-scan.ts';
 import type { RepoRef } from './code-host.ts';
 import type { Target } from './publish.ts';
 import { ScanBudgetExceeded } from './scan-pool/pool.ts';
-import type { LockfileParse } from './scan-pool/protocol.ts';
+import type { DependencySetParse, LockfileParse } from './scan-pool/protocol.ts';
 
 /**
  * Which vulnerable packages a change brings in. Each changed dependency file is read whole
@@ -18,9 +18,13 @@ import type { LockfileParse } from './scan-pool/protocol.ts';
  * in the index, which stays here.
  */
 
-/** Parses one dependency file off the event loop (ScanPool). */
+/** Parses dependency files off the event loop (ScanPool), each within its budget. */
 export interface LockfileParser {
   parseLockfile(path: string, content: string): Promise<LockfileParse>;
+  /** Files read together: go.mod with go.sum, poms with their local parents. */
+  parseDependencySet(files: { path: string; content: string }[]): Promise<DependencySetParse>;
+  /** DependencyFileSet.contextOf, for a file whose content names its context (a pom). */
+  dependencyContext(path: string, content: string): Promise<string[]>;
 }
 
 export interface DependencyCheck {
@@ -98,7 +102,7 @@ export async function checkDependencies(input: DependencyCheckInput): Promise<De
   }
 
   const read = async (commit: string, path: string, repository: RepoRef = input.target): Promise<Parsed | null> => {
-    const group = await readWithContext({ ...repository, host: input.target.host }, commit, path, input.cache.maxFileBytes);
+    const group = await readWithContext({ ...repository, host: input.target.host }, commit, path, input.cache);
     if (group === null) return null;
     if ('refused' in group) return { packages: [], findings: [], error: group.refused };
     const key = createHash('sha256').update(`${input.vulnIndex?.version ?? 'none'}\0`);
@@ -160,23 +164,44 @@ async function readWithContext(
   target: Target,
   commit: string,
   path: string,
-  maxBytes: number,
+  cache: LockfileCache,
 ): Promise<{ files: Map<string, string> } | { refused: string } | null> {
-  const content = await fetchBounded(target, commit, path, maxBytes);
+  const content = await fetchBounded(target, commit, path, cache.maxFileBytes);
   if (content === null || typeof content !== 'string') return content;
   const files = new Map([[path, content]]);
   const queue = [path];
   while (queue.length > 0 && files.size < MAX_CONTEXT_FILES) {
     const current = queue.shift()!;
-    for (const other of DependencyFileSet.contextOf(current, files.get(current)!)) {
+    for (const other of await contextOf(cache.parser, current, files.get(current)!)) {
       if (files.has(other)) continue;
-      const text = await fetchBounded(target, commit, other, maxBytes);
+      const text = await fetchBounded(target, commit, other, cache.maxFileBytes);
       if (typeof text !== 'string') continue;
       files.set(other, text);
       queue.push(other);
     }
   }
   return { files };
+}
+
+/** The context files of one file; a pom is read in a scan thread, and one that cannot be read there has none. */
+async function contextOf(parser: LockfileParser, path: string, content: string): Promise<string[]> {
+  if (!DependencyFileSet.contextNeedsParsing(path)) return DependencyFileSet.contextOf(path, content);
+  try {
+    return await parser.dependencyContext(path, content);
+  } catch (error) {
+    if (!(error instanceof ScanBudgetExceeded)) throw error;
+    return [];
+  }
+}
+
+/** Parses files read together in a scan thread; a group over its budget is reported as its first file's error. */
+async function parseSet(parser: LockfileParser, files: { path: string; content: string }[]): Promise<DependencySetParse> {
+  try {
+    return await parser.parseDependencySet(files);
+  } catch (error) {
+    if (!(error instanceof ScanBudgetExceeded)) throw error;
+    return { packages: [], notices: [], errors: [{ path: files[0]!.path, error: `${files[0]!.path}: ${error.message}` }] };
+  }
 }
 
 /**
@@ -186,6 +211,13 @@ async function readWithContext(
  * go.sum and pom.xml here, as readPackages does.
  */
 async function parseGroup(parser: LockfileParser, path: string, files: Map<string, string>, index: VulnIndex | null): Promise<Parsed> {
+  if (DependencyFileSet.needsOtherFiles(path)) {
+    const parsed = await parseSet(parser, [...files].map(([file, content]) => ({ path: file, content })));
+    // A context file that does not parse is read as absent; the changed file itself is reported.
+    const error = parsed.errors.find((e) => e.path === path);
+    if (error) return { packages: [], findings: [], error: `${error.error}; its packages were not checked.` };
+    return matched(parsed.packages.filter((p) => ownFiles(path).has(p.path)), parsed.notices.filter((n) => n.path === path).map((n) => n.message), index);
+  }
   const set = new DependencyFileSet();
   const notices: string[] = [];
   for (const [file, content] of files) {
@@ -207,9 +239,17 @@ async function parseGroup(parser: LockfileParser, path: string, files: Map<strin
       if (file === path) return { packages: [], findings: [], error: `${error.message}; its packages were not checked.` };
     }
   }
+  return matched(set.packages().filter((p) => ownFiles(path).has(p.path)), notices, index);
+}
+
+/** The files whose packages count as `path`'s: a go.mod's include those its go.sum adds. */
+function ownFiles(path: string): Set<string> {
   const own = new Set([path]);
   if (path.endsWith('go.mod')) own.add(`${path.slice(0, -'go.mod'.length)}go.sum`);
-  const packages = set.packages().filter((p) => own.has(p.path));
+  return own;
+}
+
+function matched(packages: PackageRef[], notices: string[], index: VulnIndex | null): Parsed {
   if (!index) return { packages, findings: [], notices };
   try {
     return { packages, findings: matchPackages(index, packages), notices };
@@ -275,16 +315,12 @@ export async function packagesOf(
   const files: Record<string, string> = {};
   const notices: string[] = [];
   const set = new DependencyFileSet();
+  const together: { path: string; content: string }[] = [];
   for (const { path, content } of contents) {
     const hash = createHash('sha256').update(content).digest('hex');
     files[path] = hash;
     if (DependencyFileSet.needsOtherFiles(path)) {
-      try {
-        set.add(path, content, (message) => notices.push(message));
-      } catch (error) {
-        if (!(error instanceof ParseError)) throw error;
-        notices.push(`${error.message}; its packages were not checked.`);
-      }
+      together.push({ path, content });
       continue;
     }
     const key = createHash('sha256').update(`${path}\0inventory\0`).update(content).digest('hex');
@@ -297,5 +333,21 @@ export async function packagesOf(
     notices.push(...(parsed.notices ?? []));
     set.addParsed(path, parsed.packages);
   }
-  return { packages: set.packages(), files, notices };
+  const packages = set.packages();
+  if (together.length > 0) {
+    // go.mod, go.sum and pom.xml are read together, in a scan thread, once per set of contents.
+    const key = createHash('sha256').update('inventory-set\0');
+    for (const { path, content } of together) key.update(`${path}\0${content.length}\0`).update(content);
+    const digest = key.digest('hex');
+    let parsed = cache.get(digest);
+    if (!parsed) {
+      const set = await parseSet(cache.parser, together);
+      const messages = [...set.errors.map((e) => `${e.error}; its packages were not checked.`), ...set.notices.map((n) => n.message)];
+      parsed = { packages: set.packages, findings: [], notices: messages };
+      cache.set(digest, parsed);
+    }
+    packages.push(...parsed.packages);
+    notices.push(...(parsed.notices ?? []));
+  }
+  return { packages, files, notices };
 }

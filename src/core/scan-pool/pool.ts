@@ -3,7 +3,7 @@ import type { TransferListItem, Worker } from 'node:worker_threads';
 import type { Logger } from '../../log.ts';
 import { siblingEntry, startThread } from '../../worker-thread.ts';
 import type { DiffScanResult } from '../diff-scan.ts';
-import type { DiffScanRequest, FilesScanResult, LockfileParse, Task, TaskMessage, TaskValue, ThreadMessage, TreeFile } from './protocol.ts';
+import type { DependencySetParse, DiffScanRequest, FilesScanResult, LockfileParse, Task, TaskMessage, TaskValue, ThreadMessage, TreeFile } from './protocol.ts';
 
 /**
  * Scan threads: the CPU work of jobs (diff parsing, the secrets engine, lockfile parsing)
@@ -115,6 +115,16 @@ export class ScanPool {
 
   async parseLockfile(path: string, content: string): Promise<LockfileParse> {
     return (await this.#run({ kind: 'lockfile', path, content }, [], this.#o.fileTimeMs)) as LockfileParse;
+  }
+
+  /** Parses dependency files that are read together (go.mod with go.sum, poms with parents), within the per-file budget times the files. */
+  async parseDependencySet(files: { path: string; content: string }[]): Promise<DependencySetParse> {
+    return (await this.#run({ kind: 'dependency-set', files }, [], this.#o.fileTimeMs * Math.max(1, files.length))) as DependencySetParse;
+  }
+
+  /** The files that change what a dependency file yields (DependencyFileSet.contextOf), within the per-file budget. */
+  async dependencyContext(path: string, content: string): Promise<string[]> {
+    return (await this.#run({ kind: 'dependency-context', path, content }, [], this.#o.fileTimeMs)) as string[];
   }
 
   /**

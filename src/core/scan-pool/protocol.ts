@@ -30,14 +30,27 @@ export interface FilesScanResult {
 /** A lockfile's packages with what the parser skipped in it, or why it could not be read (shown as notices). */
 export type LockfileParse = { packages: PackageRef[]; notices: string[] } | { error: string };
 
+/**
+ * Dependency files that are read together (a go.mod with its go.sum, a pom.xml with its
+ * local parents): the packages of them all, what the parsers said per file, and the files
+ * that could not be read.
+ */
+export interface DependencySetParse {
+  packages: PackageRef[];
+  notices: { path: string; message: string }[];
+  errors: { path: string; error: string }[];
+}
+
 export type Task =
   | { kind: 'diff'; request: DiffScanRequest; diff: ReadableStream<Uint8Array> }
   | { kind: 'lockfile'; path: string; content: string }
+  | { kind: 'dependency-set'; files: { path: string; content: string }[] }
+  | { kind: 'dependency-context'; path: string; content: string }
   | { kind: 'files'; secrets: NonNullable<DiffScanRequest['secrets']>; files: TreeFile[] };
 
 export type TaskMessage = Task & { id: number };
 
-export type TaskValue = DiffScanResult | LockfileParse | FilesScanResult;
+export type TaskValue = DiffScanResult | LockfileParse | FilesScanResult | DependencySetParse | string[];
 
 /** A thread says `ready` once its modules are loaded, then answers each task by its id. */
 export type ThreadMessage =

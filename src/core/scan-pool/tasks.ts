@@ -1,8 +1,8 @@
-import { ParseError, parseLockfile } from '../../scan/deps/index.ts';
+import { DependencyFileSet, ParseError, parseLockfile } from '../../scan/deps/index.ts';
 import { SecretScanner } from '../../scan/secrets/engine.ts';
 import { scanDiff, type DiffScanResult } from '../diff-scan.ts';
 import { pathFilter } from '../path-filter.ts';
-import type { DiffScanRequest, FilesScanResult, LockfileParse, TreeFile } from './protocol.ts';
+import type { DependencySetParse, DiffScanRequest, FilesScanResult, LockfileParse, TreeFile } from './protocol.ts';
 
 /** What a scan thread runs for each kind of task (thread.ts carries the messages). */
 
@@ -43,4 +43,31 @@ export function filesTask(secrets: NonNullable<DiffScanRequest['secrets']>, file
   const scanner = scannerFor(secrets);
   const findings = files.flatMap((file) => ('binary' in file ? scanner.scanPath(file.path) : scanner.scanText(file.path, file.content)));
   return { findings };
+}
+
+/** Files read together (DependencyFileSet): parsed and combined here, since go.mod, go.sum and pom.xml are repository input like any lockfile. */
+export function dependencySetTask(files: readonly { path: string; content: string }[]): DependencySetParse {
+  const set = new DependencyFileSet();
+  const notices: DependencySetParse['notices'] = [];
+  const errors: DependencySetParse['errors'] = [];
+  for (const { path, content } of files) {
+    try {
+      set.add(path, content, (message) => notices.push({ path, message }));
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      errors.push({ path, error: error.message });
+    }
+  }
+  try {
+    return { packages: set.packages(), notices, errors };
+  } catch (error) {
+    // A go.sum is read only when its go.mod is: what it cannot say is its own error.
+    if (!(error instanceof ParseError)) throw error;
+    return { packages: [], notices, errors: [...errors, { path: error.file, error: error.message }] };
+  }
+}
+
+/** The files that change what a dependency file yields (a pom's parent is named inside its XML). */
+export function dependencyContextTask(path: string, content: string): string[] {
+  return DependencyFileSet.contextOf(path, content);
 }

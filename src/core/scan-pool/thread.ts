@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { TaskMessage, TaskValue, ThreadMessage } from './protocol.ts';
-import { diffTask, filesTask, lockfileTask } from './tasks.ts';
+import { dependencyContextTask, dependencySetTask, diffTask, filesTask, lockfileTask } from './tasks.ts';
 
 /**
  * A scan thread (see pool.ts): runs one task at a time and answers with its result. The
@@ -16,6 +16,8 @@ port.on('message', (message: TaskMessage) => {
   const run = async (): Promise<TaskValue> => {
     if (message.kind === 'diff') return diffTask(message.request, message.diff);
     if (message.kind === 'files') return filesTask(message.secrets, message.files);
+    if (message.kind === 'dependency-set') return dependencySetTask(message.files);
+    if (message.kind === 'dependency-context') return dependencyContextTask(message.path, message.content);
     return lockfileTask(message.path, message.content);
   };
   run().then(

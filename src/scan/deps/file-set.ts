@@ -34,6 +34,11 @@ export class DependencyFileSet {
     return CONTEXT_FILES.has(baseName(path));
   }
 
+  /** Whether contextOf reads the file's content (a pom's parent is named in its XML), rather than its path alone. */
+  static contextNeedsParsing(path: string): boolean {
+    return baseName(path) === 'pom.xml';
+  }
+
   /**
    * Files whose content changes what `path` yields, for a caller that reads one file at a
    * time (a pull request's changed files): the npm-shrinkwrap.json that hides a
