@@ -16,6 +16,9 @@ import { forgeUserPermissions } from './forge/user-permissions.ts';
 import { deadJobsAdminRouter } from './http/dead-jobs-route.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
+import { DiagnosticsRecorder } from './core/diagnostics/recorder.ts';
+import { Diagnostics } from './core/diagnostics/view.ts';
+import { diagnosticsAdminRouter } from './connect/diagnostics-api.ts';
 import { bitbucketPermissions } from './ui/permissions.ts';
 import { securityHeaders } from './http/security.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -39,6 +42,8 @@ export interface AppOptions {
   clientTuning?: ClientTuning;
   /** Called after a webhook's job is durably queued, so the worker pool picks it up at once. */
   onJobQueued?: () => void;
+  /** Counters for the Health view; one is made when not given. Every metered call of `budget` is told to it. */
+  diagnostics?: DiagnosticsRecorder;
 }
 
 /**
@@ -66,12 +71,15 @@ export function createApp(options: AppOptions): RequestListener {
   app.use(securityHeaders());
 
   const limited = limitQueuedJobs(createDispatcher(store), store, { limit: config.tenantQueueLimit ?? DEFAULT_TENANT_QUEUE_LIMIT, now: () => now().getTime() });
-  const dispatcher = notifying(limited, options.onJobQueued);
+  const recorder = options.diagnostics ?? new DiagnosticsRecorder({ now });
+  const dispatcher = notifying(recording(limited, recorder), options.onJobQueued);
 
   const routes = express.Router();
   routes.get('/healthz', healthz(ready));
   const { results } = options;
   const budget = options.budget ?? new CallBudget();
+  budget.observe((clientKey, outcome) => recorder.call(clientKey, outcome));
+  const diagnostics = new Diagnostics({ recorder, store, dataDir: config.dataDir, now, queueLimit: config.tenantQueueLimit ?? DEFAULT_TENANT_QUEUE_LIMIT });
   const tuning = options.clientTuning ? { tuning: options.clientTuning } : {};
   const clients = results ? bitbucketClients({ config, store, now: () => now().getTime(), budget, ...tuning }) : undefined;
   const clientTuning = options.clientTuning ? { clientTuning: options.clientTuning } : {};
@@ -79,12 +87,13 @@ export function createApp(options: AppOptions): RequestListener {
     const permissions = forgeUserPermissions({ apiUrls: config.forge.apiUrls, budget, now: () => now().getTime(), ...tuning });
     addForgeRoutes(routes, { config: { ...config, forge: config.forge }, store, now, logger, dispatcher, ...(results && clients ? { ui: { results, clients, permissions } } : {}) });
   }
-  addConnectRoutes(routes, { config, store, now, logger, ...clientTuning, ...(results && clients ? { results, clients } : {}) });
-  if (results && clients) routes.use(apiRouter({ config, store, results, now, logger, permissions: bitbucketPermissions(clients), onJobQueued: options.onJobQueued }));
+  addConnectRoutes(routes, { config, store, now, logger, diagnostics, ...clientTuning, ...(results && clients ? { results, clients } : {}) });
+  if (results && clients) routes.use(apiRouter({ config, store, results, now, logger, permissions: bitbucketPermissions(clients), onJobQueued: options.onJobQueued, diagnostics }));
   // The operator API exists only with ADMIN_TOKEN set: without it, its paths are unknown routes.
   if (config.adminToken) {
     routes.use(datacenterAdminRouter({ adminToken: config.adminToken, instances: store, encryptionKey: config.encryptionKey, publicBaseUrl: config.baseUrl, now }));
     routes.use(deadJobsAdminRouter({ adminToken: config.adminToken, store }));
+    routes.use(diagnosticsAdminRouter({ adminToken: config.adminToken, diagnostics }));
   }
 
   const basePath = basePathOf(config.baseUrl);
@@ -94,12 +103,28 @@ export function createApp(options: AppOptions): RequestListener {
   app.use(notFound);
   app.use(errorHandler(logger));
 
-  const webhooks = webhookIntake({ config, store, now, logger, dispatcher });
+  const webhooks = webhookIntake({ config, store, now, logger, dispatcher, diagnostics: recorder });
   const datacenterWebhooks = datacenterWebhookIntake({ basePath, store, encryptionKey: config.encryptionKey, dispatcher, logger, now });
   return (req, res) => {
     if (webhooks.handles(req)) webhooks.handle(req, res);
     else if (datacenterWebhooks.handles(req)) datacenterWebhooks.handle(req, res);
     else app(req, res);
+  };
+}
+
+/** Last delivery per event type, whichever front door took it (the Health view). */
+function recording(dispatcher: Dispatcher, recorder: DiagnosticsRecorder): Dispatcher {
+  return {
+    async dispatch(tenant, event) {
+      const result = await dispatcher.dispatch(tenant, event);
+      recorder.delivery(tenant.clientKey, event.sourceEvent);
+      return result;
+    },
+    async ignore(tenant, delivery) {
+      const result = await dispatcher.ignore(tenant, delivery);
+      recorder.delivery(tenant.clientKey, delivery.sourceEvent);
+      return result;
+    },
   };
 }
 

@@ -2,6 +2,8 @@ import express from 'express';
 import request from 'supertest';
 import { encodeSymmetric } from 'atlassian-jwt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DiagnosticsRecorder } from '../src/core/diagnostics/recorder.ts';
+import { Diagnostics } from '../src/core/diagnostics/view.ts';
 import { errorHandler } from '../src/http/errors.ts';
 import { JournalResultsStore } from '../src/store/results-store.ts';
 import { storeDataSource, type UiDataSource } from '../src/ui/data-source.ts';
@@ -54,7 +56,11 @@ beforeAll(async () => {
   ui.set('query parser', 'simple');
   const router = express.Router();
   const people = { displayName: async (_c: string, _w: string, user: string) => lookups.people.get(user) ?? null };
-  addUiRoutes(router, { config: t.config, store: t.store, data, permissions, repositories, people, now: () => t.clock.now, logger: (await import('../src/log.ts')).createLogger('silent') });
+  const recorder = new DiagnosticsRecorder({ now: () => t.clock.now });
+  recorder.call(tenant.clientKey, { method: 'GET', url: 'http://127.0.0.1:4101/2.0/repositories/acme/web', status: 401, error: null });
+  const diagnostics = new Diagnostics({ recorder, store: t.store, dataDir: t.config.dataDir, now: () => t.clock.now, queueLimit: 500 });
+  const health = (clientKey: string) => diagnostics.forInstallation(clientKey);
+  addUiRoutes(router, { config: t.config, store: t.store, data, permissions, repositories, people, now: () => t.clock.now, logger: (await import('../src/log.ts')).createLogger('silent'), health });
   ui.use(router);
   ui.use(errorHandler((await import('../src/log.ts')).createLogger('silent')));
 });
@@ -465,8 +471,15 @@ describe('settings page coverage and API token sections', () => {
     expect(admin.text).not.toContain('ab'.repeat(32));
     expect(admin.text).toMatch(/<script src="\/ui\/static\/settings\.js\?v=[0-9a-f]{12}" defer><\/script>/);
 
+    // Health: each problem with what to do.
+    expect(admin.text).toContain('id="gh-health"');
+    expect(admin.text).toContain('<strong>1 Bitbucket call(s) failed with HTTP 401.</strong> Bitbucket refused');
+    expect(admin.text).toContain('<code>GET /2.0/repositories/acme/web: HTTP 401</code>');
+    expect(admin.text).toContain('<strong>No vulnerability database.</strong>');
+
     grants.admin = false;
     const member = await request(ui).get(signedPath(UI_PATHS.settings));
+    expect(member.text).not.toContain('id="gh-health"');
     expect(member.text).toContain('data-gh-coverage="/api/coverage"');
     expect(member.text).not.toContain('data-gh-coverage-action');
     expect(member.text).toContain('Only workspace admins can start, pause or resume the backfill');

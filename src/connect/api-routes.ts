@@ -10,6 +10,8 @@ import type { Logger } from '../log.ts';
 import type { AuthDeps } from './auth.ts';
 import { addCoverageApi } from './coverage-api.ts';
 import { addInventoryApi } from './inventory-api.ts';
+import { addDiagnosticsApi } from './diagnostics-api.ts';
+import type { Diagnostics } from '../core/diagnostics/view.ts';
 
 /**
  * The JSON API: the installation's policy, its triage marks, coverage and API tokens. Every
@@ -41,6 +43,8 @@ export interface ApiDeps extends AuthDeps {
   onJobQueued?: () => void;
   /** Where a streamed export that fails midway is reported. */
   logger?: Logger;
+  /** Integration health (GET /api/diagnostics); without it the route is not served. */
+  diagnostics?: Diagnostics;
 }
 
 export function apiRouter(deps: ApiDeps): Router {
@@ -91,6 +95,7 @@ export function apiRouter(deps: ApiDeps): Router {
 
   addCoverageApi(router, signed, deps);
   addInventoryApi(router, signed, deps);
+  if (deps.diagnostics) addDiagnosticsApi(router, signed, { ...deps, diagnostics: deps.diagnostics });
 
   /** Open pull requests show a changed mark at once; answers how many will be published again. */
   async function republish(clientKey: string, repoUuid: string): Promise<number> {

@@ -39,10 +39,11 @@ const tokenBody = z.object({ name: z.string().trim().min(1, 'name the token').ma
 
 const MAX_TOKENS = 50;
 
-export function addCoverageApi(router: Router, requireCaller: express.RequestHandler, deps: CoverageApiDeps): void {
-  const json = express.json({ limit: '16kb', type: () => true });
+export type AdminCheckDeps = Pick<CoverageApiDeps, 'permissions'>;
 
-  async function isAdmin(caller: ApiCaller, fresh: boolean): Promise<boolean> {
+/** Whether a page session's user is a workspace admin, asked of Bitbucket (`fresh` for a change). */
+export function workspaceAdminCheck(deps: AdminCheckDeps): (caller: ApiCaller, fresh: boolean) => Promise<boolean> {
+  return async (caller, fresh) => {
     const p = caller.installation.principal;
     const workspace = p?.slug ?? p?.username ?? p?.uuid;
     if (!caller.user || !workspace) return false;
@@ -51,7 +52,24 @@ export function addCoverageApi(router: Router, requireCaller: express.RequestHan
     } catch {
       throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be asked whether you are a workspace admin; try again in a moment');
     }
-  }
+  };
+}
+
+/**
+ * Refuses a page session whose user is not a workspace admin. API tokens (an admin created
+ * them) and Connect JWTs (Bitbucket's own calls) pass.
+ */
+export function requireWorkspaceAdmin(deps: AdminCheckDeps, message: string): (caller: ApiCaller, fresh: boolean) => Promise<void> {
+  const isAdmin = workspaceAdminCheck(deps);
+  return async (caller, fresh) => {
+    if (caller.via === 'page' && !(await isAdmin(caller, fresh))) throw new HttpError(403, 'not_admin', message);
+  };
+}
+
+export function addCoverageApi(router: Router, requireCaller: express.RequestHandler, deps: CoverageApiDeps): void {
+  const json = express.json({ limit: '16kb', type: () => true });
+  const isAdmin = workspaceAdminCheck(deps);
+  const requireAdmin = requireWorkspaceAdmin(deps, 'Only workspace admins can start, pause or resume the backfill');
 
   async function requireAdminPage(caller: ApiCaller, fresh: boolean): Promise<void> {
     if (caller.via !== 'page') throw new HttpError(403, 'page_session_required', 'API tokens are managed from the Gatehouse settings page by a workspace admin');
@@ -65,7 +83,7 @@ export function addCoverageApi(router: Router, requireCaller: express.RequestHan
   router.post(COVERAGE_API_PATHS.coverage, requireCaller, json, async (req, res) => {
     const caller = callerOf(res);
     const body = parseRequest(controlBody, req.body);
-    if (caller.via === 'page' && !(await isAdmin(caller, true))) throw new HttpError(403, 'not_admin', 'Only workspace admins can start, pause or resume the backfill');
+    await requireAdmin(caller, true);
     if ('autoBackfill' in body) await setAutoBackfill(deps.results, caller.clientKey, body.autoBackfill, deps.now());
     else if (body.action === 'discover') await queueDiscovery(deps.store, caller.clientKey, 'on demand');
     else await controlBackfill(deps.results, deps.store, caller.clientKey, body.action, deps.now());

@@ -72,6 +72,15 @@ function claimedTenant(payload: Record<string, unknown>): string | undefined {
   return typeof payload.iss === 'string' && payload.iss !== '' ? payload.iss : undefined;
 }
 
+/**
+ * The tenant an unverified token names, for attributing a refused request (diagnostics);
+ * never for deciding anything.
+ */
+export function claimedTenantOf(token: string | undefined): string | undefined {
+  const decoded = token ? decodeJwt(token) : undefined;
+  return decoded ? claimedTenant(decoded.payload) : undefined;
+}
+
 /** A compact JWS split into its parts; the signature is checked later, against the tenant's secret. */
 interface DecodedJwt {
   header: Record<string, unknown>;

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type { Config } from '../config.ts';
 import type { ClientSource } from '../codehost/cloud/clients.ts';
+import type { Diagnostics } from '../core/diagnostics/view.ts';
 import type { Logger } from '../log.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';
@@ -29,6 +30,7 @@ export interface PageDeps {
   clients: ClientSource;
   now: () => Date;
   logger: Logger;
+  diagnostics?: Diagnostics;
 }
 
 export function addPageRoutes(router: Router, deps: PageDeps): void {
@@ -41,5 +43,6 @@ export function addPageRoutes(router: Router, deps: PageDeps): void {
     people: bitbucketPeople(deps.clients),
     now: deps.now,
     logger: deps.logger,
+    ...(deps.diagnostics ? { health: (clientKey: string) => deps.diagnostics!.forInstallation(clientKey) } : {}),
   });
 }

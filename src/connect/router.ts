@@ -4,6 +4,7 @@ import type { ClientSource, ClientTuning } from '../codehost/cloud/clients.ts';
 import type { Logger } from '../log.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';
+import type { Diagnostics } from '../core/diagnostics/view.ts';
 import { addDescriptorRoute } from './descriptor.ts';
 import { addLifecycleRoutes } from './lifecycle.ts';
 import { addPageRoutes } from './pages.ts';
@@ -18,6 +19,8 @@ export interface ConnectDeps {
   clients?: ClientSource;
   /** Bitbucket client settings for calls made while answering (tests shorten retries, fake the network). */
   clientTuning?: ClientTuning;
+  /** The settings page's Health section. */
+  diagnostics?: Diagnostics;
 }
 
 /**

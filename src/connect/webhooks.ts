@@ -9,7 +9,9 @@ import { lingerAfterRefusal } from '../http/linger.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
 import { StoreUnavailableError } from '../store/unavailable.ts';
+import { UNATTRIBUTED, type DiagnosticsRecorder } from '../core/diagnostics/recorder.ts';
 import { authenticator, AuthRequirement, type AuthDeps } from './auth.ts';
+import { claimedTenantOf, extractToken } from './jwt.ts';
 import { basePathOf } from './qsh.ts';
 
 export const WEBHOOK_PATH = '/connect/webhook';
@@ -40,6 +42,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export interface WebhookDeps extends AuthDeps {
   dispatcher: Dispatcher;
   logger: Logger;
+  /** Counts refused deliveries for the installations' Health view. */
+  diagnostics?: DiagnosticsRecorder;
 }
 
 export interface WebhookIntake {
@@ -71,9 +75,11 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
   const closing = [...security, 'Connection', 'close'];
 
   async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const outcome = await authenticate({ method: 'POST', url: req.url ?? '/', authorization: header(req, 'authorization') });
+    const authorization = header(req, 'authorization');
+    const outcome = await authenticate({ method: 'POST', url: req.url ?? '/', authorization });
     if (!outcome.ok) {
       sendError(res, 401, outcome.reason, outcome.message, closing);
+      noteRefusal(authorization, outcome.reason, outcome.message);
       return;
     }
     const { clientKey } = outcome.auth;
@@ -118,6 +124,26 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
     const status = parsed.kind === 'event' ? 'accepted' : 'ignored';
     log.info({ event: eventKey, status, duplicate: result.duplicate, jobId: result.jobId }, 'webhook acknowledged');
     sendJson(res, result.duplicate ? 200 : 202, { status, duplicate: result.duplicate, deliveryId, jobId: result.jobId }, security);
+  }
+
+  /**
+   * After the answer: a refusal is filed under the installation the token names when that
+   * installation exists (its admins can act on it), else under no installation (the
+   * operator's view), so forged issuers cannot fill the recorder with made-up tenants.
+   */
+  function noteRefusal(authorization: string | undefined, reason: string, message: string): void {
+    const recorder = deps.diagnostics;
+    if (!recorder) return;
+    if (reason === 'jwt_unknown_tenant') {
+      recorder.refused(UNATTRIBUTED, 'unknown_installation', message);
+      return;
+    }
+    const claimed = claimedTenantOf(extractToken(authorization, null));
+    const known = claimed ? deps.store.getInstallation(claimed) : Promise.resolve(undefined);
+    known.then(
+      (installation) => recorder.refused(installation?.state === 'installed' ? installation.clientKey : UNATTRIBUTED, 'bad_jwt', message),
+      () => recorder.refused(UNATTRIBUTED, 'bad_jwt', message),
+    );
   }
 
   return {

@@ -5,6 +5,8 @@
  * `BudgetExhaustedError` tells the job runner when to try the job again.
  */
 
+import type { CallOutcome } from './diagnostics/recorder.ts';
+
 export interface BudgetOptions {
   /** Calls an installation may make in a burst. */
   burst: number;
@@ -37,7 +39,11 @@ export class BudgetExhaustedError extends Error {
   }
 }
 
+/** Told how each metered call ended (see CallBudget.observe). */
+export type CallObserver = (clientKey: string, outcome: CallOutcome) => void;
+
 export class CallBudget {
+  readonly #observers: CallObserver[] = [];
   readonly #burst: number;
   readonly #perMs: number;
   readonly #now: () => number;
@@ -80,12 +86,45 @@ export class CallBudget {
     return this.#burst;
   }
 
+  /**
+   * Every metered call's outcome is told to these (diagnostics): this is the one place all
+   * of an installation's Bitbucket calls pass, whichever client makes them.
+   */
+  observe(observer: CallObserver): void {
+    this.#observers.push(observer);
+  }
+
   /** A fetch that spends from `clientKey`'s bucket before every request, retries included. */
   meter(clientKey: string, fetchImpl: typeof fetch, reserve = 0): typeof fetch {
     return (input, init) => {
+      // Thrown here, before any promise: a spent budget is the caller's to handle at once.
       this.take(clientKey, reserve);
-      return fetchImpl(input, init);
+      if (this.#observers.length === 0) return fetchImpl(input, init);
+      return this.#observed(clientKey, fetchImpl, input, init);
     };
+  }
+
+  async #observed(clientKey: string, fetchImpl: typeof fetch, input: Parameters<typeof fetch>[0], init: Parameters<typeof fetch>[1]): Promise<Response> {
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    try {
+      const res = await fetchImpl(input, init);
+      this.#tell(clientKey, { method, url, status: res.status, error: null });
+      return res;
+    } catch (error) {
+      this.#tell(clientKey, { method, url, status: null, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      throw error;
+    }
+  }
+
+  #tell(clientKey: string, outcome: CallOutcome): void {
+    for (const observer of this.#observers) {
+      try {
+        observer(clientKey, outcome);
+      } catch {
+        // An observer's failure is its own: the call it watched went through.
+      }
+    }
   }
 
   /** The same buckets for background work: it stops short of the last WEBHOOK_RESERVE_SHARE of the burst. */

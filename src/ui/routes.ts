@@ -21,6 +21,8 @@ import { FINDINGS_PAGE, openFindings, repositoryPanelModel } from './view-models
 import { coverageSection, tokenRows } from './view-models/coverage.ts';
 import { settingsModel } from './view-models/settings.ts';
 import { COVERAGE_API_PATHS } from '../connect/coverage-api.ts';
+import { DIAGNOSTICS_API_PATHS } from '../connect/diagnostics-api.ts';
+import type { DiagnosticsView } from '../core/diagnostics/view.ts';
 
 /**
  * The pages Bitbucket frames (two web panels, the settings page) and the requests those
@@ -49,6 +51,8 @@ export interface UiDeps {
   people: PeopleLookup;
   now: () => Date;
   logger: Logger;
+  /** The installation's integration health, for the settings page's Health section (admins). */
+  health?: (clientKey: string) => Promise<DiagnosticsView>;
 }
 
 const braceUuid = z.string().regex(/^\{[0-9A-Za-z-]{1,64}\}$/);
@@ -238,20 +242,22 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
       deps.data.apiTokens(installation.clientKey),
     ]);
     model.canEdit = canEdit;
-    // Only admins see the tokens (GET /api/tokens answers them alone too).
+    // Only admins see the tokens and the health (the API answers them alone too).
     const tokens = canEdit ? tokenRows(allTokens) : [];
+    const health = canEdit && deps.health ? await deps.health(installation.clientKey) : null;
     const people = [...model.audit.map((a) => a.by), ...tokens.flatMap((t) => (t.createdBy ? [t.createdBy] : []))];
     const [names, personName] = await Promise.all([
       auditNames(installation, model.audit.map((a) => a.repoUuid)),
       nameResolver(deps.people, installation.clientKey, workspaceOf(installation), people),
     ]);
-    const api = { coverage: basePath + COVERAGE_API_PATHS.coverage, tokens: basePath + COVERAGE_API_PATHS.tokens };
+    const api = { coverage: basePath + COVERAGE_API_PATHS.coverage, tokens: basePath + COVERAGE_API_PATHS.tokens, diagnostics: basePath + DIAGNOSTICS_API_PATHS.diagnostics };
     return render(template, chrome('settings', 'Gatehouse settings', token, installation), {
       model,
       personName,
       repoName: (uuid: string) => names.get(uuid) ?? uuid,
       coverage: coverageSection(coverage),
       tokens,
+      health,
       api,
     });
   }

@@ -300,11 +300,32 @@
     }
   }
 
+  // ---- Health ----
+
+  function retryJob(button) {
+    var root = document.getElementById('gh-health');
+    var id = button.getAttribute('data-gh-retry');
+    button.setAttribute('aria-busy', 'true');
+    api('POST', root.getAttribute('data-gh-diagnostics') + '/dead-jobs/' + encodeURIComponent(id) + '/retry')
+      .then(function () {
+        var row = button.closest('tr');
+        var cell = button.parentNode;
+        cell.textContent = 'Queued again';
+        if (row) row.classList.add('gh-retried');
+        announce('Job queued again');
+      })
+      .catch(function (error) {
+        button.removeAttribute('aria-busy');
+        showError(error.message);
+      });
+  }
+
   document.addEventListener('click', function (event) {
-    var target = event.target.closest ? event.target.closest('[data-gh-coverage-action], [data-gh-revoke], [data-gh-copy]') : null;
-    if (!target || target.disabled) return;
+    var target = event.target.closest ? event.target.closest('[data-gh-coverage-action], [data-gh-revoke], [data-gh-copy], [data-gh-retry]') : null;
+    if (!target || target.disabled || target.getAttribute('aria-busy') === 'true') return;
     if (target.hasAttribute('data-gh-coverage-action')) coverageAction(target);
     else if (target.hasAttribute('data-gh-revoke')) revokeToken(target);
+    else if (target.hasAttribute('data-gh-retry')) retryJob(target);
     else copy(target);
   });
 
