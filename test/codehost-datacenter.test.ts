@@ -256,6 +256,7 @@ describe('Data Center tenants in the code-host registry', () => {
         getInstallation: async () => undefined,
         listForgeInstallations: async () => [],
         getForgeInstallation: async () => undefined,
+        putForgeInstallation: async () => undefined,
         getDatacenterInstance: async (id) => instances.get(id),
         setDatacenterInstanceStatus: async () => true,
       },

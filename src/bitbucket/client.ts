@@ -59,6 +59,8 @@ export interface ConnectClientOptions extends CommonClientOptions {
 export interface BearerClientOptions extends CommonClientOptions {
   auth: 'bearer';
   bearerToken: BearerTokenSource;
+  /** Records that Bitbucket refused this token; a refused request then waits (see bearerAuth). */
+  onTokenRefused?: (token: string) => Promise<void>;
 }
 
 export type BitbucketClientOptions = ConnectClientOptions | BearerClientOptions;
@@ -117,7 +119,7 @@ export class BitbucketClient {
       maxBodyBytes: CLIENT_DEFAULTS.maxBodyBytes,
       logger: options.logger,
     });
-    this.auth = options.auth === 'bearer' ? bearerAuth(options.bearerToken) : this.connectAuth(options, now);
+    this.auth = options.auth === 'bearer' ? bearerAuth(options.bearerToken, options.onTokenRefused) : this.connectAuth(options, now);
   }
 
   private connectAuth(options: ConnectClientOptions, now: () => number): AuthStrategy {

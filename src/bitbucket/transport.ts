@@ -159,6 +159,8 @@ export class Transport {
           reauthorized = true;
           continue;
         }
+        const refusal = response.status === 401 ? await auth.refusal?.(authorization) : undefined;
+        if (refusal) throw refusal;
         failure = { status: response.status };
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), settings.now());
         const waitTooLong =

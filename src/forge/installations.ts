@@ -1,6 +1,7 @@
 import jsonwebtoken from 'jsonwebtoken';
 import type { Config } from '../config.ts';
 import { encryptSecret } from '../crypto.ts';
+import { TOKEN_START_MARGIN_MS, tokenUsable, WAITING_FOR_TOKEN } from '../codehost/cloud/forge-clients.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
 import type { ForgeInstallation, Store } from '../store/types.ts';
@@ -133,7 +134,26 @@ async function offerToken(deps: ForgeInstallationDeps, installation: ForgeInstal
   if (exp * 1000 <= deps.now().getTime()) return installation;
   const offered = { encrypted: encryptSecret(deps.config.encryptionKey, token), expiresAt: new Date(exp * 1000).toISOString() };
   const kept = await deps.store.offerForgeSystemToken(installation.installationId, offered, at);
-  return kept ? { ...installation, systemToken: offered, updatedAt: at } : installation;
+  if (!kept) return installation;
+  const renewed = { ...installation, systemToken: offered, updatedAt: at };
+  if (!tokenUsable(installation, deps.now().getTime(), TOKEN_START_MARGIN_MS) && tokenUsable(renewed, deps.now().getTime(), TOKEN_START_MARGIN_MS)) await releaseWaitingJobs(deps, installation);
+  return renewed;
+}
+
+/**
+ * Jobs that waited for a token (none, expired, or refused by Bitbucket) run now rather than at
+ * the end of their wait. Only asked when a usable token replaces an unusable one, which is
+ * rare: the tenant's queued jobs are bounded by its queue limit.
+ */
+async function releaseWaitingJobs(deps: ForgeInstallationDeps, installation: ForgeInstallation): Promise<void> {
+  const now = deps.now();
+  let released = 0;
+  for (const job of await deps.store.listJobs({ clientKey: installation.clientKey, status: 'queued' })) {
+    if (Date.parse(job.runAfter) <= now.getTime() || !job.lastError?.includes(WAITING_FOR_TOKEN)) continue;
+    await deps.store.updateJob(job.id, { runAfter: now.toISOString() });
+    released++;
+  }
+  if (released > 0) deps.logger.info({ installationId: installation.installationId, clientKey: installation.clientKey, released }, 'new Forge system token: jobs that waited for one run now');
 }
 
 /** preUninstall: the token is wiped and the installation's jobs can no longer reach Bitbucket. */

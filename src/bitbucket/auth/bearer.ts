@@ -17,9 +17,10 @@ export type BearerTokenSource = () => Promise<string>;
  * `Authorization: Bearer <token>` with a token someone else issues and refreshes (Forge's app
  * system token). The token is asked for again on every attempt, so a newer one delivered while
  * a job runs is used at once; after a 401 the request is retried only when that newer token
- * differs from the one Bitbucket refused.
+ * differs from the one Bitbucket refused. With `onRefused`, a 401 with nothing newer becomes
+ * BitbucketCredentialsUnavailableError once `onRefused` has recorded the refusal.
  */
-export function bearerAuth(current: BearerTokenSource): AuthStrategy {
+export function bearerAuth(current: BearerTokenSource, onRefused?: (token: string) => Promise<void>): AuthStrategy {
   let latest: string | undefined;
   return {
     kind: 'bearer',
@@ -30,5 +31,15 @@ export function bearerAuth(current: BearerTokenSource): AuthStrategy {
     rejected(authorization) {
       return latest !== undefined && latest !== authorization;
     },
+    ...(onRefused
+      ? {
+          // Refused with nothing newer at hand (expired early, clocks apart, revoked): the
+          // platform delivers another token soon, so the caller waits instead of failing.
+          async refusal(authorization: string) {
+            await onRefused(authorization.replace(/^Bearer /, ''));
+            return new BitbucketCredentialsUnavailableError('Bitbucket refused the Forge app system token (401) before its expiry: waiting for a new Forge app system token');
+          },
+        }
+      : {}),
   };
 }

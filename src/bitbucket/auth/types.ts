@@ -11,6 +11,12 @@ export interface AuthStrategy {
    * credentials might succeed (the caller then retries once); false when they cannot.
    */
   rejected(authorization: string): boolean;
+  /**
+   * Bitbucket answered 401 and `rejected` found nothing newer to try: the error to throw
+   * instead of the 401, for a strategy whose credentials someone else renews (the caller then
+   * waits for them rather than failing). Undefined: the 401 stands.
+   */
+  refusal?(authorization: string): Promise<Error | undefined>;
 }
 
 export interface InstallationCredentials {

@@ -25,7 +25,7 @@ export interface ClientSource {
  */
 export function bitbucketClients(deps: {
   config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'forge'>;
-  store: Pick<Store, 'getInstallation' | 'listForgeInstallations' | 'getForgeInstallation'>;
+  store: Pick<Store, 'getInstallation' | 'listForgeInstallations' | 'getForgeInstallation' | 'putForgeInstallation'>;
   budget: CallMeter;
   tuning?: ClientTuning;
   /** Milliseconds; what token expiries are judged by. */

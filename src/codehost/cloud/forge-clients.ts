@@ -24,9 +24,11 @@ export function tokenUsable(installation: ForgeInstallation, nowMs: number, marg
 }
 
 /** What the workspace's pages and logs say while jobs wait for a token. */
+export const WAITING_FOR_TOKEN = 'waiting for a new Forge app system token';
+
 export function waitingForTokenMessage(installation: ForgeInstallation): string {
   const expired = installation.systemToken ? `expired at ${installation.systemToken.expiresAt}` : 'none delivered yet';
-  return `waiting for a new Forge app system token (${expired}); scans resume with the next Bitbucket event or the hourly scheduled trigger`;
+  return `${WAITING_FOR_TOKEN} (${expired}); scans resume with the next Bitbucket event or the hourly scheduled trigger`;
 }
 
 /**
@@ -48,7 +50,7 @@ export interface ForgeClientSource {
 
 export function forgeClients(deps: {
   config: Pick<Config, 'encryptionKey' | 'bitbucketBaseUrls' | 'forge'>;
-  store: Pick<Store, 'listForgeInstallations' | 'getForgeInstallation'>;
+  store: Pick<Store, 'listForgeInstallations' | 'getForgeInstallation' | 'putForgeInstallation'>;
   budget: CallMeter;
   tuning?: ClientTuning;
   now?: () => number;
@@ -73,6 +75,20 @@ export function forgeClients(deps: {
     return token;
   }
 
+  /**
+   * Bitbucket refused the stored token before its `exp` (it expired early by Bitbucket's
+   * clock, or was revoked): it is recorded as expired now, so later jobs wait at once instead
+   * of each meeting a 401, the settings page says so, and the next delivered token releases
+   * the waiting jobs (installations.ts). Only that token: a newer one stored meanwhile stays.
+   */
+  async function markRefused(installationId: string, token: string): Promise<void> {
+    const installation = await deps.store.getForgeInstallation(installationId);
+    const stored = installation?.systemToken;
+    if (!installation || !stored || decrypted.get(installationId + stored.encrypted) !== token) return;
+    const at = new Date(now()).toISOString();
+    await deps.store.putForgeInstallation({ ...installation, systemToken: { ...stored, expiresAt: at }, updatedAt: at });
+  }
+
   return {
     async installationFor(clientKey) {
       if (!deps.config.forge) return undefined;
@@ -87,6 +103,7 @@ export function forgeClients(deps: {
         ...deps.tuning,
         auth: 'bearer',
         bearerToken: () => currentToken(installation.installationId),
+        onTokenRefused: (token) => markRefused(installation.installationId, token),
         baseApiUrl: installation.apiBaseUrl,
         allowedApiOrigins: deps.config.forge?.apiUrls ?? [],
         fetch: deps.budget.meter(installation.clientKey, deps.tuning?.fetch ?? globalThis.fetch),

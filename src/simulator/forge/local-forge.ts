@@ -80,6 +80,12 @@ export class LocalForge implements PanelSource {
   systemTokenTtlSeconds = SYSTEM_TOKEN_TTL_SECONDS;
   /** While false the JWKS answers 503, as when Forge's CDN is out of reach. */
   jwksAvailable = true;
+  /**
+   * While true, trigger deliveries wait in `held` instead of going out: Forge's events can
+   * arrive minutes late and out of order (an event before `installed`, one after preUninstall).
+   */
+  holdDeliveries = false;
+  readonly held: { install: ForgeInstallation; eventType: string; body: unknown }[] = [];
   private readonly installs = new Map<string, ForgeInstallation>();
   private readonly frames = new Map<string, Frame>();
   private server: Server | undefined;
@@ -212,7 +218,27 @@ export class LocalForge implements PanelSource {
     else if (event.event === 'repo:push' && event.move) await this.trigger(install, PUSH_EVENT, pushEvent(event.repo, event.move, event.actor, now));
   }
 
+  /**
+   * Sends the held deliveries of one event type (all when none is named), in the order they
+   * were held, each signed now: for an installation since uninstalled too, as a late event is.
+   */
+  async releaseHeld(eventType?: string): Promise<ForgeDelivery[]> {
+    const due = this.held.filter((h) => eventType === undefined || h.eventType === eventType);
+    for (const h of due) this.held.splice(this.held.indexOf(h), 1);
+    const deliveries: ForgeDelivery[] = [];
+    for (const h of due) deliveries.push(...(await this.deliverTrigger(h.install, h.eventType, h.body)));
+    return deliveries;
+  }
+
   private async trigger(install: ForgeInstallation, eventType: string, body: unknown): Promise<ForgeDelivery[]> {
+    if (this.holdDeliveries) {
+      this.held.push({ install, eventType, body });
+      return [];
+    }
+    return this.deliverTrigger(install, eventType, body);
+  }
+
+  private async deliverTrigger(install: ForgeInstallation, eventType: string, body: unknown): Promise<ForgeDelivery[]> {
     const deliveries: ForgeDelivery[] = [];
     for (const t of this.manifest.triggers.filter((t) => t.events.includes(eventType))) {
       deliveries.push(await this.deliver(install, eventType, t.endpoint, { type: 'core:trigger', key: t.key }, body));

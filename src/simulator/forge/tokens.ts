@@ -72,6 +72,8 @@ export interface OAuthTokenClaims {
   /** The user a user token acts for. */
   accountId?: string;
   exp: number;
+  /** Issue order, for expireSystemTokens. */
+  seq?: number;
 }
 
 export type OAuthTokenCheck =
@@ -136,6 +138,9 @@ export class ForgeTokenAuthority {
   private retired: SigningKey[] = [];
   private readonly oauthSecret = randomBytes(32);
   private readonly revoked = new Set<string>();
+  /** Per installation: system tokens numbered up to this one answer as expired. */
+  private readonly expiredUpTo = new Map<string, number>();
+  private issued = 0;
 
   constructor(options: ForgeTokenAuthorityOptions) {
     this.appId = options.appId;
@@ -213,6 +218,15 @@ export class ForgeTokenAuthority {
     this.revoked.add(installationId);
   }
 
+  /**
+   * Every system token of the installation handed out so far answers as expired from now on,
+   * whatever its `exp`: what Bitbucket does when a token outlives its time by Bitbucket's
+   * clock while the remote still thinks it valid. Tokens handed out later work.
+   */
+  expireSystemTokens(installationId: string): void {
+    this.expiredUpTo.set(installationId, this.issued);
+  }
+
   /** What the simulated Bitbucket API asks of a `Bearer` token before answering. */
   checkOAuthToken(token: string): OAuthTokenCheck {
     let claims: OAuthTokenClaims;
@@ -228,6 +242,8 @@ export class ForgeTokenAuthority {
       return { ok: false, reason: 'malformed' };
     }
     if (this.revoked.has(claims.installationId)) return { ok: false, reason: 'revoked' };
+    const expiredUpTo = this.expiredUpTo.get(claims.installationId);
+    if (claims.kind === 'system' && expiredUpTo !== undefined && (claims.seq ?? 0) <= expiredUpTo) return { ok: false, reason: 'expired' };
     const { kind, installationId, workspaceId, accountId, exp } = claims;
     return { ok: true, claims: { kind, installationId, workspaceId, ...(accountId ? { accountId } : {}), exp } };
   }
@@ -235,7 +251,7 @@ export class ForgeTokenAuthority {
   private oauthToken(claims: Omit<OAuthTokenClaims, 'exp'>, ttlSeconds: number): IssuedToken {
     const iat = this.nowSeconds();
     const exp = iat + ttlSeconds;
-    const token = jsonwebtoken.sign({ ...claims, iat, exp, jti: randomUUID() }, this.oauthSecret, { algorithm: 'HS256', issuer: OAUTH_TOKEN_ISSUER });
+    const token = jsonwebtoken.sign({ ...claims, iat, exp, jti: randomUUID(), seq: ++this.issued }, this.oauthSecret, { algorithm: 'HS256', issuer: OAUTH_TOKEN_ISSUER });
     return { token, expiresAt: exp };
   }
 }
