@@ -154,6 +154,15 @@ export class BitbucketClient {
     await this.auth.authorize('POST', this.apiBase);
   }
 
+  /**
+   * The `Authorization` header value of an access token ('oauth2-jwt' and 'bearer' clients), for
+   * what takes a token rather than a signed request: git over HTTPS. Never logged by the caller.
+   */
+  async accessAuthorization(): Promise<string> {
+    if (this.auth.kind === 'jwt') throw new BitbucketInputError("accessAuthorization() needs auth 'oauth2-jwt' or 'bearer': a JWT signs one request, it is no token");
+    return this.auth.authorize('GET', this.apiBase);
+  }
+
   async getPullRequest(workspace: string, repoSlug: string, id: number): Promise<Pullrequest> {
     return this.getJson(`${repoPath(workspace, repoSlug)}/pullrequests/${positiveInt(id, 'pull request id')}`);
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { controlBackfill, queueDiscovery, setAutoBackfill } from '../core/coverage/control.ts';
+import { queueHistoryScan } from '../core/coverage/history.ts';
 import { coverageView } from '../core/coverage/progress.ts';
 import { HttpError, parseRequest } from '../http/errors.ts';
 import type { ResultsStore } from '../store/results-types.ts';
@@ -32,6 +33,7 @@ export interface CoverageApiDeps {
 
 const controlBody = z.union([
   z.object({ action: z.enum(['start', 'pause', 'resume', 'discover']) }).strict(),
+  z.object({ action: z.literal('history'), repository: z.string().regex(/^\{[0-9a-f-]{36}\}$/i, 'a repository UUID in braces') }).strict(),
   z.object({ autoBackfill: z.boolean() }).strict(),
 ]);
 
@@ -77,7 +79,7 @@ export function addCoverageApi(router: Router, requireCaller: express.RequestHan
   }
 
   router.get(COVERAGE_API_PATHS.coverage, requireCaller, async (_req, res) => {
-    res.json(await coverageView(deps.results, callerOf(res).clientKey, deps.now()));
+    res.json(await coverageView(deps.results, callerOf(res).clientKey, deps.now(), deps.store));
   });
 
   router.post(COVERAGE_API_PATHS.coverage, requireCaller, json, async (req, res) => {
@@ -86,9 +88,13 @@ export function addCoverageApi(router: Router, requireCaller: express.RequestHan
     await requireAdmin(caller, true);
     if ('autoBackfill' in body) await setAutoBackfill(deps.results, caller.clientKey, body.autoBackfill, deps.now());
     else if (body.action === 'discover') await queueDiscovery(deps.store, caller.clientKey, 'on demand');
-    else await controlBackfill(deps.results, deps.store, caller.clientKey, body.action, deps.now());
+    else if (body.action === 'history') {
+      const repo = await deps.results.getRepository(caller.clientKey, body.repository);
+      if (!repo || repo.deletedAt !== null) throw new HttpError(404, 'no_such_repository', 'No repository of this installation has that UUID (run a discovery first if it is new)');
+      await queueHistoryScan(deps.store, caller.clientKey, repo.uuid);
+    } else await controlBackfill(deps.results, deps.store, caller.clientKey, body.action, deps.now());
     deps.onJobQueued?.();
-    res.json(await coverageView(deps.results, caller.clientKey, deps.now()));
+    res.json(await coverageView(deps.results, caller.clientKey, deps.now(), deps.store));
   });
 
   router.post(COVERAGE_API_PATHS.tokens, requireCaller, json, async (req, res) => {

@@ -24,6 +24,7 @@ import { cloudRepositoryHosts } from '../codehost/cloud/repository-host.ts';
 import { BACKFILL_JOB_TYPE, DISCOVER_JOB_TYPE } from './coverage/control.ts';
 import { discoverRepositories } from './coverage/discovery.ts';
 import type { TreeScanLimits } from './coverage/tree-scan.ts';
+import { HISTORY_JOB_TYPE, runHistoryScan, type HistoryDeps, type HistoryLimits } from './coverage/history.ts';
 
 export interface PipelineOptions {
   config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'dataDir' | 'forge'>;
@@ -52,6 +53,8 @@ export interface PipelineOptions {
   treeScanLimits?: Partial<TreeScanLimits>;
   /** How long a job whose tenant has no usable credentials waits before it looks again (default CREDENTIALS_WAIT_MS). */
   credentialsWaitMs?: number;
+  /** Bounds of a history scan (defaults in coverage/history.ts). */
+  historyLimits?: Partial<HistoryLimits>;
   /** How each job attempt ended (see WorkerOptions.onOutcome): front doors record their tenants' health from it. */
   onJobOutcome?: (job: Job, outcome: AttemptOutcome) => Promise<void>;
   now?: () => Date;
@@ -73,12 +76,13 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
   // Discovery's and the backfill's Cloud calls (repository listing, branch heads, tree listings,
   // file reads): background work, which leaves the budget's reserve to webhook scans.
   const clients = bitbucketClients({ config: options.config, store: options.store, budget: budget.background(), ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() });
-  const deps: BackfillDeps = {
+  const deps: BackfillDeps & HistoryDeps = {
     store: options.store,
     results: options.results,
     codeHosts: options.codeHosts?.(budget) ?? createCodeHosts({ config: options.config, store: options.store, budget, ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() }),
     hosts: cloudRepositoryHosts(clients, options.store),
     ...(options.treeScanLimits ? { treeScanLimits: options.treeScanLimits } : {}),
+    ...(options.historyLimits ? { historyLimits: options.historyLimits } : {}),
     vulnIndex: options.vulnIndex ?? (() => openVulnIndex(options.config.dataDir)),
     lockfiles: new LockfileCache(scans, options.dependencyFileMaxBytes !== undefined ? { maxFileBytes: options.dependencyFileMaxBytes } : {}),
     scans,
@@ -86,7 +90,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     now,
     ...(options.diffLimits ? { diffLimits: options.diffLimits } : {}),
   };
-  const run = (workflow: (d: BackfillDeps, ...rest: Parameters<JobHandler>) => ReturnType<JobHandler>): JobHandler => (job, log) => workflow(deps, job, log);
+  const run = (workflow: (d: BackfillDeps & HistoryDeps, ...rest: Parameters<JobHandler>) => ReturnType<JobHandler>): JobHandler => (job, log) => workflow(deps, job, log);
   const handlers: Record<string, JobHandler> = {
     'event:push': run(scanPush),
     'event:pull_request:opened': run(scanPullRequest),
@@ -98,6 +102,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
       await discoverRepositories(deps, job.clientKey, log);
     },
     [BACKFILL_JOB_TYPE]: run(runBackfillStep),
+    [HISTORY_JOB_TYPE]: run(runHistoryScan),
   };
   // What a job announced as INPROGRESS before it died is taken back (STOPPED), per job type.
   const settleDead: Record<string, (d: WorkflowDeps, job: Job, reason: string) => Promise<void>> = {

@@ -81,7 +81,7 @@ async function handle(site: Site, req: Request, res: Response): Promise<void> {
   await handler(ctx);
 }
 
-interface Caller {
+export interface Caller {
   installation: Installation | undefined;
   /** Set for a Forge token: its granular scopes replace the descriptor's classic ones. */
   granularScopes?: Set<string>;
@@ -109,23 +109,26 @@ function authenticate(site: Site, req: Request): Caller {
     return { installation: site.installations.get(result.clientKey) };
   }
   const bearer = /^Bearer\s+(\S+)$/i.exec(header);
-  if (bearer) {
-    const presented = Buffer.from(bearer[1] as string);
-    for (const [token, entry] of site.accessTokens) {
-      if (entry.expiresAt <= site.now().getTime() - 60_000) site.accessTokens.delete(token);
-      const candidate = Buffer.from(token);
-      if (candidate.length === presented.length && timingSafeEqual(candidate, presented)) {
-        if (entry.expiresAt <= site.now().getTime()) throw new ApiError(401, 'Access token expired');
-        return { installation: site.installations.get(entry.clientKey) };
-      }
-    }
-    for (const verify of site.bearerVerifiers) {
-      const check = verify(bearer[1] as string);
-      if (!check) continue;
-      if ('refused' in check) throw new ApiError(401, check.refused);
-      return { installation: check.installation, granularScopes: check.scopes, ...(check.user ? { user: check.user } : {}) };
-    }
-    throw new ApiError(401, 'Access token is not valid');
-  }
+  if (bearer) return bearerCaller(site, bearer[1] as string);
   throw new ApiError(401, 'Authentication required: send Authorization: JWT <token> or Bearer <access token>');
+}
+
+/** Who an access token (the site's own, or one a bearer verifier knows) acts for, or throws 401. */
+export function bearerCaller(site: Site, token: string): Caller {
+  const presented = Buffer.from(token);
+  for (const [known, entry] of site.accessTokens) {
+    if (entry.expiresAt <= site.now().getTime() - 60_000) site.accessTokens.delete(known);
+    const candidate = Buffer.from(known);
+    if (candidate.length === presented.length && timingSafeEqual(candidate, presented)) {
+      if (entry.expiresAt <= site.now().getTime()) throw new ApiError(401, 'Access token expired');
+      return { installation: site.installations.get(entry.clientKey) };
+    }
+  }
+  for (const verify of site.bearerVerifiers) {
+    const check = verify(token);
+    if (!check) continue;
+    if ('refused' in check) throw new ApiError(401, check.refused);
+    return { installation: check.installation, granularScopes: check.scopes, ...(check.user ? { user: check.user } : {}) };
+  }
+  throw new ApiError(401, 'Access token is not valid');
 }

@@ -161,6 +161,7 @@ export class Simulator {
       repositories: new Map(),
       violations: [],
       apiCalls: [],
+      gitRequests: 0,
       now,
       recordViolation: (v) => recordViolation(site, v),
     };

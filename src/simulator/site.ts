@@ -49,6 +49,8 @@ export interface Site {
   violations: Violation[];
   /** Every call the app made to the API origin, in arrival order (tests count publications). */
   apiCalls: { method: string; path: string }[];
+  /** Requests git made to the smart HTTP endpoints (git-http.ts) that passed the token check. */
+  gitRequests: number;
   now: () => Date;
   recordViolation(v: Omit<Violation, 'at'>): void;
 }

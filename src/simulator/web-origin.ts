@@ -5,12 +5,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderAdminPage, renderForgeSettingsPage } from './admin-page.ts';
 import { faultRequestSchema, parsePattern } from './faults.ts';
+import { gitSmartHttp } from './git-http.ts';
 import { renderIndex, renderPullRequestPage, renderRepositoryPage } from './host-page.ts';
 import { verifyAppToken } from './jwt.ts';
 import type { Simulator } from './simulator.ts';
 
 /**
- * The web origin (an installation's baseUrl): the JWT bearer grant, the iframe bridge script,
+ * The web origin (an installation's baseUrl): the JWT bearer grant, git clones over smart HTTP, the iframe bridge script,
  * the host pages a person looks at, and /_sim/* controls for the command line.
  */
 
@@ -31,6 +32,7 @@ export function createWebOrigin(sim: Simulator): express.Express {
     next();
   });
 
+  app.use(gitSmartHttp(sim.site));
   app.post('/site/oauth2/access_token', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => tokenGrant(sim, req, res));
 
   // all.js is loaded cross-origin by the app's iframes; the host's own scripts are same-origin.

@@ -54,6 +54,8 @@ export interface PullRequestRecord {
 /** A finding as kept: whether the change introduced it, and its triage mark if any. */
 export type StoredFinding = Finding & {
   isNew: boolean;
+  /** An "in history" finding (a `history` scan's): the commit that added it and that commit's author date. */
+  history?: { commit: string; authorDate: string };
   triage?: Pick<TriageMark, 'status' | 'by' | 'at' | 'reason'>;
 };
 

@@ -14,6 +14,15 @@ export interface ClientSource {
   forInstallation(clientKey: string): Promise<{ client: BitbucketClient; baseUrl: string }>;
 }
 
+export interface GitTokenSource {
+  /**
+   * An access token of the installation as an `Authorization` value, for git over HTTPS: a
+   * Connect installation's from the JWT bearer grant (cached until shortly before it expires),
+   * a Forge installation's system token.
+   */
+  gitAuthorization(clientKey: string): Promise<string>;
+}
+
 /**
  * One REST client per installation, built from its stored record (shared secret decrypted
  * here and nowhere else in the pipeline) and metered by the installation's call budget.
@@ -30,35 +39,48 @@ export function bitbucketClients(deps: {
   tuning?: ClientTuning;
   /** Milliseconds; what token expiries are judged by. */
   now?: () => number;
-}): ClientSource {
+}): ClientSource & GitTokenSource {
   const cache = new Map<string, { envelope: string; client: BitbucketClient }>();
+  // Connect clients holding an access token (git needs a token, not a signed request), apart from the signing ones.
+  const tokenCache = new Map<string, { envelope: string; client: BitbucketClient }>();
   const forge = forgeClients(deps);
+
+  async function connectClient(clientKey: string, auth: 'jwt' | 'oauth2-jwt'): Promise<{ client: BitbucketClient; baseUrl: string }> {
+    const clients = auth === 'jwt' ? cache : tokenCache;
+    const installation = await deps.store.getInstallation(clientKey);
+    if (!installation || installation.state !== 'installed' || installation.encryptedSharedSecret === null) {
+      clients.delete(clientKey);
+      throw new TenantUnavailableError(`installation ${clientKey} is not installed; its job cannot reach Bitbucket`);
+    }
+    const envelope = `${installation.encryptedSharedSecret}|${installation.baseApiUrl}|${installation.baseUrl}`;
+    const cached = clients.get(clientKey);
+    if (cached?.envelope === envelope) return { client: cached.client, baseUrl: installation.baseUrl };
+    const client = createBitbucketClient({
+      ...deps.tuning,
+      appKey: deps.config.appKey,
+      clientKey,
+      baseUrl: installation.baseUrl,
+      baseApiUrl: installation.baseApiUrl,
+      sharedSecret: decryptSecret(deps.config.encryptionKey, installation.encryptedSharedSecret),
+      allowedApiOrigins: deps.config.bitbucketApiUrls,
+      allowedBaseOrigins: deps.config.bitbucketBaseUrls,
+      auth,
+      fetch: deps.budget.meter(clientKey, deps.tuning?.fetch ?? globalThis.fetch),
+    });
+    clients.set(clientKey, { envelope, client });
+    return { client, baseUrl: installation.baseUrl };
+  }
+
   return {
     async forInstallation(clientKey) {
       const viaForge = await forge.installationFor(clientKey);
       if (viaForge) return forge.forInstallation(viaForge);
-      const installation = await deps.store.getInstallation(clientKey);
-      if (!installation || installation.state !== 'installed' || installation.encryptedSharedSecret === null) {
-        cache.delete(clientKey);
-        throw new TenantUnavailableError(`installation ${clientKey} is not installed; its job cannot reach Bitbucket`);
-      }
-      const envelope = `${installation.encryptedSharedSecret}|${installation.baseApiUrl}|${installation.baseUrl}`;
-      const cached = cache.get(clientKey);
-      if (cached?.envelope === envelope) return { client: cached.client, baseUrl: installation.baseUrl };
-      const client = createBitbucketClient({
-        ...deps.tuning,
-        appKey: deps.config.appKey,
-        clientKey,
-        baseUrl: installation.baseUrl,
-        baseApiUrl: installation.baseApiUrl,
-        sharedSecret: decryptSecret(deps.config.encryptionKey, installation.encryptedSharedSecret),
-        allowedApiOrigins: deps.config.bitbucketApiUrls,
-        allowedBaseOrigins: deps.config.bitbucketBaseUrls,
-        auth: 'jwt',
-        fetch: deps.budget.meter(clientKey, deps.tuning?.fetch ?? globalThis.fetch),
-      });
-      cache.set(clientKey, { envelope, client });
-      return { client, baseUrl: installation.baseUrl };
+      return connectClient(clientKey, 'jwt');
+    },
+    async gitAuthorization(clientKey) {
+      const viaForge = await forge.installationFor(clientKey);
+      const { client } = viaForge ? forge.forInstallation(viaForge) : await connectClient(clientKey, 'oauth2-jwt');
+      return client.accessAuthorization();
     },
   };
 }

@@ -3,25 +3,26 @@ import type { Repository } from '../../bitbucket/openapi-types.ts';
 import type { Store } from '../../store/types.ts';
 import { TenantUnavailableError } from '../../core/code-host.ts';
 import type { HostRepository, RepositoryHost, RepositoryHostSource, TreeEntry } from '../../core/coverage/host.ts';
-import type { ClientSource } from './clients.ts';
+import type { ClientSource, GitTokenSource } from './clients.ts';
 
 /** Bitbucket Cloud behind the coverage host interface: `/2.0/repositories/{workspace}` and `src/{commit}/{path}`. */
-export function cloudRepositoryHosts(clients: ClientSource, store: Pick<Store, 'getInstallation'>): RepositoryHostSource {
+export function cloudRepositoryHosts(clients: ClientSource & GitTokenSource, store: Pick<Store, 'getInstallation'>): RepositoryHostSource {
   return {
     async forInstallation(clientKey) {
       const installation = await store.getInstallation(clientKey);
       const p = installation?.principal;
       const workspace = p?.slug ?? p?.username ?? p?.uuid;
       if (!workspace) throw new TenantUnavailableError(`installation ${clientKey} names no workspace; its repositories cannot be listed`);
-      const { client } = await clients.forInstallation(clientKey);
-      return cloudHost(client, workspace);
+      const { client, baseUrl } = await clients.forInstallation(clientKey);
+      return cloudHost(client, workspace, { baseUrl, authorization: () => clients.gitAuthorization(clientKey) });
     },
   };
 }
 
 type Client = Awaited<ReturnType<ClientSource['forInstallation']>>['client'];
 
-function cloudHost(client: Client, workspace: string): RepositoryHost {
+/** Bitbucket Cloud clones at {baseUrl}/{workspace}/{repo}.git, with an access token as Bearer. */
+function cloudHost(client: Client, workspace: string, git: { baseUrl: string; authorization: () => Promise<string> }): RepositoryHost {
   const split = (fullName: string) => {
     const [ws = '', slug = ''] = fullName.split('/');
     return { ws, slug };
@@ -62,6 +63,11 @@ function cloudHost(client: Client, workspace: string): RepositoryHost {
     readFile(fullName, commit, path, maxBytes) {
       const { ws, slug } = split(fullName);
       return client.getFileSource(ws, slug, commit, path, { maxBytes });
+    },
+    async gitRemote(fullName) {
+      const { ws, slug } = split(fullName);
+      const base = git.baseUrl.endsWith('/') ? git.baseUrl : `${git.baseUrl}/`;
+      return { url: new URL(`${encodeURIComponent(ws)}/${encodeURIComponent(slug)}.git`, base).href, authorization: await git.authorization() };
     },
   };
 }

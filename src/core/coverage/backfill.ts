@@ -192,7 +192,8 @@ function dependencyFindings(deps: BackfillDeps, config: RepoScanConfig, packages
   }
 }
 
-async function repoConfigAt(host: RepositoryHost, fullName: string, commit: string): Promise<{ config: RepoScanConfig; problems: string[] }> {
+/** The repository's own scan configuration at a commit (also what a history scan applies). */
+export async function repoConfigAt(host: RepositoryHost, fullName: string, commit: string): Promise<{ config: RepoScanConfig; problems: string[] }> {
   const read = (path: string) => host.readFile(fullName, commit, path, 1024 * 1024);
   const [gatehouseYml, gitleaksToml, gitleaksIgnore] = await Promise.all([read(REPO_CONFIG_PATHS.gatehouseYml), read(REPO_CONFIG_PATHS.gitleaksToml), read(REPO_CONFIG_PATHS.gitleaksIgnore)]);
   if (gatehouseYml === null && gitleaksToml === null && gitleaksIgnore === null) return { config: EMPTY_REPO_CONFIG, problems: [] };

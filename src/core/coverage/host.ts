@@ -1,3 +1,5 @@
+import type { GitRemote } from './git-clone.ts';
+
 /**
  * What coverage needs of a code host, whichever it is: list the repositories of an
  * installation, read a repository's default branch head, list a directory of a commit, read
@@ -42,6 +44,8 @@ export interface RepositoryHost {
    * (the implementation's "too large" error) without being read past the bound.
    */
   readFile(fullName: string, commit: string, path: string, maxBytes: number): Promise<string | null>;
+  /** Where git clones the repository over HTTPS, and the token it sends (history scans); absent where the host offers no clone yet. */
+  gitRemote?(fullName: string): Promise<GitRemote>;
 }
 
 export interface RepositoryHostSource {

@@ -1,6 +1,8 @@
 import type { CoverageState, DiscoveryChange, RepositoryCoverage } from '../../store/coverage-types.ts';
 import type { ResultsStore } from '../../store/results-types.ts';
+import type { Store } from '../../store/types.ts';
 import { coverageOf } from './control.ts';
+import { historyJobs } from './history.ts';
 
 /**
  * What `GET /api/coverage` answers and the settings page shows: the state, the current
@@ -21,12 +23,33 @@ export interface CoverageView {
   /** Seconds left at the pace so far; null before the first repository is done or once nothing is pending. */
   etaSeconds: number | null;
   recentChanges: DiscoveryChange[];
+  /** History scans for secrets: asked for and not finished, and the newest of each repository. */
+  history: HistoryView[];
 }
+
+export interface HistoryView {
+  repoUuid: string;
+  repository: string;
+  /** `stopped`: a bound or a refusal ended it (see `reason`); what it scanned before is kept. */
+  state: 'queued' | 'running' | 'done' | 'stopped';
+  /** Head of the default branch the history was read from; null until one was. */
+  commit: string | null;
+  branch: string | null;
+  findings: number;
+  reason: string | null;
+  notices: string[];
+  /** When it was asked for (queued, running) or finished. */
+  at: string;
+  /** The in-history findings (the first MAX_HISTORY_FINDINGS), each with the commit that added it. */
+  inHistory: { ruleId: string; severity: string; path: string; line: number; preview: string; commit: string; authorDate: string }[];
+}
+
+const MAX_HISTORY_FINDINGS = 50;
 
 const MAX_ERRORS = 50;
 const RECENT_CHANGES = 20;
 
-export async function coverageView(results: ResultsStore, clientKey: string, now: Date): Promise<CoverageView> {
+export async function coverageView(results: ResultsStore, clientKey: string, now: Date, jobs?: Pick<Store, 'listJobs'>): Promise<CoverageView> {
   const state = await coverageOf(results, clientKey, now);
   const [repositories, entries] = await Promise.all([results.listRepositories(clientKey), results.listRepositoryCoverage(clientKey)]);
   const names = new Map(repositories.map((r) => [r.uuid, r.fullName]));
@@ -59,7 +82,34 @@ export async function coverageView(results: ResultsStore, clientKey: string, now
     errors,
     etaSeconds: eta(state, done, pending, now),
     recentChanges: state.changes.slice(-RECENT_CHANGES).reverse(),
+    history: await historyView(results, clientKey, names, jobs),
   };
+}
+
+async function historyView(results: ResultsStore, clientKey: string, names: Map<string, string>, jobs?: Pick<Store, 'listJobs'>): Promise<HistoryView[]> {
+  const open = jobs ? await historyJobs(jobs, clientKey) : [];
+  const busy = new Set(open.map((j) => j.repoUuid));
+  const views: HistoryView[] = open.map((j) => ({ repoUuid: j.repoUuid, repository: names.get(j.repoUuid) ?? j.repoUuid, state: j.state, commit: null, branch: null, findings: 0, reason: null, notices: [], at: j.since, inHistory: [] }));
+  const finished = (await results.listScans(clientKey)).filter((s) => s.kind === 'history' && !busy.has(s.repoUuid));
+  for (const summary of finished.sort((a, b) => b.createdAt.localeCompare(a.createdAt))) {
+    const scan = await results.getScan(clientKey, summary.repoUuid, summary.commit, 'history');
+    const findings = (scan?.findings ?? []).filter((f) => f.kind === 'secret' && f.triage === undefined);
+    views.push({
+      repoUuid: summary.repoUuid,
+      repository: names.get(summary.repoUuid) ?? summary.repoUuid,
+      state: summary.unfinished ? 'stopped' : 'done',
+      commit: summary.commit || null,
+      branch: summary.branch ?? null,
+      findings: findings.length,
+      reason: summary.unfinished ?? null,
+      notices: summary.notices,
+      at: summary.createdAt,
+      inHistory: findings.slice(0, MAX_HISTORY_FINDINGS).flatMap((f) =>
+        f.kind === 'secret' && f.history ? [{ ruleId: f.ruleId, severity: f.severity, path: f.path, line: f.line, preview: f.preview, commit: f.history.commit, authorDate: f.history.authorDate }] : [],
+      ),
+    });
+  }
+  return views;
 }
 
 function sum(entries: RepositoryCoverage[], field: 'files' | 'bytes' | 'findings'): number {
