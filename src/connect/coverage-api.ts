@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { controlBackfill, queueDiscovery, setAutoBackfill } from '../core/coverage/control.ts';
-import { queueHistoryScan } from '../core/coverage/history.ts';
+import { queueHistoryScan } from '../core/coverage/history-jobs.ts';
 import { coverageView } from '../core/coverage/progress.ts';
 import { HttpError, parseRequest } from '../http/errors.ts';
 import type { ResultsStore } from '../store/results-types.ts';

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { BitbucketApiError, formatBytes } from '../../bitbucket/errors.ts';
 import type { Logger } from '../../log.ts';
 import { keyFinding } from '../../scan/secrets/fingerprint.ts';
 import type { ScanRecord, StoredFinding } from '../../store/results-types.ts';
-import type { Job, Store } from '../../store/types.ts';
+import type { Job } from '../../store/types.ts';
 import { BudgetExhaustedError } from '../budget.ts';
 import { TenantUnavailableError } from '../code-host.ts';
 import { policyOf } from '../policy.ts';
@@ -14,6 +13,8 @@ import { repoConfigAt } from './backfill.ts';
 import { CloneError, gitEnv, withClone } from './git-clone.ts';
 import { historyCommits } from './git-log.ts';
 import type { RepositoryHostSource } from './host.ts';
+
+export { HISTORY_JOB_TYPE } from './history-jobs.ts';
 
 /**
  * The history scan for secrets, on an admin's request, one repository at a time per
@@ -30,9 +31,6 @@ import type { RepositoryHostSource } from './host.ts';
  * no repository's fault (the call budget, Bitbucket throttling, the installation gone) is
  * retried by the job runner.
  */
-
-export const HISTORY_JOB_TYPE = 'coverage:history';
-export const historyGroup = (clientKey: string) => `coverage-history:${clientKey}`;
 
 export interface HistoryLimits {
   /** A repository Bitbucket says is larger is not cloned; a clone growing past it is stopped. */
@@ -55,28 +53,6 @@ export const DEFAULT_HISTORY_LIMITS: HistoryLimits = {
 export interface HistoryDeps extends WorkflowDeps {
   hosts: RepositoryHostSource;
   historyLimits?: Partial<HistoryLimits>;
-}
-
-type JobStore = Pick<Store, 'acceptDelivery' | 'listJobs'>;
-
-/** Queues a history scan of the repository unless one is queued or running; false when one was. */
-export async function queueHistoryScan(store: JobStore, clientKey: string, repoUuid: string): Promise<boolean> {
-  const open = await historyJobs(store, clientKey);
-  if (open.some((j) => j.repoUuid === repoUuid)) return false;
-  await store.acceptDelivery(
-    { id: `gatehouse:coverage:${randomUUID()}`, clientKey, event: 'gatehouse:coverage:history' },
-    { clientKey, type: HISTORY_JOB_TYPE, payload: { repoUuid }, group: historyGroup(clientKey) },
-  );
-  return true;
-}
-
-/** History scans asked for and not finished yet, oldest first. */
-export async function historyJobs(store: Pick<Store, 'listJobs'>, clientKey: string): Promise<{ repoUuid: string; state: 'queued' | 'running'; since: string }[]> {
-  const [queued, running] = await Promise.all(['queued', 'running'].map((status) => store.listJobs({ clientKey, type: HISTORY_JOB_TYPE, status: status as 'queued' | 'running' })));
-  return [...(running ?? []), ...(queued ?? [])].flatMap((job) => {
-    const repoUuid = (job.payload as { repoUuid?: unknown } | null)?.repoUuid;
-    return typeof repoUuid === 'string' ? [{ repoUuid, state: job.status as 'queued' | 'running', since: job.createdAt }] : [];
-  });
 }
 
 export async function runHistoryScan(deps: HistoryDeps, job: Job, log: Logger): Promise<void> {

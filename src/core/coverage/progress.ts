@@ -2,7 +2,7 @@ import type { CoverageState, DiscoveryChange, RepositoryCoverage } from '../../s
 import type { ResultsStore } from '../../store/results-types.ts';
 import type { Store } from '../../store/types.ts';
 import { coverageOf } from './control.ts';
-import { historyJobs } from './history.ts';
+import { historyJobs } from './history-jobs.ts';
 
 /**
  * What `GET /api/coverage` answers and the settings page shows: the state, the current
