@@ -71,7 +71,7 @@ export function requireWorkspaceAdmin(deps: AdminCheckDeps, message: string): (c
 export function addCoverageApi(router: Router, requireCaller: express.RequestHandler, deps: CoverageApiDeps): void {
   const json = express.json({ limit: '16kb', type: () => true });
   const isAdmin = workspaceAdminCheck(deps);
-  const requireAdmin = requireWorkspaceAdmin(deps, 'Only workspace admins can start, pause or resume the backfill');
+  const requireAdmin = requireWorkspaceAdmin(deps, 'Only workspace admins can start, pause or resume the backfill or ask for a history scan');
 
   async function requireAdminPage(caller: ApiCaller, fresh: boolean): Promise<void> {
     if (caller.via !== 'page') throw new HttpError(403, 'page_session_required', 'API tokens are managed from the Gatehouse settings page by a workspace admin');
