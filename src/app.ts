@@ -9,6 +9,7 @@ import { bitbucketClients, type ClientTuning } from './codehost/cloud/clients.ts
 import { CallBudget } from './core/budget.ts';
 import { createDispatcher, type Dispatcher } from './core/dispatch.ts';
 import { DEFAULT_TENANT_QUEUE_LIMIT, limitQueuedJobs } from './core/tenant-queue-limit.ts';
+import { datacenterResultsRouter } from './datacenter/results-routes.ts';
 import { datacenterAdminRouter } from './datacenter/admin-routes.ts';
 import { datacenterWebhookIntake } from './datacenter/webhooks.ts';
 import { addForgeRoutes } from './forge/router.ts';
@@ -94,6 +95,7 @@ export function createApp(options: AppOptions): RequestListener {
     routes.use(datacenterAdminRouter({ adminToken: config.adminToken, instances: store, encryptionKey: config.encryptionKey, publicBaseUrl: config.baseUrl, now }));
     routes.use(deadJobsAdminRouter({ adminToken: config.adminToken, store }));
     routes.use(diagnosticsAdminRouter({ adminToken: config.adminToken, diagnostics }));
+    if (results) routes.use(datacenterResultsRouter({ adminToken: config.adminToken, store, results }));
   }
 
   const basePath = basePathOf(config.baseUrl);

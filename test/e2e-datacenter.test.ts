@@ -127,4 +127,24 @@ describe('Bitbucket Data Center end to end, on the local Data Center', { timeout
     expect(published.report.body.result).toBe('FAIL');
     expect(published.comments).toBe(1);
   });
+
+  it('shows the instance\'s results on the operator API, and a deleted pull request as DELETED', async () => {
+    const results = await session.admin(`/admin/datacenter/instances/${instance.instanceId}/results`);
+    expect(results.status).toBe(200);
+    const repo = (results.body.repositories as { repository: string; pullRequests: { id: number; state: string; lastResult: string }[] }[]).find((r) => r.repository === REPO)!;
+    expect(repo.pullRequests.find((p) => p.id === 1)).toMatchObject({ state: 'OPEN', lastResult: 'PASSED' });
+    expect(repo.pullRequests.find((p) => p.id === 2)).toMatchObject({ state: 'OPEN', lastResult: 'FAILED' });
+
+    const one = await session.admin(`/admin/datacenter/instances/${instance.instanceId}/results/pull-request?repository=${REPO}&id=2`);
+    expect(one.body).toMatchObject({ state: 'OPEN', prId: 2, verdict: { state: 'failed' }, newCount: expect.any(Number) });
+    expect(JSON.stringify(one.body)).toContain('config/deploy.env');
+    const refused = await fetch(`${session.appBaseUrl}/admin/datacenter/instances/${instance.instanceId}/results`);
+    expect(refused.status).toBe(401);
+
+    await session.dc.deletePullRequest(REPO, 2);
+    await until('pull request #2 to be recorded as deleted', async () => {
+      const { body } = await session.admin(`/admin/datacenter/instances/${instance.instanceId}/results/pull-request?repository=${REPO}&id=2`);
+      return body.state === 'DELETED' ? body : undefined;
+    });
+  });
 });

@@ -55,7 +55,8 @@ export interface PushEvent extends EventEnvelope {
   changes: RefChange[];
 }
 
-export type PullRequestAction = 'opened' | 'updated' | 'merged' | 'declined';
+/** `deleted`: gone for good (Data Center's pr:deleted; Bitbucket Cloud has no such event). */
+export type PullRequestAction = 'opened' | 'updated' | 'merged' | 'declined' | 'deleted';
 
 export interface PullRequestSide {
   branch: string;

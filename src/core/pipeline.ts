@@ -13,7 +13,7 @@ import { LockfileCache } from './dependency-check.ts';
 import type { DiffLimits } from './diff-scan.ts';
 import { SCAN_POOL_DEFAULTS, ScanPool, scanThreadsFor, type ScanPoolOptions } from './scan-pool/pool.ts';
 import { PermanentJobError, WORKER_DEFAULTS, WorkerPool, type AttemptOutcome, type JobHandler } from './worker.ts';
-import { closePullRequest, scanPullRequest, stopPullRequestScan } from './workflows/pull-request.ts';
+import { closePullRequest, recordPullRequestDeleted, scanPullRequest, stopPullRequestScan } from './workflows/pull-request.ts';
 import { scanPush, stopPushScan } from './workflows/push.ts';
 import { REPUBLISH_JOB_TYPE, republishPullRequest } from './workflows/republish.ts';
 import type { WorkflowDeps } from './workflows/context.ts';
@@ -97,6 +97,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     'event:pull_request:updated': run(scanPullRequest),
     'event:pull_request:merged': run(closePullRequest),
     'event:pull_request:declined': run(closePullRequest),
+    'event:pull_request:deleted': run(recordPullRequestDeleted),
     [REPUBLISH_JOB_TYPE]: run(republishPullRequest),
     [DISCOVER_JOB_TYPE]: async (job, log) => {
       await discoverRepositories(deps, job.clientKey, log);

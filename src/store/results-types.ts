@@ -32,7 +32,8 @@ export interface TriageMark {
   reason: string;
 }
 
-export type PullRequestState = 'OPEN' | 'MERGED' | 'DECLINED' | 'SUPERSEDED';
+/** DELETED: the code host deleted the pull request (Data Center); its record stays for the results API. */
+export type PullRequestState = 'OPEN' | 'MERGED' | 'DECLINED' | 'SUPERSEDED' | 'DELETED';
 
 export interface PullRequestRecord {
   clientKey: string;

@@ -13,7 +13,7 @@ const repository = z.object({ uuid: z.string().min(1), fullName: z.string().rege
 const pullRequestSchema = z
   .object({
     type: z.literal('pull_request'),
-    action: z.enum(['opened', 'updated', 'merged', 'declined']),
+    action: z.enum(['opened', 'updated', 'merged', 'declined', 'deleted']),
     repository,
     pullRequest: z
       .object({

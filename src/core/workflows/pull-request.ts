@@ -182,6 +182,29 @@ export async function closePullRequest(deps: WorkflowDeps, job: Job, log: Logger
   }
 }
 
+/**
+ * The pull request was deleted on the code host: there is nothing left to read or publish on,
+ * so no call is made; its record says DELETED (the job supersedes any scan of it still queued).
+ */
+export async function recordPullRequestDeleted(deps: WorkflowDeps, job: Job): Promise<JobOutcome | void> {
+  const event = pullRequestEvent(job.payload);
+  const record = await deps.results.getPullRequest(job.clientKey, event.repository.uuid, event.pullRequest.id);
+  await deps.results.putPullRequest({
+    clientKey: job.clientKey,
+    repoUuid: event.repository.uuid,
+    repoFullName: event.repository.fullName,
+    prId: event.pullRequest.id,
+    state: 'DELETED',
+    sourceBranch: record?.sourceBranch ?? event.pullRequest.source.branch,
+    destinationBranch: record?.destinationBranch ?? event.pullRequest.destination.branch,
+    publishedCommit: record?.publishedCommit ?? null,
+    commentId: record?.commentId ?? null,
+    lastResult: record?.lastResult ?? null,
+    mergeCommit: record?.mergeCommit ?? null,
+    updatedAt: deps.now().toISOString(),
+  });
+}
+
 async function recordState(
   deps: WorkflowDeps,
   clientKey: string,

@@ -9,7 +9,8 @@ import type { Envelope, ParseResult } from './types.ts';
  *
  * - `pr:modified` is sent for a new title, description or target branch; only a new target
  *   changes what the pull request adds, so only that rescans (`previousTarget` names the old one).
- * - `pr:deleted`: the pull request is gone, with nothing left to publish on; acknowledged.
+ * - `pr:deleted`: the pull request is gone, with nothing left to publish on; its record is
+ *   marked deleted (and scans of it still queued are superseded), without a call to Data Center.
  * - A pull request from a tag (Data Center allows it) has no source branch to set a build
  *   status on; acknowledged and not scanned.
  */
@@ -40,7 +41,7 @@ export const pullRequestSchema = z.object({
 
 type Payload = z.infer<typeof pullRequestSchema>;
 
-const ACTIONS: Readonly<Record<string, PullRequestAction | 'modified' | 'deleted'>> = {
+const ACTIONS: Readonly<Record<string, PullRequestAction | 'modified'>> = {
   'pr:opened': 'opened',
   'pr:from_ref_updated': 'updated',
   'pr:modified': 'modified',
@@ -57,7 +58,6 @@ function toSide(instanceId: string, ref: z.infer<typeof side>): PullRequestSide 
 
 function actionOf(payload: Payload, sourceEvent: string): { action: PullRequestAction } | { ignored: string } {
   const action = ACTIONS[sourceEvent];
-  if (action === 'deleted') return { ignored: 'the pull request was deleted; there is nothing to publish on' };
   if (action === 'modified') {
     const previous = payload.previousTarget?.id;
     if (previous === undefined || previous === payload.pullRequest.toRef.id) return { ignored: 'title or description changed; the changes to scan did not' };
