@@ -178,3 +178,19 @@ describe('Forge variables', () => {
     expect(problems({ FORGE_APP_ID: '406d303d-0393-4ec4-ad7c-1435be94583a' })[0]).toMatch(/^FORGE_APP_ID: expected the Forge app ARI/);
   });
 });
+
+describe('OSV_UPDATE_INTERVAL', () => {
+  const interval = (value?: string) => {
+    const result = loadConfig({ DATA_DIR: dir, ENCRYPTION_KEY: HEX_KEY, ...(value === undefined ? {} : { OSV_UPDATE_INTERVAL: value }) });
+    if (!result.ok) throw new Error(result.problems.join('; '));
+    return result.config.osvUpdateIntervalMs;
+  };
+
+  it('reads durations, 0 for never, 6 hours by default', () => {
+    expect([interval('20s'), interval('15m'), interval('6h'), interval('1.5d'), interval('0'), interval()]).toEqual([20_000, 900_000, 21_600_000, 129_600_000, 0, 21_600_000]);
+  });
+
+  it('refuses what is not a duration, or under a second', () => {
+    for (const bad of ['6', 'soon', '-1h', '500ms', '1w']) expect(problems({ ENCRYPTION_KEY: HEX_KEY, OSV_UPDATE_INTERVAL: bad })[0], bad).toMatch(/^OSV_UPDATE_INTERVAL: expected 0 \(never\)/);
+  });
+});

@@ -116,6 +116,13 @@ const envSchema = z.object({
     .trim()
     .regex(/^[\x21-\x7e]{1,512}$/, 'expected 1 to 512 printable characters without spaces')
     .optional(),
+  OSV_UPDATE_INTERVAL: z
+    .string()
+    .trim()
+    .regex(/^(0|\d{1,6}(\.\d{1,3})?(ms|s|m|h|d))$/, 'expected 0 (never) or a duration such as 20s, 15m, 6h')
+    .transform(durationMs)
+    .refine((ms) => ms === 0 || ms >= 1000, 'expected 0 (never) or at least 1s')
+    .default(6 * 60 * 60_000),
   DATA_DIR_LOCK_OTHER_HOST: z
     .enum(['refuse', 'take-over'], { error: 'expected refuse or take-over' })
     .default('refuse'),
@@ -133,6 +140,8 @@ export interface Config {
   bitbucketBaseUrls: string[];
   bitbucketApiUrls: string[];
   osvMirrorUrl: string;
+  /** OSV_UPDATE_INTERVAL: how often the server refreshes the OSV database itself; 0 = never. */
+  osvUpdateIntervalMs?: number;
   logLevel: (typeof LOG_LEVELS)[number];
   /** Jobs the worker pool runs at once (WORKER_CONCURRENCY); the pipeline's default when absent. */
   workerConcurrency?: number;
@@ -256,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       bitbucketBaseUrls: e.BITBUCKET_BASE_URLS,
       bitbucketApiUrls: e.BITBUCKET_API_URLS,
       osvMirrorUrl: e.OSV_MIRROR_URL,
+      osvUpdateIntervalMs: e.OSV_UPDATE_INTERVAL,
       logLevel: e.LOG_LEVEL,
       workerConcurrency: e.WORKER_CONCURRENCY,
       ...(e.TENANT_QUEUE_LIMIT === undefined ? {} : { tenantQueueLimit: e.TENANT_QUEUE_LIMIT }),
@@ -266,4 +276,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       ...(e.DATABASE_URL === undefined ? {} : { databaseUrl: e.DATABASE_URL }),
     },
   };
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `20s`, `15m`, `6h`, `1.5d`, `0` to milliseconds (the pattern was checked first). */
+function durationMs(text: string): number {
+  if (text === '0') return 0;
+  const [, amount, unit] = /^([\d.]+)([a-z]+)$/.exec(text)!;
+  return Math.round(Number(amount) * DURATION_UNITS_MS[unit!]!);
 }

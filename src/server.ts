@@ -8,6 +8,7 @@ import { createPipeline } from './core/pipeline.ts';
 import { datacenterJobOutcomes } from './datacenter/status.ts';
 import { openStores, type OpenStores } from './store/open-stores.ts';
 import { CoverageScheduler } from './core/coverage/scheduler.ts';
+import { AdvisoryMonitor } from './core/monitoring/monitor.ts';
 
 /** How long in-flight requests get to finish after SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -47,6 +48,8 @@ const { worker, budget } = createPipeline({
 await stores.listen(() => worker.wake());
 // Discovery on install and daily, and the backfill chain kept going (core/coverage).
 const coverage = new CoverageScheduler({ store, results, logger, onQueued: () => worker.wake() });
+// OSV refreshed every OSV_UPDATE_INTERVAL and default branches re-evaluated (core/monitoring).
+const monitor = new AdvisoryMonitor({ config, store, results, logger, runAlone: stores.runAlone, onQueued: () => worker.wake() });
 
 let accepting = true;
 const app = createApp({ config, store, results, budget, logger, ready: () => accepting, onJobQueued: () => worker.wake() });
@@ -57,6 +60,7 @@ server.on('listening', () => {
   logger.info({ port, baseUrl: config.baseUrl }, `Gatehouse listening on http://localhost:${port} (public URL ${config.baseUrl})`);
   worker.start();
   coverage.start();
+  void monitor.start();
 });
 server.on('error', (err) => {
   logger.fatal({ err }, 'cannot listen');
@@ -84,8 +88,7 @@ function shutdown(signal: string): void {
   }, SHUTDOWN_GRACE_MS);
   force.unref();
   server.close(() => {
-    coverage
-      .stop()
+    Promise.all([coverage.stop(), monitor.stop()])
       .then(() => worker.stop())
       .then(() => stores.close())
       .then(() => {

@@ -25,6 +25,8 @@ import { BACKFILL_JOB_TYPE, DISCOVER_JOB_TYPE } from './coverage/control.ts';
 import { discoverRepositories } from './coverage/discovery.ts';
 import type { TreeScanLimits } from './coverage/tree-scan.ts';
 import { HISTORY_JOB_TYPE, runHistoryScan, type HistoryDeps, type HistoryLimits } from './coverage/history.ts';
+import { publishVerdictChange } from './monitoring/publish.ts';
+import { MONITOR_PUBLISH_JOB_TYPE } from './monitoring/reevaluate.ts';
 
 export interface PipelineOptions {
   config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'dataDir' | 'forge'>;
@@ -104,6 +106,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     },
     [BACKFILL_JOB_TYPE]: run(runBackfillStep),
     [HISTORY_JOB_TYPE]: run(runHistoryScan),
+    [MONITOR_PUBLISH_JOB_TYPE]: run(publishVerdictChange),
   };
   // What a job announced as INPROGRESS before it died is taken back (STOPPED), per job type.
   const settleDead: Record<string, (d: WorkflowDeps, job: Job, reason: string) => Promise<void>> = {

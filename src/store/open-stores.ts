@@ -4,6 +4,7 @@ import { datacenterInstancesIn } from './datacenter-instance-file.ts';
 import { DAY_MS } from './job-index.ts';
 import { LowdbStore } from './lowdb-store.ts';
 import { createPool } from './postgres/database.ts';
+import { withAdvisoryLock } from './postgres/advisory-lock.ts';
 import { migrate } from './postgres/migrate.ts';
 import { PgResultsStore } from './postgres/pg-results-store.ts';
 import { PgStore } from './postgres/pg-store.ts';
@@ -26,6 +27,12 @@ export interface OpenStores {
    * the clock for retries whose runAfter comes due.
    */
   pollMs?: number;
+  /**
+   * Runs `work` unless another instance is running work of the same name (PostgreSQL: an
+   * advisory lock; embedded: one process holds DATA_DIR, so it always runs). Undefined when
+   * another instance had it.
+   */
+  runAlone<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined>;
   /** Calls `wake` whenever any instance queues a job or frees a pull request's next one. */
   listen(wake: () => void): Promise<void>;
   close(): Promise<void>;
@@ -50,6 +57,7 @@ export async function openStores(config: Config, logger: Logger): Promise<OpenSt
     return {
       store,
       results,
+      runAlone: async (_name, work) => ({ value: await work() }),
       // One process: every job is queued here, and the webhook intake wakes the pool itself.
       listen: async () => undefined,
       close: async () => {
@@ -76,6 +84,7 @@ export async function openStores(config: Config, logger: Logger): Promise<OpenSt
     store,
     results,
     pollMs: SHARED_QUEUE_POLL_MS,
+    runAlone: (name, work) => withAdvisoryLock(pool, `gatehouse:${name}`, work),
     listen: async (wake) => {
       wakeups = new JobWakeups(databaseUrl, wake, logger);
       await wakeups.start();
