@@ -450,6 +450,20 @@ describe('repository panel findings list', () => {
     expect((await request(ui).get(`${UI_PATHS.repositoryFindings}?offset=-1`).set(SESSION_HEADER, sessionToken(res.text))).status).toBe(400);
   });
 
+  it('takes dependency findings from advisory monitoring at the inventory commit and marks those that appeared through it', async () => {
+    const fresh = { ...dependencyFinding({ package: 'minimist', version: '1.2.0', advisory: 'GHSA-xvch-5gv4-984h', severity: 'critical', fixedVersion: '1.2.6' }), newAdvisory: true as const, since: '2026-03-01T11:30:00.000Z' };
+    await results.putAdvisoryState({ clientKey: tenant.clientKey, repoUuid: repo, branch: 'main', commit, findings: [fresh], fixed: [], result: 'FAILED', changes: [], dbVersion: 'v1', updatedAt: '2026-03-01T11:30:00.000Z' });
+    const res = await request(ui).get(signedPath(path));
+    const listed = items(res.text);
+    expect(listed[1]).toContain('minimist@1.2.0');
+    expect(listed[1]).toContain('New advisory');
+    expect(listed[1]).toContain('Fixed in 1.2.6');
+    // The scan's lodash finding is superseded by the re-evaluation; secrets stay.
+    expect(res.text).not.toContain('lodash@4.17.20');
+    expect(listed.filter((t) => t.includes('New advisory'))).toHaveLength(1);
+    expect(res.text).toContain('the 20 worst of 32');
+  });
+
   it('refuses the findings page to a session of another page', async () => {
     const settings = await request(ui).get(signedPath(UI_PATHS.settings));
     const res = await request(ui).get(`${UI_PATHS.repositoryFindings}?offset=20`).set(SESSION_HEADER, sessionToken(settings.text));

@@ -1,6 +1,6 @@
 import { coverageView, type CoverageView } from '../core/coverage/progress.ts';
 import type { ApiTokenRecord, RepositoryCoverage } from '../store/coverage-types.ts';
-import type { InventoryRecord, Policy, PullRequestRecord, ResultsStore, ScanRecord, TriageMark } from '../store/results-types.ts';
+import type { AdvisoryState, InventoryRecord, Policy, PullRequestRecord, ResultsStore, ScanRecord, TriageMark } from '../store/results-types.ts';
 import type { Store } from '../store/types.ts';
 
 /**
@@ -26,6 +26,8 @@ export interface UiDataSource {
   pushScan(clientKey: string, repoUuid: string, commit: string): Promise<ScanRecord | undefined>;
   /** The whole-branch (backfill) scan of one commit (full hash). */
   branchScan(clientKey: string, repoUuid: string, commit: string): Promise<ScanRecord | undefined>;
+  /** A default branch's dependency findings as advisory monitoring last re-evaluated them. */
+  advisoryState(clientKey: string, repoUuid: string): Promise<AdvisoryState | undefined>;
   /** The repository's place in the coverage backfill, if it has one. */
   repositoryCoverage(clientKey: string, repoUuid: string): Promise<RepositoryCoverage | undefined>;
   inventory(clientKey: string, repoUuid: string, branch: string): Promise<InventoryRecord | undefined>;
@@ -64,6 +66,7 @@ export function storeDataSource(results: ResultsStore, store: Pick<Store, 'count
 
     pushScan: (clientKey, repoUuid, commit) => results.getScan(clientKey, repoUuid, commit, 'push'),
     branchScan: (clientKey, repoUuid, commit) => results.getScan(clientKey, repoUuid, commit, 'branch'),
+    advisoryState: (clientKey, repoUuid) => results.getAdvisoryState(clientKey, repoUuid),
     // The store keeps coverage per installation; one repository's entry is picked from that list.
     repositoryCoverage: async (clientKey, repoUuid) => (await results.listRepositoryCoverage(clientKey)).find((e) => e.repoUuid === repoUuid),
     inventory: (clientKey, repoUuid, branch) => results.getInventory(clientKey, repoUuid, branch),

@@ -336,7 +336,8 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     });
     const inventory = main ? await deps.data.inventory(s.clientKey, repo.repoUuid, main) : undefined;
     if (!main || !inventory) throw new HttpError(404, 'not_scanned', 'The main branch has not been scanned yet; reload the panel');
-    const { open } = await openFindings(deps.data, { clientKey: s.clientKey, ...repo, mainBranch: main, bitbucketBaseUrl: installation.baseUrl }, inventory);
+    const entry = await deps.data.repositoryCoverage(s.clientKey, repo.repoUuid);
+    const { open } = await openFindings(deps.data, { clientKey: s.clientKey, ...repo, mainBranch: main, bitbucketBaseUrl: installation.baseUrl }, inventory, entry);
     const findings = open.slice(offset, offset + FINDINGS_PAGE);
     const next = offset + findings.length;
     res.type('html').send(render('repository-findings', chrome('repository', 'Gatehouse', freshTokenOf(res), installation), { findings, offset: next, remaining: Math.max(0, open.length - next), pageSize: FINDINGS_PAGE }));

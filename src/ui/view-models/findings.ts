@@ -46,6 +46,8 @@ export interface FindingView {
   ruleId: string;
   advisory: { id: string; href: string | null; summary: string; fixedVersion: string | null } | null;
   triage: { status: TriageStatus; label: string; reason: string; by: string; at: string } | null;
+  /** Appeared because the vulnerability database changed, not because of a push (advisory monitoring), and since when. */
+  newAdvisory: { since: string | null } | null;
 }
 
 export interface LinkContext {
@@ -81,7 +83,7 @@ export function advisoryHref(id: string, url: string | undefined): string | null
 }
 
 /** The current triage mark wins over the one recorded at scan time: marks change after scans. */
-export function findingView(finding: StoredFinding, mark: TriageMark | undefined, links: LinkContext, index: number): FindingView {
+export function findingView(finding: StoredFinding & { newAdvisory?: true; since?: string }, mark: TriageMark | undefined, links: LinkContext, index: number): FindingView {
   return {
     domId: `gh-f${index}`,
     fingerprint: finding.fingerprint,
@@ -99,6 +101,7 @@ export function findingView(finding: StoredFinding, mark: TriageMark | undefined
         ? { id: finding.advisory, href: advisoryHref(finding.advisory, finding.url), summary: finding.summary, fixedVersion: finding.fixedVersion ?? null }
         : null,
     triage: mark ? { status: mark.status, label: TRIAGE_LABEL[mark.status], reason: mark.reason, by: mark.by, at: mark.at } : null,
+    newAdvisory: finding.newAdvisory === true ? { since: finding.since ?? null } : null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { SEVERITIES, type Severity } from '../../scan/types.ts';
 import type { RepositoryCoverage } from '../../store/coverage-types.ts';
-import type { InventoryRecord, ScanRecord, StoredFinding } from '../../store/results-types.ts';
+import type { AdvisoryFinding, InventoryRecord, ScanRecord } from '../../store/results-types.ts';
 import type { UiDataSource } from '../data-source.ts';
 import { compareFindings, countBySeverity, findingView, severityLozenge, type FindingView, type Lozenge } from './findings.ts';
 
@@ -53,27 +53,53 @@ export interface RepositoryPanelModel {
 }
 
 /**
- * The main branch's scan: the whole-branch scan at the inventory's commit, else that
- * commit's push scan. The inventory names the newest commit of the main branch that
- * anything was built for, so both kinds are looked up there.
+ * The main branch's scan: the whole-branch scan at the inventory's commit (the inventory
+ * names the newest commit of the main branch anything was built for), else the backfill's
+ * last whole-branch scan, else the push scan at the inventory's commit.
  */
-async function mainBranchScan(data: UiDataSource, ctx: RepositoryContext, commit: string): Promise<ScanRecord | undefined> {
-  return (await data.branchScan(ctx.clientKey, ctx.repoUuid, commit)) ?? (await data.pushScan(ctx.clientKey, ctx.repoUuid, commit));
+async function mainBranchScan(data: UiDataSource, ctx: RepositoryContext, commit: string, entry: RepositoryCoverage | undefined): Promise<ScanRecord | undefined> {
+  return (
+    (await data.branchScan(ctx.clientKey, ctx.repoUuid, commit)) ??
+    (entry?.commit && entry.commit !== commit ? await data.branchScan(ctx.clientKey, ctx.repoUuid, entry.commit) : undefined) ??
+    (await data.pushScan(ctx.clientKey, ctx.repoUuid, commit))
+  );
 }
 
-/** The open (untriaged) findings of the main branch, worst first, and how many are triaged. */
-export async function openFindings(data: UiDataSource, ctx: RepositoryContext, inventory: InventoryRecord): Promise<{ scan: ScanRecord | undefined; open: FindingView[]; triaged: number }> {
-  const [scan, marks] = await Promise.all([mainBranchScan(data, ctx, inventory.commit), data.triageMarks(ctx.clientKey, ctx.repoUuid)]);
+/**
+ * The open (untriaged) findings of the main branch, worst first, and how many are triaged.
+ * Dependency findings come from advisory monitoring's re-evaluation when it is of the
+ * inventory's commit (it knows advisories published since the scan, and marks them "new
+ * advisory"), as the inventory export counts them (core/inventory/default-branch.ts); secrets
+ * from the scan. Each links to the source at the commit it was found at.
+ */
+export async function openFindings(
+  data: UiDataSource,
+  ctx: RepositoryContext,
+  inventory: InventoryRecord,
+  entry?: RepositoryCoverage,
+): Promise<{ scan: ScanRecord | undefined; open: FindingView[]; triaged: number }> {
+  const [scan, marks, advisory] = await Promise.all([
+    mainBranchScan(data, ctx, inventory.commit, entry),
+    data.triageMarks(ctx.clientKey, ctx.repoUuid),
+    data.advisoryState(ctx.clientKey, ctx.repoUuid),
+  ]);
+  const current = advisory && advisory.commit === inventory.commit && advisory.branch === ctx.mainBranch ? advisory : undefined;
+  const found: { finding: AdvisoryFinding; commit: string }[] = [];
+  for (const f of scan?.findings ?? []) if (!current || f.kind === 'secret') found.push({ finding: f, commit: scan!.commit });
+  for (const f of current?.findings ?? []) found.push({ finding: f, commit: current!.commit });
   const triaged = new Set(marks.map((m) => m.fingerprint));
-  const links = { bitbucketBaseUrl: ctx.bitbucketBaseUrl ?? '', repoFullName: ctx.repoFullName, commit: scan?.commit ?? inventory.commit };
-  const untriaged: StoredFinding[] = (scan?.findings ?? []).filter((f) => !triaged.has(f.fingerprint));
-  const open = untriaged.map((f, i) => findingView(f, undefined, links, i)).sort(compareFindings);
-  return { scan, open, triaged: (scan?.findings.length ?? 0) - open.length };
+  const link = (commit: string) => ({ bitbucketBaseUrl: ctx.bitbucketBaseUrl ?? '', repoFullName: ctx.repoFullName, commit });
+  const open = found
+    .filter(({ finding }) => !triaged.has(finding.fingerprint))
+    .map(({ finding, commit }, i) => findingView(finding, undefined, link(commit), i))
+    .sort(compareFindings);
+  return { scan, open, triaged: found.length - open.length };
 }
 
 export async function repositoryPanelModel(data: UiDataSource, ctx: RepositoryContext): Promise<RepositoryPanelModel> {
   const inventory = ctx.mainBranch ? await data.inventory(ctx.clientKey, ctx.repoUuid, ctx.mainBranch) : undefined;
-  const [listed, entry] = await Promise.all([inventory ? openFindings(data, ctx, inventory) : undefined, data.repositoryCoverage(ctx.clientKey, ctx.repoUuid)]);
+  const entry = await data.repositoryCoverage(ctx.clientKey, ctx.repoUuid);
+  const listed = inventory ? await openFindings(data, ctx, inventory, entry) : undefined;
   const open = listed?.open ?? [];
   const counts = countBySeverity(open);
   const scan = listed?.scan;
