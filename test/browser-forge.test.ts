@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
@@ -7,6 +7,7 @@ import { waitForResults } from '../src/simulator/demo-results.ts';
 import { fakeAwsKeyPair, pullRequestFiles } from '../src/simulator/demo-repository.ts';
 import { startForgeSession, type ForgeSession } from '../src/simulator/forge/session.ts';
 import { chromiumAvailable, CHROMIUM, launchChromium } from './helpers/browser.ts';
+import { npmLockfile } from './helpers/npm-fixtures.ts';
 
 // The Forge Custom UI bundles in Debian's chromium, on the local Forge's host pages: each page
 // frames the local Forge's frame, which frames the bundle's index.html with the bridge
@@ -120,6 +121,27 @@ describe('Forge Custom UI in a browser, on the local Forge', { timeout: 180_000 
     frame = await customUi('#gh-threshold');
     expect(await frame.inputValue('#gh-threshold')).toBe('critical');
     expect(await frame.inputValue('#gh-ignored')).toBe('test/fixtures/**');
+  });
+
+  it('the repository panel downloads the main branch SBOM, as the Connect panel offers it', async () => {
+    const { sim, forge } = session;
+    await sim.commit('acme/web', 'main', { 'package-lock.json': npmLockfile('web', { lodash: '4.17.15' }) }, 'Pin lodash');
+    const module = forge.manifest.uiModules.find((m) => m.type === 'bitbucket:repoCodeOverviewPanel')!;
+    const frameId = forge.openFrame(module, { workspace: 'acme', repository: 'acme/web' });
+    const deadline = Date.now() + 60_000;
+    while ((await forge.invokeFromFrame(frameId, { path: '/forge/ui/repository', method: 'POST', body: {} })).body?.sbomAvailable !== true) {
+      if (Date.now() > deadline) throw new Error('the main branch inventory never came');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    await page.goto(`${sim.webOrigin}/acme/web`);
+    const frame = await customUi('.gh-facts');
+    const [download] = await Promise.all([page.waitForEvent('download'), frame.click('button:has-text("Download SBOM")')]);
+    expect(download.suggestedFilename()).toMatch(/^acme_web-[0-9a-f]{12}\.cdx\.json$/);
+    const sbom = JSON.parse(await readFile(await download.path(), 'utf8')) as { bomFormat?: string; components?: { name: string }[] };
+    expect(sbom.bomFormat).toBe('CycloneDX');
+    expect(sbom.components?.map((c) => c.name)).toEqual(['lodash']);
+    await liveSays(frame, 'SBOM downloaded');
   });
 
   it('ran no injected script and broke no CSP rule', () => {

@@ -120,6 +120,12 @@ describe('Forge Custom UI writes, on the local Forge', { timeout: 120_000 }, () 
     expect(wrongShape.status).toBe(400);
   });
 
+  it('answers 404 JSON for the SBOM of a main branch not scanned yet', async () => {
+    const res = await invoke(frame('bitbucket:repoCodeOverviewPanel', { repository: 'acme/web' }), '/forge/ui/repository', 'POST', { sbom: true });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ error: { code: 'no_sbom' } });
+  });
+
   it('refuses a settings change with 403 JSON to a workspace member who is not an admin', async () => {
     const id = settingsPage();
     const page = (await invoke(id, '/forge/ui/settings', 'GET')).body as unknown as SettingsModel;

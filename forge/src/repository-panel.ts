@@ -1,12 +1,14 @@
 import { formatTime, lozengeClass } from '../../src/ui/format.ts';
 import type { RepositoryPanelModel } from '../../src/ui/view-models/repository.ts';
 import { h } from './dom.ts';
-import { callRemote, errorMessage, onReady, show, showError } from './page.ts';
+import { announce, callRemote, clearError, errorMessage, onReady, show, showError } from './page.ts';
+
+const ROUTE = '/forge/ui/repository';
 
 /**
  * The repository panel (bitbucket:repoCodeOverviewPanel): the main branch's open findings and
- * inventory, as the Connect panel shows them (views/ui/repository.eta), from
- * POST /forge/ui/repository (the FIT names the repository).
+ * inventory and its SBOM, as the Connect panel shows them (views/ui/repository.eta), from
+ * POST /forge/ui/repository (the FIT names the repository; `{sbom: true}` asks for the file).
  */
 
 function state(title: string, text: Node[] | string, error = false): HTMLElement {
@@ -53,12 +55,41 @@ function body(m: RepositoryPanelModel): Node[] {
         h('dt', {}, 'Last scan'),
         h('dd', {}, m.lastScan && h('time', { datetime: m.lastScan }, formatTime(m.lastScan)), ' ', h('span', { class: 'gh-subtle' }, 'at ', h('code', {}, m.commitShort ?? ''))),
       ),
+      m.sbomAvailable && h('p', { class: 'gh-actions gh-actions--start' }, sbomButton()),
     ),
   ];
 }
 
+/**
+ * The Connect panel's "Download SBOM": here the file comes through invokeRemote (a Custom UI
+ * page has no link of its own to the remote) and is saved from the frame, which Forge's
+ * iframe sandbox allows (allow-downloads) after a click.
+ */
+function sbomButton(): HTMLElement {
+  const button = h('button', { type: 'button', class: 'gh-button gh-button--default' }, 'Download SBOM ', h('span', { class: 'gh-subtle' }, '(CycloneDX JSON)')) as HTMLButtonElement;
+  button.addEventListener('click', () => {
+    if (button.getAttribute('aria-busy') === 'true') return;
+    button.setAttribute('aria-busy', 'true');
+    clearError();
+    callRemote<{ sbom: { filename: string; content: string } }>(ROUTE, 'POST', { sbom: true })
+      .then(({ sbom }) => {
+        const url = URL.createObjectURL(new Blob([sbom.content], { type: 'application/json' }));
+        const link = h('a', { href: url, download: sbom.filename, hidden: true });
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        // The download has its own copy once started; the next tick frees ours.
+        setTimeout(() => URL.revokeObjectURL(url), 0);
+        announce('SBOM downloaded');
+      })
+      .catch((error: unknown) => showError(errorMessage(error)))
+      .finally(() => button.removeAttribute('aria-busy'));
+  });
+  return button;
+}
+
 onReady(() => {
-  callRemote<RepositoryPanelModel>('/forge/ui/repository', 'POST', {})
+  callRemote<RepositoryPanelModel>(ROUTE, 'POST', {})
     .then((m) =>
       show(h('div', { class: 'gh-panel' }, h('h1', { id: 'gh-title', class: 'gh-visually-hidden' }, `Gatehouse security overview of ${m.repoFullName}`), body(m))),
     )

@@ -6,6 +6,7 @@ import type { ResultsStore } from '../store/results-types.ts';
 import type { ForgeInstallation } from '../store/types.ts';
 import { markFinding, saveSettings, SETTINGS_REFUSED, TRIAGE_REFUSED, triageFields, unmarkFinding, untriageFields, type ActionDeps } from '../ui/actions.ts';
 import { storeDataSource } from '../ui/data-source.ts';
+import { mainBranchSbom } from '../ui/sbom.ts';
 import { settingsFormJson } from '../ui/settings-form.ts';
 import { pullRequestPanelModel } from '../ui/view-models/pull-request.ts';
 import { repositoryPanelModel } from '../ui/view-models/repository.ts';
@@ -25,6 +26,9 @@ const UUID = /^\{?([0-9a-fA-F-]{36})\}?$/;
 /** A triage reason and the settings fields are the largest bodies: well under this. */
 const UI_BODY_LIMIT = 128 * 1024;
 const MAX_USER_TOKEN_LENGTH = 16 * 1024;
+
+/** What a repository panel call asks for: the panel, or (`{sbom: true}`) the main branch's SBOM file. */
+const repositoryAction = z.object({ sbom: z.literal(true).optional() });
 
 /** What a pull-request panel call asks for besides the panel: nothing, or one triage change. */
 const pullRequestAction = z
@@ -111,17 +115,26 @@ export function addForgeUiRoutes(router: Router, deps: ForgeUiDeps): void {
     }
   });
 
-  router.post(FORGE_UI_PATHS.repository, async (_req, res, next) => {
+  router.post(FORGE_UI_PATHS.repository, json, async (req, res, next) => {
     try {
+      const action = parseRequest(repositoryAction, req.body ?? {});
       const { installation, repoUuid, repoFullName } = await page(res, 'repository');
       let mainBranch: string | null = null;
+      let fullName: string | null = null;
       let bitbucketUnavailable = false;
       try {
         const { client } = await deps.clients.forInstallation(installation.clientKey);
-        mainBranch = (await client.getRepository(`{${installation.workspaceId}}`, repoUuid)).mainbranch?.name ?? null;
+        const repository = await client.getRepository(`{${installation.workspaceId}}`, repoUuid);
+        mainBranch = repository.mainbranch?.name ?? null;
+        fullName = repository.full_name ?? null;
       } catch (error) {
         deps.logger.warn({ err: error instanceof Error ? error.message : String(error), clientKey: installation.clientKey }, 'Forge repository panel: main branch unknown');
         bitbucketUnavailable = true;
+      }
+      if (action.sbom) {
+        if (bitbucketUnavailable) throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be reached to find the main branch; try again in a moment');
+        sendJson(res, 200, { sbom: await mainBranchSbom(data, { clientKey: installation.clientKey, repoUuid, mainBranch }, fullName ?? repoFullName) });
+        return;
       }
       sendJson(res, 200, await repositoryPanelModel(data, { clientKey: installation.clientKey, repoUuid, repoFullName, mainBranch, bitbucketUnavailable }));
     } catch (error) {

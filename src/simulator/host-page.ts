@@ -222,11 +222,15 @@ function prContext(sim: Simulator, pr: PullRequest): Record<string, string> {
   };
 }
 
-/** Frames of other front doors (the local Forge) at a place, in the same card as a Connect panel. */
+/**
+ * Frames of other front doors (the local Forge) at a place, in the same card as a Connect
+ * panel. The sandbox grants what Forge documents for its Custom UI iframe that the bundles use
+ * (scripts, same origin, forms, popups, downloads started by a click).
+ */
 export function sourcePanels(sim: Simulator, location: PanelLocation, place: { workspace: string; repository?: string; pullRequestId?: number }): string {
   return sim.panelSources
     .flatMap((source) => source.panels(location, place))
-    .map((p) => `<section class="card side panel"><h3>${e(p.title)}</h3><iframe class="ap-panel forge-panel" src="${e(p.src)}" title="${e(p.title)}" sandbox="allow-scripts allow-same-origin allow-forms allow-popups"></iframe></section>`)
+    .map((p) => `<section class="card side panel"><h3>${e(p.title)}</h3><iframe class="ap-panel forge-panel" src="${e(p.src)}" title="${e(p.title)}" sandbox="allow-scripts allow-same-origin allow-forms allow-popups allow-downloads"></iframe></section>`)
     .join('');
 }
 

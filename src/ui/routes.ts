@@ -14,6 +14,7 @@ import { assetUrl, ASSET_FILES, render, type AssetName, type PageChrome, type Pa
 import type { RepositoryLookup } from './repositories.ts';
 import { freshTokenOf, requireSession, sessionOf } from './session.ts';
 import { deriveSessionKey, installationInstance, mintSessionToken, SESSION_HEADER, verifySessionToken, type PageSession } from './session-token.ts';
+import { mainBranchSbom } from './sbom.ts';
 import { readSettingsForm } from './settings-form.ts';
 import { markFinding, saveSettings, SETTINGS_REFUSED, TRIAGE_REFUSED, triageFields, unmarkFinding, untriageFields } from './actions.ts';
 import { pullRequestPanelModel, type PullRequestContext, type PullRequestPanelModel } from './view-models/pull-request.ts';
@@ -361,9 +362,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
       deps.logger.warn({ err: error, clientKey }, 'main branch lookup failed');
       throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be reached to find the main branch; try again in a moment');
     });
-    const inventory = main ? await deps.data.inventory(clientKey, repoUuid, main) : undefined;
-    if (!inventory) throw new HttpError(404, 'no_sbom', 'No SBOM yet: the main branch has not been scanned');
-    const file = `${repoFullName.replace('/', '_').replace(/[^\w.-]/g, '_')}-${inventory.commit.slice(0, 12)}.cdx.json`;
+    const sbom = await mainBranchSbom(deps.data, { clientKey, repoUuid, mainBranch: main }, repoFullName);
     // Shown in a new tab rather than downloaded: a sandboxed iframe (and the popups it opens)
     // may not download, and browsers only display JSON they recognise as application/json.
     // The filename is kept for "Save as". Chrome refuses to load a COOP document into a
@@ -371,9 +370,9 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
     res.removeHeader('Cross-Origin-Opener-Policy');
     res
       .type('application/json')
-      .setHeader('Content-Disposition', `inline; filename="${file}"`)
+      .setHeader('Content-Disposition', `inline; filename="${sbom.filename}"`)
       .setHeader('Cache-Control', 'no-store')
-      .send(inventory.sbom);
+      .send(sbom.content);
   });
 
   router.get(UI_PATHS.asset, (req, res) => {
