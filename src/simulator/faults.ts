@@ -3,10 +3,11 @@ import { z } from 'zod';
 
 /**
  * Fault knobs: make the next N calls that match a path misbehave the way Bitbucket does under
- * load (429 with or without Retry-After, 5xx, slow answers, dropped connections).
+ * load (429 with or without Retry-After, 5xx, slow answers, dropped connections), or as it
+ * refuses credentials that expired (401).
  */
 
-export const FAULT_KINDS = ['429', '429-retry-after', '500', '503', 'slow', 'drop'] as const;
+export const FAULT_KINDS = ['429', '429-retry-after', '401', '500', '503', 'slow', 'drop'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultSpec {
@@ -90,6 +91,8 @@ export class FaultInjector {
         case '429-retry-after':
           res.setHeader('Retry-After', String(fault.retryAfterSeconds ?? 1));
           return error(429, 'Rate limit for this resource has been exceeded');
+        case '401':
+          return error(401, 'Access token expired');
         case '500':
           return error(500, 'Something went wrong');
         case '503':

@@ -105,7 +105,8 @@ export class Resources {
     return {
       ...this.repository(r),
       slug: r.slug,
-      mainbranch: { name: r.mainBranch, type: 'branch' },
+      // Bitbucket answers null for a repository without any branch; the model says so with ''.
+      mainbranch: r.mainBranch ? { name: r.mainBranch, type: 'branch' } : null,
       created_on: r.createdOn,
       updated_on: r.updatedOn,
       size: r.sizeBytes ?? 0,

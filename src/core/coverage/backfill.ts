@@ -1,4 +1,4 @@
-import { BitbucketApiError } from '../../bitbucket/errors.ts';
+import { BitbucketApiError, formatBytes } from '../../bitbucket/errors.ts';
 import type { Logger } from '../../log.ts';
 import { matchPackages, VulnIndexError } from '../../scan/deps/index.ts';
 import { EMPTY_REPO_CONFIG, loadRepoConfig, REPO_CONFIG_PATHS, type RepoScanConfig } from '../../scan/repo-config/index.ts';
@@ -16,7 +16,7 @@ import { applyTriage, scanRecord, targetOf, type WorkflowDeps } from '../workflo
 import { storeInventory } from '../workflows/inventory.ts';
 import { coverageOf, ensureBackfillChain } from './control.ts';
 import type { RepositoryHost, RepositoryHostSource } from './host.ts';
-import { scanTree, type TreeScanLimits } from './tree-scan.ts';
+import { DEFAULT_TREE_SCAN_LIMITS, scanTree, type TreeScanLimits } from './tree-scan.ts';
 
 /**
  * One link of the backfill chain: takes the pending repository updated most recently,
@@ -99,6 +99,10 @@ async function scanRepository(deps: BackfillDeps, job: Job, runId: string, recor
       return outcome({ status: 'skipped', reason: 'the repository was deleted or moved away; the next discovery finds it again if it was renamed' });
     }
     if (current.mainBranch === null) return outcome({ status: 'skipped', reason: 'no default branch (an empty repository)' });
+    const maxBytes = deps.treeScanLimits?.maxRepositoryBytes ?? DEFAULT_TREE_SCAN_LIMITS.maxRepositoryBytes;
+    if (current.sizeBytes !== null && current.sizeBytes > maxBytes) {
+      return outcome({ status: 'skipped', reason: `the repository is ${formatBytes(current.sizeBytes)}, over the ${formatBytes(maxBytes)} a backfill scans` });
+    }
     const head = await host.branchHead(current.fullName, current.mainBranch);
     if (head === null) return outcome({ status: 'skipped', reason: `the default branch ${current.mainBranch} has no commits` });
     const done = await deps.results.getScan(job.clientKey, record.uuid, head, 'branch');

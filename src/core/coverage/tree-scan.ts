@@ -26,6 +26,10 @@ export interface TreeScanLimits {
   maxDependencyFileBytes: number;
   /** Bytes read from one repository. */
   maxTotalBytes: number;
+  /** Files read (one call each): a repository of more is read in part, dependency files first, with a notice. */
+  maxFiles: number;
+  /** A repository Bitbucket sizes above this is not scanned at all (the backfill skips it with the reason). */
+  maxRepositoryBytes: number;
   /** Files read at once. */
   concurrency: number;
   /** Text handed to one scan task. */
@@ -38,6 +42,8 @@ export const DEFAULT_TREE_SCAN_LIMITS: TreeScanLimits = {
   maxFileBytes: 2 * 1024 * 1024,
   maxDependencyFileBytes: 32 * 1024 * 1024,
   maxTotalBytes: 1024 * 1024 * 1024,
+  maxFiles: 50_000,
+  maxRepositoryBytes: 1024 * 1024 * 1024,
   concurrency: 6,
   batchBytes: 4 * 1024 * 1024,
 };
@@ -105,6 +111,13 @@ export async function scanTree(input: TreeScanInput): Promise<TreeScanResult> {
       continue;
     }
     wanted.push(file);
+  }
+
+  if (wanted.length > limits.maxFiles) {
+    // Dependency files first: the inventory and the advisories depend on them.
+    const ordered = [...wanted.filter((f) => isDependencyFile(f.path)), ...wanted.filter((f) => !isDependencyFile(f.path))];
+    notices.push(`The repository has ${ordered.length} files to scan; the scan read the first ${limits.maxFiles} (dependency files first) and not the other ${ordered.length - limits.maxFiles}.`);
+    wanted.splice(0, wanted.length, ...ordered.slice(0, limits.maxFiles));
   }
 
   for (let i = 0; i < wanted.length; i += limits.concurrency) {
