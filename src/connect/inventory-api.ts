@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { EXPORT_FORMATS, RowWriter } from '../core/inventory/export.ts';
@@ -175,10 +174,18 @@ function filterOf(req: Request): InventoryFilter {
   return filter;
 }
 
-/** Waits for the socket to take more when it is full (or the client to go away). */
+/** Waits for the socket to take more when it is full (or the client to go away), leaving no listener behind. */
 async function write(res: Response, chunk: string): Promise<void> {
   if (chunk === '' || res.write(chunk)) return;
-  await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function workspaceOf(caller: ApiCaller): string {

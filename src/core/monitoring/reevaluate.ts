@@ -28,6 +28,8 @@ export interface MonitorPublishPayload {
 /** Fixed findings kept per repository (the newest); verdict changes likewise. */
 const MAX_FIXED = 200;
 const MAX_CHANGES = 50;
+/** Repositories re-evaluated at once. */
+const CONCURRENCY = 8;
 
 export interface ReevaluationDeps {
   store: Pick<Store, 'listInstallations' | 'acceptDelivery'>;
@@ -55,21 +57,26 @@ export async function reevaluateInventories(deps: ReevaluationDeps, delta: Advis
     if (repos.length === 0) continue;
     const defaults = new Set(repos.map((r) => JSON.stringify([r.uuid, r.mainBranch])));
     const policy = await policyOf(deps.results, clientKey);
-    for (const listed of await deps.results.listInventories(clientKey)) {
-      if (!defaults.has(JSON.stringify([listed.repoUuid, listed.branch]))) continue;
-      summary.inventories++;
-      const inventory = await deps.results.getInventory(clientKey, listed.repoUuid, listed.branch);
-      if (!inventory) continue;
-      const touched = inventory.packages.filter((p) => !p.source && delta.touched(p.ecosystem, p.name));
-      if (touched.length === 0) continue;
-      summary.touched++;
-      try {
-        await reevaluateOne(deps, delta, policy, inventory, touched, summary);
-      } catch (error) {
-        // One repository's trouble (a record it cannot read) never stops the others.
-        deps.logger.error({ err: error, clientKey, repoUuid: inventory.repoUuid }, 'advisory re-evaluation of a repository failed');
+    const listed = (await deps.results.listInventories(clientKey)).filter((i) => defaults.has(JSON.stringify([i.repoUuid, i.branch])));
+    summary.inventories += listed.length;
+    // A few repositories at a time: their store writes share flushes instead of waiting in turn.
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < listed.length; i = next++) {
+        const { repoUuid, branch } = listed[i]!;
+        try {
+          const inventory = await deps.results.getInventory(clientKey, repoUuid, branch);
+          const touched = inventory?.packages.filter((p) => !p.source && delta.touched(p.ecosystem, p.name)) ?? [];
+          if (!inventory || touched.length === 0) continue;
+          summary.touched++;
+          await reevaluateOne(deps, delta, policy, inventory, touched, summary);
+        } catch (error) {
+          // One repository's trouble (a record it cannot read) never stops the others.
+          deps.logger.error({ err: error, clientKey, repoUuid }, 'advisory re-evaluation of a repository failed');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   }
   return summary;
 }
