@@ -154,6 +154,19 @@ describe('checkDependencies reads a changed file with the files that change what
     expect(found(result)).toEqual(['com.fasterxml.jackson.core:jackson-databind@2.13.0 api/pom.xml']);
   });
 
+  it('a requirements file is read with what it includes (-r) and its constraints (-c), relative to it and inside the repository', async () => {
+    const { client, reads } = files({
+      src1: {
+        'py/requirements.txt': '-r base.in\n-c ../constraints.txt\n-r ../../../etc/passwd\nrequests\n',
+        'py/base.in': '-r requirements.txt\npyyaml==5.1\n',
+        'constraints.txt': 'requests==2.19.0\n',
+      },
+    });
+    const result = await checkDependencies({ ...input(client, new LockfileCache(parser)), baseCommit: null, files: [{ path: 'py/requirements.txt', oldPath: null }] });
+    expect(result.findings.map((f) => `${f.package}@${f.version} ${f.path}:${f.line}`)).toEqual(['requests@2.19.0 py/requirements.txt:4', 'pyyaml@5.1 py/base.in:2']);
+    expect(reads).toEqual(['src1:py/requirements.txt', 'src1:py/base.in', 'src1:constraints.txt']);
+  });
+
   it('go.mod, go.sum and pom.xml are parsed in the scan pool, never here; one over its budget is reported, not thrown', async () => {
     const calls: string[] = [];
     let overBudget = false;
@@ -198,6 +211,6 @@ describe('checkDependencies reads a changed file with the files that change what
     const inventory = await packagesOf(contents, cache);
     expect(inventory.packages.map((p) => `${p.name} ${p.path}`)).toEqual(['requests requirements.txt', 'github.com/gin-gonic/gin svc/go.mod', 'golang.org/x/text svc/go.sum']);
     await packagesOf(contents, cache);
-    expect(calls).toEqual(['file requirements.txt', 'set svc/go.mod svc/go.sum']);
+    expect(calls).toEqual(['set svc/go.mod svc/go.sum requirements.txt']);
   });
 });

@@ -1,6 +1,6 @@
 import type { Dirent } from 'node:fs';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -133,4 +133,27 @@ export async function* walkDirectory(root: string, options: WalkOptions): AsyncG
     const file = await readForScan(path.join(root, relativePath), relativePath, options);
     if (file) yield file;
   }
+}
+
+/**
+ * Reads files of the tree under `root` by root-relative path, for files a dependency file
+ * names (a requirements file's `-r` and `-c`): undefined for one that is missing, not a
+ * regular file, over `maxBytes`, or outside the root once symbolic links are resolved, so
+ * an include cannot make the scan read what the tree does not hold.
+ */
+export function treeReader(root: string, maxBytes: number): (relativePath: string) => Promise<string | undefined> {
+  let realRoot: Promise<string> | undefined;
+  return async (relativePath) => {
+    try {
+      realRoot ??= realpath(root);
+      const base = await realRoot;
+      const real = await realpath(path.resolve(root, relativePath));
+      if (real !== base && !real.startsWith(base.endsWith(path.sep) ? base : base + path.sep)) return undefined;
+      const info = await stat(real);
+      if (!info.isFile() || info.size > maxBytes) return undefined;
+      return await readFile(real, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
 }

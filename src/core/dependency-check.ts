@@ -216,7 +216,8 @@ async function parseGroup(parser: LockfileParser, path: string, files: Map<strin
     // A context file that does not parse is read as absent; the changed file itself is reported.
     const error = parsed.errors.find((e) => e.path === path);
     if (error) return { packages: [], findings: [], error: `${error.error}; its packages were not checked.` };
-    return matched(parsed.packages.filter((p) => ownFiles(path).has(p.path)), parsed.notices.filter((n) => n.path === path).map((n) => n.message), index);
+    const own = DependencyFileSet.followsIncludes(path) ? new Set(files.keys()) : ownFiles(path);
+    return matched(parsed.packages.filter((p) => own.has(p.path)), parsed.notices.filter((n) => n.path === path).map((n) => n.message), index);
   }
   const set = new DependencyFileSet();
   const notices: string[] = [];
@@ -293,11 +294,26 @@ export async function readPackages(
 ): Promise<{ packages: PackageRef[]; files: Record<string, string>; notices: string[] }> {
   const notices: string[] = [];
   const contents: { path: string; content: string }[] = [];
-  for (const path of paths) {
+  const queue = [...paths];
+  const listed = new Set(paths);
+  let included = 0;
+  while (queue.length > 0) {
+    const path = queue.shift()!;
     const content = await fetchBounded(target, commit, path, cache.maxFileBytes);
     if (content === null) continue;
-    if (typeof content !== 'string') notices.push(content.refused);
-    else contents.push({ path, content });
+    if (typeof content !== 'string') {
+      notices.push(content.refused);
+      continue;
+    }
+    contents.push({ path, content });
+    // What a requirements file includes (`-r base.in`, `-c constraints.txt`) need not be listed as a dependency file.
+    if (!DependencyFileSet.followsIncludes(path)) continue;
+    for (const other of await contextOf(cache.parser, path, content)) {
+      if (listed.has(other) || included >= MAX_CONTEXT_FILES) continue;
+      listed.add(other);
+      included++;
+      queue.push(other);
+    }
   }
   const parsed = await packagesOf(contents, cache);
   return { ...parsed, notices: [...notices, ...parsed.notices] };

@@ -32,7 +32,16 @@ export interface ScanFilesOptions {
    * time and memory budget, off this thread; in this thread, unbounded, when absent.
    */
   parseLockfile?: LockfileParser;
+  /**
+   * Reads a file of the scanned tree by its root-relative path (undefined when it is not
+   * there or not readable): for files a dependency file names, such as a requirements
+   * file's `-r base.in` and `-c constraints.txt`, which need not be dependency files by name.
+   */
+  readFile?: (path: string) => Promise<string | undefined>;
 }
+
+/** Files a scan reads because a dependency file names them, at most. */
+const MAX_REFERENCED_FILES = 64;
 
 export interface ScanFilesResult {
   findings: Finding[];
@@ -69,6 +78,7 @@ export class FileScan {
   #scanner: SecretScanner | undefined;
   readonly #index: ScanFilesOptions['vulnIndex'];
   readonly #parseLockfile: ScanFilesOptions['parseLockfile'];
+  readonly #readFile: ScanFilesOptions['readFile'];
   readonly #ignored: GlobMatcher[];
   readonly #ignoredFingerprints: Set<string>;
   #part: FileScanPart = emptyPart();
@@ -78,6 +88,7 @@ export class FileScan {
     this.#scanner = options.scanner;
     this.#index = options.vulnIndex;
     this.#parseLockfile = options.parseLockfile;
+    this.#readFile = options.readFile;
     this.#ignored = this.#config.ignorePaths.map(globMatcher);
     this.#ignoredFingerprints = new Set(this.#config.ignoredFingerprints);
   }
@@ -97,7 +108,7 @@ export class FileScan {
    * with addPart: for scanning some of a root's files apart, in order.
    */
   fork(): FileScan {
-    return new FileScan({ config: this.#config, scanner: this.#secrets(), vulnIndex: this.#index, parseLockfile: this.#parseLockfile });
+    return new FileScan({ config: this.#config, scanner: this.#secrets(), vulnIndex: this.#index, parseLockfile: this.#parseLockfile, readFile: this.#readFile });
   }
 
   /** Whether a file is worth reading at all: a dependency file, or one the secret scanner looks at. */
@@ -160,7 +171,7 @@ export class FileScan {
     if (part.dependencyFiles.length === 0) return [];
     const { DependencyFileSet, ParseError } = await loadDependencies();
     const set = new DependencyFileSet();
-    for (const { path, content } of part.dependencyFiles) {
+    for (const { path, content } of [...part.dependencyFiles, ...(await this.#referencedFiles(part, DependencyFileSet.includesOf))]) {
       try {
         const notice = (message: string) => notices.push(message);
         if (this.#parseLockfile) await set.addParsedBy(this.#parseLockfile, path, content, notice);
@@ -171,6 +182,27 @@ export class FileScan {
       }
     }
     return set.packages();
+  }
+
+  /** Files the dependency files name that the scan did not read itself (a requirements file's includes), and theirs in turn, bounded. */
+  async #referencedFiles(part: FileScanPart, includesOf: (path: string, content: string) => string[]): Promise<{ path: string; content: string }[]> {
+    const readFile = this.#readFile;
+    if (!readFile) return [];
+    const known = new Set(part.dependencyFiles.map((f) => f.path));
+    const queue = [...part.dependencyFiles];
+    const found: { path: string; content: string }[] = [];
+    while (queue.length > 0 && found.length < MAX_REFERENCED_FILES) {
+      const { path, content } = queue.shift()!;
+      for (const other of includesOf(path, content)) {
+        if (known.has(other) || found.length >= MAX_REFERENCED_FILES) continue;
+        known.add(other);
+        const text = await readFile(other);
+        if (text === undefined) continue;
+        found.push({ path: other, content: text });
+        queue.push({ path: other, content: text });
+      }
+    }
+    return found;
   }
 
   async #match(part: FileScanPart, packages: PackageRef[], notices: string[]): Promise<DependencyFinding[]> {

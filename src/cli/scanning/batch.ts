@@ -5,7 +5,7 @@ import { readForScan, type ReadOptions } from '../walk.ts';
 /** Source files larger than this are generated or data, not code a person wrote a secret into. */
 const MAX_SOURCE_BYTES = 10 * 1024 * 1024;
 /** Lockfiles of large monorepos run to tens of megabytes and are exactly what must be read. */
-const MAX_DEPENDENCY_FILE_BYTES = 200 * 1024 * 1024;
+export const MAX_DEPENDENCY_FILE_BYTES = 200 * 1024 * 1024;
 
 /** A file to scan: where it is on disk, and the path its findings carry. */
 export interface BatchFile {

@@ -7,8 +7,8 @@ import type { Finding, PackageRef } from '../../scan/types.ts';
 import type { Progress } from '../progress.ts';
 import { parseRepoConfig, readRepoConfigFiles } from '../repo-config.ts';
 import type { BoundedLockfileParser } from '../lockfiles/bounded-parser.ts';
-import { walkPaths } from '../walk.ts';
-import { scanBatch, type BatchFile } from './batch.ts';
+import { treeReader, walkPaths } from '../walk.ts';
+import { MAX_DEPENDENCY_FILE_BYTES, scanBatch, type BatchFile } from './batch.ts';
 import { keySecretFindings, newFileScan } from './fingerprints.ts';
 import type { BatchResult, ScanRoot } from './pool.ts';
 
@@ -65,7 +65,8 @@ async function newRoot(id: number, directory: string, prefix: string | undefined
   const { files, problems: unreadable } = await readRepoConfigFiles(directory);
   const { config, problems } = await parseRepoConfig(files);
   options.notices.push(...unreadable, ...problems);
-  return { id, config: files, prefix, scan: newFileScan(config, options.fingerprintKey, { vulnIndex: options.vulnIndex, parseLockfile: options.parseLockfile }) };
+  const readFile = treeReader(directory, MAX_DEPENDENCY_FILE_BYTES);
+  return { id, config: files, prefix, scan: newFileScan(config, options.fingerprintKey, { vulnIndex: options.vulnIndex, parseLockfile: options.parseLockfile, readFile }) };
 }
 
 /** Every file to scan, in batches: each directory walked as its own root, then the file arguments under the current directory. */

@@ -1,8 +1,11 @@
 import type { PackageRef } from '../types.ts';
 import { ParseError } from './errors.ts';
-import { parseLockfile } from './parse.ts';
+import { dependencyFormat } from './files.ts';
+import { normalizePackageName } from './osv/names.ts';
+import { asText, parseLockfile } from './parse.ts';
 import { goVersionOf, parseGoMod, parseGoSum } from './parsers/gomod.ts';
 import { parsePom, readPomModel, type PomModel } from './parsers/maven.ts';
+import { readRequirementsFile, type RequirementsFile } from './parsers/requirements.ts';
 import { compareVersions } from './versions/index.ts';
 
 /**
@@ -11,11 +14,24 @@ import { compareVersions } from './versions/index.ts';
  *  - before Go 1.17, go.mod lists only some of the modules a build uses, and go.sum beside
  *    it names the rest (modules whose source was downloaded, not only their go.mod);
  *  - a pom.xml inherits properties and managed versions from its parent pom, found in the
- *    tree through `<relativePath>` (default `../pom.xml`).
+ *    tree through `<relativePath>` (default `../pom.xml`);
+ *  - a requirements file installs what the files it includes (`-r`) require, and takes the
+ *    versions of its unpinned requirements from its constraints files (`-c`), each named
+ *    relative to the file that names it. Followed MAX_INCLUDE_DEPTH deep, never out of the
+ *    tree, each file once. A file named by an include need not look like a dependency file
+ *    (`-r base.in`, `-c constraints.txt`): added here, it counts only through the include.
  * Files are added one at a time (each throws ParseError as parseLockfile does); the files
  * that need others are kept as text until `packages()` reads everything.
  */
 const CONTEXT_FILES = new Set(['go.mod', 'go.sum', 'pom.xml']);
+/** How many `-r`/`-c` steps from a requirements file are followed. */
+const MAX_INCLUDE_DEPTH = 8;
+
+/** A requirements file, or a file an include names: anything whose name is no known format. */
+function isRequirementsLike(path: string): boolean {
+  const format = dependencyFormat(path);
+  return format === 'requirements' || format === undefined;
+}
 
 /** A dependency file's packages and notices, or why it could not be read (a ParseError's reason). */
 export type ParsedFile = { packages: PackageRef[]; notices: string[] } | { reason: string };
@@ -28,15 +44,16 @@ export class DependencyFileSet {
   readonly #goMods = new Map<string, string>();
   readonly #goSums = new Map<string, string>();
   readonly #poms = new Map<string, string>();
+  readonly #requirements = new Map<string, RequirementsFile>();
 
   /** go.mod, go.sum and pom.xml are read with the files around them; any other file is read alone. */
   static needsOtherFiles(path: string): boolean {
-    return CONTEXT_FILES.has(baseName(path));
+    return CONTEXT_FILES.has(baseName(path)) || isRequirementsLike(path);
   }
 
-  /** Whether contextOf reads the file's content (a pom's parent is named in its XML), rather than its path alone. */
+  /** Whether contextOf reads the file's content (a pom's parent, a requirements file's includes), rather than its path alone. */
   static contextNeedsParsing(path: string): boolean {
-    return baseName(path) === 'pom.xml';
+    return baseName(path) === 'pom.xml' || isRequirementsLike(path);
   }
 
   /**
@@ -46,6 +63,7 @@ export class DependencyFileSet {
    * parent. Read them into the same set (and theirs in turn, for a chain of parent poms).
    */
   static contextOf(path: string, content: string): string[] {
+    if (isRequirementsLike(path)) return DependencyFileSet.includesOf(path, content);
     switch (baseName(path)) {
       case 'package-lock.json':
         return [sibling(path, 'npm-shrinkwrap.json')];
@@ -69,6 +87,20 @@ export class DependencyFileSet {
     }
   }
 
+  /** Whether `path` is read with the files it includes, whose packages count as its own (a requirements file). */
+  static followsIncludes(path: string): boolean {
+    return isRequirementsLike(path);
+  }
+
+  /**
+   * The files a requirements file includes (`-r`, `-c`), for a caller that has the tree at
+   * hand but reads only dependency files from it (a scan of a directory): these are read
+   * too, whatever their names. Empty for any other file.
+   */
+  static includesOf(path: string, content: string): string[] {
+    return isRequirementsLike(path) ? includedFiles(path, readRequirementsFile(path, asText(content))) : [];
+  }
+
   /** A file read alone earlier (by parseLockfile), for callers that keep parsed files. */
   addParsed(path: string, refs: PackageRef[]): void {
     this.#parsed.set(path, refs);
@@ -89,6 +121,10 @@ export class DependencyFileSet {
       this.#goSums.set(path, content);
       return;
     }
+    if (isRequirementsLike(path)) {
+      this.#requirements.set(path, readRequirementsFile(path, asText(content)));
+      return;
+    }
     // Read now so an unreadable file is reported when it is added, like any other.
     const refs = parseLockfile(path, content, notice);
     if (base === 'go.mod') this.#goMods.set(path, content);
@@ -101,6 +137,16 @@ export class DependencyFileSet {
     for (const [path, refs] of this.#parsed) {
       if (baseName(path) === 'package-lock.json' && this.#parsed.has(sibling(path, 'npm-shrinkwrap.json'))) continue;
       out.push(...refs);
+    }
+    const seen = new Set<string>();
+    for (const path of this.#requirements.keys()) {
+      // A file that only an include names counts through that include.
+      if (dependencyFormat(path) !== 'requirements') continue;
+      for (const ref of this.#requirementsOf(path)) {
+        const key = JSON.stringify([ref.path, ref.line, ref.name, ref.version]);
+        if (!seen.has(key)) out.push(ref);
+        seen.add(key);
+      }
     }
     for (const [path, content] of this.#goMods) out.push(...this.#goModule(path, content));
     for (const [path, content] of this.#poms) out.push(...parsePom(path, content, undefined, this.#ancestors(path, content)));
@@ -123,6 +169,43 @@ export class DependencyFileSet {
       if (!seen || compareVersions('Go', ref.version, seen.version) > 0) chosen.set(ref.name, ref);
     }
     return [...refs, ...chosen.values()];
+  }
+
+  /** What installing requirements file `path` installs that the files at hand say: its own and included pins, and unpinned requirements its constraints pin. */
+  #requirementsOf(path: string): PackageRef[] {
+    const required: { file: string; read: RequirementsFile }[] = [];
+    const constraints: RequirementsFile[] = [];
+    const visited = new Set<string>();
+    const visit = (file: string, constraint: boolean, depth: number) => {
+      const key = `${constraint}\0${file}`;
+      const read = this.#requirements.get(file);
+      if (!read || visited.has(key) || depth > MAX_INCLUDE_DEPTH) return;
+      visited.add(key);
+      if (constraint) constraints.push(read);
+      else required.push({ file, read });
+      for (const include of read.includes) {
+        const target = includedFile(file, include.target);
+        // Whatever a constraints file includes constrains too.
+        if (target !== undefined) visit(target, constraint || include.constraint, depth + 1);
+      }
+    };
+    visit(path, false, 0);
+    const pins = new Map<string, string>();
+    for (const { refs } of constraints) {
+      for (const ref of refs) {
+        const name = normalizePackageName('PyPI', ref.name);
+        if (!ref.source && !pins.has(name)) pins.set(name, ref.version);
+      }
+    }
+    const out: PackageRef[] = [];
+    for (const { file, read } of required) {
+      out.push(...read.refs);
+      for (const { name, line } of read.unpinned) {
+        const version = pins.get(normalizePackageName('PyPI', name));
+        if (version) out.push({ ecosystem: 'PyPI', name, version, path: file, line, direct: true });
+      }
+    }
+    return out;
   }
 
   /** The chain of local parent poms, nearest first; stops at a parent that is not the one named, or at a cycle. */
@@ -179,4 +262,15 @@ function joinPath(dir: string, relative: string): string | undefined {
     }
   }
   return parts.join('/');
+}
+
+/** The files a requirements file's `-r`/`-c` lines name that are in the tree. */
+function includedFiles(path: string, file: RequirementsFile): string[] {
+  return file.includes.flatMap(({ target }) => includedFile(path, target) ?? []);
+}
+
+/** An include's target relative to the file naming it; undefined for a URL, an absolute path, or one that leaves the tree. */
+function includedFile(path: string, target: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('/') || target.includes('\\')) return undefined;
+  return joinPath(dirName(path), target);
 }

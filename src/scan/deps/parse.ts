@@ -74,7 +74,7 @@ export function parseLockfile(path: string, content: string, notice: (message: s
  * into two replacement characters followed by ASCII with a NUL after (LE) or before (BE)
  * every character; lockfiles are ASCII in practice, so dropping the NULs recovers them.
  */
-function asText(content: string): string {
+export function asText(content: string): string {
   if (content.charCodeAt(0) === 0xfeff) return content.slice(1);
   if (content.startsWith('\ufffd\ufffd') && /^(?:[^\0]\0|\0[^\0])/.test(content.slice(2, 4))) {
     return content.slice(2).replaceAll('\0', '');

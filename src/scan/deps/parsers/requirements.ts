@@ -3,16 +3,36 @@ import { splitLines } from './lines.ts';
 
 /**
  * requirements.txt: only exact pins (`==` / `===`) say which version is installed, so
- * ranges, includes (`-r`, `-c`) and index options are not packages to match. Direct
- * references (`name @ git+https://...@rev`, `-e git+...#egg=name`, `name @ file:...`) are
- * packages from outside PyPI: listed with their source, never matched.
+ * ranges and index options are not packages to match. Direct references
+ * (`name @ git+https://...@rev`, `-e git+...#egg=name`, `name @ file:...`) are packages from
+ * outside PyPI: listed with their source, never matched. Read alone, a file's includes
+ * (`-r`, `-c`) are not followed; readRequirementsFile lists them and the requirements they
+ * could pin, for DependencyFileSet, which reads the files together.
  */
 const PIN = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*$/;
 const DIRECT_REFERENCE = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*@\s*(\S+)$/;
 const EDITABLE = /^(?:-e|--editable)[\s=]+(\S+)/;
+/** `-r other.txt`, `--requirement=other.txt`, `-c constraints.txt`, `--constraint other.txt`. */
+const INCLUDE = /^(?:-(r|c)|--(requirement|constraint))(?:\s*=\s*|\s+|(?<=^-[rc]))(\S+)/;
+/** A requirement without an exact pin: a name, maybe extras, then a range or nothing. */
+const NAME = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(?:$|[<>=!~,(])/;
+
+/** What one requirements file says, for reading it with the files it names. */
+export interface RequirementsFile {
+  /** Exact pins and direct references, as parseRequirements returns them. */
+  refs: PackageRef[];
+  /** Requirements without a pin, which a constraints file may pin. */
+  unpinned: { name: string; line: number }[];
+  /** `-r` (requirements) and `-c` (constraints) targets, as written (relative to this file). */
+  includes: { constraint: boolean; target: string }[];
+}
 
 export function parseRequirements(file: string, content: string): PackageRef[] {
-  const refs: PackageRef[] = [];
+  return readRequirementsFile(file, content).refs;
+}
+
+export function readRequirementsFile(file: string, content: string): RequirementsFile {
+  const result: RequirementsFile = { refs: [], unpinned: [], includes: [] };
   const lines = splitLines(content);
   for (let i = 0; i < lines.length; i++) {
     const start = i;
@@ -21,10 +41,21 @@ export function parseRequirements(file: string, content: string): PackageRef[] {
     while (logical.endsWith('\\') && i + 1 < lines.length) {
       logical = `${logical.slice(0, -1)} ${lines[++i] ?? ''}`;
     }
-    const ref = readRequirement(logical.trim());
-    if (ref) refs.push({ ecosystem: 'PyPI', ...ref, path: file, line: start + 1, direct: true });
+    const line = logical.trim();
+    const ref = readRequirement(line);
+    if (ref) {
+      result.refs.push({ ecosystem: 'PyPI', ...ref, path: file, line: start + 1, direct: true });
+      continue;
+    }
+    const include = INCLUDE.exec(line);
+    if (include?.[3]) {
+      result.includes.push({ constraint: include[1] === 'c' || include[2] === 'constraint', target: include[3] });
+      continue;
+    }
+    const name = line.startsWith('-') || line.startsWith('#') ? undefined : NAME.exec(line)?.[1];
+    if (name) result.unpinned.push({ name, line: start + 1 });
   }
-  return refs;
+  return result;
 }
 
 function readRequirement(line: string): Pick<PackageRef, 'name' | 'version' | 'source'> | undefined {
