@@ -88,6 +88,13 @@ describe('loadConfig problems: one line per problem, naming the variable', () =>
     expect(problems({ BASE_URL: 'https://g.example/?x=1' })[0]).toMatch(/^BASE_URL: expected a URL without query/);
   });
 
+  it('reads BITBUCKET_CALL_BUDGET as burst/perHour and refuses anything else', () => {
+    const result = loadConfig({ DATA_DIR: dir, ENCRYPTION_KEY: HEX_KEY, BITBUCKET_CALL_BUDGET: '5000/200000' });
+    expect(result.ok && result.config.callBudget).toEqual({ burst: 5000, perHour: 200000 });
+    expect(problems({ BITBUCKET_CALL_BUDGET: '600' })[0]).toMatch(/^BITBUCKET_CALL_BUDGET: expected burst\/perHour/);
+    expect(problems({ BITBUCKET_CALL_BUDGET: '0/3600' })[0]).toMatch(/^BITBUCKET_CALL_BUDGET: expected a burst and a rate per hour of at least 1/);
+  });
+
   it('never echoes a malformed ENCRYPTION_KEY', () => {
     const lines = problems({ ENCRYPTION_KEY: 'short-but-secret-value' });
     expect(lines).toEqual(['ENCRYPTION_KEY: expected 32 bytes as 64 hex characters or base64']);

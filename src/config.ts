@@ -88,6 +88,15 @@ const envSchema = z.object({
     .min(1, 'expected a whole number of jobs between 1 and 100000')
     .max(100_000, 'expected a whole number of jobs between 1 and 100000')
     .optional(),
+  BITBUCKET_CALL_BUDGET: z
+    .string()
+    .regex(/^\d{1,9}\/\d{1,12}$/, 'expected burst/perHour, two whole numbers, e.g. 600/3600')
+    .transform((v) => {
+      const [burst = 0, perHour = 0] = v.split('/').map(Number);
+      return { burst, perHour };
+    })
+    .refine((b) => b.burst >= 1 && b.perHour >= 1, 'expected a burst and a rate per hour of at least 1')
+    .optional(),
   DELIVERY_RETENTION_DAYS: z
     .string()
     .trim()
@@ -147,6 +156,8 @@ export interface Config {
   workerConcurrency?: number;
   /** Queued jobs one installation may have before its deliveries get 429 (TENANT_QUEUE_LIMIT); a default when absent. */
   tenantQueueLimit?: number;
+  /** Outbound Bitbucket calls per installation (BITBUCKET_CALL_BUDGET, burst/perHour); the pipeline's default (600/3600) when absent. */
+  callBudget?: { burst: number; perHour: number };
   /**
    * DELIVERY_RETENTION_DAYS: how long delivery ids are remembered to recognise redeliveries,
    * and how long finished jobs and their payloads stay stored (decimal days allowed).
@@ -269,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       logLevel: e.LOG_LEVEL,
       workerConcurrency: e.WORKER_CONCURRENCY,
       ...(e.TENANT_QUEUE_LIMIT === undefined ? {} : { tenantQueueLimit: e.TENANT_QUEUE_LIMIT }),
+      ...(e.BITBUCKET_CALL_BUDGET === undefined ? {} : { callBudget: e.BITBUCKET_CALL_BUDGET }),
       takeOverLockFromOtherHost: e.DATA_DIR_LOCK_OTHER_HOST === 'take-over',
       ...(e.ADMIN_TOKEN === undefined ? {} : { adminToken: e.ADMIN_TOKEN }),
       deliveryRetentionDays: e.DELIVERY_RETENTION_DAYS,

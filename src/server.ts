@@ -40,6 +40,7 @@ const { worker, budget } = createPipeline({
   results,
   logger,
   concurrency: config.workerConcurrency,
+  ...(config.callBudget ? { budget: config.callBudget } : {}),
   // A Data Center instance's refused token or outage goes on its status, once.
   onJobOutcome: datacenterJobOutcomes({ store, logger, now: () => new Date() }),
   ...(stores.pollMs !== undefined ? { pollMs: stores.pollMs } : {}),
