@@ -11,6 +11,7 @@ import { createMemoryIndex, type OsvRecord } from '../src/scan/deps/index.ts';
 import { DEMO_ADVISORIES } from '../src/simulator/osv-advisories.ts';
 import type { Simulator } from '../src/simulator/simulator.ts';
 import { newApiToken } from '../src/ui/api-auth.ts';
+import { deriveSessionKey, installationInstance, mintSessionToken, SESSION_HEADER } from '../src/ui/session-token.ts';
 import { signedCall, startPipelineOnSimulator, type PipelineApp } from './helpers/pipeline-app.ts';
 
 const KEY = 'AKIAZ3MQ7XKPLR4TBN2W';
@@ -164,6 +165,13 @@ describe('asset inventory on the simulator: pages, filters, export, SBOMs, mappi
     expect(rows).toContain('acme/00000000,UNKNOWN,gatehouse');
     const raw = await get('/api/inventory/export?format=jsonl&mapping=none&type=project');
     expect(raw.text.trimEnd().split('\n').map((l) => (JSON.parse(l) as Item).type)).toEqual(['project', 'project']);
+    // From the iframe, only a workspace admin changes it.
+    const installation = (await app.store.getInstallation(tenant.clientKey))!;
+    const session = (user: string) => mintSessionToken(deriveSessionKey(app.config.encryptionKey), { clientKey: tenant.clientKey, user, repoUuid: null, repoFullName: null, instance: installationInstance(installation) }, new Date()).token;
+    const notAdmin = await http.put('/api/inventory/mapping').set(SESSION_HEADER, session('{00000000-0000-0000-0000-0000000000aa}')).type('text/yaml').send(good);
+    expect(notAdmin.status).toBe(403);
+    expect((await http.get('/api/inventory/mapping').set(SESSION_HEADER, session('{00000000-0000-0000-0000-0000000000aa}'))).status).toBe(200);
+    expect((await http.put('/api/inventory/mapping').set(SESSION_HEADER, session(sim.user.uuid)).type('text/yaml').send(good)).status).toBe(200);
     expect((await http.delete('/api/inventory/mapping').set('Authorization', bearer)).status).toBe(204);
     expect((await get('/api/inventory/mapping')).status).toBe(404);
   });

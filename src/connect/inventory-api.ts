@@ -11,13 +11,15 @@ import type { PackageRef } from '../scan/types.ts';
 import { SEVERITIES } from '../scan/types.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import { callerOf, type ApiCaller } from '../ui/api-auth.ts';
+import type { PermissionChecker } from '../ui/permissions.ts';
 
 /**
  * The asset inventory under /api (CONTRACT.md "Coverage and inventory", docs/inventory.md):
  * pages of entities with an opaque cursor, a streamed export (JSON Lines or CSV, optionally
  * through the installation's mapping), CycloneDX SBOMs per repository or for the whole
  * workspace, and the stored export mapping. Any caller of the installation may read; the
- * mapping is changed by an API token or a page session (the settings page).
+ * mapping is changed by an API token, a Connect JWT or a workspace admin's page session,
+ * since it reshapes every export of the installation.
  */
 export const INVENTORY_API_PATHS = {
   inventory: '/api/inventory',
@@ -28,6 +30,7 @@ export const INVENTORY_API_PATHS = {
 
 export interface InventoryApiDeps {
   results: ResultsStore;
+  permissions: PermissionChecker;
   now: () => Date;
   logger?: Logger;
 }
@@ -135,8 +138,22 @@ export function addInventoryApi(router: Router, requireCaller: express.RequestHa
   });
 
   const text = express.text({ limit: MAX_MAPPING_BYTES, type: () => true });
+  async function requireMappingWriter(caller: ApiCaller): Promise<void> {
+    if (caller.via !== 'page') return;
+    const p = caller.installation.principal;
+    const workspace = p?.slug ?? p?.username ?? p?.uuid;
+    let admin = false;
+    try {
+      admin = Boolean(caller.user && workspace && (await deps.permissions.isWorkspaceAdmin(caller.clientKey, workspace, caller.user, { fresh: true })));
+    } catch {
+      throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be asked whether you are a workspace admin; try again in a moment');
+    }
+    if (!admin) throw new HttpError(403, 'not_admin', 'Only workspace admins can change the export mapping');
+  }
+
   router.put(INVENTORY_API_PATHS.mapping, requireCaller, text, async (req, res) => {
     const caller = callerOf(res);
+    await requireMappingWriter(caller);
     const source = typeof req.body === 'string' ? req.body : '';
     try {
       parseMapping(source);
@@ -152,6 +169,7 @@ export function addInventoryApi(router: Router, requireCaller: express.RequestHa
   });
 
   router.delete(INVENTORY_API_PATHS.mapping, requireCaller, async (_req, res) => {
+    await requireMappingWriter(callerOf(res));
     await deps.results.putExportMapping(callerOf(res).clientKey, null);
     res.status(204).end();
   });
