@@ -1,29 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
 import { LowdbStore } from '../src/store/lowdb-store.ts';
+import { freePort, kill9, startServerProcess } from './helpers/server-process.ts';
 
 /**
  * The real server process (`src/server.ts`, what `npm start` runs) killed with SIGKILL while
  * its workers are busy, twice, then started again on the same DATA_DIR. The simulator lives
  * in this process, so it keeps every publication across the restarts.
  */
-const ROOT = path.resolve(import.meta.dirname, '..');
 const PRS = 8;
 const LEAK = (i: number) => `export const key${i} = "AKIAZ3MQ7XKPLR4TBN2W";\n`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('pipeline end to end: kill -9 while jobs run, then restart', () => {
   let dataDir: string;
@@ -33,7 +24,6 @@ describe('pipeline end to end: kill -9 while jobs run, then restart', () => {
   const env = () => ({
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    PORT: String(port),
     BASE_URL: `http://127.0.0.1:${port}`,
     DATA_DIR: dataDir,
     ENCRYPTION_KEY: KEY,
@@ -44,22 +34,7 @@ describe('pipeline end to end: kill -9 while jobs run, then restart', () => {
   });
   const KEY = randomBytes(32).toString('hex');
 
-  async function startServer(): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: env(), stdio: ['ignore', process.env.CRASH_TEST_LOG ? 'inherit' : 'ignore', 'inherit'] });
-    for (let i = 0; i < 400; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-      if (ok) return proc;
-      if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('server did not start');
-  }
-
-  async function kill9(proc: ChildProcess): Promise<void> {
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGKILL');
-    await exited;
-  }
+  const startServer = () => startServerProcess({ port, env: env(), entry: 'src', showLog: Boolean(process.env.CRASH_TEST_LOG) });
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-crash-'));

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
 import { startBalancer, type Balancer } from './helpers/balancer.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
+import { freePort, kill9, spawnServer, waitHealthy } from './helpers/server-process.ts';
 
 /**
  * Two server processes (`node dist/server.js`, what `npm start` runs) on one PostgreSQL
@@ -18,17 +18,8 @@ import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
  * over the killed one's jobs when their leases run out. Publications are counted at the
  * simulated Bitbucket.
  */
-const ROOT = path.resolve(import.meta.dirname, '..');
 const PRS = 6;
 const LEAK = (i: number) => `export const key${i} = "AKIAZ3MQ7XKPLR4TBN2W";\n`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('two instances on one PostgreSQL database', () => {
   let db: TestDatabase;
@@ -44,7 +35,6 @@ describe('two instances on one PostgreSQL database', () => {
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      PORT: String(port),
       BASE_URL: balancer.url,
       DATA_DIR: dataDir,
       DATABASE_URL: db.url,
@@ -54,16 +44,7 @@ describe('two instances on one PostgreSQL database', () => {
       LOG_LEVEL: process.env.INSTANCES_TEST_LOG ?? 'error',
       WORKER_CONCURRENCY: '3',
     };
-    return spawn(process.execPath, ['dist/server.js'], { cwd: ROOT, env, stdio: ['ignore', process.env.INSTANCES_TEST_LOG ? 'inherit' : 'ignore', 'inherit'] });
-  }
-
-  async function healthy(port: number, proc: ChildProcess): Promise<void> {
-    for (let i = 0; i < 600; i++) {
-      if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) return;
-      if (proc.exitCode !== null) throw new Error(`instance on ${port} exited ${proc.exitCode}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`instance on ${port} did not start`);
+    return spawnServer({ port, env, entry: 'dist', showLog: Boolean(process.env.INSTANCES_TEST_LOG) });
   }
 
   beforeAll(async () => {
@@ -73,7 +54,7 @@ describe('two instances on one PostgreSQL database', () => {
     sim = await startSimulator({ appBaseUrl: balancer.url, retryDelayMs: 0 });
     // Started together: both migrate, under the lock, and the schema is built once.
     for (const port of ports) instances.push({ port, proc: await startInstance(port) });
-    await Promise.all(instances.map((i) => healthy(i.port, i.proc)));
+    await Promise.all(instances.map((i) => waitHealthy(i.port, i.proc)));
     await sim.install();
   }, 60_000);
 
@@ -113,9 +94,7 @@ describe('two instances on one PostgreSQL database', () => {
     await admin.connect();
     try {
       const running = await admin.query<{ grp: string }>(`SELECT grp FROM jobs WHERE status = 'running' AND lease_owner LIKE $1`, [`${victim.proc.pid}-%`]);
-      const exited = new Promise((resolve) => victim.proc.once('exit', resolve));
-      victim.proc.kill('SIGKILL');
-      await exited;
+      await kill9(victim.proc);
       // The kill hit work in progress on the victim, or this test proves nothing.
       expect(running.rows.length).toBeGreaterThan(0);
       const inFlightAtKill = running.rows.length;

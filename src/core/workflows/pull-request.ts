@@ -65,6 +65,16 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
   if (record?.publishedCommit === head && previous) return { skipped: `results for ${head.slice(0, 12)} already published` };
 
   const policy = await policyOf(deps.results, job.clientKey);
+  const destinationBranch = pr.destination.branch ?? event.pullRequest.destination.branch;
+  if (previous && publicationCutShort(previous, record)) {
+    // This job stored that scan, started publishing it and died before recording it (kill -9
+    // between the report PUT and the record): publish the same scan again, so whatever of
+    // it reached Bitbucket is repeated as it was (same report, same status, the comment
+    // found by its marker and edited), never replaced by a different rescan's.
+    await publishPullRequest(deps, { target: sides, fullName, sourceBranch, destinationBranch, link, scan: previous, policy, previous, record });
+    log.info({ prId, commit: head, result: previous.result }, 'interrupted publication of pull request results finished');
+    return;
+  }
   await postStatus(sides.source, head, { state: 'INPROGRESS', description: 'Scanning for secrets and vulnerable dependencies', url: link, branch: sourceBranch });
   const scanned = await scanChange(deps, {
     target: sides.source,
@@ -89,7 +99,7 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
     target: sides,
     fullName,
     sourceBranch,
-    destinationBranch: pr.destination.branch ?? event.pullRequest.destination.branch,
+    destinationBranch,
     link,
     scan,
     policy,
@@ -97,6 +107,16 @@ export async function scanPullRequest(deps: WorkflowDeps, job: Job, log: Logger)
     record,
   });
   log.info({ prId, commit: head, result: scan.result, findings: scan.findings.length }, 'pull request results published');
+}
+
+/**
+ * The scan of this head was stored (the first step of publishing it) after the pull
+ * request's record last changed, and the record does not name it as published: the
+ * publication was cut short. A scan of a head published earlier and then left (pushed away
+ * from and back to) is older than the record, and is scanned again instead.
+ */
+function publicationCutShort(stored: ScanRecord, record: PullRequestRecord | undefined): boolean {
+  return record === undefined || (record.publishedCommit !== stored.commit && stored.createdAt > record.updatedAt);
 }
 
 /**
