@@ -8,7 +8,8 @@
 // report) run alternately, a round each, and the bench prints per tool the median wall
 // time, CPU time (user + system, threads included), files/s, MB/s and findings, then the
 // ratio. CPU time matters on a busy machine, where wall time mostly measures the queue.
-// Run: npm run bench -- cli.bench   (CLI_BENCH_ROUNDS=N for more rounds; default 2)
+// Run: npm run bench -- cli.bench   (CLI_BENCH_ROUNDS=N for more rounds; default 2;
+// CLI_BENCH_CORPUS=npm or python for one corpus: under load secretlint takes minutes a round)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -117,7 +118,8 @@ spawnSync(process.execPath, [path.join(root, 'scripts/build.js'), '--if-stale'],
 const base = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-cli-'));
 try {
   const dataDir = path.join(base, 'data');
-  const corpora = buildCorpora(path.join(base, 'corpora'));
+  const only = process.env.CLI_BENCH_CORPUS?.toLowerCase();
+  const corpora = buildCorpora(path.join(base, 'corpora')).filter((c) => !only || c.name.toLowerCase().includes(only));
   console.log(`${availableParallelism()} cores; ${ROUNDS} rounds per corpus, secretlint and gatehouse alternating; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   for (const corpus of corpora) {
     console.log(`\n${corpus.name}: ${corpus.files} files, ${(corpus.bytes / MB).toFixed(1)} MB`);

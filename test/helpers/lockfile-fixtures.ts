@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DependencyFileSet, isDependencyFile, type PackageRef } from '../../src/scan/deps/index.ts';
 
@@ -30,6 +30,12 @@ export function lockfileFixtures(): LockfileFixture[] {
         .filter((name) => isDependencyFile(name))
         .sort()
         .map((name) => ({ name, content: readFileSync(path.join(dir, name), 'utf8') }));
+      // Files a requirements file names (-r base.in, -c constraints.txt), as a scan reads them.
+      for (const file of files) {
+        for (const name of DependencyFileSet.includesOf(file.name, file.content)) {
+          if (!files.some((f) => f.name === name) && existsSync(path.join(dir, name))) files.push({ name, content: readFileSync(path.join(dir, name), 'utf8') });
+        }
+      }
       const expected = readFileSync(path.join(dir, 'expected.txt'), 'utf8').split('\n').filter((line) => line.trim() !== '');
       return { folder, files, expected };
     });
