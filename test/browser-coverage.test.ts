@@ -95,6 +95,7 @@ describe('coverage, API tokens and the repository findings list in a browser', {
     expect(Number(await frame.textContent('#gh-coverage [data-gh-cov="findings"]'))).toBe(KEYS.length);
     expect(Number(await frame.textContent('#gh-coverage [data-gh-cov="files"]'))).toBeGreaterThanOrEqual(KEYS.length + 2);
     expect(await frame.textContent('#gh-coverage [data-gh-cov="lastDiscoveryAt"]')).toMatch(/UTC$/);
+    await frame.locator('#gh-coverage').screenshot({ path: path.join(SCREENSHOTS, 'settings-coverage.png') });
 
     // Start with the worker stopped: the run waits, and can be paused and resumed.
     await stack.worker.stop();
@@ -107,7 +108,6 @@ describe('coverage, API tokens and the repository findings list in a browser', {
     expect(await frame.isEnabled('button:has-text("Resume")')).toBe(true);
     await frame.click('button:has-text("Resume")');
     await textBecomes(frame, state(frame), 'Backfilling');
-    await page.locator('section.panel').screenshot({ path: path.join(SCREENSHOTS, 'settings-coverage.png') });
     stack.worker.start();
     await textBecomes(frame, state(frame), 'Done');
     await textBecomes(frame, summary, '3 of 3 repositories done');
@@ -132,7 +132,8 @@ describe('coverage, API tokens and the repository findings list in a browser', {
     expect(await frame.isVisible('button[data-gh-copy]')).toBe(true);
     const row = frame.locator('[data-gh-token-rows] tr', { hasText: 'CMDB export' });
     expect(await row.count()).toBe(1);
-    await page.locator('section.panel').screenshot({ path: path.join(SCREENSHOTS, 'settings-tokens.png') });
+    // The token itself is masked in the picture: it is a secret, even a test instance's.
+    await frame.locator('#gh-tokens').screenshot({ path: path.join(SCREENSHOTS, 'settings-tokens.png'), mask: [frame.locator('#gh-token-value')], maskColor: '#dcdfe4' });
 
     const call = () => fetch(`${stack.baseUrl}/api/coverage`, { headers: { Authorization: `Bearer ${token}` } });
     const used = await call();
@@ -172,6 +173,27 @@ describe('coverage, API tokens and the repository findings list in a browser', {
     expect(all).toHaveLength(KEYS.length);
     expect(all[25]).toContain('config/service-25.env:2');
     expect(await frame.$('[data-gh-more]')).toBeNull();
+  });
+
+  it('the Health section lists a dead job with its reason, and Retry puts it back in the queue', async () => {
+    const clientKey = sim.installation()!.clientKey;
+    await stack.worker.stop();
+    try {
+      const { jobId } = await stack.store.acceptDelivery({ id: 'browser-dead-1', clientKey, event: 'repo:push' }, { clientKey, type: 'webhook:repo:push', payload: {} });
+      await stack.store.updateJob(jobId!, { status: 'dead', attempts: 5, lastError: 'BitbucketApiError: 403 Forbidden (scope)' });
+      const frame = await openSettings();
+      const health = frame.locator('#gh-health');
+      expect(await health.textContent()).toContain('repo:push');
+      const row = frame.locator(`[data-gh-dead-job="${jobId}"]`);
+      expect(await row.textContent()).toContain('BitbucketApiError: 403 Forbidden (scope)');
+      expect(await health.locator('.gh-problems').textContent()).toContain('job(s) gave up.');
+      await health.screenshot({ path: path.join(SCREENSHOTS, 'settings-health.png') });
+      await row.getByRole('button', { name: 'Retry' }).click();
+      await textBecomes(frame, `[data-gh-dead-job="${jobId}"] td:last-child`, 'Queued again');
+      expect((await stack.store.getJob(jobId!))?.status).toBe('queued');
+    } finally {
+      stack.worker.start();
+    }
   });
 
   it('ran no injected script and broke no CSP rule on any page', () => {

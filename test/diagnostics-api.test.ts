@@ -95,6 +95,10 @@ describe('diagnostics API', () => {
     expect(forbidden.action).toMatch(/scopes/);
     expect(failures.find((f) => f.kind === 'network')!.lastError).toBe('GET /2.0/user: TypeError: fetch failed');
     expect(JSON.stringify(res.body)).not.toContain('access_token');
+    // 403 is raised as a problem; 404 (mostly optional files that are absent) only listed.
+    const problems = (res.body.problems as { problem: string }[]).map((p) => p.problem);
+    expect(problems).toContain('2 Bitbucket call(s) failed with HTTP 403');
+    expect(problems.some((p) => p.includes('404'))).toBe(false);
     expect(res.body.vulnerabilityDatabase).toEqual({ updatedAt: null, ageHours: null, action: expect.stringMatching(/gatehouse db update/) });
   });
 

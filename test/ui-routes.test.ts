@@ -488,7 +488,7 @@ describe('settings page coverage and API token sections', () => {
     // Health: each problem with what to do.
     expect(admin.text).toContain('id="gh-health"');
     expect(admin.text).toContain('<strong>1 Bitbucket call(s) failed with HTTP 401.</strong> Bitbucket refused');
-    expect(admin.text).toContain('<code>GET /2.0/repositories/acme/web: HTTP 401</code>');
+    expect(admin.text).toContain('<code class="gh-code-wrap">GET /2.0/repositories/acme/web: HTTP 401</code>');
     expect(admin.text).toContain('<strong>No vulnerability database.</strong>');
 
     grants.admin = false;

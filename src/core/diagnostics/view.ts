@@ -38,7 +38,8 @@ const REFUSAL_ACTION: Record<string, string> = {
 const CALL_ACTION: Record<CallFailureKind, string> = {
   '401': 'Bitbucket refused Gatehouse\'s credentials (an expired token or a changed secret): reinstall Gatehouse from Workspace settings → Installed apps if it keeps happening.',
   '403': 'The app is not allowed to do this (its scopes are too narrow, or a repository or branch permission blocks it): accept the app\'s requested permissions in Installed apps and check branch restrictions.',
-  '404': 'Something Gatehouse looked for is gone (a repository, commit or pull request deleted or renamed): run "Discover now" so coverage forgets deleted repositories; nothing else is needed.',
+  '404':
+    'Mostly expected (Gatehouse asks for optional files such as .gatehouse.yml); if a repository\'s scans fail with it, it was deleted or renamed: run "Discover now" so coverage follows.',
   '429': 'Bitbucket is rate-limiting this workspace: Gatehouse waits as asked, so only pause the backfill if developers\' scans are delayed.',
   '4xx': 'Bitbucket refused requests as invalid: if this keeps growing, send the last error to the Gatehouse operator.',
   '5xx': 'Bitbucket failed on its side: Gatehouse retries by itself; check status.atlassian.com if it persists.',
@@ -46,7 +47,7 @@ const CALL_ACTION: Record<CallFailureKind, string> = {
 };
 
 const DEAD_JOB_ACTION = 'Fix what the error names, then press "Retry"; a job that fails again the same way needs the Gatehouse operator.';
-const VULNDB_MISSING = 'No vulnerability database yet: the operator should run "npx gatehouse db update" (or set OSV_UPDATE_INTERVAL) so dependencies are checked.';
+const VULNDB_MISSING = 'Dependencies are not checked until the operator runs "npx gatehouse db update" (or sets OSV_UPDATE_INTERVAL).';
 const VULNDB_STALE = 'The vulnerability database is more than a day old: the operator should check that the scheduled OSV refresh (OSV_UPDATE_INTERVAL) runs, or run "npx gatehouse db update".';
 /** Advisories appear daily: a day without a refresh means new ones are missed. */
 const VULNDB_STALE_HOURS = 24;
@@ -114,7 +115,8 @@ export class Diagnostics {
       : null;
     const problems: Advice[] = [
       ...refusedWebhooks.map((r) => ({ problem: `${r.count} webhook(s) refused: ${r.reason.replace('_', ' ')}`, action: r.action })),
-      ...failures.map((f) => ({ problem: `${f.count} Bitbucket call(s) failed with ${f.kind === 'network' ? 'no answer' : `HTTP ${f.kind}`}`, action: f.action })),
+      // A 404 is mostly an optional file that is not there: listed with the calls, not raised as a problem.
+      ...failures.filter((f) => f.kind !== '404').map((f) => ({ problem: `${f.count} Bitbucket call(s) failed with ${f.kind === 'network' ? 'no answer' : `HTTP ${f.kind}`}`, action: f.action })),
     ];
     if (vulndb.action) problems.push({ problem: vulndb.updatedAt ? `Vulnerability database ${vulndb.ageHours} hours old` : 'No vulnerability database', action: vulndb.action });
     if (queueAction) problems.push({ problem: `${queued} jobs queued`, action: queueAction });
