@@ -2,6 +2,7 @@
 // test/fixtures/lockfiles, against each folder's hand-written expected.txt. A package
 // counts when file, ecosystem, name and version match; "exact" also requires the source
 // (git, archive, path) to match.
+import { isDependencyFile } from '../src/scan/deps/index.ts';
 import { lockfileFixtures, readFixture } from '../test/helpers/lockfile-fixtures.ts';
 
 interface Tally {
@@ -13,7 +14,11 @@ interface Tally {
 
 const byFormat = new Map<string, Tally>();
 const identity = (line: string): string => line.split(' ').slice(0, 3).join(' ');
-const formatOf = (line: string): string => line.split(' ')[0]!.replace(/^.*\//, '');
+/** The file's name, except that every requirements file, and any file one includes (-r, -c), counts as requirements.txt. */
+const formatOf = (line: string): string => {
+  const [file, ecosystem] = line.split(' ') as [string, string];
+  return ecosystem === 'PyPI' && (!isDependencyFile(file) || /requirements/i.test(file)) ? 'requirements.txt' : file.replace(/^.*\//, '');
+};
 
 for (const fixture of lockfileFixtures()) {
   const actual = readFixture(fixture);
