@@ -82,6 +82,9 @@ describe('Forge round trip on the local Forge, beside Connect', { timeout: 300_0
     expect(local.deliveries.length).toBeGreaterThan(0);
     expect(local.deliveries.filter((d) => !d.acknowledged)).toEqual([]);
     expect(sim.violations).toEqual([]);
+    // The same repository named two ways (by UUID for the tenant, by slug in the pull request)
+    // is no fork: the diff comes from the commits, as on Connect, not the fork-only PR diff.
+    expect(sim.apiCalls.filter((c) => /\/pullrequests\/\d+\/diff(stat)?$/.test(c.path))).toEqual([]);
     const everything = JSON.stringify([forge.failing, forge.fixed]);
     expect(everything).not.toContain(leaked.accessKeyId);
     expect(everything).not.toContain(leaked.secretAccessKey);

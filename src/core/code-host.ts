@@ -19,6 +19,8 @@ export interface RepoRef {
 export interface PullRequestSide {
   /** `workspace/slug` of the side's repository, when the host said. */
   repository: string | null;
+  /** The side's repository UUID in braces, when the host said: names a repository however it is addressed. */
+  repositoryUuid?: string | null;
   branch: string | null;
   /** The side's latest commit; possibly abbreviated (resolve it with `resolveCommit`). */
   commit: string | null;

@@ -109,6 +109,7 @@ function diffTarget(target: ChangeTarget): DiffTarget {
 function pullRequestInfo(pr: Pullrequest, prId: number): PullRequestInfo {
   const side = (s: Pullrequest['source']): PullRequestSide => ({
     repository: s?.repository?.full_name ?? null,
+    repositoryUuid: s?.repository?.uuid ?? null,
     branch: s?.branch?.name ?? null,
     commit: s?.commit?.hash ?? null,
   });

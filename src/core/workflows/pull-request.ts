@@ -26,6 +26,11 @@ export interface PullRequestTargets {
 }
 
 export function pullRequestTargets(destination: Target, pr: PullRequestInfo, event?: PullRequestEvent): PullRequestTargets {
+  // By UUID first: a Forge tenant names the destination `{workspace-uuid}/{repo-uuid}` while
+  // Bitbucket names the source by slug, and the two are still the same repository.
+  const sourceUuid = pr.source.repositoryUuid?.toLowerCase();
+  const destinationUuid = (pr.destination.repositoryUuid ?? event?.repository.uuid)?.toLowerCase();
+  if (sourceUuid && sourceUuid === destinationUuid) return { destination, source: destination, fork: false };
   const sourceName = pr.source.repository ?? event?.pullRequest.source.repository?.fullName;
   const destinationName = `${destination.workspace}/${destination.slug}`;
   if (!sourceName || sourceName.toLowerCase() === destinationName.toLowerCase()) return { destination, source: destination, fork: false };
