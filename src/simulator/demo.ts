@@ -106,7 +106,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   }
 }
 
-const USAGE = `Usage: npm run demo [-- --keep] [-- --forge]
+const USAGE = `Usage: npm run demo [-- --keep] [-- --forge | --datacenter]
 
 Starts the app and a local Bitbucket, opens a pull request that leaks an AWS key pair and pins
 vulnerable packages, waits for Gatehouse's report, build status and comment, prints them and
@@ -115,6 +115,9 @@ exits 0; 1 when they do not arrive in time or the app made a request Bitbucket w
 --forge installs the app through a local Forge instead of Connect (FITs, system tokens, Forge
 events, Custom UI panels), then pushes a fix and waits for the same checks to pass and the same
 comment to be edited.
+--datacenter runs the same round trip on a local Bitbucket Data Center instead: the instance
+registered through the operator API (token checked, project webhook installed), signed
+webhooks, Code Insights, build status and the comment through Data Center's REST API.
 Environment: DEMO_TIMEOUT_SECONDS (default 60), LOG_LEVEL of the app (default error).
 `;
 
@@ -124,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const unknown = [...args].filter((a) => a !== '--keep' && a !== '--forge');
+  const unknown = [...args].filter((a) => a !== '--keep' && a !== '--forge' && a !== '--datacenter');
   if (unknown.length > 0) {
     process.stderr.write(`demo: unknown argument ${unknown.join(' ')}\n\n${USAGE}`);
     return 2;
@@ -135,6 +138,15 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const print = (line: string) => process.stdout.write(`${line}\n`);
+  if (args.has('--datacenter')) {
+    if (args.has('--forge')) {
+      process.stderr.write(`demo: --forge and --datacenter are two different front doors; choose one\n\n${USAGE}`);
+      return 2;
+    }
+    // Loaded only when asked for, like the local Forge.
+    const { datacenterDemoMain } = await import('./datacenter/demo.ts');
+    return datacenterDemoMain({ keep: args.has('--keep'), timeoutMs: timeoutSeconds * 1000, logLevel: process.env.LOG_LEVEL || 'error', print });
+  }
   let run: Pick<DemoRun, 'published' | 'hostPageUrl' | 'stop'> & { session: { sim: Simulator } };
   try {
     if (args.has('--forge')) {
