@@ -197,7 +197,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     await liveSays(settings, 'Settings saved');
     expect(await settings.inputValue('#gh-threshold')).toBe('critical');
     expect((await stack.results.getPolicy(sim.installation()!.clientKey))?.threshold).toBe('critical');
-    const audit = (await settings.textContent('.gh-table tbody')) ?? '';
+    const audit = (await settings.textContent('section[aria-labelledby="gh-audit-title"] .gh-table tbody')) ?? '';
     expect(audit).toContain('Documentation example key, never valid');
     expect(audit).toContain('Sim User');
     expect(audit).toContain('acme/web');
