@@ -57,6 +57,11 @@ describe('advisory monitoring on the simulator: an OSV delta changes verdicts wi
     ({ app, sim, stop } = await startPipelineOnSimulator('monitoring', { tuning: { vulnIndex: () => openVulnIndex(osvDir) } }));
     await sim.createRepository('acme', 'alpha', { files: { 'package-lock.json': lock({ lodash: '4.17.20' }) } });
     await sim.createRepository('acme', 'beta', { files: { 'package-lock.json': lock({ 'left-pad': '1.3.0' }) } });
+    // Its critical minimist finding is rated low by its own configuration; lodash 4.17.21 is
+    // touched by the delta without being affected.
+    await sim.createRepository('acme', 'delta', {
+      files: { 'package-lock.json': lock({ minimist: '1.2.5', lodash: '4.17.21' }), '.gatehouse.yml': 'secrets:\n  severity:\n    GHSA-xvch-5gv4-984h: low\n' },
+    });
     await sim.createRepository('acme', 'gamma', { files: { 'package-lock.json': lock({ lodash: '4.17.20' }), '.env': `AWS_ACCESS_KEY_ID=${KEY}\n` } });
     const scheduler = new CoverageScheduler({ store: app.store, results: app.results, logger: createLogger('silent'), onQueued: () => app.worker.wake() });
     await scheduler.tick();
@@ -98,13 +103,14 @@ describe('advisory monitoring on the simulator: an OSV delta changes verdicts wi
   }
 
   it('a newly published advisory fails the affected default branch, updating only its report and status', async () => {
-    expect([await status('alpha'), await status('beta'), await status('gamma')]).toEqual(['SUCCESSFUL', 'SUCCESSFUL', 'FAILED']);
+    expect([await status('alpha'), await status('beta'), await status('gamma'), await status('delta')]).toEqual(['SUCCESSFUL', 'SUCCESSFUL', 'FAILED', 'SUCCESSFUL']);
     const before = sim.apiCalls.length;
 
     const outcome = await refreshTo(V2);
     expect(outcome.update.changed).toBe(true);
-    // alpha and gamma pin lodash; beta has nothing that changed.
-    expect(outcome.reevaluation).toMatchObject({ inventories: 3, touched: 2, verdictChanges: 1 });
+    // alpha, gamma and delta pin lodash; beta has nothing that changed. delta keeps its own
+    // rating of its other finding, so its verdict stands.
+    expect(outcome.reevaluation).toMatchObject({ inventories: 4, touched: 3, verdictChanges: 1 });
     expect(outcome.reevaluation!.appeared).toBeGreaterThanOrEqual(2);
     // Re-evaluation itself asked Bitbucket nothing.
     expect(callsSince(before)).toEqual([]);
@@ -113,7 +119,7 @@ describe('advisory monitoring on the simulator: an OSV delta changes verdicts wi
     const calls = callsSince(before);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every((c) => c.includes('/acme/alpha/')), calls.join('\n')).toBe(true);
-    expect([await status('alpha'), await status('beta'), await status('gamma')]).toEqual(['FAILED', 'SUCCESSFUL', 'FAILED']);
+    expect([await status('alpha'), await status('beta'), await status('gamma'), await status('delta')]).toEqual(['FAILED', 'SUCCESSFUL', 'FAILED', 'SUCCESSFUL']);
 
     const state = await app.results.getAdvisoryState(clientKey(), (await app.results.listRepositories(clientKey())).find((r) => r.fullName === 'acme/alpha')!.uuid);
     expect(state?.changes).toEqual([expect.objectContaining({ from: 'PASSED', to: 'FAILED', advisories: expect.arrayContaining([HIGH_LODASH]), publishedAt: expect.any(String) })]);
@@ -133,7 +139,7 @@ describe('advisory monitoring on the simulator: an OSV delta changes verdicts wi
     expect(callsSince(before)).toEqual([]);
 
     const outcome = await refreshTo(V3);
-    expect(outcome.reevaluation).toMatchObject({ touched: 2, verdictChanges: 1, fixed: 2 });
+    expect(outcome.reevaluation).toMatchObject({ touched: 3, verdictChanges: 1, fixed: 2 });
     await app.settle(60_000);
     expect(callsSince(before).every((c) => c.includes('/acme/alpha/'))).toBe(true);
     expect(await status('alpha')).toBe('SUCCESSFUL');

@@ -93,10 +93,16 @@ async function reevaluateOne(deps: ReevaluationDeps, delta: AdvisoryDelta, polic
   const before = matchPackages(deltaIndex(delta, 'before'), touched);
   const after = matchPackages(deltaIndex(delta, 'after'), touched);
   const onTouched = new Set(touched.map(packageKey));
-  // The unchanged packages' findings: as last evaluated for this commit, else from the database.
+  // The unchanged packages' findings: as last evaluated for this commit, else as the whole-branch
+  // scan of this commit found them (with the repository's severity overrides and ignored
+  // fingerprints applied), else from the database.
+  const onUntouched = (f: StoredFinding): f is AdvisoryFinding & { kind: 'dependency' } =>
+    f.kind === 'dependency' && !onTouched.has(packageKey({ ecosystem: f.ecosystem, name: f.package, version: f.version, path: f.path }));
   const kept: AdvisoryFinding[] = same
-    ? same.findings.filter((f) => f.kind === 'dependency' && !onTouched.has(packageKey({ ecosystem: f.ecosystem, name: f.package, version: f.version, path: f.path })))
-    : matchPackages(deps.vulnIndex, untouched).map((f) => ({ ...f, isNew: true }));
+    ? same.findings.filter(onUntouched)
+    : scan
+      ? scan.findings.filter(onUntouched).map(({ triage: _t, ...f }) => f)
+      : matchPackages(deps.vulnIndex, untouched).map((f) => ({ ...f, isNew: true }));
 
   const shownBefore = new Set([...before.map((f) => f.fingerprint), ...(same?.findings ?? []).map((f) => f.fingerprint)]);
   const earlier = new Map((same?.findings ?? []).map((f) => [f.fingerprint, f]));
