@@ -207,8 +207,9 @@ async function parseSet(parser: LockfileParser, files: { path: string; content: 
 /**
  * What `path` yields read together with its context files: nothing for a package-lock.json
  * beside an npm-shrinkwrap.json, a go.mod completed by its go.sum, a pom with its parents'
- * properties and managed versions. Files read alone are parsed in a scan thread; go.mod,
- * go.sum and pom.xml here, as readPackages does.
+ * properties and managed versions, a requirements file with what it includes. All parsing
+ * runs in a scan thread: a file that needs others (go.mod, go.sum, pom.xml, requirements)
+ * with its group as one task, any other file alone.
  */
 async function parseGroup(parser: LockfileParser, path: string, files: Map<string, string>, index: VulnIndex | null): Promise<Parsed> {
   if (DependencyFileSet.needsOtherFiles(path)) {
