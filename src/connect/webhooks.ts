@@ -1,14 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseCloudEvent } from '../bitbucket/events/index.ts';
 import type { Dispatcher } from '../core/dispatch.ts';
-import { TenantQueueFullError } from '../core/tenant-queue-limit.ts';
 import { sha256Hex } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
-import { HttpError, sendError, sendJson, sendStoreUnavailable } from '../http/errors.ts';
-import { lingerAfterRefusal } from '../http/linger.ts';
+import { HttpError, sendError, sendJson } from '../http/errors.ts';
+import { respondToIntakeError } from '../http/intake-errors.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
-import { StoreUnavailableError } from '../store/unavailable.ts';
 import { UNATTRIBUTED, type DiagnosticsRecorder } from '../core/diagnostics/recorder.ts';
 import { authenticator, AuthRequirement, type AuthDeps } from './auth.ts';
 import { claimedTenantOf, extractToken } from './jwt.ts';
@@ -73,6 +71,7 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
   // When a body is refused unread (or half read) the rest of it is still on the socket:
   // closing the connection beats having Node read and discard it for the next request.
   const closing = [...security, 'Connection', 'close'];
+  const errors = { logger: deps.logger, security, closing, label: 'webhook', tenant: 'installation', path: WEBHOOK_PATH };
 
   async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const authorization = header(req, 'authorization');
@@ -153,31 +152,7 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
       return paths.has(q === -1 ? req.url : req.url.slice(0, q));
     },
     handle(req, res) {
-      receive(req, res).catch((err: unknown) => {
-        if (res.headersSent) return;
-        if (err instanceof TenantQueueFullError) {
-          // Told to come back later, not that the delivery is bad: nothing of it was recorded.
-          deps.logger.warn({ clientKey: err.clientKey, limit: err.limit }, 'webhook refused: the installation has too many queued jobs');
-          sendError(res, 429, 'tenant_queue_full', err.message, [...security, 'Retry-After', String(err.retryAfterSeconds)]);
-          return;
-        }
-        if (err instanceof StoreUnavailableError) {
-          // Nothing was recorded: a 503 makes Bitbucket deliver it again (a 202 would lose it).
-          sendStoreUnavailable(res, deps.logger, err, security);
-          return;
-        }
-        if (err instanceof HttpError) {
-          const refused = err.status === 413 || err.status === 415;
-          // The sender is still sending: let it read the refusal before the socket closes.
-          if (refused) lingerAfterRefusal(req);
-          const unread = refused || err.code === 'request_aborted';
-          sendError(res, err.status, err.code, err.message, unread ? closing : security);
-          return;
-        }
-        // Unexpected: the detail is for operators, the client gets the same answer as elsewhere.
-        deps.logger.error({ err, method: req.method, path: WEBHOOK_PATH }, 'unhandled error');
-        sendError(res, 500, 'internal_error', 'Internal server error', security);
-      });
+      receive(req, res).catch((err: unknown) => respondToIntakeError(req, res, err, errors));
     },
   };
 }

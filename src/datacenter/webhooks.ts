@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from '../core/dispatch.ts';
-import { TenantQueueFullError } from '../core/tenant-queue-limit.ts';
 import { decryptSecret, sha256Hex } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
-import { HttpError, sendError, sendJson, sendStoreUnavailable } from '../http/errors.ts';
-import { lingerAfterRefusal } from '../http/linger.ts';
+import { HttpError, sendError, sendJson } from '../http/errors.ts';
+import { respondToIntakeError } from '../http/intake-errors.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
 import type { DatacenterInstance, Store } from '../store/types.ts';
-import { StoreUnavailableError } from '../store/unavailable.ts';
 import { parseDatacenterEvent, PING_EVENT } from './events/index.ts';
 import { tenantKeyOf, WEBHOOK_PATH_PREFIX } from './instance.ts';
 import { matchesAny, parseSignatureHeader } from './signature.ts';
@@ -64,6 +62,7 @@ export function datacenterWebhookIntake(deps: DatacenterWebhookDeps): Datacenter
   const prefixes = [WEBHOOK_PATH_PREFIX, ...(deps.basePath ? [`${deps.basePath}${WEBHOOK_PATH_PREFIX}`] : [])];
   const security = fixedSecurityHeaders();
   const closing = [...security, 'Connection', 'close'];
+  const errors = { logger: deps.logger, security, closing, label: 'Data Center webhook', tenant: 'instance', path: WEBHOOK_PATH_PREFIX };
   const secrets = new Map<string, string>();
   // Stands in for a missing secret, so every request computes the same two HMACs.
   const dummy = randomBytes(32).toString('base64url');
@@ -167,30 +166,7 @@ export function datacenterWebhookIntake(deps: DatacenterWebhookDeps): Datacenter
       return req.method === 'POST' && instanceIdOf(req) !== undefined;
     },
     handle(req, res) {
-      receive(req, res).catch((err: unknown) => {
-        if (res.headersSent) return;
-        if (err instanceof TenantQueueFullError) {
-          // Told to come back later, not that the delivery is bad: nothing of it was recorded.
-          deps.logger.warn({ clientKey: err.clientKey, limit: err.limit }, 'Data Center webhook refused: the instance has too many queued jobs');
-          sendError(res, 429, 'tenant_queue_full', err.message, [...security, 'Retry-After', String(err.retryAfterSeconds)]);
-          return;
-        }
-        if (err instanceof StoreUnavailableError) {
-          // Nothing was recorded: a 503 makes Data Center deliver it again.
-          sendStoreUnavailable(res, deps.logger, err, security);
-          return;
-        }
-        if (err instanceof HttpError) {
-          const refused = err.status === 413 || err.status === 415;
-          // The sender is still sending: let it read the refusal before the socket closes.
-          if (refused) lingerAfterRefusal(req);
-          const unread = refused || err.code === 'request_aborted';
-          sendError(res, err.status, err.code, err.message, unread ? closing : security);
-          return;
-        }
-        deps.logger.error({ err, method: req.method, path: WEBHOOK_PATH_PREFIX }, 'unhandled error');
-        sendError(res, 500, 'internal_error', 'Internal server error', security);
-      });
+      receive(req, res).catch((err: unknown) => respondToIntakeError(req, res, err, errors));
     },
   };
 }
