@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
+import { DiagnosticsRecorder } from './core/diagnostics/recorder.ts';
+import { persistDiagnostics } from './core/diagnostics/persist.ts';
 import { loadConfig } from './config.ts';
 import { createHttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
@@ -53,7 +55,10 @@ const coverage = new CoverageScheduler({ store, results, logger, onQueued: () =>
 const monitor = new AdvisoryMonitor({ config, store, results, logger, runAlone: stores.runAlone, onQueued: () => worker.wake() });
 
 let accepting = true;
-const app = createApp({ config, store, results, budget, logger, ready: () => accepting, onJobQueued: () => worker.wake() });
+// The Health view's counters, kept in DATA_DIR across restarts.
+const diagnostics = new DiagnosticsRecorder();
+const keptDiagnostics = await persistDiagnostics(diagnostics, { dataDir: config.dataDir, logger });
+const app = createApp({ config, store, results, budget, logger, diagnostics, ready: () => accepting, onJobQueued: () => worker.wake() });
 const server = createHttpServer(app).listen(config.port);
 
 server.on('listening', () => {
@@ -89,7 +94,7 @@ function shutdown(signal: string): void {
   }, SHUTDOWN_GRACE_MS);
   force.unref();
   server.close(() => {
-    Promise.all([coverage.stop(), monitor.stop()])
+    Promise.all([coverage.stop(), monitor.stop(), keptDiagnostics.stop()])
       .then(() => worker.stop())
       .then(() => stores.close())
       .then(() => {

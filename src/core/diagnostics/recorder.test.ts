@@ -34,3 +34,22 @@ describe('DiagnosticsRecorder', () => {
     expect(failures[1]!.lastError).toBe('GET (unparsable URL): AbortError: timed out');
   });
 });
+
+describe('DiagnosticsRecorder snapshots', () => {
+  it('restores what it saved, and skips entries of the wrong shape', () => {
+    const recorder = new DiagnosticsRecorder({ now: () => new Date('2026-03-01T12:00:00Z') });
+    recorder.delivery('a', 'repo:push');
+    recorder.refused('a', 'bad_jwt', 'signature');
+    recorder.call('a', { method: 'GET', url: 'https://api.example/2.0/x', status: 429, error: null });
+    const saved = JSON.parse(JSON.stringify(recorder.snapshot())) as { tenants: Record<string, unknown>[] };
+    saved.tenants.push({ clientKey: 'b', since: 'x', calls: 1, deliveries: [{ event: 'e', count: 'many', lastAt: 'x' }], callFailures: [{ kind: 'teapot', count: 1, lastAt: 'x', lastError: 'x' }] });
+
+    const again = new DiagnosticsRecorder();
+    again.restore(saved);
+    expect(again.tenant('a')).toEqual(recorder.tenant('a'));
+    expect(again.tenant('b')).toMatchObject({ deliveries: [], callFailures: [], calls: 1 });
+    again.restore(null);
+    again.restore({ tenants: 'no' });
+    expect(again.tenants()).toEqual(['a', 'b']);
+  });
+});

@@ -131,6 +131,29 @@ export class DiagnosticsRecorder {
     };
   }
 
+  /** Everything recorded, as plain JSON (persist.ts writes it to DATA_DIR now and then). */
+  snapshot(): DiagnosticsSnapshot {
+    return { version: 1, tenants: [...this.#tenants.keys()].map((clientKey) => ({ clientKey, ...this.tenant(clientKey) })) };
+  }
+
+  /**
+   * Takes back what a snapshot held (at start-up, before anything is recorded), within this
+   * recorder's bounds; entries of the wrong shape are skipped, not trusted.
+   */
+  restore(snapshot: unknown): void {
+    const tenants = (snapshot as Partial<DiagnosticsSnapshot> | null)?.tenants;
+    if (!Array.isArray(tenants)) return;
+    for (const t of tenants.slice(-this.#maxTenants)) {
+      if (typeof t?.clientKey !== 'string' || typeof t.since !== 'string') continue;
+      const c = this.#counters(t.clientKey, t.since);
+      c.since = t.since;
+      c.calls = Number.isSafeInteger(t.calls) ? t.calls : 0;
+      for (const d of arrayOf(t.deliveries).slice(0, MAX_EVENT_TYPES)) if (isEntry(d, 'event', 'lastAt')) c.deliveries.set(d.event, { event: d.event, count: d.count, lastAt: d.lastAt });
+      for (const r of arrayOf(t.refusals).slice(0, MAX_REFUSAL_REASONS)) if (isEntry(r, 'reason', 'lastAt', 'lastMessage')) c.refusals.set(r.reason, { reason: r.reason, count: r.count, lastAt: r.lastAt, lastMessage: r.lastMessage });
+      for (const f of arrayOf(t.callFailures)) if (isEntry(f, 'kind', 'lastAt', 'lastError') && KINDS.has(f.kind)) c.failures.set(f.kind as CallFailureKind, { kind: f.kind as CallFailureKind, count: f.count, lastAt: f.lastAt, lastError: f.lastError });
+    }
+  }
+
   /** Every installation with something recorded (UNATTRIBUTED included), for the operator's view. */
   tenants(): string[] {
     return [...this.#tenants.keys()];
@@ -151,6 +174,22 @@ export class DiagnosticsRecorder {
     this.#tenants.set(clientKey, c);
     return c;
   }
+}
+
+export interface DiagnosticsSnapshot {
+  version: 1;
+  tenants: ({ clientKey: string } & TenantHealth)[];
+}
+
+const KINDS = new Set<string>(['401', '403', '404', '429', '4xx', '5xx', 'network']);
+
+function arrayOf(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
+}
+
+/** A counter entry: `count` a safe integer, the named fields strings. */
+function isEntry<K extends string>(value: Record<string, unknown>, ...fields: K[]): value is Record<K, string> & { count: number } {
+  return typeof value === 'object' && value !== null && Number.isSafeInteger(value.count) && fields.every((f) => typeof value[f] === 'string');
 }
 
 export function failureKind(status: number | null): CallFailureKind | null {

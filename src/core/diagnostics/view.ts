@@ -17,7 +17,7 @@ export interface Advice {
 }
 
 export interface DiagnosticsView {
-  /** Counters (deliveries, refusals, call failures) are this server process's since then. */
+  /** Counters (deliveries, refusals, call failures) run since then (kept in DATA_DIR across restarts). */
   countingSince: string;
   deliveries: { event: string; count: number; lastAt: string }[];
   refusedWebhooks: { reason: string; count: number; lastAt: string; lastMessage: string; action: string }[];
