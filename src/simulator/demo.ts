@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { updateVulnDb } from '../vulndb/update.ts';
@@ -7,6 +5,7 @@ import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles } fr
 import type { FakeAwsKeyPair } from './demo-repository.ts';
 import type { FaultSpec } from './faults.ts';
 import { DemoTimeoutError, describePublished, waitForResults, type Published } from './demo-results.ts';
+import { describeAdvisories, keepRunningUntilInterrupted, openDemoSession, reportDemoFailure, reportViolations } from './demo-output.ts';
 import { createOsvMirror } from './osv-mirror.ts';
 import { startSession } from './session.ts';
 
@@ -56,29 +55,16 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   const log = options.log ?? (() => undefined);
   const workspace = options.workspace ?? 'acme';
-  const ownDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gatehouse-demo-')));
-  const removeDataDir = () => (ownDataDir ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve());
-
-  let session: Session;
-  try {
-    session = await startSession({
+  const { session, dataDir, stop } = await openDemoSession(options.dataDir, 'gatehouse-demo-', (dir) =>
+    startSession({
       appPort: options.appPort ?? 0,
-      dataDir,
+      dataDir: dir,
       webPort: options.webPort ?? 0,
       apiPort: options.apiPort ?? 0,
       logLevel: options.logLevel ?? 'error',
       simulator: { workspace, webExtensions: { osv: createOsvMirror() } },
-    });
-  } catch (error) {
-    await removeDataDir();
-    throw error;
-  }
-  let stopped: Promise<void> | undefined;
-  const stop = () => {
-    stopped ??= session.stop().then(removeDataDir);
-    return stopped;
-  };
+    }),
+  );
 
   try {
     const { sim } = session;
@@ -86,7 +72,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     log(`Bitbucket  ${sim.webOrigin}  (API ${sim.apiOrigin}), app installed in workspace ${workspace}`);
 
     const db = await updateVulnDb({ mirrorUrl: `${sim.webOrigin}/_sim/ext/osv`, dataDir, ecosystems: ['npm', 'PyPI'] });
-    log(`OSV        ${db.ecosystems.map((e) => `${e.ecosystem} ${e.total} advisor${e.total === 1 ? 'y' : 'ies'}`).join(', ')} from the simulator's mirror`);
+    log(`OSV        ${describeAdvisories(db)} from the simulator's mirror`);
 
     const repository = `${workspace}/${DEMO_REPOSITORY.slug}`;
     await sim.createRepository(workspace, DEMO_REPOSITORY.slug, { files: mainBranchFiles() });
@@ -164,29 +150,18 @@ async function main(argv: string[]): Promise<number> {
       for (const line of describePublished(run)) print(line);
     }
   } catch (error) {
-    if (error instanceof DemoTimeoutError) {
-      process.stderr.write(`demo: after ${timeoutSeconds} s the app had not published:\n${error.missing.map((m) => `  - ${m}\n`).join('')}`);
-      process.stderr.write(`Clues:\n${error.hints.map((h) => `  - ${h}\n`).join('')}`);
-    } else {
-      process.stderr.write(`demo: ${(error as Error).message}\n`);
-    }
+    reportDemoFailure(error, timeoutSeconds);
     return 1;
   }
   // A request real Bitbucket would refuse is a bug in the app even when the results look right.
   const violations = run.session.sim.violations;
-  if (violations.length > 0) {
-    process.stderr.write(`demo: ${violations.length} request(s) the app made would be refused by Bitbucket:\n${violations.map((v) => `  - ${v.method} ${v.url}: ${v.reason}\n`).join('')}`);
-  }
+  reportViolations(violations, 'request(s) the app made would be refused by Bitbucket');
   const status = violations.length > 0 ? 1 : 0;
   if (!args.has('--keep')) {
     await run.stop();
     return status;
   }
-  print('Both are still running (--keep); press Ctrl-C to stop.');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await keepRunningUntilInterrupted(print);
   await run.stop();
   return status;
 }

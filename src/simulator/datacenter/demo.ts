@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { updateVulnDb } from '../../vulndb/update.ts';
 import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles, pullRequestFixFiles, type FakeAwsKeyPair } from '../demo-repository.ts';
-import { DemoTimeoutError } from '../demo-results.ts';
+import { describeAdvisories, keepRunningUntilInterrupted, openDemoSession, reportDemoFailure, reportViolations } from '../demo-output.ts';
 import { createOsvMirror } from '../osv-mirror.ts';
 import { waitForDatacenterResults, type DcPublished } from './results.ts';
 import { newAccessToken, startDatacenterSession, type DatacenterSession, type RegisteredInstance } from './session.ts';
@@ -44,27 +41,15 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 export async function runDatacenterDemo(options: DatacenterDemoOptions = {}): Promise<DatacenterDemoRun> {
   const log = options.log ?? (() => undefined);
-  const ownDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gatehouse-dc-demo-')));
-  const removeDataDir = () => (ownDataDir ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve());
-  let session: DatacenterSession;
-  try {
-    session = await startDatacenterSession({
-      dataDir,
+  const { session, dataDir, stop } = await openDemoSession(options.dataDir, 'gatehouse-dc-demo-', (dir) =>
+    startDatacenterSession({
+      dataDir: dir,
       ...(options.appPort === undefined ? {} : { appPort: options.appPort }),
       ...(options.dcPort === undefined ? {} : { dcPort: options.dcPort }),
       logLevel: options.logLevel ?? 'error',
       extensions: { osv: createOsvMirror() },
-    });
-  } catch (error) {
-    await removeDataDir();
-    throw error;
-  }
-  let stopped: Promise<void> | undefined;
-  const stop = () => {
-    stopped ??= session.stop().then(removeDataDir);
-    return stopped;
-  };
+    }),
+  );
 
   try {
     const { dc } = session;
@@ -73,7 +58,7 @@ export async function runDatacenterDemo(options: DatacenterDemoOptions = {}): Pr
     log(`Data Center  ${dc.baseUrl}  (local, every call checked against the Data Center OpenAPI description)`);
 
     const db = await updateVulnDb({ mirrorUrl: `${dc.originUrl}/_sim/ext/osv`, dataDir, ecosystems: ['npm', 'PyPI'] });
-    log(`OSV          ${db.ecosystems.map((e) => `${e.ecosystem} ${e.total} advisor${e.total === 1 ? 'y' : 'ies'}`).join(', ')} from the local mirror`);
+    log(`OSV          ${describeAdvisories(db)} from the local mirror`);
 
     const repository = `${PROJECT}/${DEMO_REPOSITORY.slug}`;
     await dc.createRepository(PROJECT, DEMO_REPOSITORY.slug, { files: mainBranchFiles() });
@@ -136,12 +121,7 @@ export async function datacenterDemoMain(options: { keep: boolean; timeoutMs: nu
   try {
     run = await runDatacenterDemo({ timeoutMs: options.timeoutMs, logLevel: options.logLevel, log: print });
   } catch (error) {
-    if (error instanceof DemoTimeoutError) {
-      process.stderr.write(`demo: after ${options.timeoutMs / 1000} s the app had not published:\n${error.missing.map((m) => `  - ${m}\n`).join('')}`);
-      process.stderr.write(`Clues:\n${error.hints.map((h) => `  - ${h}\n`).join('')}`);
-    } else {
-      process.stderr.write(`demo: ${(error as Error).message}\n`);
-    }
+    reportDemoFailure(error, options.timeoutMs / 1000);
     return 1;
   }
   print('');
@@ -154,16 +134,10 @@ export async function datacenterDemoMain(options: { keep: boolean; timeoutMs: nu
   print(`Pull request: ${run.pullRequestUrl}`);
   // A call real Data Center would refuse is a bug in the app even when the results look right.
   const violations = run.session.dc.violations;
-  if (violations.length > 0) {
-    process.stderr.write(`demo: ${violations.length} call(s) Data Center would refuse or the simulator answered off its description:\n${violations.map((v) => `  - ${v.method} ${v.url}: ${v.reason}\n`).join('')}`);
-  }
+  reportViolations(violations, 'call(s) Data Center would refuse or the simulator answered off its description');
   const status = violations.length > 0 || !same ? 1 : 0;
   if (options.keep) {
-    print('Both are still running (--keep); press Ctrl-C to stop.');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await keepRunningUntilInterrupted(print);
   }
   await run.stop();
   return status;

@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { updateVulnDb } from '../../vulndb/update.ts';
+import { describeAdvisories, openDemoSession } from '../demo-output.ts';
 import { waitForResults, type Published } from '../demo-results.ts';
 import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles, pullRequestFixFiles, type FakeAwsKeyPair } from '../demo-repository.ts';
 import { createOsvMirror } from '../osv-mirror.ts';
@@ -58,13 +56,9 @@ export function unacknowledged(deliveries: readonly ForgeDelivery[]): string[] {
 export async function runForgeDemo(options: ForgeDemoOptions = {}): Promise<ForgeDemoRun> {
   const log = options.log ?? (() => undefined);
   const workspace = options.workspace ?? 'acme';
-  const ownDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gatehouse-forge-demo-')));
-  const removeDataDir = () => (ownDataDir ? rm(dataDir, { recursive: true, force: true }) : Promise.resolve());
-  let session: ForgeSession;
-  try {
-    session = await startForgeSession({
-      dataDir,
+  const { session, dataDir, stop } = await openDemoSession(options.dataDir, 'gatehouse-forge-demo-', (dir) =>
+    startForgeSession({
+      dataDir: dir,
       workspace,
       appPort: options.appPort,
       webPort: options.webPort,
@@ -73,16 +67,8 @@ export async function runForgeDemo(options: ForgeDemoOptions = {}): Promise<Forg
       ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
       logLevel: options.logLevel ?? 'error',
       simulator: { workspace, webExtensions: { osv: createOsvMirror() } },
-    });
-  } catch (error) {
-    await removeDataDir();
-    throw error;
-  }
-  let stopped: Promise<void> | undefined;
-  const stop = () => {
-    stopped ??= session.stop().then(removeDataDir);
-    return stopped;
-  };
+    }),
+  );
 
   try {
     const { sim, forge } = session;
@@ -93,7 +79,7 @@ export async function runForgeDemo(options: ForgeDemoOptions = {}): Promise<Forg
     log(`Bitbucket  ${sim.webOrigin}  (API ${sim.apiOrigin}), app installed in workspace ${workspace} (${forge.installation(workspace)?.installationId})`);
 
     const db = await updateVulnDb({ mirrorUrl: `${sim.webOrigin}/_sim/ext/osv`, dataDir, ecosystems: ['npm', 'PyPI'] });
-    log(`OSV        ${db.ecosystems.map((e) => `${e.ecosystem} ${e.total} advisor${e.total === 1 ? 'y' : 'ies'}`).join(', ')} from the simulator's mirror`);
+    log(`OSV        ${describeAdvisories(db)} from the simulator's mirror`);
 
     const repository = `${workspace}/${DEMO_REPOSITORY.slug}`;
     await sim.createRepository(workspace, DEMO_REPOSITORY.slug, { files: mainBranchFiles() });
