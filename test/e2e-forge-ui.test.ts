@@ -8,7 +8,7 @@ import type { UiAnswer } from '../src/simulator/forge/local-forge.ts';
 import { startForgeSession, type ForgeSession } from '../src/simulator/forge/session.ts';
 import { grantRepository, grantWorkspace } from '../src/simulator/permissions.ts';
 import type { PullRequestPanelModel } from '../src/ui/view-models/pull-request.ts';
-import type { SettingsModel } from '../src/ui/view-models/settings.ts';
+import type { ForgeSettingsModel, SettingsModel } from '../src/ui/view-models/settings.ts';
 
 // Triage and settings from the Forge Custom UI, through the local Forge: Forge signs each call
 // for the frame's place and user and sends the user's token; Gatehouse asks the simulated
@@ -118,6 +118,21 @@ describe('Forge Custom UI writes, on the local Forge', { timeout: 120_000 }, () 
 
     const wrongShape = await invoke(id, '/forge/ui/settings', 'POST', { ...form, secrets: 'on' });
     expect(wrongShape.status).toBe(400);
+  });
+
+  it('says on the settings page that scans wait while the stored system token cannot start a job, and stops once a fresh one came', async () => {
+    const { app, forge } = session;
+    const healthy = (await invoke(settingsPage(), '/forge/ui/settings', 'GET')).body as unknown as ForgeSettingsModel;
+    expect(healthy.tokenNotice).toBeNull();
+
+    const stored = (await app.store!.listForgeInstallations()).find((i) => i.installationId === forge.installation('acme')!.installationId)!;
+    const expiresAt = new Date(Date.now() - 60_000).toISOString();
+    await app.store!.putForgeInstallation({ ...stored, systemToken: { ...stored.systemToken!, expiresAt } });
+    const waiting = (await invoke(settingsPage(), '/forge/ui/settings', 'GET')).body as unknown as ForgeSettingsModel;
+    expect(waiting.tokenNotice).toBe(`waiting for a new Forge app system token (expired at ${expiresAt}); scans resume with the next Bitbucket event or the hourly scheduled trigger`);
+
+    await forge.runScheduledTriggers();
+    expect(((await invoke(settingsPage(), '/forge/ui/settings', 'GET')).body as unknown as ForgeSettingsModel).tokenNotice).toBeNull();
   });
 
   it('answers 404 JSON for the SBOM of a main branch not scanned yet', async () => {

@@ -1,5 +1,5 @@
 import { formatTime } from '../../src/ui/format.ts';
-import type { SettingsForm, SettingsModel } from '../../src/ui/view-models/settings.ts';
+import type { ForgeSettingsModel, SettingsForm } from '../../src/ui/view-models/settings.ts';
 import { h } from './dom.ts';
 import { announce, callRemote, clearError, errorMessage, onReady, RemoteError, show, showError } from './page.ts';
 
@@ -26,7 +26,7 @@ function field(id: string, label: string, control: HTMLElement, help: Node[] | s
   );
 }
 
-function policyForm(m: SettingsModel): HTMLFormElement {
+function policyForm(m: ForgeSettingsModel): HTMLFormElement {
   const e = m.errors;
   const threshold = h(
     'select',
@@ -84,13 +84,13 @@ async function save(form: HTMLFormElement): Promise<void> {
   button?.setAttribute('aria-busy', 'true');
   clearError();
   try {
-    const model = await callRemote<SettingsModel>(ROUTE, 'POST', formValues(form));
+    const model = await callRemote<ForgeSettingsModel>(ROUTE, 'POST', formValues(form));
     render(model);
     if (model.saved) announce('Settings saved');
     document.querySelector<HTMLElement>('[role="alert"], [data-gh-announce]')?.focus();
   } catch (error) {
     // 422: the remote refused the values and answered the page again, a message per field.
-    if (error instanceof RemoteError && error.status === 422 && isSettingsModel(error.body)) {
+    if (error instanceof RemoteError && error.status === 422 && isForgeSettingsModel(error.body)) {
       render(error.body);
       document.querySelector<HTMLElement>('[role="alert"]')?.focus();
       return;
@@ -100,11 +100,11 @@ async function save(form: HTMLFormElement): Promise<void> {
   }
 }
 
-function isSettingsModel(body: unknown): body is SettingsModel {
+function isForgeSettingsModel(body: unknown): body is ForgeSettingsModel {
   return typeof body === 'object' && body !== null && 'form' in body && 'errors' in body;
 }
 
-function audit(m: SettingsModel): HTMLElement {
+function audit(m: ForgeSettingsModel): HTMLElement {
   return h(
     'section',
     { class: 'gh-section', 'aria-labelledby': 'gh-audit-title' },
@@ -140,7 +140,7 @@ function audit(m: SettingsModel): HTMLElement {
   );
 }
 
-function render(m: SettingsModel): void {
+function render(m: ForgeSettingsModel): void {
   const errors = Object.keys(m.errors).length > 0;
   show(
     h(
@@ -148,6 +148,7 @@ function render(m: SettingsModel): void {
       { class: 'gh-settings' },
       h('h1', { id: 'gh-title', class: 'gh-heading' }, 'Gatehouse settings'),
       h('p', { class: 'gh-subtle' }, 'Policy for every repository in ', h('strong', {}, m.workspaceName), '.', m.isDefault && ' These are the defaults; nothing has been saved yet.'),
+      m.tokenNotice && h('div', { class: 'gh-flag gh-flag--warning', role: 'note' }, h('strong', {}, 'Scans are paused.'), ` Gatehouse is ${m.tokenNotice}.`),
       !m.canEdit && h('div', { class: 'gh-flag gh-flag--info', role: 'note' }, h('strong', {}, 'Read only.'), ' Only workspace admins can change these settings.'),
       m.saved && h('div', { class: 'gh-flag gh-flag--success', role: 'status', tabindex: -1, 'data-gh-announce': 'Settings saved' }, 'Settings saved. They apply to the next scan.'),
       errors && h('div', { class: 'gh-flag gh-flag--error', role: 'alert', tabindex: -1 }, 'The settings were not saved. Correct the fields marked below.'),
@@ -158,7 +159,7 @@ function render(m: SettingsModel): void {
 }
 
 onReady(() => {
-  callRemote<SettingsModel>(ROUTE, 'GET')
+  callRemote<ForgeSettingsModel>(ROUTE, 'GET')
     .then(render)
     .catch((error: unknown) => showError(errorMessage(error)));
 });

@@ -10,9 +10,9 @@ import { mainBranchSbom } from '../ui/sbom.ts';
 import { settingsFormJson } from '../ui/settings-form.ts';
 import { pullRequestPanelModel } from '../ui/view-models/pull-request.ts';
 import { repositoryPanelModel } from '../ui/view-models/repository.ts';
-import { settingsModel } from '../ui/view-models/settings.ts';
+import { settingsModel, type ForgeSettingsModel } from '../ui/view-models/settings.ts';
 import { invocationOf } from './auth.ts';
-import { webBaseOf } from '../codehost/cloud/forge-clients.ts';
+import { TOKEN_START_MARGIN_MS, tokenUsable, waitingForTokenMessage, webBaseOf } from '../codehost/cloud/forge-clients.ts';
 import { installationFor, type ForgeInstallationDeps } from './installations.ts';
 import type { ForgeUser, ForgeUserPermissions, PermissionAnswer } from './user-permissions.ts';
 
@@ -142,8 +142,12 @@ export function addForgeUiRoutes(router: Router, deps: ForgeUiDeps): void {
     }
   });
 
-  const settingsPage = (installation: ForgeInstallation, canEdit: boolean, outcome?: Parameters<typeof settingsModel>[2]) =>
-    settingsModel(data, { clientKey: installation.clientKey, workspaceName: `{${installation.workspaceId}}`, canEdit }, outcome);
+  // UI calls never bring the system token (page() offers none), so this is the token the
+  // background jobs hold: when it cannot start a job, the page says scans are waiting and why.
+  const settingsPage = async (installation: ForgeInstallation, canEdit: boolean, outcome?: Parameters<typeof settingsModel>[2]): Promise<ForgeSettingsModel> => ({
+    ...(await settingsModel(data, { clientKey: installation.clientKey, workspaceName: `{${installation.workspaceId}}`, canEdit }, outcome)),
+    tokenNotice: tokenUsable(installation, deps.now().getTime(), TOKEN_START_MARGIN_MS) ? null : waitingForTokenMessage(installation),
+  });
   const isAdmin = (req: Request, res: Parameters<typeof invocationOf>[0], installation: ForgeInstallation, fresh: boolean) =>
     right(installation, userOf(req, invocationOf(res).principal), 'settings', (u) => deps.permissions.isWorkspaceAdmin(installation, u, { fresh }));
 

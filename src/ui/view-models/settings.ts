@@ -33,6 +33,13 @@ export interface SettingsModel {
   audit: { repoUuid: string; fingerprint: string; status: string; reason: string; by: string; at: string }[];
 }
 
+/**
+ * The Forge settings page's model: the Connect page's, plus what its background jobs wait
+ * for. A Forge installation's scans need the app system token Forge last delivered; when it
+ * has expired (or none came yet) they wait, and the page says so instead of looking healthy.
+ */
+export type ForgeSettingsModel = SettingsModel & { tokenNotice: string | null };
+
 export const MAX_AUDIT_ROWS = 200;
 
 export function formOf(policy: Policy): SettingsForm {
