@@ -522,8 +522,8 @@ describe('escaping of user and advisory strings', () => {
     expect(html).not.toContain('javascript:');
     expect(html).not.toMatch(/href="https:\/\/x\.example\/"/);
     expect(html.split(XSS_ESCAPED).length - 1).toBeGreaterThanOrEqual(12);
-    // The only script elements are ours.
-    expect(html.match(/<script/g)).toHaveLength(2);
+    // The only script elements are ours: all.js, page-session.js and panel.js.
+    expect(html.match(/<script/g)).toHaveLength(3);
 
     // The settings audit list: reason, author, repository name from Bitbucket.
     lookups.names.set(repo, `acme/${XSS}`);

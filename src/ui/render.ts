@@ -23,6 +23,7 @@ export const ASSET_FILES = {
   'css-reset.css': CSS_RESET_FILE,
   'tokens.css': path.join(STATIC_DIR, 'tokens.css'),
   'panel.css': path.join(STATIC_DIR, 'panel.css'),
+  'page-session.js': path.join(STATIC_DIR, 'page-session.js'),
   'panel.js': path.join(STATIC_DIR, 'panel.js'),
   'settings.js': path.join(STATIC_DIR, 'settings.js'),
 } as const;
@@ -47,8 +48,8 @@ export interface PageChrome {
   /** Where the page asks for fresh content (pull-request panel), or ''. */
   refreshUrl: string;
   allJsUrl: string;
-  /** `pageJs`: the script of one kind of page only ('' for none). */
-  assets: { cssReset: string; tokens: string; css: string; js: string; pageJs: string };
+  /** `sessionJs`: what `js` and `pageJs` share, loaded first; `pageJs`: the script of one kind of page only ('' for none). */
+  assets: { cssReset: string; tokens: string; css: string; sessionJs: string; js: string; pageJs: string };
   actions: { triage: string; untriage: string; settings: string; sbom: string; moreFindings: string };
 }
 

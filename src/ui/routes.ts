@@ -98,6 +98,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
         cssReset: assetUrl(basePath, 'css-reset.css'),
         tokens: assetUrl(basePath, 'tokens.css'),
         css: assetUrl(basePath, 'panel.css'),
+        sessionJs: assetUrl(basePath, 'page-session.js'),
         js: assetUrl(basePath, 'panel.js'),
         pageJs: kind === 'settings' ? assetUrl(basePath, 'settings.js') : '',
       },

@@ -4,46 +4,17 @@
 // the server answers with the re-rendered region and a fresh token.
 (function () {
   'use strict';
-  var HEADER = 'X-Gatehouse-Session';
+  var session = window.GatehouseSession;
+  var HEADER = session.HEADER;
   var POLL_DELAYS_MS = [2000, 2000, 3000, 5000, 8000, 10000];
   var POLL_LIMIT = 60;
 
-  function token() {
-    var meta = document.querySelector('meta[name="gatehouse-session"]');
-    return meta ? meta.getAttribute('content') : '';
-  }
-
-  function setToken(value) {
-    if (!value) return;
-    var meta = document.querySelector('meta[name="gatehouse-session"]');
-    if (meta) meta.setAttribute('content', value);
-    var fields = document.querySelectorAll('input[name="_session"]');
-    for (var i = 0; i < fields.length; i++) fields[i].value = value;
-  }
-
-  function announce(text) {
-    var live = document.getElementById('gh-live');
-    if (!live || !text) return;
-    // Clearing first makes screen readers repeat an identical message.
-    live.textContent = '';
-    setTimeout(function () { live.textContent = text; }, 50);
-  }
-
-  function showError(text) {
-    var alert = document.getElementById('gh-alert');
-    if (!alert) return;
-    alert.textContent = text;
-    alert.hidden = false;
-  }
-
-  function clearError() {
-    var alert = document.getElementById('gh-alert');
-    if (alert) alert.hidden = true;
-  }
-
-  function resize() {
-    if (window.AP && typeof window.AP.resize === 'function') window.AP.resize();
-  }
+  var token = session.token;
+  var setToken = session.setToken;
+  var announce = session.announce;
+  var resize = session.resize;
+  var showError = session.showError;
+  var clearError = session.clearError;
 
   function region() {
     return document.querySelector('[data-gh-region]');
@@ -120,7 +91,6 @@
       .catch(function (error) {
         if (button) button.removeAttribute('aria-busy');
         showError(error.message);
-        resize();
       });
   });
 
@@ -197,7 +167,6 @@
       .catch(function (error) {
         button.removeAttribute('aria-busy');
         showError(error.message);
-        resize();
       });
   }
 
@@ -243,7 +212,7 @@
             announce('Scan finished: ' + (title ? title.textContent : 'results updated'));
           }
         })
-        .catch(function (error) { showError(error.message); resize(); });
+        .catch(function (error) { showError(error.message); });
     }, POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)]);
   }
 

@@ -4,43 +4,18 @@
 // answer renews (so a page left open keeps polling until the session's absolute end).
 (function () {
   'use strict';
-  var HEADER = 'X-Gatehouse-Session';
+  var session = window.GatehouseSession;
+  var HEADER = session.HEADER;
   var ACTIVE_POLL_MS = 3000;
   var IDLE_POLL_MS = 20000;
   var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   var STATE_LABEL = { idle: 'Not started', discovering: 'Discovering repositories', running: 'Backfilling', paused: 'Paused', done: 'Done' };
 
-  function token() {
-    var meta = document.querySelector('meta[name="gatehouse-session"]');
-    return meta ? meta.getAttribute('content') : '';
-  }
-
-  function setToken(value) {
-    if (!value) return;
-    var meta = document.querySelector('meta[name="gatehouse-session"]');
-    if (meta) meta.setAttribute('content', value);
-    var fields = document.querySelectorAll('input[name="_session"]');
-    for (var i = 0; i < fields.length; i++) fields[i].value = value;
-  }
-
-  function announce(text) {
-    var live = document.getElementById('gh-live');
-    if (!live || !text) return;
-    live.textContent = '';
-    setTimeout(function () { live.textContent = text; }, 50);
-  }
-
-  function showError(text) {
-    var alert = document.getElementById('gh-alert');
-    if (!alert) return;
-    alert.textContent = text;
-    alert.hidden = false;
-    resize();
-  }
-
-  function resize() {
-    if (window.AP && typeof window.AP.resize === 'function') window.AP.resize();
-  }
+  var token = session.token;
+  var setToken = session.setToken;
+  var announce = session.announce;
+  var resize = session.resize;
+  var showError = session.showError;
 
   /** JSON in, JSON out; an error answer becomes an Error carrying the API's message. */
   function api(method, url, body) {

@@ -1,0 +1,56 @@
+/* global window, document, setTimeout */
+// What every Gatehouse page script needs, loaded before them (views/ui/layout.eta): the page
+// session token that each request carries in a header and each answer renews, and the page's
+// live region, error flag and iframe height.
+(function () {
+  'use strict';
+
+  function token() {
+    var meta = document.querySelector('meta[name="gatehouse-session"]');
+    return meta ? meta.getAttribute('content') : '';
+  }
+
+  /** Keeps the renewed token for the next request and for forms posted without script. */
+  function setToken(value) {
+    if (!value) return;
+    var meta = document.querySelector('meta[name="gatehouse-session"]');
+    if (meta) meta.setAttribute('content', value);
+    var fields = document.querySelectorAll('input[name="_session"]');
+    for (var i = 0; i < fields.length; i++) fields[i].value = value;
+  }
+
+  function announce(text) {
+    var live = document.getElementById('gh-live');
+    if (!live || !text) return;
+    // Clearing first makes screen readers repeat an identical message.
+    live.textContent = '';
+    setTimeout(function () { live.textContent = text; }, 50);
+  }
+
+  function resize() {
+    if (window.AP && typeof window.AP.resize === 'function') window.AP.resize();
+  }
+
+  function showError(text) {
+    var alert = document.getElementById('gh-alert');
+    if (!alert) return;
+    alert.textContent = text;
+    alert.hidden = false;
+    resize();
+  }
+
+  function clearError() {
+    var alert = document.getElementById('gh-alert');
+    if (alert) alert.hidden = true;
+  }
+
+  window.GatehouseSession = Object.freeze({
+    HEADER: 'X-Gatehouse-Session',
+    token: token,
+    setToken: setToken,
+    announce: announce,
+    resize: resize,
+    showError: showError,
+    clearError: clearError,
+  });
+})();
