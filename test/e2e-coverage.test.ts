@@ -111,8 +111,14 @@ describe('coverage end to end on the simulator: discovery, backfill, API tokens'
     const restarted = await signedCall(app.baseUrl, tenant, 'POST', '/api/coverage', { body: { action: 'start' } });
     expect(restarted.status).toBe(200);
     await app.settle(60_000);
-    expect(await coverage()).toMatchObject({ state: 'done', repositories: { total: 3, scanned: 3, failed: 0, pending: 0 } });
+    const again = await coverage();
+    expect(again).toMatchObject({ state: 'done', repositories: { total: 3, scanned: 3, failed: 0, pending: 0 } });
     expect((await app.results.getScan(tenant.clientKey, alpha.uuid, alphaHead, 'branch'))!.createdAt).toBe(scannedAt);
+    // Nothing was rescanned, yet the run reports what the earlier scans of those heads found, not zeros.
+    expect(again.files).toBe(state.files);
+    expect(again.findings).toBe(state.findings);
+    expect(again.files).toBeGreaterThan(120);
+    expect(again.findings).toBeGreaterThanOrEqual(1);
   });
 
   it('pauses and resumes; refuses what it cannot do with a JSON error', async () => {

@@ -56,9 +56,15 @@ export async function ensureBackfillChain(store: JobStore, clientKey: string, ru
 
 function pendingEntry(clientKey: string, runId: string, repo: RepositoryRecord, previous: RepositoryCoverage | undefined, now: Date): RepositoryCoverage {
   const base = { clientKey, repoUuid: repo.uuid, runId, files: 0, bytes: 0, findings: 0, skippedFiles: [], updatedAt: now.toISOString() };
-  // The commit scanned before stays: a head that has not moved since is not scanned again.
   if (repo.mainBranch === null) return { ...base, status: 'skipped', commit: null, reason: 'no default branch (an empty repository)' };
-  return { ...base, status: 'pending', commit: previous?.commit ?? null, reason: null };
+  // The commit scanned before stays, and so do its counts: a head that has not moved since is
+  // not scanned again, and the job reports what that earlier scan found rather than zeros.
+  // Progress does not count a pending entry's figures, so keeping them inflates nothing.
+  if (previous?.commit) {
+    const { files, bytes, findings, skippedFiles } = previous;
+    return { ...base, files, bytes, findings, skippedFiles, status: 'pending', commit: previous.commit, reason: null };
+  }
+  return { ...base, status: 'pending', commit: null, reason: null };
 }
 
 /**

@@ -56,6 +56,8 @@ export async function coverageView(results: ResultsStore, clientKey: string, now
   const run = entries.filter((e) => state.runId !== null && e.runId === state.runId);
   const count = (status: RepositoryCoverage['status']) => run.filter((e) => e.status === status).length;
   const pending = count('pending');
+  // A pending entry carries the counts of its previous scan: only this run's finished work counts.
+  const finished = run.filter((e) => e.status !== 'pending');
   const done = run.length - pending;
   const errors = run
     .filter((e) => e.status === 'failed')
@@ -76,9 +78,9 @@ export async function coverageView(results: ResultsStore, clientKey: string, now
       pending,
       done,
     },
-    files: sum(run, 'files'),
-    bytes: sum(run, 'bytes'),
-    findings: sum(run, 'findings'),
+    files: sum(finished, 'files'),
+    bytes: sum(finished, 'bytes'),
+    findings: sum(finished, 'findings'),
     errors,
     etaSeconds: eta(state, done, pending, now),
     recentChanges: state.changes.slice(-RECENT_CHANGES).reverse(),
