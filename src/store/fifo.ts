@@ -7,6 +7,11 @@ export class Fifo<T> {
     this.#items.push(item);
   }
 
+  /** Items still queued, and the consumed ones the array has not let go of yet. */
+  get size(): { items: number; held: number } {
+    return { items: this.#items.length - this.#head, held: this.#items.length };
+  }
+
   peek(): T | undefined {
     return this.#items[this.#head];
   }

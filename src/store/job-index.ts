@@ -94,6 +94,25 @@ export class JobIndex {
   readonly segments = new SegmentUse();
   #seq = 0;
 
+  /** Entries in each structure (bench/store-footprint.ts: what grows with history). */
+  sizes(): Record<string, number> {
+    const { waiting, ready } = this.queued.nodes;
+    return {
+      deliveries: this.deliveries.size,
+      jobs: this.jobs.size,
+      queued: this.queued.size,
+      queueWaitingNodes: waiting,
+      queueReadyNodes: ready,
+      queuedByClient: this.#queuedByClient.size,
+      groups: this.#groups.size,
+      deliveryOrder: this.#deliveryOrder.size.held,
+      finishedDone: this.#finished.done.size.held,
+      finishedDead: this.#finished.dead.size.held,
+      finishedRead: this.#finished.read.size.held,
+      segments: this.segments.size.segments,
+    };
+  }
+
   nextSeq(): number {
     return ++this.#seq;
   }

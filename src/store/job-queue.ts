@@ -78,6 +78,11 @@ export class JobQueue<T extends Queueable> {
     return this.#current.size;
   }
 
+  /** Heap nodes held, stale ones (removed items not yet discarded) included. */
+  get nodes(): { waiting: number; ready: number } {
+    return { waiting: this.#waiting.size, ready: this.#ready.size };
+  }
+
   /** Queues an item, or re-queues it under its current runAfter. */
   add(item: T): void {
     const node: Node<T> = { item, seq: item.seq, runAfter: item.job.runAfter };

@@ -166,6 +166,11 @@ export class LowdbStore implements Store {
     await unlock?.();
   }
 
+  /** How many entries each in-memory structure holds (bench/store-footprint.ts). */
+  footprint(): Record<string, number> {
+    return { ...this.#index.sizes(), installations: this.#installations.size, internedStrings: this.#strings.size };
+  }
+
   async getInstallation(clientKey: string): Promise<Installation | undefined> {
     this.#assertOpen();
     const found = this.#installations.get(clientKey);

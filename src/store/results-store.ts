@@ -128,6 +128,24 @@ export class JournalResultsStore implements ResultsStore {
     await this.#journal.close();
   }
 
+  /** How many entries each in-memory structure holds (bench/store-footprint.ts). */
+  footprint(): Record<string, number> {
+    return {
+      ...this.#scans.sizes(),
+      policies: this.#policies.size,
+      triage: this.#triage.size,
+      pullRequests: this.#prs.size,
+      inventories: this.#inventories.size,
+      repositories: this.#repositories.size,
+      advisory: this.#advisory.size,
+      repoCoverage: this.#repoCoverage.size,
+      coverage: this.#coverage.size,
+      mappings: this.#mappings.size,
+      tokens: this.#tokens.size,
+      segments: this.#segments.size.segments,
+    };
+  }
+
   async getPolicy(clientKey: string): Promise<Policy | undefined> {
     await this.#settled();
     return clone(this.#policies.get(clientKey)?.value);

@@ -73,6 +73,18 @@ export class ScanIndex {
   readonly #pins = new Map<string, number>();
   readonly #released = new Fifo<Released>();
 
+  /** Entries in each structure (bench/store-footprint.ts: what grows with history). */
+  sizes(): Record<string, number> {
+    return {
+      scans: this.#entries.size,
+      scansByRepo: this.#byRepo.size,
+      scansByPullRequest: this.#byPullRequest.size,
+      scanGroups: this.#newest.size,
+      scanPins: this.#pins.size,
+      scansReleased: this.#released.size.held,
+    };
+  }
+
   get(clientKey: string, repoUuid: string, commit: string, kind: ScanKind, prId: number | null): ScanEntry | undefined {
     return this.#entries.get(scanKey(clientKey, repoUuid, commit, kind, prId));
   }

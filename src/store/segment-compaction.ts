@@ -33,6 +33,11 @@ export class SegmentUse {
     else this.#refs.set(segment, count);
   }
 
+  /** Segments counted (records, live references). */
+  get size(): { segments: number; referenced: number } {
+    return { segments: this.#records.size, referenced: this.#refs.size };
+  }
+
   /** Live references into a segment. */
   refsTo(segment: number): number {
     return this.#refs.get(segment) ?? 0;
