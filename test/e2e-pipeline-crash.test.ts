@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
 import { LowdbStore } from '../src/store/lowdb-store.ts';
-import { freePort, kill9, startServerProcess } from './helpers/server-process.ts';
+import { freePort, kill9, simulatedBitbucketEnv, startServerProcess } from './helpers/server-process.ts';
 
 /**
  * The real server process (`src/server.ts`, what `npm start` runs) killed with SIGKILL while
@@ -22,14 +22,7 @@ describe('pipeline end to end: kill -9 while jobs run, then restart', () => {
   let port: number;
   let child: ChildProcess | undefined;
   const env = () => ({
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    BASE_URL: `http://127.0.0.1:${port}`,
-    DATA_DIR: dataDir,
-    ENCRYPTION_KEY: KEY,
-    BITBUCKET_BASE_URLS: sim.webOrigin,
-    BITBUCKET_API_URLS: sim.apiOrigin,
-    LOG_LEVEL: process.env.CRASH_TEST_LOG ?? 'error',
+    ...simulatedBitbucketEnv({ baseUrl: `http://127.0.0.1:${port}`, dataDir, encryptionKey: KEY, sim, logLevel: process.env.CRASH_TEST_LOG }),
     WORKER_CONCURRENCY: '3',
   });
   const KEY = randomBytes(32).toString('hex');

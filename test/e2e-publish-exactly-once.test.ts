@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { freePort, kill9, startServerProcess } from './helpers/server-process.ts';
+import { freePort, kill9, simulatedBitbucketEnv, startServerProcess } from './helpers/server-process.ts';
 
 /**
  * Exactly-once publishing across a kill -9 at the worst moment: the report, its annotations
@@ -28,16 +28,7 @@ describe('publishing end to end: kill -9 between the report and the record of it
       port,
       entry: 'src',
       showLog: Boolean(process.env.PUBLISH_TEST_LOG),
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        BASE_URL: `http://127.0.0.1:${port}`,
-        DATA_DIR: dataDir,
-        ENCRYPTION_KEY: KEY,
-        BITBUCKET_BASE_URLS: sim.webOrigin,
-        BITBUCKET_API_URLS: sim.apiOrigin,
-        LOG_LEVEL: process.env.PUBLISH_TEST_LOG ?? 'error',
-      },
+      env: simulatedBitbucketEnv({ baseUrl: `http://127.0.0.1:${port}`, dataDir, encryptionKey: KEY, sim, logLevel: process.env.PUBLISH_TEST_LOG }),
     });
 
   beforeAll(async () => {

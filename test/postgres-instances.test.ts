@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
 import { startBalancer, type Balancer } from './helpers/balancer.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.ts';
-import { freePort, kill9, spawnServer, waitHealthy } from './helpers/server-process.ts';
+import { freePort, kill9, simulatedBitbucketEnv, spawnServer, waitHealthy } from './helpers/server-process.ts';
 
 /**
  * Two server processes (`node dist/server.js`, what `npm start` runs) on one PostgreSQL
@@ -33,15 +33,8 @@ describe('two instances on one PostgreSQL database', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-pg-instance-'));
     dataDirs.push(dataDir);
     const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      BASE_URL: balancer.url,
-      DATA_DIR: dataDir,
+      ...simulatedBitbucketEnv({ baseUrl: balancer.url, dataDir, encryptionKey: KEY, sim, logLevel: process.env.INSTANCES_TEST_LOG }),
       DATABASE_URL: db.url,
-      ENCRYPTION_KEY: KEY,
-      BITBUCKET_BASE_URLS: sim.webOrigin,
-      BITBUCKET_API_URLS: sim.apiOrigin,
-      LOG_LEVEL: process.env.INSTANCES_TEST_LOG ?? 'error',
       WORKER_CONCURRENCY: '3',
     };
     return spawnServer({ port, env, entry: 'dist', showLog: Boolean(process.env.INSTANCES_TEST_LOG) });

@@ -57,3 +57,26 @@ export async function kill9(proc: ChildProcess): Promise<void> {
   proc.kill('SIGKILL');
   await exited;
 }
+
+/**
+ * The environment of a server process pointed at a simulated Bitbucket: only what it needs
+ * (no inherited secrets or config), with LOG_LEVEL 'error' unless `logLevel` asks for more.
+ */
+export function simulatedBitbucketEnv(o: {
+  baseUrl: string;
+  dataDir: string;
+  encryptionKey: string;
+  sim: { webOrigin: string; apiOrigin: string };
+  logLevel?: string;
+}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    BASE_URL: o.baseUrl,
+    DATA_DIR: o.dataDir,
+    ENCRYPTION_KEY: o.encryptionKey,
+    BITBUCKET_BASE_URLS: o.sim.webOrigin,
+    BITBUCKET_API_URLS: o.sim.apiOrigin,
+    LOG_LEVEL: o.logLevel ?? 'error',
+  };
+}
