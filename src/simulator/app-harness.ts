@@ -45,8 +45,8 @@ export interface ForgeAttachment {
 export interface AttachOptions {
   /** More environment variables (ADMIN_TOKEN for the operator API). */
   env?: Record<string, string>;
-  /** Job pipeline knobs, e.g. how long a job without usable credentials waits. */
-  pipeline?: Pick<PipelineOptions, 'credentialsWaitMs' | 'retryBaseDelayMs' | 'pollMs'>;
+  /** Job pipeline knobs, e.g. how long a job without usable credentials waits, or smaller diff bounds. */
+  pipeline?: Pick<PipelineOptions, 'credentialsWaitMs' | 'retryBaseDelayMs' | 'pollMs' | 'diffLimits'>;
 }
 
 export interface InProcessAppOptions {

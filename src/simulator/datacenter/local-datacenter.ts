@@ -272,6 +272,12 @@ export class LocalDatacenter implements DcState {
     await this.emit(repo, 'pr:deleted', pullRequestPayload('pr:deleted', pr, repo, this.user, this.webBase, this.now()));
   }
 
+  /** Deleted by an admin: no webhook (Data Center sends none), and every REST path under it answers 404 from now on. */
+  deleteRepository(fullName: string): void {
+    const repo = this.repository(fullName);
+    this.repos.delete(`${repo.project.key}/${repo.slug}`);
+  }
+
   /** Sends a delivery again with the same bytes and request id (Data Center's "Resend"). */
   async redeliver(delivery: DcDelivery): Promise<DcDelivery> {
     const hook = this.webhooks.find((h) => h.id === delivery.webhookId);
