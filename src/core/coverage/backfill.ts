@@ -14,7 +14,7 @@ import { annotationId, buildAnnotations, buildReport, postStatus, publishReport 
 import type { JobOutcome } from '../worker.ts';
 import { applyTriage, scanRecord, targetOf, type WorkflowDeps } from '../workflows/context.ts';
 import { storeInventory } from '../workflows/inventory.ts';
-import { coverageOf, ensureBackfillChain } from './control.ts';
+import { coverageOf, ensureBackfillChain, jobLane, laneOf } from './control.ts';
 import type { RepositoryHost, RepositoryHostSource } from './host.ts';
 import { DEFAULT_TREE_SCAN_LIMITS, scanTree, type TreeScanLimits } from './tree-scan.ts';
 
@@ -41,21 +41,24 @@ export interface BackfillDeps extends WorkflowDeps {
 export async function runBackfillStep(deps: BackfillDeps, job: Job, log: Logger): Promise<JobOutcome | void> {
   const state = await coverageOf(deps.results, job.clientKey, deps.now());
   if (state.state !== 'running' || state.runId === null) return { skipped: `the backfill is ${state.state}` };
-  const repo = await nextRepository(deps, state);
-  if (!repo) {
+  const lane = jobLane(job.payload);
+  const { next, pendingElsewhere } = await nextRepository(deps, state, lane);
+  if (!next) {
+    // The other lanes' repositories still pending (some in flight): the last lane to finish ends the run.
+    if (pendingElsewhere) return;
     await finishRun(deps, state);
     log.info({ runId: state.runId }, 'backfill finished');
     return;
   }
-  const entry = await scanRepository(deps, job, state.runId, repo.record, repo.entry, log);
+  const entry = await scanRepository(deps, job, state.runId, next.record, next.entry, log);
   await deps.results.putRepositoryCoverage(entry);
-  log.info({ repo: repo.record.fullName, status: entry.status, commit: entry.commit, reason: entry.reason }, 'repository backfilled');
+  log.info({ repo: next.record.fullName, status: entry.status, commit: entry.commit, reason: entry.reason, lane }, 'repository backfilled');
   // Paused meanwhile: the chain stops here; resume starts it again.
-  if ((await coverageOf(deps.results, job.clientKey, deps.now())).state === 'running') await ensureBackfillChain(deps.store, job.clientKey, 1);
+  if ((await coverageOf(deps.results, job.clientKey, deps.now())).state === 'running') await ensureBackfillChain(deps.store, job.clientKey, lane);
 }
 
-/** Pending repositories of the run, most recently updated first (never-updated ones last). */
-async function nextRepository(deps: BackfillDeps, state: CoverageState): Promise<{ record: RepositoryRecord; entry: RepositoryCoverage } | undefined> {
+/** The lane's pending repository updated most recently (never-updated ones last), and whether other lanes have any pending. */
+async function nextRepository(deps: BackfillDeps, state: CoverageState, lane: number): Promise<{ next: { record: RepositoryRecord; entry: RepositoryCoverage } | undefined; pendingElsewhere: boolean }> {
   const records = new Map((await deps.results.listRepositories(state.clientKey)).map((r) => [r.uuid, r]));
   const pending = (await deps.results.listRepositoryCoverage(state.clientKey))
     .filter((e) => e.runId === state.runId && e.status === 'pending')
@@ -63,8 +66,9 @@ async function nextRepository(deps: BackfillDeps, state: CoverageState): Promise
       const record = records.get(entry.repoUuid);
       return record ? [{ record, entry }] : [];
     });
-  pending.sort((a, b) => (b.record.updatedOn ?? '').localeCompare(a.record.updatedOn ?? '') || a.record.fullName.localeCompare(b.record.fullName));
-  return pending[0];
+  const mine = pending.filter((p) => laneOf(p.record.uuid) === lane);
+  mine.sort((a, b) => (b.record.updatedOn ?? '').localeCompare(a.record.updatedOn ?? '') || a.record.fullName.localeCompare(b.record.fullName));
+  return { next: mine[0], pendingElsewhere: mine.length < pending.length };
 }
 
 async function finishRun(deps: BackfillDeps, state: CoverageState): Promise<void> {

@@ -1,15 +1,17 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CoverageState, RepositoryCoverage, RepositoryRecord } from '../../store/coverage-types.ts';
 import type { ResultsStore } from '../../store/results-types.ts';
 import type { Store } from '../../store/types.ts';
 
 /**
  * Starting, pausing and resuming an installation's coverage work, and the durable jobs that
- * do it. Discovery is one job (`coverage:discover`); the backfill is a chain of jobs
- * (`coverage:backfill`), each scanning one repository and queueing the next, in one job group
- * per installation: the runner never runs two of a group at once, so one installation's
- * backfill takes one worker slot at a time and the queue holds one of its jobs, never
- * hundreds that would crowd out its webhooks (TENANT_QUEUE_LIMIT counts queued jobs).
+ * do it. Discovery is one job (`coverage:discover`); the backfill is BACKFILL_LANES chains of
+ * jobs (`coverage:backfill`), each link scanning one repository and queueing the next. Each
+ * lane is a job group (the runner never runs two of a group at once) and owns the
+ * repositories its hash assigns it, so two lanes never take the same repository, while a
+ * 429 that holds one repository's calls for its Retry-After leaves the other lanes going.
+ * One installation's backfill therefore takes at most BACKFILL_LANES worker slots and queued
+ * jobs, never hundreds that would crowd out its webhooks (TENANT_QUEUE_LIMIT counts queued jobs).
  *
  * Everything lives in the store: after a restart or a kill -9 the queued job runs again, and
  * a chain whose next link was lost in a crash is started again by `ensureBackfillChain`
@@ -20,7 +22,25 @@ export const DISCOVER_JOB_TYPE = 'coverage:discover';
 export const BACKFILL_JOB_TYPE = 'coverage:backfill';
 
 export const discoverGroup = (clientKey: string) => `coverage-discover:${clientKey}`;
-export const backfillGroup = (clientKey: string) => `coverage-backfill:${clientKey}`;
+/**
+ * Repositories of one installation scanned at once. Small: the worker runs 4 jobs by default
+ * and webhooks need a slot; every lane's calls are still metered by the installation's budget
+ * (background view, which keeps the webhook reserve).
+ */
+export const BACKFILL_LANES = 3;
+/** Lane 0 keeps the name a single chain had, so a link queued before an upgrade runs as lane 0. */
+export const backfillGroup = (clientKey: string, lane = 0) => (lane === 0 ? `coverage-backfill:${clientKey}` : `coverage-backfill:${clientKey}:${lane}`);
+
+/** The lane that scans a repository: fixed by its UUID, so a restart puts it in the same lane. */
+export function laneOf(repoUuid: string): number {
+  return createHash('sha256').update(repoUuid).digest().readUInt32BE(0) % BACKFILL_LANES;
+}
+
+/** The lane a backfill job runs (its payload; a link queued before lanes existed is lane 0). */
+export function jobLane(payload: unknown): number {
+  const lane = (payload as { lane?: unknown } | null)?.lane;
+  return typeof lane === 'number' && Number.isInteger(lane) && lane >= 0 && lane < BACKFILL_LANES ? lane : 0;
+}
 
 /** Discovery changes kept in the coverage state (the newest). */
 export const MAX_CHANGES = 200;
@@ -44,14 +64,22 @@ export async function queueDiscovery(store: JobStore, clientKey: string, why: st
   return jobId;
 }
 
-/** Queues the next link of the backfill chain unless one is queued or running (`running` counts the caller's own job). */
-export async function ensureBackfillChain(store: JobStore, clientKey: string, running = 0): Promise<boolean> {
-  if ((await store.countUnfinishedJobs(clientKey, backfillGroup(clientKey))) > running) return false;
-  await store.acceptDelivery(
-    { id: `gatehouse:coverage:${randomUUID()}`, clientKey, event: 'gatehouse:coverage:backfill' },
-    { clientKey, type: BACKFILL_JOB_TYPE, payload: {}, group: backfillGroup(clientKey) },
-  );
-  return true;
+/**
+ * Queues the next link of each backfill lane that has no link queued or running; with `from`,
+ * only that lane's, whose running link is the caller's own job. True when one was queued.
+ */
+export async function ensureBackfillChain(store: JobStore, clientKey: string, from?: number): Promise<boolean> {
+  const lanes = from === undefined ? Array.from({ length: BACKFILL_LANES }, (_, lane) => lane) : [from];
+  let queued = false;
+  for (const lane of lanes) {
+    if ((await store.countUnfinishedJobs(clientKey, backfillGroup(clientKey, lane))) > (from === undefined ? 0 : 1)) continue;
+    await store.acceptDelivery(
+      { id: `gatehouse:coverage:${randomUUID()}`, clientKey, event: 'gatehouse:coverage:backfill' },
+      { clientKey, type: BACKFILL_JOB_TYPE, payload: { lane }, group: backfillGroup(clientKey, lane) },
+    );
+    queued = true;
+  }
+  return queued;
 }
 
 function pendingEntry(clientKey: string, runId: string, repo: RepositoryRecord, previous: RepositoryCoverage | undefined, now: Date): RepositoryCoverage {

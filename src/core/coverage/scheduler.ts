@@ -7,8 +7,9 @@ import { coverageOf, discoverGroup, ensureBackfillChain, queueDiscovery } from '
  * The clock of coverage work. Each tick, for every installed installation:
  * - a discovery is queued when none has run yet (a new installation: its first tick after
  *   the install) or the last one is older than a day;
- * - a running backfill whose chain has no queued or running link (lost in a crash between
- *   two links, or a link that went dead) gets a new one.
+ * - each lane of a running backfill with no queued or running link (lost in a crash between
+ *   two links, a link that went dead, or a lane that ran out while others had work) gets a
+ *   new one; a lane with nothing left ends at once.
  * Ticking is cheap (two indexed store reads per installation), so a short interval makes
  * "on install" prompt without costing anything.
  */
