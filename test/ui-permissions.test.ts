@@ -3,7 +3,8 @@ import { newAccount } from '../src/simulator/model.ts';
 import { grantRepository, grantWorkspace } from '../src/simulator/permissions.ts';
 import type { Simulator } from '../src/simulator/simulator.ts';
 import { bitbucketPeople } from '../src/ui/people.ts';
-import { bitbucketPermissions, PERMISSION_CACHE_MS } from '../src/ui/permissions.ts';
+import { PERMISSION_CACHE_MS } from '../src/ui/permission-cache.ts';
+import { bitbucketPermissions } from '../src/ui/permissions.ts';
 import type { FakeApp } from './simulator-fake-app.ts';
 import { simulatorClient, startInstalled } from './helpers/simulator-client.ts';
 

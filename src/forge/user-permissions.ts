@@ -1,7 +1,7 @@
 import { createBitbucketClient } from '../bitbucket/client.ts';
 import type { ClientTuning } from '../codehost/cloud/clients.ts';
 import type { CallBudget } from '../core/budget.ts';
-import { PERMISSION_CACHE_MS } from '../ui/permissions.ts';
+import { permissionCache } from '../ui/permission-cache.ts';
 import type { ForgeInstallation } from '../store/types.ts';
 
 /**
@@ -39,7 +39,6 @@ export interface ForgeUserPermissions {
   canTriage(installation: ForgeInstallation, user: ForgeUser, repoUuid: string, opts?: { fresh?: boolean }): Promise<PermissionAnswer>;
 }
 
-const MAX_CACHED = 10_000;
 const TRIAGE_PERMISSIONS = new Set(['write', 'admin']);
 
 interface Membership {
@@ -55,16 +54,7 @@ function answer(entry: Membership | undefined, allowed: (permission: string) => 
 
 export function forgeUserPermissions(deps: { apiUrls: readonly string[]; budget: CallBudget; tuning?: ClientTuning; now?: () => number }): ForgeUserPermissions {
   const now = deps.now ?? Date.now;
-  const cache = new Map<string, { value: PermissionAnswer; until: number }>();
-
-  async function cached(key: string, fresh: boolean, ask: () => Promise<PermissionAnswer>): Promise<PermissionAnswer> {
-    const hit = cache.get(key);
-    if (!fresh && hit && hit.until > now()) return hit.value;
-    const value = await ask();
-    if (cache.size >= MAX_CACHED) cache.clear();
-    cache.set(key, { value, until: now() + PERMISSION_CACHE_MS });
-    return value;
-  }
+  const cached = permissionCache<PermissionAnswer>(now);
 
   function clientFor(installation: ForgeInstallation, user: ForgeUser) {
     return createBitbucketClient({

@@ -1,4 +1,5 @@
 import type { ClientSource } from '../codehost/cloud/clients.ts';
+import { permissionCache } from './permission-cache.ts';
 
 /**
  * Who may do what, asked of Bitbucket by the app (its own JWT, the installation's scopes) on
@@ -20,9 +21,6 @@ export interface PermissionChecker {
   canTriage(clientKey: string, repoFullName: string, user: string, opts?: { fresh?: boolean }): Promise<boolean>;
 }
 
-export const PERMISSION_CACHE_MS = 60_000;
-const MAX_CACHED = 10_000;
-
 const TRIAGE_PERMISSIONS = new Set(['write', 'admin']);
 
 /** Bitbucket's filter language takes a quoted string; a uuid in braces never needs escaping, anything else is refused. */
@@ -32,16 +30,7 @@ function userFilter(user: string): string {
 }
 
 export function bitbucketPermissions(clients: ClientSource, now: () => number = Date.now): PermissionChecker {
-  const cache = new Map<string, { value: boolean; until: number }>();
-
-  async function cached(key: string, fresh: boolean, ask: () => Promise<boolean>): Promise<boolean> {
-    const hit = cache.get(key);
-    if (!fresh && hit && hit.until > now()) return hit.value;
-    const value = await ask();
-    if (cache.size >= MAX_CACHED) cache.clear();
-    cache.set(key, { value, until: now() + PERMISSION_CACHE_MS });
-    return value;
-  }
+  const cached = permissionCache<boolean>(now);
 
   async function firstPermission(clientKey: string, path: string, user: string): Promise<string | undefined> {
     const { client } = await clients.forInstallation(clientKey);
