@@ -12,6 +12,20 @@ export class Fifo<T> {
     return { items: this.#items.length - this.#head, held: this.#items.length };
   }
 
+  /**
+   * Puts the queued items in order of `key`, keeping the order of equal keys. Replay meets
+   * items carried forward after younger ones; left there, they would block the items behind
+   * them and, carried again before they reach the head, never go.
+   */
+  sortBy(key: (item: T) => string | number): void {
+    this.#items = this.#items.slice(this.#head).sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    this.#head = 0;
+  }
+
   peek(): T | undefined {
     return this.#items[this.#head];
   }

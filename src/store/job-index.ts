@@ -113,6 +113,12 @@ export class JobIndex {
     };
   }
 
+  /** After replay: the forgetting queues in time order (see Fifo#sortBy). */
+  replayed(): void {
+    this.#deliveryOrder.sortBy((d) => d.delivery.receivedAt);
+    for (const kind of ['done', 'dead', 'read'] as const) this.#finished[kind].sortBy((f) => noteTime(kind, f.job));
+  }
+
   nextSeq(): number {
     return ++this.#seq;
   }

@@ -312,6 +312,34 @@ describe('LowdbStore on disk', () => {
     expect(diskAt[60]!.files).toBeLessThanOrEqual(Math.ceil(diskAt[20]!.files * 1.2));
   });
 
+  it('forgets a dead job carried forward behind a younger one once its own 30 days are over, across restarts', async () => {
+    let now = Date.parse('2026-03-01T00:00:00.000Z');
+    const options = { maxSegmentBytes: 1024, now: () => new Date(now), retention: { deliveryMs: 60_000, doneJobMs: 60_000 } };
+    let store = await openStore(dataDir, options);
+    const die = async (id: string) => {
+      const { jobId } = await store.acceptDelivery(delivery(id), job(0));
+      await store.claimJobs(1, new Date(now));
+      await store.updateJob(jobId!, { status: 'dead', lastError: 'gave up' });
+      return jobId!;
+    };
+    const older = await die('older');
+    for (let n = 0; n < 6; n++) await store.acceptDelivery(delivery(`filler-${n}`), null);
+    now += 3_600_000;
+    const younger = await die('younger');
+    // Queued jobs never expire: they keep the younger one's segment, so only the older is carried.
+    for (let n = 0; n < 6; n++) await store.acceptDelivery(delivery(`queued-${n}`), job(n));
+    now += 3_600_000;
+    await store.acceptDelivery(delivery('after'), null);
+    await store.close();
+    expect((await readdir(journalDir())).includes('0000000001.jsonl')).toBe(false);
+
+    now = Date.parse('2026-03-31T00:30:00.000Z');
+    store = await openStore(dataDir, options);
+    expect(await store.getJob(older)).toBeUndefined();
+    expect(await store.getJob(younger)).toMatchObject({ status: 'dead' });
+    await store.close();
+  });
+
   it('lets history go while idle: a timer, not the next write, deletes what outlived its retention', async () => {
     let now = Date.parse('2026-03-01T00:00:00.000Z');
     const store = await openStore(dataDir, { maxSegmentBytes: 4096, now: () => new Date(now), maintenanceIntervalMs: 20 });

@@ -124,6 +124,7 @@ export class LowdbStore implements Store {
         }
       }
       await this.#journal.open((meta, body, segment) => this.#replay(meta, body, segment));
+      this.#index.replayed();
       this.#sweep();
 
       const stranded = [...this.#index.jobs.values()].filter((e) => e.job.status === 'running');

@@ -116,6 +116,7 @@ export class JournalResultsStore implements ResultsStore {
       this.#segments.recorded(segment);
       this.#apply(meta as Meta, body, segment);
     });
+    this.#scans.replayed();
     this.#open = true;
     this.#maintainSoon();
     this.#timer = setInterval(() => this.#maintainSoon(), this.#maintenanceIntervalMs).unref();

@@ -16,7 +16,8 @@ import type { SegmentUse } from './segment-compaction.ts';
  *
  * Released scans wait in a first-in first-out list, so a sweep costs what it drops. Release
  * times come from record timestamps and are nearly always in order; one out of order only
- * waits for those ahead of it, so nothing is ever dropped early.
+ * waits for those ahead of it, so nothing is ever dropped early. Replay meets carried copies
+ * after younger scans, so open() puts the list back in time order (`replayed`).
  */
 
 export interface ScanEntry {
@@ -27,8 +28,9 @@ export interface ScanEntry {
   releasedAt?: string;
 }
 
+/** By key, not entry: a copy carried forward replaces the entry but keeps its place here. */
 interface Released {
-  entry: ScanEntry;
+  key: string;
   at: number;
 }
 
@@ -83,6 +85,11 @@ export class ScanIndex {
       scanPins: this.#pins.size,
       scansReleased: this.#released.size.held,
     };
+  }
+
+  /** After replay: released scans in time order (see Fifo#sortBy). */
+  replayed(): void {
+    this.#released.sortBy((r) => r.at);
   }
 
   get(clientKey: string, repoUuid: string, commit: string, kind: ScanKind, prId: number | null): ScanEntry | undefined {
@@ -156,9 +163,9 @@ export class ScanIndex {
   sweep(cutoff: number, segments: SegmentUse): void {
     for (let r = this.#released.peek(); r && r.at < cutoff; r = this.#released.peek()) {
       this.#released.shift();
-      // Stale when the scan was replaced, became current again, or was released again later.
-      const { entry } = r;
-      if (this.isLive(entry) && !this.#isCurrent(entry) && releaseTime(entry.releasedAt) === r.at) this.#drop(entry, segments);
+      // Stale when the scan is gone, became current again, or was released again later.
+      const entry = this.#entries.get(r.key);
+      if (entry && !this.#isCurrent(entry) && releaseTime(entry.releasedAt) === r.at) this.#drop(entry, segments);
     }
   }
 
@@ -177,7 +184,7 @@ export class ScanIndex {
 
   #release(entry: ScanEntry, at: string): void {
     entry.releasedAt = at;
-    this.#released.push({ entry, at: releaseTime(at) });
+    this.#released.push({ key: keyOf(entry.summary), at: releaseTime(at) });
   }
 
   #drop(entry: ScanEntry, segments: SegmentUse): void {
