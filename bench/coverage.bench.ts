@@ -15,13 +15,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
 import { generateWorkspace } from '../src/simulator/workspace-generator.ts';
 import { signedCall } from '../test/helpers/pipeline-app.ts';
+import { freePort } from '../test/helpers/server-process.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPOS = Number(process.env.BENCH_COVERAGE_REPOS ?? 500);
@@ -38,14 +38,6 @@ interface Coverage {
   files: number;
   findings: number;
   errors: { repository: string; reason: string }[];
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 async function startServer(sim: Simulator, port: number, dataDir: string): Promise<ChildProcess> {

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
+import { freePort } from '../test/helpers/server-process.ts';
 import { buildHistory, pullRequestPayload } from './history-builder.ts';
 import { pacedLoad } from './paced-load.ts';
 
@@ -173,14 +174,6 @@ async function drain(port: number, pid: number, stubOrigin: string): Promise<{ d
   // The last jobs record what they read; let them finish before reading the CPU clock.
   await sleep(200);
   return { drainMsPerJob: wall / DRAIN_JOBS, cpuMsPerJob: (cpuMs(pid) - cpuBefore) / DRAIN_JOBS };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 /**

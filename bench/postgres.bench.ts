@@ -14,7 +14,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +22,7 @@ import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlass
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
 import { startBalancer, type Balancer } from '../test/helpers/balancer.ts';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/postgres.ts';
+import { freePort } from '../test/helpers/server-process.ts';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,14 +34,6 @@ const DELIVERIES = Number(process.env.BENCH_PG_DELIVERIES ?? 10_000);
 const PER_REPO = 100;
 const REPORT = 'gatehouse-security';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 interface Instance {
   port: number;
