@@ -8,7 +8,9 @@ import type { UiAnswer } from '../src/simulator/forge/local-forge.ts';
 import { startForgeSession, type ForgeSession } from '../src/simulator/forge/session.ts';
 import { grantRepository, grantWorkspace } from '../src/simulator/permissions.ts';
 import type { PullRequestPanelModel } from '../src/ui/view-models/pull-request.ts';
+import type { FindingsPage, RepositoryPanelModel } from '../src/ui/view-models/repository.ts';
 import type { ForgeSettingsModel, SettingsModel } from '../src/ui/view-models/settings.ts';
+import { leakyFiles } from './helpers/leaky-files.ts';
 
 // Triage and settings from the Forge Custom UI, through the local Forge: Forge signs each call
 // for the frame's place and user and sends the user's token; Gatehouse asks the simulated
@@ -152,5 +154,44 @@ describe('Forge Custom UI writes, on the local Forge', { timeout: 120_000 }, () 
     expect(refused.body).toEqual({ error: { code: 'not_admin', message: 'Only workspace admins can change Gatehouse settings' } });
     expect(shown).toMatchObject({ canEdit: false, form: { threshold: 'critical' } });
     expect(session.sim.violations).toEqual([]);
+  });
+
+  // Last: it pushes to main, which the SBOM test above expects unscanned.
+  it("lists the main branch's 20 worst open findings with source links and masked previews, and pages the rest", async () => {
+    const { sim } = session;
+    const { keys, files } = leakyFiles(75);
+    await sim.commit('acme/web', 'main', files, 'Add the service configs');
+    const head = (await sim.repository('acme/web').git.branchHead('main'))!;
+    const id = frame('bitbucket:repoCodeOverviewPanel', { repository: 'acme/web' });
+    const deadline = Date.now() + 60_000;
+    let model = (await invoke(id, '/forge/ui/repository', 'POST', {})).body as unknown as RepositoryPanelModel;
+    while (model.openTotal < keys.length) {
+      if (Date.now() > deadline) throw new Error(`the main branch scan never listed the ${keys.length} keys (${model.openTotal} open)`);
+      await new Promise((r) => setTimeout(r, 200));
+      model = (await invoke(id, '/forge/ui/repository', 'POST', {})).body as unknown as RepositoryPanelModel;
+    }
+    expect(model).toMatchObject({ repoFullName: 'acme/web', openTotal: 75, moreTotal: 55, pageSize: 50 });
+    expect(model.findings).toHaveLength(20);
+    expect(model.findings[0]).toMatchObject({ kind: 'secret', path: 'config/service-00.env', line: 2, sourceHref: `${sim.webOrigin}/acme/web/src/${head}/config/service-00.env#lines-2` });
+    expect(model.findings[0]!.preview).toMatch(/^AK\*{10,}[A-Z]{2}$/);
+
+    const second = await invoke(id, '/forge/ui/repository', 'POST', { findings: { offset: 20 } });
+    expect(second.status).toBe(200);
+    const page = second.body as unknown as FindingsPage;
+    expect(page).toMatchObject({ offset: 70, remaining: 5, pageSize: 50 });
+    expect(page.findings.map((f) => f.path)).toEqual(keys.slice(20, 70).map((_, i) => `config/service-${String(i + 20).padStart(2, '0')}.env`));
+    const last = (await invoke(id, '/forge/ui/repository', 'POST', { findings: { offset: 70 } })).body as unknown as FindingsPage;
+    expect(last).toMatchObject({ offset: 75, remaining: 0 });
+    expect(last.findings).toHaveLength(5);
+
+    const answers = JSON.stringify([model, page, last]);
+    for (const key of keys) expect(answers).not.toContain(key);
+
+    for (const findings of [{ offset: -1 }, { offset: 1.5 }, { offset: 2_000_000 }, { offset: '20' }, { offset: 0, limit: 1000 }]) {
+      const bad = await invoke(id, '/forge/ui/repository', 'POST', { findings });
+      expect(bad.status).toBe(400);
+      expect(bad.body).toMatchObject({ error: { code: expect.any(String), message: expect.stringMatching(/findings/) } });
+    }
+    expect(sim.violations).toEqual([]);
   });
 });

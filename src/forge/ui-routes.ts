@@ -9,7 +9,7 @@ import { storeDataSource } from '../ui/data-source.ts';
 import { mainBranchSbom } from '../ui/sbom.ts';
 import { settingsFormJson } from '../ui/settings-form.ts';
 import { pullRequestPanelModel } from '../ui/view-models/pull-request.ts';
-import { repositoryPanelModel } from '../ui/view-models/repository.ts';
+import { MAX_FINDINGS_OFFSET, openFindingsPage, repositoryPanelModel } from '../ui/view-models/repository.ts';
 import { settingsModel, type ForgeSettingsModel } from '../ui/view-models/settings.ts';
 import { invocationOf } from './auth.ts';
 import { TOKEN_START_MARGIN_MS, tokenUsable, waitingForTokenMessage, webBaseOf } from '../codehost/cloud/forge-clients.ts';
@@ -27,8 +27,16 @@ const UUID = /^\{?([0-9a-fA-F-]{36})\}?$/;
 const UI_BODY_LIMIT = 128 * 1024;
 const MAX_USER_TOKEN_LENGTH = 16 * 1024;
 
-/** What a repository panel call asks for: the panel, or (`{sbom: true}`) the main branch's SBOM file. */
-const repositoryAction = z.object({ sbom: z.literal(true).optional() });
+/**
+ * What a repository panel call asks for: the panel, the main branch's SBOM file (`{sbom: true}`),
+ * or the next page of its open findings (`{findings: {offset}}`, as Connect's "show more").
+ */
+const repositoryAction = z
+  .object({
+    sbom: z.literal(true).optional(),
+    findings: z.object({ offset: z.number().int().min(0).max(MAX_FINDINGS_OFFSET) }).strict().optional(),
+  })
+  .refine((a) => !(a.sbom && a.findings), 'send sbom or findings, not both');
 
 /** What a pull-request panel call asks for besides the panel: nothing, or one triage change. */
 const pullRequestAction = z
@@ -136,7 +144,16 @@ export function addForgeUiRoutes(router: Router, deps: ForgeUiDeps): void {
         sendJson(res, 200, { sbom: await mainBranchSbom(data, { clientKey: installation.clientKey, repoUuid, mainBranch }, fullName ?? repoFullName) });
         return;
       }
-      sendJson(res, 200, await repositoryPanelModel(data, { clientKey: installation.clientKey, repoUuid, repoFullName, mainBranch, bitbucketUnavailable }));
+      // The name Bitbucket gave (not the UUID pair) makes readable source links, as Connect's are.
+      const ctx = { clientKey: installation.clientKey, repoUuid, repoFullName: fullName ?? repoFullName, mainBranch, bitbucketUnavailable, bitbucketBaseUrl: webBaseOf(installation.apiBaseUrl, deps.bitbucketBaseUrls) };
+      if (action.findings) {
+        if (bitbucketUnavailable) throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be reached to find the main branch; try again in a moment');
+        const page = await openFindingsPage(data, ctx, action.findings.offset);
+        if (!page) throw new HttpError(404, 'not_scanned', 'The main branch has not been scanned yet; reload the panel');
+        sendJson(res, 200, page);
+        return;
+      }
+      sendJson(res, 200, await repositoryPanelModel(data, ctx));
     } catch (error) {
       next(error);
     }

@@ -18,7 +18,7 @@ import { mainBranchSbom } from './sbom.ts';
 import { readSettingsForm } from './settings-form.ts';
 import { markFinding, saveSettings, SETTINGS_REFUSED, TRIAGE_REFUSED, triageFields, unmarkFinding, untriageFields } from './actions.ts';
 import { pullRequestPanelModel, type PullRequestContext, type PullRequestPanelModel } from './view-models/pull-request.ts';
-import { FINDINGS_PAGE, openFindings, repositoryPanelModel } from './view-models/repository.ts';
+import { MAX_FINDINGS_OFFSET, openFindingsPage, repositoryPanelModel } from './view-models/repository.ts';
 import { coverageSection, tokenRows } from './view-models/coverage.ts';
 import { settingsModel } from './view-models/settings.ts';
 import { COVERAGE_API_PATHS } from '../connect/coverage-api.ts';
@@ -74,7 +74,7 @@ const pullRequestQuery = repositoryQuery.extend(pullRequestFields);
 const pullRequestRegionQuery = z.object(pullRequestFields);
 const triageBody = z.object({ ...pullRequestFields, ...triageFields });
 const untriageBody = z.object({ ...pullRequestFields, ...untriageFields });
-const findingsPageQuery = z.object({ offset: z.coerce.number().int().min(0).max(1_000_000) });
+const findingsPageQuery = z.object({ offset: z.coerce.number().int().min(0).max(MAX_FINDINGS_OFFSET) });
 
 const MAX_AUDIT_NAMES = 20;
 
@@ -336,13 +336,9 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
       deps.logger.warn({ err: error, clientKey: s.clientKey }, 'main branch lookup failed');
       throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be reached to find the main branch; try again in a moment');
     });
-    const inventory = main ? await deps.data.inventory(s.clientKey, repo.repoUuid, main) : undefined;
-    if (!main || !inventory) throw new HttpError(404, 'not_scanned', 'The main branch has not been scanned yet; reload the panel');
-    const entry = await deps.data.repositoryCoverage(s.clientKey, repo.repoUuid);
-    const { open } = await openFindings(deps.data, { clientKey: s.clientKey, ...repo, mainBranch: main, bitbucketBaseUrl: installation.baseUrl }, inventory, entry);
-    const findings = open.slice(offset, offset + FINDINGS_PAGE);
-    const next = offset + findings.length;
-    res.type('html').send(render('repository-findings', chrome('repository', 'Gatehouse', freshTokenOf(res), installation), { findings, offset: next, remaining: Math.max(0, open.length - next), pageSize: FINDINGS_PAGE }));
+    const page = await openFindingsPage(deps.data, { clientKey: s.clientKey, ...repo, mainBranch: main, bitbucketBaseUrl: installation.baseUrl }, offset);
+    if (!page) throw new HttpError(404, 'not_scanned', 'The main branch has not been scanned yet; reload the panel');
+    res.type('html').send(render('repository-findings', chrome('repository', 'Gatehouse', freshTokenOf(res), installation), page));
   });
 
   router.get(UI_PATHS.sbom, async (req, res) => {

@@ -19,6 +19,16 @@ export interface RepositoryContext {
 /** The findings the panel shows at once (worst first); the rest come a page at a time. */
 export const PANEL_FINDINGS = 20;
 export const FINDINGS_PAGE = 50;
+/** Where a "show more" request may start: far past any real list, so a caller cannot ask for absurd numbers. */
+export const MAX_FINDINGS_OFFSET = 1_000_000;
+
+/** One "show more" page: the findings after the offset asked for, and where the next page starts. */
+export interface FindingsPage {
+  findings: FindingView[];
+  offset: number;
+  remaining: number;
+  pageSize: number;
+}
 
 export interface CoverageLine {
   status: RepositoryCoverage['status'];
@@ -94,6 +104,19 @@ export async function openFindings(
     .map(({ finding, commit }, i) => findingView(finding, undefined, link(commit), i))
     .sort(compareFindings);
   return { scan, open, triaged: found.length - open.length };
+}
+
+/**
+ * The open findings after `offset` (FINDINGS_PAGE of them), for the Connect and Forge panels'
+ * "show more"; undefined when the main branch has no inventory yet.
+ */
+export async function openFindingsPage(data: UiDataSource, ctx: RepositoryContext, offset: number): Promise<FindingsPage | undefined> {
+  const inventory = ctx.mainBranch ? await data.inventory(ctx.clientKey, ctx.repoUuid, ctx.mainBranch) : undefined;
+  if (!inventory) return undefined;
+  const { open } = await openFindings(data, ctx, inventory, await data.repositoryCoverage(ctx.clientKey, ctx.repoUuid));
+  const findings = open.slice(offset, offset + FINDINGS_PAGE);
+  const next = offset + findings.length;
+  return { findings, offset: next, remaining: Math.max(0, open.length - next), pageSize: FINDINGS_PAGE };
 }
 
 export async function repositoryPanelModel(data: UiDataSource, ctx: RepositoryContext): Promise<RepositoryPanelModel> {
