@@ -258,7 +258,6 @@ describe('Data Center tenants in the code-host registry', () => {
         getForgeInstallation: async () => undefined,
         putForgeInstallation: async () => undefined,
         getDatacenterInstance: async (id) => instances.get(id),
-        setDatacenterInstanceStatus: async () => true,
       },
       budget,
       tuning: { fetch },
@@ -274,25 +273,23 @@ describe('Data Center tenants in the code-host registry', () => {
     await expect(hosts.forTenant('inst-1')).rejects.toThrow(/installation inst-1 is not installed/);
   });
 
-  it('a refused token marks the instance token_revoked once; its next jobs stop before any call', async () => {
+  it('a refused token fails with TenantCredentialsRejectedError (no token in it); an instance recorded token_revoked stops its next jobs before any call', async () => {
     let stored = record();
     const calls: string[] = [];
     const factory = datacenterCodeHosts({
       config: { encryptionKey: key },
-      store: {
-        getDatacenterInstance: async () => stored,
-        setDatacenterInstanceStatus: async (_id, status, lastError) => ((stored = { ...stored, status, ...(lastError ? { lastError } : {}) }), true),
-      },
+      store: { getDatacenterInstance: async () => stored },
       budget: new CallBudget(),
       tuning: { fetch: (async (url: URL) => (calls.push(String(url)), new Response('{"errors":[{"message":"Authentication failed"}]}', { status: 401 }))) as unknown as typeof globalThis.fetch },
-      now: () => Date.parse('2026-01-02T00:00:00Z'),
     });
     const host = await factory('datacenter:inst-1');
-    await expect(host.getRepository(REPO)).rejects.toThrow(TenantCredentialsRejectedError);
-    expect(stored.status).toBe('token_revoked');
-    expect(stored.lastError).toEqual({ message: expect.stringContaining('refused the access token'), at: '2026-01-02T00:00:00.000Z' });
-    expect(stored.lastError!.message).not.toContain(TOKEN);
-    await expect(factory('datacenter:inst-1')).rejects.toThrow(TenantCredentialsRejectedError);
+    const refused = await host.getRepository(REPO).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(TenantCredentialsRejectedError);
+    expect((refused as Error).message).toMatch(/refused the access token/);
+    expect((refused as Error).message).not.toContain(TOKEN);
+    // The job runner's outcome hook records it (src/datacenter/status.ts); from then on no call is made.
+    stored = { ...stored, status: 'token_revoked', lastError: { message: (refused as Error).message, at: '2026-01-02T00:00:00.000Z' } };
+    await expect(factory('datacenter:inst-1')).rejects.toThrow(/refused the access token/);
     expect(calls).toHaveLength(1);
   });
 });

@@ -8,7 +8,7 @@ import { CodeHostRegistry } from './registry.ts';
 
 export interface CodeHostDeps {
   config: Pick<Config, 'appKey' | 'encryptionKey' | 'bitbucketApiUrls' | 'bitbucketBaseUrls' | 'forge'>;
-  store: Pick<Store, 'getInstallation' | 'listForgeInstallations' | 'getForgeInstallation' | 'putForgeInstallation' | 'getDatacenterInstance' | 'setDatacenterInstanceStatus'>;
+  store: Pick<Store, 'getInstallation' | 'listForgeInstallations' | 'getForgeInstallation' | 'putForgeInstallation' | 'getDatacenterInstance'>;
   /** Every host's calls are metered per tenant key by this one budget. */
   budget: CallBudget;
   tuning?: ClientTuning;

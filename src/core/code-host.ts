@@ -167,6 +167,11 @@ export class TenantCredentialsRejectedError extends TenantUnavailableError {
   constructor(
     readonly tenantKey: string,
     message: string,
+    /**
+     * Which credentials were refused (an opaque fingerprint, never the secret): a job that
+     * started with credentials an operator has since replaced must not mark the new ones refused.
+     */
+    readonly credentials?: string,
   ) {
     super(message);
   }

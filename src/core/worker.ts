@@ -213,7 +213,10 @@ export class WorkerPool {
     const waitMs = this.#o.waitOf(error);
     if (waitMs !== undefined) {
       await this.#o.store.updateJob(job.id, { status: 'queued', attempts: attempts - 1, runAfter: new Date(now + waitMs).toISOString(), lastError: reason });
-      log.warn({ waitMs, reason }, 'job waits: it cannot run yet');
+      // Debug only: whoever records the tenant's condition says it once (a Data Center instance's
+      // token_revoked status, a Forge installation's token notice); a line per waiting job every
+      // few minutes would bury that one line.
+      log.debug({ waitMs, reason }, 'job waits: it cannot run yet');
       return false;
     }
     if (this.#o.isPermanent(error) || attempts >= this.#o.maxAttempts) {

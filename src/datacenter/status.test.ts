@@ -9,6 +9,7 @@ import type { DatacenterInstanceRegistry } from '../store/types.ts';
 import { BitbucketNetworkError } from '../bitbucket/errors.ts';
 import { TenantCredentialsRejectedError } from '../core/code-host.ts';
 import type { Job } from '../store/types.ts';
+import { tokenFingerprintOf } from '../codehost/datacenter/index.ts';
 import { instanceHealth, recordJobOutcomes } from './status.ts';
 
 describe('instance health', () => {
@@ -46,6 +47,21 @@ describe('instance health', () => {
     expect(await store.getDatacenterInstance('abc')).toMatchObject({ status: 'token_revoked', lastError: { message: 'Data Center answered 401', at: now.toISOString() } });
     await new Promise((r) => setTimeout(r, 300)); // pino flushes in batches
     expect(logged.join('').match(/refused its token/g)).toHaveLength(1);
+  });
+
+  it('ignores a refusal of a token since replaced (a job that began with the old one), and says once when the new one works', async () => {
+    const h = health();
+    const current = tokenFingerprintOf((await store.getDatacenterInstance('abc'))!);
+    await h.tokenRejected('datacenter:abc', '401', 'f'.repeat(16));
+    expect((await store.getDatacenterInstance('abc'))?.status).toBe('ok');
+    await h.tokenRejected('datacenter:abc', '401', current);
+    expect((await store.getDatacenterInstance('abc'))?.status).toBe('token_revoked');
+    // The operator registers a new token (the record is ok again), then two jobs succeed.
+    await store.setDatacenterInstanceStatus('abc', 'ok');
+    await h.healthy('datacenter:abc');
+    await h.healthy('datacenter:abc');
+    await new Promise((r) => setTimeout(r, 300)); // pino flushes in batches
+    expect(logged.join('').match(/accepted its new token/g)).toHaveLength(1);
   });
 
   it('is not cleared by a later success: only a new token clears it', async () => {

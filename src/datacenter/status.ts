@@ -1,5 +1,6 @@
 import { BitbucketApiError, BitbucketNetworkError } from '../bitbucket/errors.ts';
 import { TenantCredentialsRejectedError } from '../core/code-host.ts';
+import { tokenFingerprintOf } from '../codehost/datacenter/index.ts';
 import { KeyedSerialQueue } from '../core/keyed-queue.ts';
 import type { AttemptOutcome } from '../core/worker.ts';
 import type { Logger } from '../log.ts';
@@ -14,7 +15,7 @@ import { instanceIdOf } from './instance.ts';
  */
 export interface InstanceHealth {
   /** The instance refused its token: every job of it will fail until a new token is registered. */
-  tokenRejected(tenantKey: string, message: string): Promise<void>;
+  tokenRejected(tenantKey: string, message: string, credentials?: string): Promise<void>;
   /** A job gave up because the instance could not be reached (its retries are spent). */
   unreachable(tenantKey: string, message: string): Promise<void>;
   /** A job of the instance finished: whatever was wrong is not any more. */
@@ -24,25 +25,37 @@ export interface InstanceHealth {
 export function instanceHealth(deps: { store: Pick<DatacenterInstanceRegistry, 'getDatacenterInstance' | 'setDatacenterInstanceStatus'>; logger: Logger; now: () => Date }): InstanceHealth {
   // One check-and-set at a time per instance: jobs failing together see each other's change.
   const queue = new KeyedSerialQueue();
-  async function set(tenantKey: string, status: DatacenterInstanceStatus, message?: string): Promise<void> {
+  // Instances this process saw refuse their token: registering a new token (`add`, perhaps from
+  // another process) sets the stored status to ok silently, so the first job that succeeds
+  // afterwards is where the operator learns, once, that the waiting jobs run again.
+  const refused = new Set<string>();
+  async function set(tenantKey: string, status: DatacenterInstanceStatus, message?: string, credentials?: string): Promise<void> {
     const instanceId = instanceIdOf(tenantKey);
     if (instanceId === undefined) return;
-    await queue.run(instanceId, () => change(tenantKey, instanceId, status, message));
+    await queue.run(instanceId, () => change(tenantKey, instanceId, status, message, credentials));
   }
-  async function change(tenantKey: string, instanceId: string, status: DatacenterInstanceStatus, message?: string): Promise<void> {
+  async function change(tenantKey: string, instanceId: string, status: DatacenterInstanceStatus, message?: string, credentials?: string): Promise<void> {
     const instance = await deps.store.getDatacenterInstance(instanceId);
-    if (!instance || instance.status === status) return;
+    if (!instance) return;
+    // A job that began before an operator registered a new token met the old one's refusal: the new one is untried.
+    if (status === 'token_revoked' && credentials !== undefined && credentials !== tokenFingerprintOf(instance)) return;
+    const log = deps.logger.child({ clientKey: tenantKey, instance: instance.name });
+    if (status === 'token_revoked') refused.add(instanceId);
+    if (status === 'ok' && instance.status === 'ok' && refused.delete(instanceId)) {
+      log.info('Data Center instance accepted its new token; its waiting jobs run again');
+    }
+    if (instance.status === status) return;
     // A revoked token is only cleared by registering a new one (`add`), never by a job that
     // happened to need no call: a stale "ok" would hide why every other job fails.
-    if (instance.status === 'token_revoked' && status !== 'token_revoked') return;
+    if (instance.status === 'token_revoked') return;
     const lastError = message === undefined ? undefined : { message, at: deps.now().toISOString() };
     await deps.store.setDatacenterInstanceStatus(instanceId, status, lastError);
-    const log = deps.logger.child({ clientKey: tenantKey, instance: instance.name });
     if (status === 'ok') log.info({ previous: instance.status }, 'Data Center instance reachable again');
-    else log.error({ status, reason: message }, status === 'token_revoked' ? 'Data Center instance refused its token; its jobs wait until a new token is registered (gatehouse datacenter add)' : 'Data Center instance unreachable');
+    else if (status === 'token_revoked') log.warn({ status, reason: message }, 'Data Center instance refused its token; its jobs wait until a new token is registered (gatehouse datacenter add)');
+    else log.error({ status, reason: message }, 'Data Center instance unreachable');
   }
   return {
-    tokenRejected: (tenantKey, message) => set(tenantKey, 'token_revoked', message),
+    tokenRejected: (tenantKey, message, credentials) => set(tenantKey, 'token_revoked', message, credentials),
     unreachable: (tenantKey, message) => set(tenantKey, 'unreachable', message),
     healthy: (tenantKey) => set(tenantKey, 'ok'),
   };
@@ -63,7 +76,7 @@ export function recordJobOutcomes(health: InstanceHealth): (job: Job, outcome: A
   return async (job, outcome) => {
     if (instanceIdOf(job.clientKey) === undefined) return;
     if (outcome.ok) return health.healthy(job.clientKey);
-    if (outcome.error instanceof TenantCredentialsRejectedError) return health.tokenRejected(job.clientKey, outcome.error.message);
+    if (outcome.error instanceof TenantCredentialsRejectedError) return health.tokenRejected(job.clientKey, outcome.error.message, outcome.error.credentials);
     if (outcome.final && isUnreachable(outcome.error)) return health.unreachable(job.clientKey, (outcome.error as Error).message);
   };
 }

@@ -10,6 +10,7 @@ import type { WorkerPool } from '../core/worker.ts';
 import { createLogger } from '../log.ts';
 import { LowdbStore } from '../store/lowdb-store.ts';
 import { JournalResultsStore } from '../store/results-store.ts';
+import type { DestinationStream } from 'pino';
 
 /**
  * Runs the real app in this process for `npm run simulate` and the end-to-end tests. The port
@@ -54,6 +55,8 @@ export interface InProcessAppOptions {
   port?: number;
   appKey?: string;
   logLevel?: string;
+  /** Where the app's log lines go (stdout by default): a test counts them here. */
+  logDestination?: DestinationStream;
 }
 
 export async function listenForApp(opts: InProcessAppOptions): Promise<InProcessApp> {
@@ -98,7 +101,7 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
       });
       if (!loaded.ok) throw new Error(`app configuration rejected: ${loaded.problems.join('; ')}`);
       const { config } = loaded;
-      const logger = createLogger(config.logLevel);
+      const logger = createLogger(config.logLevel, opts.logDestination);
       store = new LowdbStore({ dataDir: config.dataDir });
       await store.open();
       results = new JournalResultsStore({ dataDir: config.dataDir });

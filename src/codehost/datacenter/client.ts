@@ -18,6 +18,8 @@ export interface DatacenterClientOptions {
   tenantKey: string;
   /** Told once per refusal, before the error is thrown: where the instance's status is recorded. */
   onCredentialsRejected?: (error: TenantCredentialsRejectedError) => Promise<void>;
+  /** Carried by a TenantCredentialsRejectedError: which registration of the token was refused. */
+  credentials?: string;
   fetch?: typeof fetch;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -170,6 +172,7 @@ export class DatacenterClient {
         const rejected = new TenantCredentialsRejectedError(
           this.options.tenantKey,
           `Bitbucket Data Center at ${this.webBase} refused the access token (401 on ${error.method} ${error.path}): it was revoked, expired or lost its permissions; register a new one with \`gatehouse datacenter add\``,
+          this.options.credentials,
         );
         await this.options.onCredentialsRejected?.(rejected);
         throw rejected;

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import { decryptSecret } from '../../crypto.ts';
 import type { CallBudget } from '../../core/budget.ts';
 import { TenantCredentialsRejectedError, TenantUnavailableError, type CodeHost } from '../../core/code-host.ts';
-import type { Store } from '../../store/types.ts';
+import type { DatacenterInstance, Store } from '../../store/types.ts';
 import type { ClientTuning } from '../cloud/clients.ts';
 import type { CodeHostFactory } from '../registry.ts';
 import { DatacenterClient } from './client.ts';
@@ -12,20 +13,28 @@ import { datacenterCodeHost } from './code-host.ts';
 export const DATACENTER_TENANT_PREFIX = 'datacenter:';
 
 /**
+ * Names one registration of an instance's token without revealing it: a hash of its encrypted
+ * form, which a new registration (even of the same token) changes.
+ */
+export function tokenFingerprintOf(instance: Pick<DatacenterInstance, 'encryptedToken'>): string {
+  return createHash('sha256').update(instance.encryptedToken).digest('hex').slice(0, 16);
+}
+
+/**
  * The code host of each registered Data Center instance, built from its stored record (token
  * decrypted here and nowhere else) and metered by the instance's call budget. Cached until the
  * record's token or base URL changes; read per job, so an instance removed or re-registered while
- * the server runs takes effect at the next job. A token the instance refuses marks the instance
- * `token_revoked`: its further jobs then wait before any call until an operator registers a new token.
+ * the server runs takes effect at the next job. A token the instance refuses fails the job with
+ * TenantCredentialsRejectedError; the job runner's outcome hook (src/datacenter/status.ts) marks
+ * the instance `token_revoked` (one write, one log line), and its further jobs then wait before
+ * any call until an operator registers a new token.
  */
 export function datacenterCodeHosts(deps: {
   config: Pick<Config, 'encryptionKey'>;
-  store: Pick<Store, 'getDatacenterInstance' | 'setDatacenterInstanceStatus'>;
+  store: Pick<Store, 'getDatacenterInstance'>;
   budget: CallBudget;
   tuning?: ClientTuning;
-  now?: () => number;
 }): CodeHostFactory {
-  const now = deps.now ?? Date.now;
   const cache = new Map<string, { envelope: string; host: CodeHost }>();
   return async (tenantKey) => {
     const instanceId = tenantKey.slice(DATACENTER_TENANT_PREFIX.length);
@@ -36,7 +45,7 @@ export function datacenterCodeHosts(deps: {
     }
     // Known refused: no call would succeed until an operator registers a new token (which resets the status).
     if (instance.status === 'token_revoked') {
-      throw new TenantCredentialsRejectedError(tenantKey, instance.lastError?.message ?? `Bitbucket Data Center instance ${instance.name} refused its access token`);
+      throw new TenantCredentialsRejectedError(tenantKey, instance.lastError?.message ?? `Bitbucket Data Center instance ${instance.name} refused its access token`, tokenFingerprintOf(instance));
     }
     const envelope = `${instance.encryptedToken}|${instance.baseUrl}`;
     const cached = cache.get(tenantKey);
@@ -46,11 +55,11 @@ export function datacenterCodeHosts(deps: {
       baseUrl: instance.baseUrl,
       token: decryptSecret(deps.config.encryptionKey, instance.encryptedToken),
       tenantKey,
+      credentials: tokenFingerprintOf(instance),
       fetch: deps.budget.meter(tenantKey, deps.tuning?.fetch ?? globalThis.fetch),
-      // Recorded on the instance: its later jobs stop before calling (above), and the operator sees why.
-      onCredentialsRejected: async (error) => {
+      // A new token is a new record (envelope above); this client is of no further use.
+      onCredentialsRejected: async () => {
         cache.delete(tenantKey);
-        await deps.store.setDatacenterInstanceStatus(instanceId, 'token_revoked', { message: error.message, at: new Date(now()).toISOString() });
       },
     });
     const host = datacenterCodeHost(client);

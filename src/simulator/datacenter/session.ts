@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { listenForApp, type AttachOptions, type InProcessApp } from '../app-harness.ts';
+import { listenForApp, type AttachOptions, type InProcessApp, type InProcessAppOptions } from '../app-harness.ts';
 import { LocalDatacenter } from './local-datacenter.ts';
 
 /**
@@ -16,6 +16,8 @@ export interface DatacenterSessionOptions {
   /** The instance's context path (default `/bitbucket`, as many installations are served). */
   contextPath?: string;
   logLevel?: string;
+  /** Where the app's log lines go (stdout by default). */
+  logDestination?: InProcessAppOptions['logDestination'];
   pipeline?: AttachOptions['pipeline'];
   /** Routes beside the instance at /_sim/ext/<name> (the OSV mirror). */
   extensions?: Record<string, RequestHandler>;
@@ -52,7 +54,7 @@ export async function startDatacenterSession(options: DatacenterSessionOptions):
   const adminToken = randomBytes(24).toString('hex');
   let app: InProcessApp;
   try {
-    app = await listenForApp({ dataDir: options.dataDir, ...(options.appPort === undefined ? {} : { port: options.appPort }), logLevel: options.logLevel ?? 'error' });
+    app = await listenForApp({ dataDir: options.dataDir, ...(options.appPort === undefined ? {} : { port: options.appPort }), logLevel: options.logLevel ?? 'error', ...(options.logDestination ? { logDestination: options.logDestination } : {}) });
     // No Bitbucket Cloud here: its origins point at the instance, whose extensions serve the OSV mirror.
     await app.attach({ web: dc.originUrl, api: dc.originUrl }, undefined, { env: { ADMIN_TOKEN: adminToken }, ...(options.pipeline ? { pipeline: options.pipeline } : {}) });
   } catch (error) {
