@@ -7,6 +7,7 @@ import { waitForResults } from '../src/simulator/demo-results.ts';
 import { fakeAwsKeyPair, pullRequestFiles } from '../src/simulator/demo-repository.ts';
 import { startForgeSession, type ForgeSession } from '../src/simulator/forge/session.ts';
 import { chromiumAvailable, CHROMIUM, launchChromium } from './helpers/browser.ts';
+import { leakyFiles } from './helpers/leaky-files.ts';
 import { npmLockfile } from './helpers/npm-fixtures.ts';
 
 // The Forge Custom UI bundles in Debian's chromium, on the local Forge's host pages: each page
@@ -142,6 +143,39 @@ describe('Forge Custom UI in a browser, on the local Forge', { timeout: 180_000 
     expect(sbom.bomFormat).toBe('CycloneDX');
     expect(sbom.components?.map((c) => c.name)).toEqual(['lodash']);
     await liveSays(frame, 'SBOM downloaded');
+  });
+
+  it('the repository panel lists the 20 worst open findings with source links and masked previews, and shows more on request', async () => {
+    const { sim, forge } = session;
+    const { keys, files } = leakyFiles(26);
+    await sim.commit('acme/web', 'main', files, 'Add the service configs');
+    const head = (await sim.repository('acme/web').git.branchHead('main'))!;
+    const module = forge.manifest.uiModules.find((m) => m.type === 'bitbucket:repoCodeOverviewPanel')!;
+    const frameId = forge.openFrame(module, { workspace: 'acme', repository: 'acme/web' });
+    const deadline = Date.now() + 60_000;
+    while (Number((await forge.invokeFromFrame(frameId, { path: '/forge/ui/repository', method: 'POST', body: {} })).body?.openTotal) < keys.length) {
+      if (Date.now() > deadline) throw new Error('the main branch scan never listed the keys');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    await page.goto(`${sim.webOrigin}/acme/web`);
+    const frame = await customUi('#gh-open-list');
+    const items = () => frame.$$eval('#gh-open-list > li', (els) => els.map((e) => e.textContent?.replace(/\s+/g, ' ').trim() ?? ''));
+    const first = await items();
+    expect(first).toHaveLength(20);
+    expect(first[0]).toContain('config/service-00.env:2');
+    expect(first.join('\n')).toMatch(/AK\*{10,}[A-Z]{2}/);
+    for (const key of keys) expect(first.join('\n')).not.toContain(key);
+    expect(await frame.getAttribute('#gh-open-list > li a', 'href')).toBe(`${sim.webOrigin}/acme/web/src/${head}/config/service-00.env#lines-2`);
+    expect(await frame.textContent('.gh-facts')).toContain('Not in a backfill yet');
+
+    await frame.click('button:has-text("Show 6 more of 6 remaining")');
+    await liveSays(frame, '6 more findings shown');
+    const all = await items();
+    expect(all).toHaveLength(keys.length);
+    expect(all[25]).toContain('config/service-25.env:2');
+    for (const key of keys) expect(all.join('\n')).not.toContain(key);
+    expect(await frame.$('button:has-text("more of")')).toBeNull();
   });
 
   it('ran no injected script and broke no CSP rule', () => {

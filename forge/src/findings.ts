@@ -29,6 +29,14 @@ export function findingItem(f: FindingView, actions: FindingActions): HTMLElemen
       h('span', { class: 'gh-finding__title' }, f.title),
       ' ',
       h('span', { class: 'gh-finding__kind' }, f.kind === 'secret' ? 'Secret' : 'Vulnerable package'),
+      f.newAdvisory && [
+        ' ',
+        h(
+          'span',
+          { class: 'gh-lozenge gh-lozenge--new gh-lozenge--bold', title: `Appeared when the vulnerability database changed${f.newAdvisory.since ? `, ${formatTime(f.newAdvisory.since)}` : ''}, not through a push` },
+          'New advisory',
+        ),
+      ],
       f.triage && [' ', h('span', { class: 'gh-lozenge gh-lozenge--new' }, f.triage.label)],
     ),
     h(

@@ -1,6 +1,7 @@
 import { formatTime, lozengeClass } from '../../src/ui/format.ts';
-import type { RepositoryPanelModel } from '../../src/ui/view-models/repository.ts';
-import { h } from './dom.ts';
+import type { FindingsPage, RepositoryPanelModel } from '../../src/ui/view-models/repository.ts';
+import { h, type Child } from './dom.ts';
+import { findingItem } from './findings.ts';
 import { announce, callRemote, clearError, errorMessage, onReady, show, showError } from './page.ts';
 
 const ROUTE = '/forge/ui/repository';
@@ -8,7 +9,8 @@ const ROUTE = '/forge/ui/repository';
 /**
  * The repository panel (bitbucket:repoCodeOverviewPanel): the main branch's open findings and
  * inventory and its SBOM, as the Connect panel shows them (views/ui/repository.eta), from
- * POST /forge/ui/repository (the FIT names the repository; `{sbom: true}` asks for the file).
+ * POST /forge/ui/repository (the FIT names the repository; `{sbom: true}` asks for the file,
+ * `{findings: {offset}}` for the next page of findings).
  */
 
 function state(title: string, text: Node[] | string, error = false): HTMLElement {
@@ -40,6 +42,7 @@ function body(m: RepositoryPanelModel): Node[] {
       m.openTotal === 0
         ? h('p', { class: 'gh-empty' }, 'No open findings.', m.triagedTotal > 0 && ` ${m.triagedTotal} triaged.`)
         : m.triagedTotal > 0 && h('p', { class: 'gh-subtle' }, `${m.triagedTotal} more triaged.`),
+      m.findings.length > 0 && findingsList(m),
     ),
     h(
       'section',
@@ -52,12 +55,49 @@ function body(m: RepositoryPanelModel): Node[] {
         h('dd', {}, String(m.components), ' ', h('span', { class: 'gh-subtle' }, `from ${m.dependencyFiles} dependency ${m.dependencyFiles === 1 ? 'file' : 'files'}`)),
         h('dt', {}, 'Environment'),
         h('dd', {}, m.environment ? h('span', { class: 'gh-lozenge gh-lozenge--inprogress' }, m.environment) : h('span', { class: 'gh-subtle' }, 'none mapped')),
+        h('dt', {}, 'Coverage'),
+        h(
+          'dd',
+          {},
+          m.coverage
+            ? [h('span', { class: `gh-coverage gh-coverage--${m.coverage.status}` }, m.coverage.text), ' ', h('span', { class: 'gh-subtle' }, h('time', { datetime: m.coverage.at }, formatTime(m.coverage.at)))]
+            : h('span', { class: 'gh-subtle' }, 'Not in a backfill yet; an admin starts one on the Gatehouse settings page.'),
+        ),
         h('dt', {}, 'Last scan'),
         h('dd', {}, m.lastScan && h('time', { datetime: m.lastScan }, formatTime(m.lastScan)), ' ', h('span', { class: 'gh-subtle' }, 'at ', h('code', {}, m.commitShort ?? ''))),
       ),
       m.sbomAvailable && h('p', { class: 'gh-actions gh-actions--start' }, sbomButton()),
     ),
   ];
+}
+
+/** The worst findings, and a button that appends the next page (Connect's "show more"). */
+function findingsList(m: RepositoryPanelModel): Child[] {
+  const list = h('ol', { class: 'gh-findings', id: 'gh-open-list', 'aria-labelledby': 'gh-open-title' }, m.findings.map((f) => findingItem(f, {})));
+  const kind = m.scanKind === 'branch' ? 'The whole branch was scanned.' : 'From the scan of the last push: what it changed.';
+  const worst = m.moreTotal > 0 ? `, the ${m.findings.length} worst of ${m.openTotal}` : '';
+  return [h('p', { class: 'gh-subtle' }, `${kind} Worst first${worst}.`), list, m.moreTotal > 0 && moreButton(list, m.findings.length, m.moreTotal, m.pageSize)];
+}
+
+function moreButton(list: HTMLElement, offset: number, remaining: number, pageSize: number): HTMLElement {
+  const button = h('button', { type: 'button', class: 'gh-button gh-button--default' }, `Show ${Math.min(remaining, pageSize)} more of ${remaining} remaining`) as HTMLButtonElement;
+  const wrap = h('p', { class: 'gh-actions gh-actions--start' }, button);
+  button.addEventListener('click', () => {
+    if (button.getAttribute('aria-busy') === 'true') return;
+    button.setAttribute('aria-busy', 'true');
+    clearError();
+    callRemote<FindingsPage>(ROUTE, 'POST', { findings: { offset } })
+      .then((page) => {
+        for (const f of page.findings) list.appendChild(findingItem(f, {}));
+        wrap.replaceWith(...(page.remaining > 0 ? [moreButton(list, page.offset, page.remaining, page.pageSize)] : []));
+        announce(`${page.findings.length} more findings shown`);
+      })
+      .catch((error: unknown) => {
+        button.removeAttribute('aria-busy');
+        showError(errorMessage(error));
+      });
+  });
+  return wrap;
 }
 
 /**
