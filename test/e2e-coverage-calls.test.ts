@@ -35,13 +35,20 @@ describe('backfill calls per repository', { timeout: 120_000 }, () => {
     await stop?.();
   });
 
-  it('scans a repository of 8 files in 5 directories with a bounded number of calls', async () => {
+  it('scans a repository of 8 files in 6 directories with 18 calls', async () => {
     expect((await signedCall(app.baseUrl, tenant, 'POST', '/api/coverage', { body: { action: 'discover' } })).status).toBe(200);
     await app.settle(60_000);
     const state = (await signedCall(app.baseUrl, tenant, 'GET', '/api/coverage')).body as { state: string; repositories: { scanned: number }; files: number };
     expect(state).toMatchObject({ state: 'done', repositories: { scanned: 1 }, files: 8 });
 
-    expect(sim.apiCalls.length).toBeLessThanOrEqual(23);
+    const reads = sim.apiCalls.filter((c) => /\/src\/[0-9a-f]{40}\/.*[^/]$/.test(c.path)).length;
+    const listings = sim.apiCalls.filter((c) => /\/src\/[0-9a-f]{40}\/(.*\/)?(\?.*)?$/.test(c.path)).length;
+    // One read per file and none for configuration files the root does not have; the root,
+    // then each top-level directory with its subdirectories in one listing (src holds three levels).
+    expect(reads).toBe(8);
+    expect(listings).toBe(4);
+    // Discovery, the repository, its branch head, the report, its annotations, the build status.
+    expect(sim.apiCalls.length).toBe(8 + 4 + 6);
   });
 
   it('runs one link per lane, each lane its own job group, so a Retry-After in one repository leaves the others going', async () => {

@@ -39,6 +39,8 @@ describe('coverage end to end on the simulator: discovery, backfill, API tokens'
       'package-lock.json': npmLock('lodash', '4.17.20'),
       'logo.png': 'not really a png',
       'vendor/lib/creds.env': `AWS_ACCESS_KEY_ID=${KEY}\n`,
+      // Inside a deeper listing (max_depth): still skipped.
+      'web/app/vendor/creds.env': `AWS_ACCESS_KEY_ID=${KEY}\n`,
       'big/dump.sql': 'x'.repeat(10_000),
     };
     // More than a page of entries in one directory: the listing's pagination is followed.

@@ -30,12 +30,13 @@ export const INSIGHTS_LIMITS = { annotationsPerReport: 1000, summaryChars: 450, 
 const DEFAULT_PAGELEN = 10;
 const MAX_PAGELEN = 100;
 
-export function paginate<T>(ctx: ApiContext, items: T[]): Record<string, unknown> {
+/** `toJson` maps only the page's items: a listing of 200,000 entries is not turned into JSON objects for every page. */
+export function paginate<T>(ctx: ApiContext, items: T[], toJson: (item: T) => unknown = (item) => item): Record<string, unknown> {
   const pagelen = Number(ctx.query.get('pagelen') ?? DEFAULT_PAGELEN);
   if (pagelen > MAX_PAGELEN) throw new ApiError(400, `Invalid pagelen: the maximum is ${MAX_PAGELEN}`);
   const page = Number(ctx.query.get('page') ?? 1);
   const start = (page - 1) * pagelen;
-  const answer: Record<string, unknown> = { pagelen, page, size: items.length, values: items.slice(start, start + pagelen) };
+  const answer: Record<string, unknown> = { pagelen, page, size: items.length, values: items.slice(start, start + pagelen).map(toJson) };
   const link = (p: number) => {
     const next = new URL(ctx.url);
     next.searchParams.set('page', String(p));
@@ -245,7 +246,7 @@ export const handlers: Record<string, Handler> = {
       ctx.res.json(srcEntry(ctx, repo, hash, { path: file, type: 'tree', size: 0 }));
       return;
     }
-    ctx.res.json(paginate(ctx, listing.map((e) => srcEntry(ctx, repo, hash, e))));
+    ctx.res.json(paginate(ctx, listing, (e) => srcEntry(ctx, repo, hash, e)));
   },
 
   [`get ${R}/commit/{commit}/reports`]: async (ctx) => {

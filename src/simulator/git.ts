@@ -134,6 +134,12 @@ export class GitHost {
 export class GitRepository {
   /** Writes are serialised so that concurrent commits to one repository cannot interleave. */
   private writeQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * Recursive listings by full commit hash (immutable), the newest few: each page of a
+   * `max_depth` listing asks for the same one, which for a tree of 200,000 files is one
+   * `ls-tree -r` per page otherwise.
+   */
+  private readonly listings = new Map<string, Promise<{ path: string; type: 'blob' | 'tree'; size: number }[] | null>>();
 
   constructor(
     readonly dir: string,
@@ -310,6 +316,19 @@ export class GitRepository {
    * them; null when the path is not a directory there.
    */
   async listDirectory(commit: string, dir: string, maxDepth = 1): Promise<{ path: string; type: 'blob' | 'tree'; size: number }[] | null> {
+    if (maxDepth <= 1 || !/^[0-9a-f]{40}$/.test(commit)) return this.listDirectoryUncached(commit, dir, maxDepth);
+    const key = `${commit}\0${dir}\0${maxDepth}`;
+    let listing = this.listings.get(key);
+    if (!listing) {
+      listing = this.listDirectoryUncached(commit, dir, maxDepth);
+      this.listings.set(key, listing);
+      listing.catch(() => this.listings.delete(key));
+      while (this.listings.size > 8) this.listings.delete(this.listings.keys().next().value!);
+    }
+    return listing;
+  }
+
+  private async listDirectoryUncached(commit: string, dir: string, maxDepth: number): Promise<{ path: string; type: 'blob' | 'tree'; size: number }[] | null> {
     const clean = dir.replace(/^\/+|\/+$/g, '');
     const treeish = clean ? `${commit}:${normaliseRepoPath(clean)}` : `${commit}^{tree}`;
     const type = await this.run(['cat-file', '-t', treeish], { okCodes: [1, 128] });

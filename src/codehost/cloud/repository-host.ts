@@ -49,12 +49,12 @@ function cloudHost(client: Client, workspace: string, git: { baseUrl: string; au
       const hash = found?.target?.hash;
       return typeof hash === 'string' && /^[0-9a-f]{40}$/.test(hash) ? hash : null;
     },
-    async *listDirectory(fullName, commit, dir) {
+    async *listDirectory(fullName, commit, dir, maxDepth = 1) {
       const { ws, slug } = split(fullName);
       const segments = [ws, slug].map(encodeURIComponent).join('/');
       // Bitbucket needs the root's trailing slash; every directory gets one, so none is read as a file.
       const inner = dir === '' ? '' : `${dir.split('/').map(encodeURIComponent).join('/')}/`;
-      for await (const entry of client.paginate<{ type?: string; path?: string; size?: number }>(`/repositories/${segments}/src/${encodeURIComponent(commit)}/${inner}`, { pagelen: 100 })) {
+      for await (const entry of client.paginate<{ type?: string; path?: string; size?: number }>(`/repositories/${segments}/src/${encodeURIComponent(commit)}/${inner}`, { pagelen: 100, ...(maxDepth > 1 ? { max_depth: maxDepth } : {}) })) {
         if (typeof entry.path !== 'string' || entry.path === '') continue;
         if (entry.type === 'commit_directory') yield { path: entry.path, type: 'directory', size: null } satisfies TreeEntry;
         else if (entry.type === 'commit_file') yield { path: entry.path, type: 'file', size: typeof entry.size === 'number' ? entry.size : null } satisfies TreeEntry;

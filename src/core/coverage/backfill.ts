@@ -16,7 +16,7 @@ import { applyTriage, scanRecord, targetOf, type WorkflowDeps } from '../workflo
 import { storeInventory } from '../workflows/inventory.ts';
 import { coverageOf, ensureBackfillChain, jobLane, laneOf } from './control.ts';
 import type { RepositoryHost, RepositoryHostSource } from './host.ts';
-import { DEFAULT_TREE_SCAN_LIMITS, scanTree, type TreeScanLimits } from './tree-scan.ts';
+import { DEFAULT_TREE_SCAN_LIMITS, listTree, scanTree, type TreeScanLimits } from './tree-scan.ts';
 
 /**
  * One link of the backfill chain: takes the pending repository updated most recently,
@@ -147,13 +147,18 @@ async function scanBranch(
 ): Promise<{ scan: ScanRecord; files: number; bytes: number }> {
   const started = deps.now().getTime();
   const { job, policy } = input;
-  const { config, problems } = await repoConfigAt(host, input.fullName, input.head);
+  const include = pathFilter(policy);
+  const limits = deps.treeScanLimits ?? {};
+  // Listed first: the root's listing says which configuration files exist, so absent ones cost no call.
+  const listing = await listTree({ host, fullName: input.fullName, commit: input.head, include, limits });
+  const { config, problems } = await repoConfigAt(host, input.fullName, input.head, listing.rootFiles);
   const fingerprintKey = deps.fingerprintKey(job.clientKey);
   const tree = await scanTree({
     host,
     fullName: input.fullName,
     commit: input.head,
-    include: pathFilter(policy),
+    include,
+    listing,
     secrets: policy.scanners.secrets ? { config, fingerprintKey } : null,
     scans: deps.scans,
     ...(deps.treeScanLimits ? { limits: deps.treeScanLimits } : {}),
@@ -201,8 +206,9 @@ function dependencyFindings(deps: BackfillDeps, config: RepoScanConfig, packages
 }
 
 /** The repository's own scan configuration at a commit (also what a history scan applies). */
-export async function repoConfigAt(host: RepositoryHost, fullName: string, commit: string): Promise<{ config: RepoScanConfig; problems: string[] }> {
-  const read = (path: string) => host.readFile(fullName, commit, path, 1024 * 1024);
+export async function repoConfigAt(host: RepositoryHost, fullName: string, commit: string, rootFiles?: ReadonlySet<string>): Promise<{ config: RepoScanConfig; problems: string[] }> {
+  // With the root's file names known, a file that is not there is not asked for.
+  const read = async (path: string) => (rootFiles && !rootFiles.has(path) ? null : host.readFile(fullName, commit, path, 1024 * 1024));
   const [gatehouseYml, gitleaksToml, gitleaksIgnore] = await Promise.all([read(REPO_CONFIG_PATHS.gatehouseYml), read(REPO_CONFIG_PATHS.gitleaksToml), read(REPO_CONFIG_PATHS.gitleaksIgnore)]);
   if (gatehouseYml === null && gitleaksToml === null && gitleaksIgnore === null) return { config: EMPTY_REPO_CONFIG, problems: [] };
   return loadRepoConfig({ gatehouseYml: gatehouseYml ?? undefined, gitleaksToml: gitleaksToml ?? undefined, gitleaksIgnore: gitleaksIgnore ?? undefined });

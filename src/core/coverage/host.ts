@@ -37,8 +37,13 @@ export interface RepositoryHost {
   getRepository(fullName: string): Promise<HostRepository | null>;
   /** Full commit hash of the branch head; null when the branch does not exist. */
   branchHead(fullName: string, branch: string): Promise<string | null>;
-  /** One directory of a commit ('' = the root), not recursive. */
-  listDirectory(fullName: string, commit: string, dir: string): AsyncIterable<TreeEntry>;
+  /**
+   * One directory of a commit ('' = the root) and its subdirectories' entries down to
+   * `maxDepth` levels (1, the default: the directory's own entries), as Bitbucket Cloud's
+   * `max_depth` lists them. A host must honour `maxDepth`: the caller lists again only the
+   * directories at the deepest level.
+   */
+  listDirectory(fullName: string, commit: string, dir: string, maxDepth?: number): AsyncIterable<TreeEntry>;
   /**
    * A file's text; null when it does not exist. A file larger than `maxBytes` throws
    * (the implementation's "too large" error) without being read past the bound.

@@ -19,8 +19,15 @@ import type { RepositoryHost } from './host.ts';
 export interface TreeScanLimits {
   /** Files and directories listed. */
   maxEntries: number;
-  /** Directories listed (each costs at least one call). */
+  /** Directory listings (each costs at least one call). */
   maxDirectories: number;
+  /**
+   * Levels one listing below a top-level directory returns (Bitbucket's `max_depth`): a whole
+   * subtree in a few pages instead of a call per directory. The root is listed one level
+   * deep, so a vendored folder at the top is never listed; one deeper down is listed up to
+   * this depth and its entries dropped.
+   */
+  listingDepth: number;
   /** A file above this is not read for secrets (dependency files have their own cap). */
   maxFileBytes: number;
   maxDependencyFileBytes: number;
@@ -39,6 +46,7 @@ export interface TreeScanLimits {
 export const DEFAULT_TREE_SCAN_LIMITS: TreeScanLimits = {
   maxEntries: 250_000,
   maxDirectories: 25_000,
+  listingDepth: 5,
   maxFileBytes: 2 * 1024 * 1024,
   maxDependencyFileBytes: 32 * 1024 * 1024,
   maxTotalBytes: 1024 * 1024 * 1024,
@@ -61,6 +69,15 @@ export interface TreeScanInput {
   secrets: NonNullable<DiffScanRequest['secrets']> | null;
   scans: Pick<ScanPool, 'scanFiles'>;
   limits?: Partial<TreeScanLimits>;
+  /** The tree listed already (listTree), e.g. to find the repository's configuration first. */
+  listing?: TreeListing;
+}
+
+export interface TreeListing {
+  files: Listed[];
+  /** Names of the files at the root, whatever the policy ignores: configuration is looked up there. */
+  rootFiles: ReadonlySet<string>;
+  notices: string[];
 }
 
 export interface TreeScanResult {
@@ -81,9 +98,10 @@ interface Listed {
 
 export async function scanTree(input: TreeScanInput): Promise<TreeScanResult> {
   const limits = { ...DEFAULT_TREE_SCAN_LIMITS, ...input.limits };
-  const notices: string[] = [];
+  const listing = input.listing ?? (await listTree(input));
+  const notices = [...listing.notices];
   const skipped = new SkipList();
-  const files = await listTree(input, limits, notices);
+  const files = listing.files;
 
   const result: TreeScanResult = { findings: [], dependencyFiles: [], files: 0, bytes: 0, skipped: [], notices };
   let batch: TreeFile[] = [];
@@ -164,33 +182,44 @@ async function readOne(input: TreeScanInput, file: Listed, limits: TreeScanLimit
   }
 }
 
-/** Every file of the tree, breadth first; vendored directories and ignored paths left out. */
-async function listTree(input: TreeScanInput, limits: TreeScanLimits, notices: string[]): Promise<Listed[]> {
-  const files: Listed[] = [];
+/**
+ * Every file of the tree; vendored directories and ignored paths left out. The root is listed
+ * one level deep, each other directory with `listingDepth` levels at once; a directory at the
+ * deepest level of a listing is listed again on its own.
+ */
+export async function listTree(input: Pick<TreeScanInput, 'host' | 'fullName' | 'commit' | 'include' | 'limits'>): Promise<TreeListing> {
+  const limits = { ...DEFAULT_TREE_SCAN_LIMITS, ...input.limits };
+  const listing: TreeListing & { rootFiles: Set<string> } = { files: [], rootFiles: new Set(), notices: [] };
   const pending: string[] = [''];
   let entries = 0;
   let directories = 0;
   while (pending.length > 0) {
     if (directories >= limits.maxDirectories) {
-      notices.push(`The scan stopped listing after ${limits.maxDirectories} directories; ${pending.length} or more directories were not scanned.`);
+      listing.notices.push(`The scan stopped listing after ${limits.maxDirectories} directory listings; ${pending.length} or more directories were not scanned.`);
       break;
     }
     const dir = pending.shift()!;
     directories++;
-    for await (const entry of input.host.listDirectory(input.fullName, input.commit, dir)) {
+    const depth = dir === '' ? 1 : Math.max(1, limits.listingDepth);
+    const base = dir === '' ? 0 : dir.split('/').length;
+    for await (const entry of input.host.listDirectory(input.fullName, input.commit, dir, depth)) {
       if (++entries > limits.maxEntries) {
-        notices.push(`The scan stopped listing after ${limits.maxEntries} files and directories; ${pending.length + 1} or more directories were not scanned.`);
-        return files;
+        listing.notices.push(`The scan stopped listing after ${limits.maxEntries} files and directories; ${pending.length + 1} or more directories were not scanned.`);
+        return listing;
       }
-      const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
+      const segments = entry.path.split('/');
+      // Below a vendored directory (listed only because it sits inside a deeper listing).
+      if (segments.slice(base, -1).some((name) => SKIPPED_DIRECTORIES.has(name))) continue;
+      const name = segments[segments.length - 1]!;
       if (entry.type === 'directory') {
-        if (!SKIPPED_DIRECTORIES.has(name)) pending.push(entry.path);
-      } else if (input.include(entry.path)) {
-        files.push({ path: entry.path, size: entry.size });
+        if (segments.length - base >= depth && !SKIPPED_DIRECTORIES.has(name)) pending.push(entry.path);
+        continue;
       }
+      if (dir === '') listing.rootFiles.add(entry.path);
+      if (input.include(entry.path)) listing.files.push({ path: entry.path, size: entry.size });
     }
   }
-  return files;
+  return listing;
 }
 
 class SkipList {
