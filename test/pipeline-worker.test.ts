@@ -51,6 +51,32 @@ describe('WorkerPool', () => {
     pool.start();
   }
 
+  it('keeps one slot for webhook work however much background work is queued', async () => {
+    for (let i = 0; i < 5; i++) await store.acceptDelivery({ id: `bg-${i}`, clientKey: 'c1', event: 'backfill' }, { clientKey: 'c1', type: 'bg', payload: { i } });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let running = 0;
+    let most = 0;
+    const webhookRan: number[] = [];
+    const bg: JobHandler = async () => {
+      most = Math.max(most, ++running);
+      await held;
+      running--;
+    };
+    pool = new WorkerPool({ store, handlers: { bg, t: async () => void webhookRan.push(running) }, logger, pollMs: 5, concurrency: 3, isBackground: (job) => job.type === 'bg' });
+    pool.start();
+    for (let k = 0; k < 200 && running < 2; k++) await new Promise((r) => setTimeout(r, 5));
+    await enqueue(1);
+    for (let k = 0; k < 400 && webhookRan.length === 0; k++) await new Promise((r) => setTimeout(r, 5));
+    // The webhook's job ran while two background jobs held their slots, and no third took the last one.
+    expect(webhookRan).toEqual([2]);
+    expect(most).toBe(2);
+    release();
+    expect((await settled()).map((j) => j.status)).toEqual(Array(6).fill('done'));
+  });
+
   it('retries a failing job with backoff and finishes it', async () => {
     const [id] = await enqueue(1);
     const seen: number[] = [];

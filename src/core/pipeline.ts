@@ -119,6 +119,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     handlers,
     logger: options.logger,
     isPermanent,
+    isBackground: (job) => BACKGROUND_JOB_TYPES.has(job.type),
     // A tenant without usable credentials: a Forge installation without a valid system token (a
     // delivered token, with every event and the hourly trigger, lets it run), or a Data Center
     // instance whose token was refused (an operator registering a new one lets it run). Its
@@ -142,6 +143,9 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
 
 /** How long a job without usable credentials waits before it looks again. */
 export const CREDENTIALS_WAIT_MS = 5 * 60_000;
+
+/** Jobs no one waits on: they leave one worker slot free for webhook scans (see WorkerPool). */
+const BACKGROUND_JOB_TYPES: ReadonlySet<string> = new Set([DISCOVER_JOB_TYPE, BACKFILL_JOB_TYPE, HISTORY_JOB_TYPE, MONITOR_PUBLISH_JOB_TYPE]);
 
 /**
  * Retrying cannot help: a payload that does not parse, a request Bitbucket calls invalid or

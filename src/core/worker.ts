@@ -66,6 +66,12 @@ export interface WorkerOptions {
   onOutcome?: (job: Job, outcome: AttemptOutcome) => Promise<void>;
   /** Called by `start()`: the place to prepare what jobs use (scan threads). */
   onStart?: () => void;
+  /**
+   * Background work (backfill, history scans, advisory re-publication) that may use every slot
+   * but one: however many installations backfill at once, a webhook's scan always finds a free
+   * slot instead of queueing behind hours of backfill.
+   */
+  isBackground?: (job: Job) => boolean;
   now?: () => Date;
   random?: () => number;
 }
@@ -84,6 +90,7 @@ export class WorkerPool {
   readonly #o: Required<WorkerOptions>;
   readonly #running = new Map<string, Promise<void>>();
   readonly #busyGroups = new Set<string>();
+  readonly #background = new Set<string>();
   #state: 'idle' | 'running' | 'stopping' = 'idle';
   #loop: Promise<void> | null = null;
   #wakeUp: (() => void) | null = null;
@@ -108,6 +115,7 @@ export class WorkerPool {
       onDead: options.onDead ?? (async () => {}),
       onOutcome: options.onOutcome ?? (async () => {}),
       onStart: options.onStart ?? (() => {}),
+      isBackground: options.isBackground ?? (() => false),
       now: options.now ?? (() => new Date()),
       random: options.random ?? Math.random,
     };
@@ -153,18 +161,30 @@ export class WorkerPool {
 
   #launch(job: Job): void {
     if (job.group !== undefined && this.#busyGroups.has(job.group)) {
-      const later = new Date(this.#o.now().getTime() + WORKER_DEFAULTS.groupBusyDelayMs).toISOString();
-      const put = this.#o.store.updateJob(job.id, { status: 'queued', runAfter: later }).catch((error: unknown) => {
-        this.#o.logger.error({ err: error, jobId: job.id }, 'could not put back a job whose pull request is busy');
-      });
-      this.#track(job.id, put);
+      this.#putBack(job, 'a job whose pull request is busy');
+      return;
+    }
+    const background = this.#o.isBackground(job);
+    if (background && this.#o.concurrency > 1 && this.#background.size >= this.#o.concurrency - 1) {
+      this.#putBack(job, 'background work while the slot kept for webhooks would be taken');
       return;
     }
     if (job.group !== undefined) this.#busyGroups.add(job.group);
+    if (background) this.#background.add(job.id);
     const work = this.#execute(job).finally(() => {
       if (job.group !== undefined) this.#busyGroups.delete(job.group);
+      this.#background.delete(job.id);
     });
     this.#track(job.id, work);
+  }
+
+  /** Back in the queue, unchanged but for a short delay: claimed now, it could not start. */
+  #putBack(job: Job, what: string): void {
+    const later = new Date(this.#o.now().getTime() + WORKER_DEFAULTS.groupBusyDelayMs).toISOString();
+    const put = this.#o.store.updateJob(job.id, { status: 'queued', runAfter: later }).catch((error: unknown) => {
+      this.#o.logger.error({ err: error, jobId: job.id }, `could not put back ${what}`);
+    });
+    this.#track(job.id, put);
   }
 
   #track(id: string, work: Promise<void>): void {
