@@ -8,7 +8,7 @@ export interface RepositoryRecord {
   clientKey: string;
   /** Bitbucket repository UUID in braces: stable across renames and moves. */
   uuid: string;
-  /** `workspace/slug` as last listed. */
+  /** `workspace/slug` as last listed (Data Center: `PROJECT/slug`). */
   fullName: string;
   name: string;
   project: { key: string; name: string } | null;

@@ -1,3 +1,4 @@
+import type { RepositoryRecord } from '../../store/coverage-types.ts';
 import type { GitRemote } from './git-clone.ts';
 
 /**
@@ -7,20 +8,8 @@ import type { GitRemote } from './git-clone.ts';
  * Data Center or Forge installations plug in their own implementation.
  */
 
-export interface HostRepository {
-  /** Stable id (Bitbucket: the UUID in braces): follows renames and moves. */
-  uuid: string;
-  /** `workspace/slug` (Data Center: `PROJECT/slug`). */
-  fullName: string;
-  name: string;
-  project: { key: string; name: string } | null;
-  isPrivate: boolean | null;
-  /** Null for a repository without a default branch (an empty one). */
-  mainBranch: string | null;
-  sizeBytes: number | null;
-  language: string | null;
-  updatedOn: string | null;
-}
+/** A repository as the host lists it: the stored record without what Gatehouse adds to it. */
+export type HostRepository = Omit<RepositoryRecord, 'clientKey' | 'discoveredAt' | 'deletedAt'>;
 
 export interface TreeEntry {
   /** Repository-relative path, no leading slash. */
