@@ -73,6 +73,13 @@ describe('history scan for secrets end to end: git clone over smart HTTP from th
     for (const token of sim.site.accessTokens.keys()) expect(stored_).not.toContain(token);
     expect(await ownCloneDirs()).toEqual([]);
     expect(sim.violations).toEqual([]);
+
+    // The inventory lists it as an open "in history" finding with the commit, author date and path.
+    const page = (await signedCall(app.baseUrl, tenant, 'GET', '/api/inventory?type=finding,repository&repository=acme/leaky')).body as { items: Record<string, unknown>[] };
+    expect(page.items.find((e) => e.type === 'finding')).toMatchObject({ kind: 'secret', state: 'open', inHistory: true, commit: added, path: 'config/deploy.env', branch: 'main', history: { commit: added, authorDate: date } });
+    expect(page.items.find((e) => e.type === 'repository')).toMatchObject({ findings: { open: 1, inHistory: 1 } });
+    const onHead = (await signedCall(app.baseUrl, tenant, 'GET', '/api/inventory?type=finding&repository=acme/leaky&inHistory=false')).body as { items: unknown[] };
+    expect(onHead.items).toEqual([]);
   });
 
   it('says so when the history is deeper than the commit bound, keeping what it scanned', async () => {

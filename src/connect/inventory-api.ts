@@ -47,6 +47,7 @@ const filterQuery = z
     severity: z.enum(SEVERITIES).optional(),
     state: z.enum(['open', 'triaged', 'fixed']).optional(),
     newAdvisory: z.enum(['true', 'false']).optional(),
+    inHistory: z.enum(['true', 'false']).optional(),
   })
   .passthrough();
 
@@ -189,6 +190,7 @@ function filterOf(req: Request): InventoryFilter {
   if (q.severity !== undefined) filter.severity = q.severity;
   if (q.state !== undefined) filter.state = q.state;
   if (q.newAdvisory !== undefined) filter.newAdvisory = q.newAdvisory === 'true';
+  if (q.inHistory !== undefined) filter.inHistory = q.inHistory === 'true';
   return filter;
 }
 

@@ -1,5 +1,5 @@
 import type { RepositoryCoverage, RepositoryRecord } from '../../store/coverage-types.ts';
-import type { AdvisoryFinding, InventoryRecord, ResultsStore, TriageMark } from '../../store/results-types.ts';
+import type { AdvisoryFinding, InventoryRecord, ResultsStore, ScanRecord, ScanSummary, TriageMark } from '../../store/results-types.ts';
 import type { FindingState, Verdict } from './model.ts';
 
 /**
@@ -12,6 +12,9 @@ import type { FindingState, Verdict } from './model.ts';
  * - Dependency findings come from the re-evaluation when it is of the inventory's current
  *   commit, else from the whole-branch scan; a scanned dependency finding whose package
  *   version the current inventory no longer has is fixed (a push upgraded or removed it).
+ * - Secrets a history scan found in the branch's history (its newest `history` scan) are
+ *   marked with the commit that added them; one no longer at the scanned head is an
+ *   "in history" finding of its own (the secret stays in git history until it is revoked).
  * - Triage is today's: a mark made after the scan counts.
  */
 
@@ -21,6 +24,10 @@ export interface BranchFinding {
   state: FindingState;
   fixedAt: string | null;
   triage: Pick<TriageMark, 'status' | 'by' | 'at' | 'reason'> | null;
+  /** The commit that added it and its author date, when a history scan found it. */
+  history: { commit: string; authorDate: string } | null;
+  /** Found only in the branch's history, not at the scanned head. */
+  inHistory: boolean;
 }
 
 export interface DefaultBranch {
@@ -30,7 +37,7 @@ export interface DefaultBranch {
   inventory: InventoryRecord | undefined;
 }
 
-type Reader = Pick<ResultsStore, 'getScan' | 'getInventory' | 'getAdvisoryState'>;
+type Reader = Pick<ResultsStore, 'getScan' | 'listScans' | 'getInventory' | 'getAdvisoryState'>;
 
 export async function defaultBranchOf(
   results: Reader,
@@ -39,17 +46,18 @@ export async function defaultBranchOf(
   triage: ReadonlyMap<string, TriageMark>,
 ): Promise<DefaultBranch | null> {
   if (repo.mainBranch === null || repo.deletedAt !== null) return null;
-  const [scan, inventory, advisory] = await Promise.all([
+  const [scan, inventory, advisory, history] = await Promise.all([
     coverage?.commit ? results.getScan(repo.clientKey, repo.uuid, coverage.commit, 'branch') : Promise.resolve(undefined),
     results.getInventory(repo.clientKey, repo.uuid, repo.mainBranch),
     results.getAdvisoryState(repo.clientKey, repo.uuid),
+    latestHistoryScan(results, repo),
   ]);
   const current = advisory && inventory && advisory.commit === inventory.commit && advisory.branch === repo.mainBranch ? advisory : undefined;
   const out: BranchFinding[] = [];
   const mark = (finding: AdvisoryFinding, commit: string, fixedAt: string | null): BranchFinding => {
     const t = triage.get(finding.fingerprint);
     const triaged = t ? { status: t.status, by: t.by, at: t.at, reason: t.reason } : null;
-    return { finding, commit, fixedAt, triage: triaged, state: fixedAt !== null ? 'fixed' : triaged ? 'triaged' : 'open' };
+    return { finding, commit, fixedAt, triage: triaged, state: fixedAt !== null ? 'fixed' : triaged ? 'triaged' : 'open', history: null, inHistory: false };
   };
   if (scan) for (const f of scan.findings) if (f.kind === 'secret') out.push(mark(f, scan.commit, null));
   if (current) {
@@ -63,8 +71,24 @@ export async function defaultBranchOf(
       out.push(mark(f, scan.commit, gone ? inventory!.updatedAt : null));
     }
   }
+  const atHead = new Map(out.filter((item) => item.finding.kind === 'secret').map((item) => [item.finding.fingerprint, item]));
+  for (const f of history?.findings ?? []) {
+    if (f.kind !== 'secret' || !f.history) continue;
+    const added = { commit: f.history.commit, authorDate: f.history.authorDate };
+    const present = atHead.get(f.fingerprint);
+    if (present) present.history = added;
+    else out.push({ ...mark(f, added.commit, null), history: added, inHistory: true });
+  }
   out.sort((a, b) => a.finding.fingerprint.localeCompare(b.finding.fingerprint));
   return { branch: repo.mainBranch, verdict: current?.result ?? scan?.result ?? null, findings: dedupe(out), inventory };
+}
+
+/** The repository's newest history scan (a newer one replaces an older within the grace period). */
+async function latestHistoryScan(results: Reader, repo: RepositoryRecord): Promise<ScanRecord | undefined> {
+  const newest = (await results.listScans(repo.clientKey, repo.uuid))
+    .filter((s) => s.kind === 'history' && s.commit !== '')
+    .reduce<ScanSummary | undefined>((best, s) => (!best || s.createdAt > best.createdAt ? s : best), undefined);
+  return newest && results.getScan(repo.clientKey, repo.uuid, newest.commit, 'history');
 }
 
 const packageKey = (p: { ecosystem: string; name: string; version: string; path: string }) => JSON.stringify([p.ecosystem, p.name, p.version, p.path]);

@@ -15,13 +15,13 @@ export const CSV_COLUMNS: Record<EntityType, string[]> = {
   repository: [
     'schemaVersion', 'type', 'id', 'uuid', 'fullName', 'name', 'project', 'isPrivate', 'defaultBranch', 'language', 'sizeBytes', 'updatedOn', 'deletedAt',
     'coverage.status', 'coverage.commit', 'coverage.reason', 'coverage.updatedAt', 'verdict',
-    'findings.open', 'findings.triaged', 'findings.fixed', 'findings.newAdvisory', 'components',
+    'findings.open', 'findings.triaged', 'findings.fixed', 'findings.newAdvisory', 'components', 'findings.inHistory',
   ],
   pullRequest: ['schemaVersion', 'type', 'id', 'repository', 'repositoryFullName', 'prId', 'sourceBranch', 'destinationBranch', 'commit', 'verdict', 'updatedAt'],
   finding: [
     'schemaVersion', 'type', 'id', 'repository', 'repositoryFullName', 'project', 'branch', 'commit', 'fingerprint', 'kind', 'ruleId', 'severity', 'path', 'line', 'message',
     'state', 'triage.status', 'triage.by', 'triage.at', 'triage.reason', 'fixedAt', 'newAdvisory', 'since', 'preview',
-    'ecosystem', 'package', 'version', 'advisory', 'fixedVersion',
+    'ecosystem', 'package', 'version', 'advisory', 'fixedVersion', 'inHistory', 'history.commit', 'history.authorDate',
   ],
   component: ['schemaVersion', 'type', 'id', 'purl', 'ecosystem', 'name', 'version', 'repositories'],
 };

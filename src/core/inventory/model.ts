@@ -42,7 +42,8 @@ export interface RepositoryEntity extends Base<'repository'> {
   coverage: { status: 'pending' | 'scanned' | 'failed' | 'skipped'; commit: string | null; reason: string | null; updatedAt: string } | null;
   /** The default branch's verdict: its whole-branch scan, or advisory monitoring's re-evaluation of it. */
   verdict: Verdict | null;
-  findings: { open: number; triaged: number; fixed: number; newAdvisory: number };
+  /** By state, "in history" findings included; `inHistory` counts the open ones of those. */
+  findings: { open: number; triaged: number; fixed: number; newAdvisory: number; inHistory: number };
   /** Distinct packages (by purl) of the default branch's inventory. */
   components: number;
 }
@@ -64,7 +65,7 @@ export interface FindingEntity extends Base<'finding'> {
   repositoryFullName: string;
   project: string | null;
   branch: string;
-  /** The default-branch commit the finding was found on. */
+  /** The default-branch commit the finding was found on; for an "in history" finding, the commit that added it. */
   commit: string;
   fingerprint: string;
   kind: 'secret' | 'dependency';
@@ -87,6 +88,10 @@ export interface FindingEntity extends Base<'finding'> {
   version: string | null;
   advisory: string | null;
   fixedVersion: string | null;
+  /** An "in history" finding: a history scan found it in the branch's history and it is not at the scanned head. */
+  inHistory: boolean;
+  /** Where a history scan found the secret added (whether or not it is still at the head); null without one. */
+  history: { commit: string; authorDate: string } | null;
 }
 
 export interface ComponentEntity extends Base<'component'> {

@@ -26,6 +26,7 @@ export interface InventoryFilter {
   severity?: Severity;
   state?: FindingState;
   newAdvisory?: boolean;
+  inHistory?: boolean;
 }
 
 export interface Position {
@@ -33,7 +34,7 @@ export interface Position {
   key: string[];
 }
 
-export type InventoryReader = Pick<ResultsStore, 'listRepositories' | 'listRepositoryCoverage' | 'listTriage' | 'listPullRequests' | 'getScan' | 'getInventory' | 'getAdvisoryState'>;
+export type InventoryReader = Pick<ResultsStore, 'listRepositories' | 'listRepositoryCoverage' | 'listTriage' | 'listPullRequests' | 'getScan' | 'listScans' | 'getInventory' | 'getAdvisoryState'>;
 
 export async function* inventoryEntities(
   results: InventoryReader,
@@ -129,14 +130,16 @@ function matchesFinding(item: BranchFinding, filter: InventoryFilter): boolean {
   if (filter.severity !== undefined && SEVERITY_RANK[item.finding.severity] < SEVERITY_RANK[filter.severity]) return false;
   if (filter.state !== undefined && item.state !== filter.state) return false;
   if (filter.newAdvisory !== undefined && (item.finding.newAdvisory === true) !== filter.newAdvisory) return false;
+  if (filter.inHistory !== undefined && item.inHistory !== filter.inHistory) return false;
   return true;
 }
 
 function repositoryEntity(r: RepositoryRecord, coverage: RepositoryCoverage | undefined, branch: DefaultBranch | null): RepositoryEntity {
-  const findings = { open: 0, triaged: 0, fixed: 0, newAdvisory: 0 };
+  const findings = { open: 0, triaged: 0, fixed: 0, newAdvisory: 0, inHistory: 0 };
   for (const item of branch?.findings ?? []) {
     findings[item.state]++;
     if (item.finding.newAdvisory && item.state === 'open') findings.newAdvisory++;
+    if (item.inHistory && item.state === 'open') findings.inHistory++;
   }
   return {
     schemaVersion: INVENTORY_SCHEMA_VERSION, type: 'repository', id: r.uuid, uuid: r.uuid, fullName: r.fullName, name: r.name, project: r.project?.key ?? null,
@@ -157,6 +160,7 @@ function findingEntity(r: RepositoryRecord, branch: string, item: BranchFinding)
     path: f.path, line: f.line, message: f.message, state: item.state, triage: item.triage, fixedAt: item.fixedAt,
     newAdvisory: f.newAdvisory === true, since: f.since ?? null, preview: f.kind === 'secret' ? f.preview : null,
     ecosystem: dep?.ecosystem ?? null, package: dep?.package ?? null, version: dep?.version ?? null, advisory: dep?.advisory ?? null, fixedVersion: dep?.fixedVersion ?? null,
+    inHistory: item.inHistory, history: item.history,
   };
 }
 
