@@ -83,7 +83,7 @@ describe('Data Center code host: reading', () => {
       mergeCommit: null,
     });
     expect(seen[0]!.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(host.pullRequestUrl(REPO, 7)).toBe(`${BASE}/projects/SEC/repos/web/pull-requests/7/overview`);
+    expect(host.pullRequestUrl(REPO, 7)).toBe(`${BASE}/projects/SEC/repos/web/pull-requests/7`);
   });
 
   it('follows start/nextPageStart to the last page and maps adds, renames and deletes', async () => {

@@ -138,6 +138,13 @@ describe('Bitbucket Data Center end to end, on the local Data Center', { timeout
     const one = await session.admin(`/admin/datacenter/instances/${instance.instanceId}/results/pull-request?repository=${REPO}&id=2`);
     expect(one.body).toMatchObject({ state: 'OPEN', prId: 2, verdict: { state: 'failed' }, newCount: expect.any(Number) });
     expect(JSON.stringify(one.body)).toContain('config/deploy.env');
+    // Links to Data Center's own pages: the pull request, and each finding's line at the scanned commit.
+    const web = `${session.dc.baseUrl}/projects/SEC/repos/${DEMO_REPOSITORY.slug}`;
+    expect(repo.pullRequests.find((p) => p.id === 2)).toMatchObject({ url: `${web}/pull-requests/2` });
+    expect(one.body.url).toBe(`${web}/pull-requests/2`);
+    const findings = (one.body.newGroups as { findings: { path: string; line: number; sourceHref: string }[] }[]).flatMap((g) => g.findings);
+    const keyId = findings.find((f) => f.path === 'config/deploy.env' && f.line === 3)!;
+    expect(keyId.sourceHref).toBe(`${web}/browse/config/deploy.env?at=${String(one.body.commit)}#3`);
     const refused = await fetch(`${session.appBaseUrl}/admin/datacenter/instances/${instance.instanceId}/results`);
     expect(refused.status).toBe(401);
 

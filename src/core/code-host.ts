@@ -113,10 +113,19 @@ export interface PullRequestComment {
   text: string;
 }
 
-export interface CodeHost {
-  /** Where people see a pull request / a commit (links in reports, statuses and comments). */
+/**
+ * Where people see things on a code host (links in reports, statuses, comments and the pages'
+ * findings). Built from the host's web address alone, without credentials or calls, so the
+ * pages can link findings without reaching the host.
+ */
+export interface CodeHostLinks {
   pullRequestUrl(repo: RepoRef, prId: number): string;
   commitUrl(repo: RepoRef, commit: string): string;
+  /** A file's source view at a commit, scrolled to `line` when it is above 0. */
+  sourceUrl(repo: RepoRef, commit: string, path: string, line: number): string;
+}
+
+export interface CodeHost extends CodeHostLinks {
 
   getPullRequest(repo: RepoRef, prId: number): Promise<PullRequestInfo>;
   /** The full 40-character hash of a possibly abbreviated one. */

@@ -1,6 +1,7 @@
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import type { ClientSource } from '../codehost/cloud/clients.ts';
+import { cloudLinks } from '../codehost/cloud/links.ts';
 import { HttpError, parseRequest, sendJson } from '../http/errors.ts';
 import type { ResultsStore } from '../store/results-types.ts';
 import type { ForgeInstallation } from '../store/types.ts';
@@ -114,7 +115,7 @@ export function addForgeUiRoutes(router: Router, deps: ForgeUiDeps): void {
       }
       const model = await pullRequestPanelModel(
         data,
-        { clientKey: installation.clientKey, bitbucketBaseUrl: webBaseOf(installation.apiBaseUrl, deps.bitbucketBaseUrls), repoUuid, repoFullName, prId, commit: null, sourceBranch: null, destinationBranch: null },
+        { clientKey: installation.clientKey, links: cloudLinks(webBaseOf(installation.apiBaseUrl, deps.bitbucketBaseUrls)), repoUuid, repoFullName, prId, commit: null, sourceBranch: null, destinationBranch: null },
         may.allowed,
       );
       sendJson(res, 200, model);
@@ -145,7 +146,7 @@ export function addForgeUiRoutes(router: Router, deps: ForgeUiDeps): void {
         return;
       }
       // The name Bitbucket gave (not the UUID pair) makes readable source links, as Connect's are.
-      const ctx = { clientKey: installation.clientKey, repoUuid, repoFullName: fullName ?? repoFullName, mainBranch, bitbucketUnavailable, bitbucketBaseUrl: webBaseOf(installation.apiBaseUrl, deps.bitbucketBaseUrls) };
+      const ctx = { clientKey: installation.clientKey, repoUuid, repoFullName: fullName ?? repoFullName, mainBranch, bitbucketUnavailable, links: cloudLinks(webBaseOf(installation.apiBaseUrl, deps.bitbucketBaseUrls)) };
       if (action.findings) {
         if (bitbucketUnavailable) throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be reached to find the main branch; try again in a moment');
         const page = await openFindingsPage(data, ctx, action.findings.offset);

@@ -1,5 +1,6 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { cloudLinks } from '../codehost/cloud/links.ts';
 import type { Config } from '../config.ts';
 import { authOf, AuthRequirement, requireAuth } from '../connect/auth.ts';
 import { basePathOf } from '../connect/qsh.ts';
@@ -181,7 +182,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
   function prContext(installation: Installation, clientKey: string, repo: { repoUuid: string; repoFullName: string }, q: z.infer<typeof pullRequestRegionQuery>): PullRequestContext {
     return {
       clientKey,
-      bitbucketBaseUrl: installation.baseUrl,
+      links: cloudLinks(installation.baseUrl),
       repoUuid: repo.repoUuid,
       repoFullName: repo.repoFullName,
       prId: q.prId,
@@ -217,7 +218,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
       repoFullName: q.repoFullName,
       mainBranch: main.name,
       bitbucketUnavailable: !main.ok,
-      bitbucketBaseUrl: auth.installation.baseUrl,
+      links: cloudLinks(auth.installation.baseUrl),
     });
     // A link cannot send a header: the SBOM link carries its own token, good for that download only.
     const link = mintSessionToken(
@@ -336,7 +337,7 @@ export function addUiRoutes(router: Router, deps: UiDeps): void {
       deps.logger.warn({ err: error, clientKey: s.clientKey }, 'main branch lookup failed');
       throw new HttpError(503, 'bitbucket_unavailable', 'Bitbucket could not be reached to find the main branch; try again in a moment');
     });
-    const page = await openFindingsPage(deps.data, { clientKey: s.clientKey, ...repo, mainBranch: main, bitbucketBaseUrl: installation.baseUrl }, offset);
+    const page = await openFindingsPage(deps.data, { clientKey: s.clientKey, ...repo, mainBranch: main, links: cloudLinks(installation.baseUrl) }, offset);
     if (!page) throw new HttpError(404, 'not_scanned', 'The main branch has not been scanned yet; reload the panel');
     res.type('html').send(render('repository-findings', chrome('repository', 'Gatehouse', freshTokenOf(res), installation), page));
   });

@@ -2,6 +2,8 @@ import { MAX_ANNOTATIONS_PER_REQUEST, type BitbucketClient } from '../../bitbuck
 import { BitbucketApiError, BitbucketProtocolError } from '../../bitbucket/errors.ts';
 import type { Pullrequest } from '../../bitbucket/openapi-types.ts';
 import type { AnnotationInput, DiffOptions, DiffTarget, ReportInput } from '../../bitbucket/types.ts';
+import { encodePath } from '../encode-path.ts';
+import { cloudLinks } from './links.ts';
 import type { Annotation, ChangeTarget, CodeHost, PullRequestInfo, PullRequestSide, RepoRef, Report } from '../../core/code-host.ts';
 
 /**
@@ -10,13 +12,8 @@ import type { Annotation, ChangeTarget, CodeHost, PullRequestInfo, PullRequestSi
  * browse the workspace, e.g. https://bitbucket.org.
  */
 export function cloudCodeHost(client: BitbucketClient, webBaseUrl: string): CodeHost {
-  const web = webBaseUrl.replace(/\/+$/, '');
-  // Encoded: a repository Forge names by `{uuid}` braces must still give a URI, which a Code
-  // Insights report's link has to be.
-  const page = (repo: RepoRef) => `${web}/${encodeURIComponent(repo.workspace)}/${encodeURIComponent(repo.slug)}`;
   return {
-    pullRequestUrl: (repo, prId) => `${page(repo)}/pull-requests/${prId}`,
-    commitUrl: (repo, commit) => `${page(repo)}/commits/${commit}`,
+    ...cloudLinks(webBaseUrl),
 
     async getPullRequest(repo, prId) {
       return pullRequestInfo(await client.getPullRequest(repo.workspace, repo.slug, prId), prId);
@@ -119,7 +116,7 @@ function pullRequestInfo(pr: Pullrequest, prId: number): PullRequestInfo {
 /** The root needs its trailing slash (Bitbucket's src documentation); every directory gets one, so a directory is never read as a file. */
 function listingPath(repo: RepoRef, commit: string, dir: string): string {
   const segments = [repo.workspace, repo.slug].map(encodeURIComponent).join('/');
-  const inner = dir === '' ? '' : `${dir.split('/').map(encodeURIComponent).join('/')}/`;
+  const inner = dir === '' ? '' : `${encodePath(dir)}/`;
   return `/repositories/${segments}/src/${encodeURIComponent(commit)}/${inner}`;
 }
 

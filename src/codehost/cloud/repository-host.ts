@@ -1,4 +1,5 @@
 import { BitbucketApiError } from '../../bitbucket/errors.ts';
+import { encodePath } from '../encode-path.ts';
 import type { Repository } from '../../bitbucket/openapi-types.ts';
 import type { Store } from '../../store/types.ts';
 import { TenantUnavailableError } from '../../core/code-host.ts';
@@ -53,7 +54,7 @@ function cloudHost(client: Client, workspace: string, git: { baseUrl: string; au
       const { ws, slug } = split(fullName);
       const segments = [ws, slug].map(encodeURIComponent).join('/');
       // Bitbucket needs the root's trailing slash; every directory gets one, so none is read as a file.
-      const inner = dir === '' ? '' : `${dir.split('/').map(encodeURIComponent).join('/')}/`;
+      const inner = dir === '' ? '' : `${encodePath(dir)}/`;
       for await (const entry of client.paginate<{ type?: string; path?: string; size?: number }>(`/repositories/${segments}/src/${encodeURIComponent(commit)}/${inner}`, { pagelen: 100, ...(maxDepth > 1 ? { max_depth: maxDepth } : {}) })) {
         if (typeof entry.path !== 'string' || entry.path === '') continue;
         if (entry.type === 'commit_directory') yield { path: entry.path, type: 'directory', size: null } satisfies TreeEntry;

@@ -1,6 +1,7 @@
 import { BitbucketApiError, BitbucketInputError, BitbucketProtocolError } from '../../bitbucket/errors.ts';
 import type { Annotation, BuildStatus, ChangeTarget, CodeHost, PullRequestInfo, PullRequestSide, RepoRef, Report, ReportDataItem } from '../../core/code-host.ts';
 import { segment, type DatacenterClient } from './client.ts';
+import { datacenterLinks } from './links.ts';
 import { activitySchema, browseEntrySchema, browseSchema, changeSchema, commentSchema, commitSchema, minimalRefSchema, pullRequestSchema, type DcPullRequest } from './schemas.ts';
 
 /**
@@ -39,8 +40,7 @@ export function datacenterCodeHost(client: DatacenterClient): CodeHost {
   };
 
   return {
-    pullRequestUrl: (repo, prId) => `${client.webBase}/projects/${encodeURIComponent(repo.workspace)}/repos/${encodeURIComponent(repo.slug)}/pull-requests/${prId}/overview`,
-    commitUrl: (repo, commit) => `${client.webBase}/projects/${encodeURIComponent(repo.workspace)}/repos/${encodeURIComponent(repo.slug)}/commits/${commit}`,
+    ...datacenterLinks(client.webBase),
 
     async getPullRequest(repo, prId) {
       return pullRequestInfo(await client.getJson(pullRequestSchema, client.url(prPath(repo, prId))));

@@ -1,3 +1,4 @@
+import { datacenterLinks } from '../../codehost/datacenter/links.ts';
 import { updateVulnDb } from '../../vulndb/update.ts';
 import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles, pullRequestFixFiles, type FakeAwsKeyPair } from '../demo-repository.ts';
 import { describeAdvisories, keepRunningUntilInterrupted, openDemoSession, reportDemoFailure, reportViolations } from '../demo-output.ts';
@@ -77,7 +78,7 @@ export async function runDatacenterDemo(options: DatacenterDemoOptions = {}): Pr
     log(`Fixing       the pull request: the key pair leaves config/deploy.env, lodash and minimist move to fixed versions...`);
     await dc.updatePullRequest(repository, pr.id, pullRequestFixFiles(), 'Read AWS credentials from the role; bump lodash and minimist');
     const fixed = await waitForDatacenterResults(dc, repository, pr.id, timeoutMs);
-    const pullRequestUrl = `${dc.baseUrl}/projects/${PROJECT}/repos/${DEMO_REPOSITORY.slug}/pull-requests/${pr.id}/overview`;
+    const pullRequestUrl = datacenterLinks(dc.baseUrl).pullRequestUrl({ workspace: PROJECT, slug: DEMO_REPOSITORY.slug }, pr.id);
     return { session, instance, dataDir, repository, pullRequestId: pr.id, pullRequestUrl, failing, fixed, leaked, stop };
   } catch (error) {
     await stop();

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { advisoryHref, compareFindings, findingView, groupBySeverity, safeHref, sourceLink } from './findings.ts';
+import { cloudLinks } from '../../codehost/cloud/links.ts';
+import { datacenterLinks } from '../../codehost/datacenter/links.ts';
 import type { StoredFinding } from '../../store/results-types.ts';
 
-const links = { bitbucketBaseUrl: 'https://bitbucket.org', repoFullName: 'acme/web', commit: 'abcdef0123456789' };
+const links = { host: cloudLinks('https://bitbucket.org'), repoFullName: 'acme/web', commit: 'abcdef0123456789' };
 
 function secret(path: string, line: number, severity: StoredFinding['severity']): StoredFinding {
   return { kind: 'secret', ruleId: 'r', severity, path, line, column: 1, fingerprint: `fp-${path}-${line}`, message: 'm', description: 'd', preview: 'p***', secretHash: 'h', isNew: true };
@@ -18,6 +20,15 @@ describe('links', () => {
     expect(sourceLink(links, 'src/a b/#x?.js', 7)).toBe('https://bitbucket.org/acme/web/src/abcdef0123456789/src/a%20b/%23x%3F.js#lines-7');
     expect(sourceLink(links, 'package.json', 0)).toBe('https://bitbucket.org/acme/web/src/abcdef0123456789/package.json');
     expect(sourceLink({ ...links, commit: 'main' }, 'a.js', 1)).toBeNull();
+  });
+
+  it('links through the code host it is given, and not at all without one or outside http(s)', () => {
+    const dc = { ...links, host: datacenterLinks('http://bitbucket.acme.internal/bitbucket'), repoFullName: 'SEC/web' };
+    expect(sourceLink(dc, 'src/a b.js', 3)).toBe('http://bitbucket.acme.internal/bitbucket/projects/SEC/repos/web/browse/src/a%20b.js?at=abcdef0123456789#3');
+    expect(sourceLink({ ...links, host: null }, 'a.js', 1)).toBeNull();
+    expect(sourceLink({ ...links, host: cloudLinks('') }, 'a.js', 1)).toBeNull();
+    expect(sourceLink({ ...links, host: cloudLinks('javascript:alert(1)//') }, 'a.js', 1)).toBeNull();
+    expect(sourceLink({ ...links, repoFullName: 'acme' }, 'a.js', 1)).toBeNull();
   });
 
   it('links an advisory by its URL, else by a plain id on osv.dev, else not at all', () => {

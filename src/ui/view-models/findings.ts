@@ -1,3 +1,4 @@
+import type { CodeHostLinks } from '../../core/code-host.ts';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../scan/types.ts';
 import type { StoredFinding, TriageMark, TriageStatus } from '../../store/results-types.ts';
 
@@ -51,8 +52,9 @@ export interface FindingView {
 }
 
 export interface LinkContext {
-  /** The installation's Bitbucket web origin (baseUrl). */
-  bitbucketBaseUrl: string;
+  /** The code host's pages (Cloud's or a Data Center instance's); null when its web address is not known. */
+  host: CodeHostLinks | null;
+  /** `workspace/slug` (Cloud) or `PROJECT/slug` (Data Center). */
   repoFullName: string;
   commit: string;
 }
@@ -68,14 +70,11 @@ export function safeHref(url: string | undefined | null): string | null {
   }
 }
 
-/** `{baseUrl}/{workspace}/{repo}/src/{commit}/{path}#lines-{line}`, each path segment encoded. */
+/** The code host's source view of the line at the scanned commit; null without a host, a full repository name or a commit hash. */
 export function sourceLink(ctx: LinkContext, path: string, line: number): string | null {
-  if (!/^[0-9a-f]{7,40}$/.test(ctx.commit) || !/^[^/]+\/[^/]+$/.test(ctx.repoFullName)) return null;
-  const base = safeHref(ctx.bitbucketBaseUrl);
-  if (!base) return null;
-  const repo = ctx.repoFullName.split('/').map(encodeURIComponent).join('/');
-  const file = path.split('/').map(encodeURIComponent).join('/');
-  return `${base.replace(/\/+$/, '')}/${repo}/src/${ctx.commit}/${file}${line > 0 ? `#lines-${line}` : ''}`;
+  const [workspace, slug, ...rest] = ctx.repoFullName.split('/');
+  if (!ctx.host || !workspace || !slug || rest.length > 0 || !/^[0-9a-f]{7,40}$/.test(ctx.commit)) return null;
+  return safeHref(ctx.host.sourceUrl({ workspace, slug }, ctx.commit, path, line));
 }
 
 export function advisoryHref(id: string, url: string | undefined): string | null {

@@ -1,3 +1,4 @@
+import type { CodeHostLinks } from '../../core/code-host.ts';
 import { DEFAULT_POLICY } from '../../core/policy.ts';
 import { atLeast, type Severity } from '../../scan/types.ts';
 import type { Policy, ScanRecord, TriageMark } from '../../store/results-types.ts';
@@ -6,7 +7,8 @@ import { findingView, groupBySeverity, severityLozenge, type FindingView, type L
 
 export interface PullRequestContext {
   clientKey: string;
-  bitbucketBaseUrl: string;
+  /** The code host's pages, for finding links; null lists findings unlinked. */
+  links: CodeHostLinks | null;
   repoUuid: string;
   repoFullName: string;
   prId: number;
@@ -100,7 +102,7 @@ export async function pullRequestPanelModel(data: UiDataSource, ctx: PullRequest
   const scan = commit ? await data.pullRequestScan(ctx.clientKey, ctx.repoUuid, ctx.prId, commit) : undefined;
   const pending = scan ? false : await data.pullRequestPending(ctx.clientKey, ctx.repoUuid, ctx.prId);
   const markByPrint = new Map(marks.map((m) => [m.fingerprint, m]));
-  const links = { bitbucketBaseUrl: ctx.bitbucketBaseUrl, repoFullName: ctx.repoFullName, commit: scan?.commit ?? commit ?? '' };
+  const links = { host: ctx.links, repoFullName: ctx.repoFullName, commit: scan?.commit ?? commit ?? '' };
   const views = (scan?.findings ?? []).map((f, i) => ({ isNew: f.isNew, view: findingView(f, markByPrint.get(f.fingerprint), links, i) }));
   const fresh = views.filter((v) => v.isNew).map((v) => v.view);
   const existing = groupBySeverity(views.filter((v) => !v.isNew).map((v) => v.view)).flatMap((g) => g.findings);

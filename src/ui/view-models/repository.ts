@@ -1,3 +1,4 @@
+import type { CodeHostLinks } from '../../core/code-host.ts';
 import { SEVERITIES, type Severity } from '../../scan/types.ts';
 import type { RepositoryCoverage } from '../../store/coverage-types.ts';
 import type { AdvisoryFinding, InventoryRecord, ScanRecord } from '../../store/results-types.ts';
@@ -12,8 +13,8 @@ export interface RepositoryContext {
   mainBranch: string | null;
   /** Bitbucket could not be asked for the main branch: the panel says so instead of guessing. */
   bitbucketUnavailable?: boolean;
-  /** The installation's Bitbucket web origin, for links to the source view; without it findings are listed unlinked. */
-  bitbucketBaseUrl?: string;
+  /** The code host's pages, for links to the source view; without them findings are listed unlinked. */
+  links?: CodeHostLinks;
 }
 
 /** The findings the panel shows at once (worst first); the rest come a page at a time. */
@@ -98,7 +99,7 @@ export async function openFindings(
   for (const f of scan?.findings ?? []) if (!current || f.kind === 'secret') found.push({ finding: f, commit: scan!.commit });
   for (const f of current?.findings ?? []) found.push({ finding: f, commit: current!.commit });
   const triaged = new Set(marks.map((m) => m.fingerprint));
-  const link = (commit: string) => ({ bitbucketBaseUrl: ctx.bitbucketBaseUrl ?? '', repoFullName: ctx.repoFullName, commit });
+  const link = (commit: string) => ({ host: ctx.links ?? null, repoFullName: ctx.repoFullName, commit });
   const open = found
     .filter(({ finding }) => !triaged.has(finding.fingerprint))
     .map(({ finding, commit }, i) => findingView(finding, undefined, link(commit), i))
