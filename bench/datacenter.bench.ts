@@ -13,14 +13,16 @@
 // Run: node --import tsx bench/datacenter.bench.ts
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { percentile } from './percentile.ts';
+import { leakyDiffFile } from './leaky-diff.ts';
+import { serveAckApp } from './ack-app.ts';
 
 const require = createRequire(import.meta.url);
 const SELF = fileURLToPath(import.meta.url);
@@ -33,52 +35,25 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 // ---------------------------------------------------------------- acknowledgement server (child)
 
 async function serve(): Promise<void> {
-  const { createApp } = await import('../src/app.ts');
   const { encryptSecret } = await import('../src/crypto.ts');
-  const { createLogger, logDestination } = await import('../src/log.ts');
-  const { LowdbStore } = await import('../src/store/lowdb-store.ts');
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-dc-'));
-  const encryptionKey = randomBytes(32);
-  const store = new LowdbStore({ dataDir });
-  await store.open();
-  const at = new Date().toISOString();
-  await store.putDatacenterInstance({
-    instanceId: INSTANCE_ID,
-    name: 'bench',
-    baseUrl: 'http://127.0.0.1:1/bitbucket',
-    encryptedToken: encryptSecret(encryptionKey, 'BBDC-bench-token'),
-    encryptedWebhookSecret: encryptSecret(encryptionKey, SECRET),
-    status: 'ok',
-    createdAt: at,
-    updatedAt: at,
-  });
-  const config = {
-    production: false,
-    port: 0,
+  await serveAckApp({
+    dirPrefix: 'gatehouse-bench-dc-',
     baseUrl: 'http://127.0.0.1',
-    dataDir,
-    appKey: 'gatehouse',
-    encryptionKey,
-    bitbucketBaseUrls: ['https://bitbucket.org'],
-    bitbucketApiUrls: ['https://api.bitbucket.org'],
-    osvMirrorUrl: 'https://osv-vulnerabilities.storage.googleapis.com',
-    logLevel: 'info' as const,
     // No job runner drains the queue here: every accepted delivery's job stays queued.
     tenantQueueLimit: 10_000_000,
-  };
-  // Info-level logs go to /dev/null: their cost is part of an acknowledgement, the noise is not.
-  const logger = createLogger('info', logDestination(openSync('/dev/null', 'w')));
-  const server = createServer(createApp({ config, store, logger })).listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
-  });
-  process.on('SIGTERM', () => {
-    server.close();
-    server.closeAllConnections();
-    void store.close().finally(() => {
-      rmSync(dataDir, { recursive: true, force: true });
-      process.exit(0);
-    });
+    async seed(store, encryptionKey) {
+      const at = new Date().toISOString();
+      await store.putDatacenterInstance({
+        instanceId: INSTANCE_ID,
+        name: 'bench',
+        baseUrl: 'http://127.0.0.1:1/bitbucket',
+        encryptedToken: encryptSecret(encryptionKey, 'BBDC-bench-token'),
+        encryptedWebhookSecret: encryptSecret(encryptionKey, SECRET),
+        status: 'ok',
+        createdAt: at,
+        updatedAt: at,
+      });
+    },
   });
 }
 
@@ -136,17 +111,6 @@ async function acknowledgement(): Promise<void> {
 
 // ---------------------------------------------------------------- parent: pull request to published
 
-function diffFile(seed: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < 2_000; i++) lines.push(`export const value${seed}_${i} = computeSomething(${i}, "item-${i}") + ${i * 7};`);
-  lines[1_234] = 'const aws = "AKIAZ3MQ7XKPLR4TBN2W";';
-  return `${lines.join('\n')}\n`;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 async function waitFor(what: string, started: number, done: () => boolean): Promise<number> {
   while (!done()) {
     if (performance.now() - started > 60_000) throw new Error(`no ${what} after 60 s`);
@@ -175,7 +139,7 @@ async function publishedLatency(): Promise<void> {
     const onDc = async (run: number) => {
       const branch = `change-${run}`;
       await dc.createBranch('SEC/svc', branch);
-      await dc.commit('SEC/svc', branch, { [`src/generated${run}.js`]: diffFile(run) }, 'Two thousand lines');
+      await dc.commit('SEC/svc', branch, { [`src/generated${run}.js`]: leakyDiffFile(run) }, 'Two thousand lines');
       // Let the push scan of the new branch finish first: it is not what is measured.
       await new Promise((r) => setTimeout(r, 1500));
       const started = performance.now();
@@ -185,7 +149,7 @@ async function publishedLatency(): Promise<void> {
     const onCloud = async (run: number) => {
       const branch = `change-${run}`;
       await sim.createBranch('acme/svc', branch);
-      await sim.commit('acme/svc', branch, { [`src/generated${run}.js`]: diffFile(run) }, 'Two thousand lines');
+      await sim.commit('acme/svc', branch, { [`src/generated${run}.js`]: leakyDiffFile(run) }, 'Two thousand lines');
       await new Promise((r) => setTimeout(r, 1500));
       const started = performance.now();
       const { id } = await sim.openPullRequest('acme/svc', { source: branch, title: `Run ${run}` });

@@ -10,25 +10,16 @@ import path from 'node:path';
 import { REPORT_ID } from '../src/core/publish.ts';
 import { startForgeSession } from '../src/simulator/forge/session.ts';
 import type { Simulator } from '../src/simulator/simulator.ts';
+import { percentile } from './percentile.ts';
+import { leakyDiffFile } from './leaky-diff.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-
-function diffFile(seed: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < 2_000; i++) lines.push(`export const value${seed}_${i} = computeSomething(${i}, "item-${i}") + ${i * 7};`);
-  lines[1_234] = 'const aws = "AKIAZ3MQ7XKPLR4TBN2W";';
-  return `${lines.join('\n')}\n`;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** Opens a pull request with the diff and waits for its report with annotations; milliseconds. */
 async function once(sim: Simulator, repository: string, run: number): Promise<number> {
   const branch = `change-${run}`;
   await sim.createBranch(repository, branch);
-  await sim.commit(repository, branch, { [`src/generated${run}.js`]: diffFile(run) }, 'Two thousand lines');
+  await sim.commit(repository, branch, { [`src/generated${run}.js`]: leakyDiffFile(run) }, 'Two thousand lines');
   // Let the push scan of the new branch finish first: it is not what is measured.
   await new Promise((r) => setTimeout(r, 1500));
   const started = performance.now();

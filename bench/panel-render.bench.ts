@@ -20,6 +20,7 @@ import { JournalResultsStore } from '../src/store/results-store.ts';
 import { storeDataSource } from '../src/ui/data-source.ts';
 import { addUiRoutes, UI_PATHS } from '../src/ui/routes.ts';
 import { manyFindings, scanOf } from '../test/helpers/ui-fixtures.ts';
+import { percentile } from './percentile.ts';
 
 const FINDINGS = 1_000;
 const MARKS = 100;
@@ -33,10 +34,6 @@ const CLIENT_KEY = 'ari:cloud:bitbucket::app/{00000000-0000-4000-8000-0000000000
 const SECRET = randomBytes(32).toString('base64url');
 const REPO = '{00000000-0000-4000-8000-0000000000aa}';
 const COMMIT = 'a1'.repeat(20);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-panel-bench-'));
 const store = new LowdbStore({ dataDir: dir });

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import { pacedLoad } from './paced-load.ts';
+import { percentile } from './percentile.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIFF_MB = Number(process.env.BENCH_DIFF_MB ?? 150);
@@ -54,10 +55,6 @@ function memoryOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 /** GET /healthz every `everyMs` until stopped; latencies in ms (a failure counts as Infinity). */

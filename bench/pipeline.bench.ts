@@ -11,22 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import { startPipelineApp } from '../test/helpers/pipeline-app.ts';
+import { percentile } from './percentile.ts';
+import { leakyDiffFile } from './leaky-diff.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const PRS = Number(process.env.BENCH_PRS ?? 200);
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-
-function diffFile(seed: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < 2_000; i++) lines.push(`export const value${seed}_${i} = computeSomething(${i}, "item-${i}") + ${i * 7};`);
-  lines[1_234] = 'const aws = "AKIAZ3MQ7XKPLR4TBN2W";';
-  return `${lines.join('\n')}\n`;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-bench-pipeline-'));
 const app = await startPipelineApp({ dataDir, tuning: { concurrency: CONCURRENCY, pollMs: 5 } });
@@ -41,7 +32,7 @@ try {
   for (let run = 0; run < RUNS + 1; run++) {
     const branch = `change-${run}`;
     await sim.createBranch('acme/latency', branch);
-    await sim.commit('acme/latency', branch, { [`src/generated${run}.js`]: diffFile(run) }, 'Two thousand lines');
+    await sim.commit('acme/latency', branch, { [`src/generated${run}.js`]: leakyDiffFile(run) }, 'Two thousand lines');
     await app.settle(60_000);
     const started = performance.now();
     const { id } = await sim.openPullRequest('acme/latency', { source: branch, title: `Run ${run}` });

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LowdbStore } from '../src/store/lowdb-store.ts';
 import type { NewJob } from '../src/store/types.ts';
+import { percentile } from './percentile.ts';
 
 const LEVELS = [0, 10_000, 50_000, 100_000];
 const SAMPLES = 1_000;
@@ -48,10 +49,6 @@ const accept = (store: LowdbStore) => {
   const n = nextId++;
   return store.acceptDelivery({ id: `bench-${n}`, clientKey: CLIENT, event: 'pullrequest:created' }, job(n));
 };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 interface Figures {
   p50: number;

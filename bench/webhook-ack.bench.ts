@@ -9,8 +9,7 @@
 // X-Request-UUID, so Gatehouse records a delivery and enqueues a job for each one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import { pacedLoad, type PacedLoadResult } from './paced-load.ts';
+import { serveAckApp } from './ack-app.ts';
 
 const require = createRequire(import.meta.url);
 const SELF = fileURLToPath(import.meta.url);
@@ -54,62 +54,35 @@ function reportCpuOn(server: import('node:http').Server): void {
 }
 
 async function serveGatehouse(prefill: number): Promise<void> {
-  const { createApp } = await import('../src/app.ts');
   const { encryptSecret } = await import('../src/crypto.ts');
-  const { createLogger, logDestination } = await import('../src/log.ts');
-  const { LowdbStore } = await import('../src/store/lowdb-store.ts');
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
-  const encryptionKey = randomBytes(32);
-  const store = new LowdbStore({ dataDir });
-  await store.open();
-  const at = new Date().toISOString();
-  await store.putInstallation({
-    clientKey: CLIENT_KEY,
-    key: 'gatehouse',
-    baseUrl: 'https://bitbucket.org',
-    baseApiUrl: 'https://api.bitbucket.org',
-    encryptedSharedSecret: encryptSecret(encryptionKey, SHARED_SECRET),
-    state: 'installed',
-    installedAt: at,
-    updatedAt: at,
-  });
-  // Grow the store the way months of traffic would: deliveries, each with a queued job.
-  for (let done = 0; done < prefill; done += 1000) {
-    await Promise.all(
-      Array.from({ length: Math.min(1000, prefill - done) }, (_, i) =>
-        store.acceptDelivery(
-          { id: `prefill-${done + i}`, clientKey: CLIENT_KEY, event: 'repo:push' },
-          { clientKey: CLIENT_KEY, type: 'event:push', payload: { type: 'push', deliveryId: `prefill-${done + i}` } },
-        ),
-      ),
-    );
-  }
-  const config = {
-    production: false,
-    port: 0,
+  await serveAckApp({
+    dirPrefix: 'gatehouse-bench-',
     baseUrl: BASE_URL,
-    dataDir,
-    appKey: 'gatehouse',
-    encryptionKey,
-    bitbucketBaseUrls: ['https://bitbucket.org'],
-    bitbucketApiUrls: ['https://api.bitbucket.org'],
-    osvMirrorUrl: 'https://osv-vulnerabilities.storage.googleapis.com',
-    logLevel: 'info' as const,
-  };
-  // Info-level logs go to /dev/null: their cost is part of an acknowledgement, the noise is not.
-  const logger = createLogger('info', logDestination(openSync('/dev/null', 'w')));
-  const server = createServer(createApp({ config, store, logger })).listen(0, '127.0.0.1', () => {
-    reportCpuOn(server);
-    const address = server.address();
-    process.stdout.write(JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 }) + '\n');
-  });
-  process.on('SIGTERM', () => {
-    server.close();
-    server.closeAllConnections();
-    void store.close().finally(() => {
-      rmSync(dataDir, { recursive: true, force: true });
-      process.exit(0);
-    });
+    onListening: reportCpuOn,
+    async seed(store, encryptionKey) {
+      const at = new Date().toISOString();
+      await store.putInstallation({
+        clientKey: CLIENT_KEY,
+        key: 'gatehouse',
+        baseUrl: 'https://bitbucket.org',
+        baseApiUrl: 'https://api.bitbucket.org',
+        encryptedSharedSecret: encryptSecret(encryptionKey, SHARED_SECRET),
+        state: 'installed',
+        installedAt: at,
+        updatedAt: at,
+      });
+      // Grow the store the way months of traffic would: deliveries, each with a queued job.
+      for (let done = 0; done < prefill; done += 1000) {
+        await Promise.all(
+          Array.from({ length: Math.min(1000, prefill - done) }, (_, i) =>
+            store.acceptDelivery(
+              { id: `prefill-${done + i}`, clientKey: CLIENT_KEY, event: 'repo:push' },
+              { clientKey: CLIENT_KEY, type: 'event:push', payload: { type: 'push', deliveryId: `prefill-${done + i}` } },
+            ),
+          ),
+        );
+      }
+    },
   });
 }
 
