@@ -53,7 +53,7 @@ function instance(routes: Record<string, Answer | ((seen: Seen, n: number) => An
     return new Response(answer.status === 204 ? null : body, { status: answer.status ?? 200, headers: answer.headers ?? {} });
   }) as typeof globalThis.fetch;
   const client = new DatacenterClient({ baseUrl: `${BASE}/`, token: TOKEN, tenantKey: 'datacenter:inst-1', fetch, sleep: async (ms) => void slept.push(ms), random: () => 0.5, maxRetries: 3 });
-  return { host: datacenterCodeHost(client), seen, slept };
+  return { host: datacenterCodeHost(client, 'test'), seen, slept };
 }
 
 const ref = (branch: string, commit: string, project = 'SEC', slug = 'web') => ({

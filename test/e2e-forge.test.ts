@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoverageScheduler } from '../src/core/coverage/scheduler.ts';
+import { createLogger } from '../src/log.ts';
 import { waitForResults, type Published } from '../src/simulator/demo-results.ts';
 import { runDemo, type DemoRun } from '../src/simulator/demo.ts';
 import { fakeAwsKeyPair, pullRequestFixFiles } from '../src/simulator/demo-repository.ts';
@@ -88,5 +90,24 @@ describe('Forge round trip on the local Forge, beside Connect', { timeout: 300_0
     const everything = JSON.stringify([forge.failing, forge.fixed]);
     expect(everything).not.toContain(leaked.accessKeyId);
     expect(everything).not.toContain(leaked.secretAccessKey);
+  });
+
+  it('discovers and backfills the workspace through Forge too (its system token, the same pipeline as Connect)', async () => {
+    const { app, sim } = forge.session;
+    const [installation] = await app.store!.listForgeInstallations();
+    const tenant = installation!.clientKey;
+    const scheduler = new CoverageScheduler({ store: app.store!, results: app.results!, logger: createLogger('silent'), onQueued: () => app.wake() });
+    await scheduler.tick();
+    const deadline = Date.now() + 90_000;
+    while ((await app.results!.getCoverage(tenant))?.state !== 'done') {
+      if (Date.now() > deadline) throw new Error('gave up waiting for the Forge backfill');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const repos = await app.results!.listRepositories(tenant);
+    expect(repos.map((r) => r.fullName)).toContain(forge.repository);
+    expect((await app.results!.listRepositoryCoverage(tenant)).map((e) => e.status)).toEqual(repos.map(() => 'scanned'));
+    // The workspace's repositories, listed with the Forge installation's token (no Connect installation here).
+    expect(sim.apiCalls.some((c) => /^\/2\.0\/repositories\/[^/]+$/.test(c.path))).toBe(true);
+    expect(sim.violations).toEqual([]);
   });
 });

@@ -53,7 +53,7 @@ function recordingClient(comments: { id: number; content: { raw: string } }[] = 
 
 /** The publisher's target: the recording client behind the Cloud code host. */
 function on(client: BitbucketClient) {
-  return { host: cloudCodeHost(client, 'https://bitbucket.org'), workspace: 'w', slug: 's' };
+  return { host: cloudCodeHost(client, 'https://bitbucket.org', { workspace: async () => 'w', gitAuthorization: async () => 'Bearer unused' }), workspace: 'w', slug: 's' };
 }
 
 describe('annotations', () => {

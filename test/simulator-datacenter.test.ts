@@ -21,7 +21,7 @@ let receiverUrl: string;
 const received: { headers: Record<string, string | string[] | undefined>; body: Buffer }[] = [];
 
 function hostWith(token: string, extra: { sleep?: (ms: number) => Promise<void> } = {}): CodeHost {
-  return datacenterCodeHost(new DatacenterClient({ baseUrl: dc.baseUrl, token, tenantKey: 'datacenter:local', maxRetries: 2, ...extra }));
+  return datacenterCodeHost(new DatacenterClient({ baseUrl: dc.baseUrl, token, tenantKey: 'datacenter:local', maxRetries: 2, ...extra }), 'local');
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

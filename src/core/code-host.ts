@@ -1,4 +1,5 @@
 import type { Severity } from '../scan/types.ts';
+import type { RepositoryHost } from './coverage/host.ts';
 
 /**
  * The one interface the workflows call to read from and publish to a code host (DESIGN.md
@@ -153,6 +154,9 @@ export interface CodeHost extends CodeHostLinks {
   createComment(repo: RepoRef, prId: number, text: string): Promise<number>;
   /** Replaces the comment's text; false when the comment no longer exists. */
   editComment(repo: RepoRef, prId: number, commentId: number, text: string): Promise<boolean>;
+
+  /** The tenant's repositories and whole trees: what discovery, the backfill and history scans read. */
+  readonly repositories: RepositoryHost;
 }
 
 /** Finds the code host of a tenant: a Connect clientKey, `datacenter:<instanceId>`, `forge:...`. */

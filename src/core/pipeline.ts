@@ -7,7 +7,7 @@ import { BitbucketCredentialsUnavailableError } from '../bitbucket/auth/bearer.t
 import { BitbucketApiError, BitbucketInputError, BitbucketOriginError, BitbucketTooLargeError } from '../bitbucket/errors.ts';
 import { createCodeHosts } from '../codehost/index.ts';
 import type { ClientTuning } from '../codehost/cloud/clients.ts';
-import { CallBudget, DEFAULT_BUDGET, type BudgetOptions } from './budget.ts';
+import { CallBudget, DEFAULT_BUDGET, type BudgetOptions, type CallMeter } from './budget.ts';
 import { TenantCredentialsRejectedError, TenantUnavailableError, type CodeHostSource } from './code-host.ts';
 import { LockfileCache } from './dependency-check.ts';
 import type { DiffLimits } from './diff-scan.ts';
@@ -19,8 +19,6 @@ import { REPUBLISH_JOB_TYPE, republishPullRequest } from './workflows/republish.
 import type { WorkflowDeps } from './workflows/context.ts';
 import { installationFingerprintKey } from '../scan/secrets/fingerprint.ts';
 import { runBackfillStep, type BackfillDeps } from './coverage/backfill.ts';
-import { bitbucketClients } from '../codehost/cloud/clients.ts';
-import { cloudRepositoryHosts } from '../codehost/cloud/repository-host.ts';
 import { BACKFILL_JOB_TYPE, DISCOVER_JOB_TYPE } from './coverage/control.ts';
 import { discoverRepositories } from './coverage/discovery.ts';
 import type { TreeScanLimits } from './coverage/tree-scan.ts';
@@ -42,10 +40,11 @@ export interface PipelineOptions {
   vulnIndex?: () => VulnIndex | null;
   client?: ClientTuning;
   /**
-   * The code hosts jobs reach, given the budget every call is metered by. Defaults to
-   * createCodeHosts (src/codehost/index.ts); wiring that adds a tenant kind registers it there.
+   * The code hosts jobs reach, given the budget every call is metered by (the budget itself, or
+   * its background view for coverage work). Defaults to createCodeHosts (src/codehost/index.ts);
+   * wiring that adds a tenant kind registers it there.
    */
-  codeHosts?: (budget: CallBudget) => CodeHostSource;
+  codeHosts?: (budget: CallMeter) => CodeHostSource;
   diffLimits?: DiffLimits;
   /** Largest dependency file read from Bitbucket (default in LockfileCache). */
   dependencyFileMaxBytes?: number;
@@ -75,14 +74,15 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     ...options.scanPool,
     logger: options.logger,
   });
-  // Discovery's and the backfill's Cloud calls (repository listing, branch heads, tree listings,
-  // file reads): background work, which leaves the budget's reserve to webhook scans.
-  const clients = bitbucketClients({ config: options.config, store: options.store, budget: budget.background(), ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() });
+  const hosts = (meter: CallMeter) => options.codeHosts?.(meter) ?? createCodeHosts({ config: options.config, store: options.store, budget: meter, ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() });
   const deps: BackfillDeps & HistoryDeps = {
     store: options.store,
     results: options.results,
-    codeHosts: options.codeHosts?.(budget) ?? createCodeHosts({ config: options.config, store: options.store, budget, ...(options.client ? { tuning: options.client } : {}), now: () => now().getTime() }),
-    hosts: cloudRepositoryHosts(clients, options.store),
+    codeHosts: hosts(budget),
+    // Discovery's, the backfill's and history scans' reads (repository listings, branch heads,
+    // trees, files) on every kind of code host: background work, which leaves the budget's
+    // reserve to webhook scans.
+    backgroundHosts: hosts(budget.background()),
     ...(options.treeScanLimits ? { treeScanLimits: options.treeScanLimits } : {}),
     ...(options.historyLimits ? { historyLimits: options.historyLimits } : {}),
     vulnIndex: options.vulnIndex ?? (() => openVulnIndex(options.config.dataDir)),

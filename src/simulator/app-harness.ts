@@ -34,6 +34,10 @@ export interface InProcessApp {
   forgeManifest(): { yaml: string; dir: string };
   /** The app's job store once attached (tests read a job's state from it). */
   readonly store: LowdbStore | undefined;
+  /** The app's results store once attached (tests drive coverage with it). */
+  readonly results: JournalResultsStore | undefined;
+  /** Makes the job runner look for due jobs now (after a test queued some). */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -78,6 +82,12 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
     baseUrl,
     get store() {
       return store;
+    },
+    get results() {
+      return results;
+    },
+    wake() {
+      worker?.wake();
     },
     forgeManifest() {
       if (!forgeAppId) throw new Error('attach the app with its Forge front door first');

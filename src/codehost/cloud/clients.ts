@@ -23,6 +23,11 @@ export interface GitTokenSource {
   gitAuthorization(clientKey: string): Promise<string>;
 }
 
+export interface WorkspaceSource {
+  /** The workspace a tenant's repositories are listed in: its Forge installation's, else its Connect installation's principal. */
+  workspaceOf(clientKey: string): Promise<string>;
+}
+
 /**
  * One REST client per installation, built from its stored record (shared secret decrypted
  * here and nowhere else in the pipeline) and metered by the installation's call budget.
@@ -39,7 +44,7 @@ export function bitbucketClients(deps: {
   tuning?: ClientTuning;
   /** Milliseconds; what token expiries are judged by. */
   now?: () => number;
-}): ClientSource & GitTokenSource {
+}): ClientSource & GitTokenSource & WorkspaceSource {
   const cache = new Map<string, { envelope: string; client: BitbucketClient }>();
   // Connect clients holding an access token (git needs a token, not a signed request), apart from the signing ones.
   const tokenCache = new Map<string, { envelope: string; client: BitbucketClient }>();
@@ -81,6 +86,14 @@ export function bitbucketClients(deps: {
       const viaForge = await forge.installationFor(clientKey);
       const { client } = viaForge ? forge.forInstallation(viaForge) : await connectClient(clientKey, 'oauth2-jwt');
       return client.accessAuthorization();
+    },
+    async workspaceOf(clientKey) {
+      const viaForge = await forge.installationFor(clientKey);
+      if (viaForge) return `{${viaForge.workspaceId}}`;
+      const p = (await deps.store.getInstallation(clientKey))?.principal;
+      const workspace = p?.slug ?? p?.username ?? p?.uuid;
+      if (!workspace) throw new TenantUnavailableError(`installation ${clientKey} names no workspace; its repositories cannot be listed`);
+      return workspace;
     },
   };
 }

@@ -5,15 +5,18 @@ import type { AnnotationInput, DiffOptions, DiffTarget, ReportInput } from '../.
 import { encodePath } from '../encode-path.ts';
 import { cloudLinks } from './links.ts';
 import type { Annotation, ChangeTarget, CodeHost, PullRequestInfo, PullRequestSide, RepoRef, Report } from '../../core/code-host.ts';
+import { cloudRepositoryHost, type CloudTenant } from './repository-host.ts';
 
 /**
  * Bitbucket Cloud behind the code-host interface, over one installation's REST client (JWT for
  * Connect, a bearer system token for Forge: the client decides). `webBaseUrl` is where people
- * browse the workspace, e.g. https://bitbucket.org.
+ * browse the workspace, e.g. https://bitbucket.org (and where git clones); `tenant` names the
+ * workspace whose repositories coverage lists.
  */
-export function cloudCodeHost(client: BitbucketClient, webBaseUrl: string): CodeHost {
+export function cloudCodeHost(client: BitbucketClient, webBaseUrl: string, tenant: CloudTenant): CodeHost {
   return {
     ...cloudLinks(webBaseUrl),
+    repositories: cloudRepositoryHost(client, webBaseUrl.replace(/\/+$/, ''), tenant),
 
     async getPullRequest(repo, prId) {
       return pullRequestInfo(await client.getPullRequest(repo.workspace, repo.slug, prId), prId);

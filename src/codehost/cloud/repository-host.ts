@@ -1,36 +1,29 @@
 import { BitbucketApiError } from '../../bitbucket/errors.ts';
 import { encodePath } from '../encode-path.ts';
 import type { Repository } from '../../bitbucket/openapi-types.ts';
-import type { Store } from '../../store/types.ts';
-import { TenantUnavailableError } from '../../core/code-host.ts';
-import type { HostRepository, RepositoryHost, RepositoryHostSource, TreeEntry } from '../../core/coverage/host.ts';
-import type { ClientSource, GitTokenSource } from './clients.ts';
+import type { HostRepository, RepositoryHost, TreeEntry } from '../../core/coverage/host.ts';
+import type { BitbucketClient } from '../../bitbucket/client.ts';
 
-/** Bitbucket Cloud behind the coverage host interface: `/2.0/repositories/{workspace}` and `src/{commit}/{path}`. */
-export function cloudRepositoryHosts(clients: ClientSource & GitTokenSource, store: Pick<Store, 'getInstallation'>): RepositoryHostSource {
-  return {
-    async forInstallation(clientKey) {
-      const installation = await store.getInstallation(clientKey);
-      const p = installation?.principal;
-      const workspace = p?.slug ?? p?.username ?? p?.uuid;
-      if (!workspace) throw new TenantUnavailableError(`installation ${clientKey} names no workspace; its repositories cannot be listed`);
-      const { client, baseUrl } = await clients.forInstallation(clientKey);
-      return cloudHost(client, workspace, { baseUrl, authorization: () => clients.gitAuthorization(clientKey) });
-    },
-  };
+/** Who the repositories belong to: the workspace listed, and the token git clones with. */
+export interface CloudTenant {
+  /** Slug or `{uuid}` of the tenant's workspace (looked up when first needed: only discovery lists). */
+  workspace(): Promise<string>;
+  /** An `Authorization` value for git over HTTPS. */
+  gitAuthorization(): Promise<string>;
 }
 
-type Client = Awaited<ReturnType<ClientSource['forInstallation']>>['client'];
-
-/** Bitbucket Cloud clones at {baseUrl}/{workspace}/{repo}.git, with an access token as Bearer. */
-function cloudHost(client: Client, workspace: string, git: { baseUrl: string; authorization: () => Promise<string> }): RepositoryHost {
+/**
+ * Bitbucket Cloud behind the coverage host interface: `/2.0/repositories/{workspace}` and
+ * `src/{commit}/{path}`. It clones at {baseUrl}/{workspace}/{repo}.git, with an access token as Bearer.
+ */
+export function cloudRepositoryHost(client: BitbucketClient, baseUrl: string, tenant: CloudTenant): RepositoryHost {
   const split = (fullName: string) => {
     const [ws = '', slug = ''] = fullName.split('/');
     return { ws, slug };
   };
   return {
     async *listRepositories() {
-      for await (const repo of client.listRepositories(workspace, { pagelen: 100 })) {
+      for await (const repo of client.listRepositories(await tenant.workspace(), { pagelen: 100 })) {
         const mapped = toHostRepository(repo);
         if (mapped) yield mapped;
       }
@@ -67,8 +60,8 @@ function cloudHost(client: Client, workspace: string, git: { baseUrl: string; au
     },
     async gitRemote(fullName) {
       const { ws, slug } = split(fullName);
-      const base = git.baseUrl.endsWith('/') ? git.baseUrl : `${git.baseUrl}/`;
-      return { url: new URL(`${encodeURIComponent(ws)}/${encodeURIComponent(slug)}.git`, base).href, authorization: await git.authorization() };
+      const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+      return { url: new URL(`${encodeURIComponent(ws)}/${encodeURIComponent(slug)}.git`, base).href, authorization: await tenant.gitAuthorization() };
     },
   };
 }

@@ -2,6 +2,7 @@ import { BitbucketApiError, BitbucketInputError, BitbucketProtocolError } from '
 import type { Annotation, BuildStatus, ChangeTarget, CodeHost, PullRequestInfo, PullRequestSide, RepoRef, Report, ReportDataItem } from '../../core/code-host.ts';
 import { segment, type DatacenterClient } from './client.ts';
 import { datacenterLinks } from './links.ts';
+import { datacenterRepositoryHost } from './repositories.ts';
 import { activitySchema, browseEntrySchema, browseSchema, changeSchema, commentSchema, commitSchema, minimalRefSchema, pullRequestSchema, type DcPullRequest } from './schemas.ts';
 
 /**
@@ -24,7 +25,8 @@ const SEVERITY = { critical: 'HIGH', high: 'HIGH', medium: 'MEDIUM', low: 'LOW' 
 /** Data Center has no STOPPED: CANCELLED reads the same ("not built") and blocks a required-build check. */
 const BUILD_STATE = { INPROGRESS: 'INPROGRESS', SUCCESSFUL: 'SUCCESSFUL', FAILED: 'FAILED', STOPPED: 'CANCELLED' } as const;
 
-export function datacenterCodeHost(client: DatacenterClient): CodeHost {
+/** `instanceId` names the instance in repository identities (`{dc-<instanceId>-<id>}`, as its webhooks give them). */
+export function datacenterCodeHost(client: DatacenterClient, instanceId: string): CodeHost {
   const repoPath = (repo: RepoRef) => `api/latest/projects/${segment(repo.workspace, 'project key')}/repos/${segment(repo.slug, 'repository slug')}`;
   const prPath = (repo: RepoRef, prId: number) => `${repoPath(repo)}/pull-requests/${positiveInt(prId, 'pull request id')}`;
   const reportPath = (repo: RepoRef, commit: string, key: string) =>
@@ -41,6 +43,7 @@ export function datacenterCodeHost(client: DatacenterClient): CodeHost {
 
   return {
     ...datacenterLinks(client.webBase),
+    repositories: datacenterRepositoryHost(client, instanceId),
 
     async getPullRequest(repo, prId) {
       return pullRequestInfo(await client.getJson(pullRequestSchema, client.url(prPath(repo, prId))));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import { decryptSecret } from '../../crypto.ts';
-import type { CallBudget } from '../../core/budget.ts';
+import type { CallMeter } from '../../core/budget.ts';
 import { TenantCredentialsRejectedError, TenantUnavailableError, type CodeHost } from '../../core/code-host.ts';
 import type { DatacenterInstance, Store } from '../../store/types.ts';
 import type { ClientTuning } from '../cloud/clients.ts';
@@ -32,7 +32,7 @@ export function tokenFingerprintOf(instance: Pick<DatacenterInstance, 'encrypted
 export function datacenterCodeHosts(deps: {
   config: Pick<Config, 'encryptionKey'>;
   store: Pick<Store, 'getDatacenterInstance'>;
-  budget: CallBudget;
+  budget: CallMeter;
   tuning?: ClientTuning;
 }): CodeHostFactory {
   const cache = new Map<string, { envelope: string; host: CodeHost }>();
@@ -62,7 +62,7 @@ export function datacenterCodeHosts(deps: {
         cache.delete(tenantKey);
       },
     });
-    const host = datacenterCodeHost(client);
+    const host = datacenterCodeHost(client, instanceId);
     cache.set(tenantKey, { envelope, host });
     return host;
   };

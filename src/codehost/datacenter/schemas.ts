@@ -37,6 +37,9 @@ export const pullRequestSchema = z.looseObject({
 
 export const commitSchema = z.looseObject({ id: z.string() });
 
+/** A page of `commits`, newest first. */
+export const commitPageSchema = pageSchema.extend({ values: z.array(commitSchema) });
+
 export const minimalRefSchema = z.looseObject({ id: z.string(), displayId: z.string() });
 
 const pathSchema = z.looseObject({ components: z.array(z.string()) });
@@ -54,7 +57,21 @@ export const browseSchema = z.looseObject({
 export const browseEntrySchema = z.looseObject({
   path: pathSchema,
   type: z.string(),
+  /** Bytes, on a file. */
+  size: z.number().optional(),
 });
+
+/** A repository as `GET /repos` lists it and `GET /projects/{p}/repos/{r}` answers (`defaultBranch` only on newer versions). */
+export const dcRepositorySchema = z.looseObject({
+  id: z.number().int(),
+  slug: z.string().min(1),
+  name: z.string().optional(),
+  public: z.boolean().optional(),
+  defaultBranch: z.string().optional(),
+  project: z.looseObject({ key: z.string().min(1), name: z.string().optional() }),
+});
+
+export type DcRepository = z.infer<typeof dcRepositorySchema>;
 
 export const commentSchema = z.looseObject({
   id: z.number().int(),

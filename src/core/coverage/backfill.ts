@@ -6,7 +6,7 @@ import { keyFinding } from '../../scan/secrets/fingerprint.ts';
 import type { CoverageState, RepositoryCoverage, RepositoryRecord } from '../../store/coverage-types.ts';
 import type { Policy, ScanRecord, StoredFinding } from '../../store/results-types.ts';
 import type { Job, Store } from '../../store/types.ts';
-import { TenantUnavailableError } from '../code-host.ts';
+import { TenantUnavailableError, type CodeHostSource } from '../code-host.ts';
 import { BudgetExhaustedError } from '../budget.ts';
 import { packagesOf } from '../dependency-check.ts';
 import { pathFilter, policyOf } from '../policy.ts';
@@ -15,7 +15,7 @@ import type { JobOutcome } from '../worker.ts';
 import { applyTriage, scanRecord, targetOf, type WorkflowDeps } from '../workflows/context.ts';
 import { storeInventory } from '../workflows/inventory.ts';
 import { coverageOf, ensureBackfillChain, jobLane, laneOf } from './control.ts';
-import type { RepositoryHost, RepositoryHostSource } from './host.ts';
+import type { RepositoryHost } from './host.ts';
 import { DEFAULT_TREE_SCAN_LIMITS, listTree, scanTree, type TreeScanLimits } from './tree-scan.ts';
 
 /**
@@ -34,7 +34,8 @@ export const BRANCH_STATUS_KEY = 'gatehouse-branch';
 
 export interface BackfillDeps extends WorkflowDeps {
   store: WorkflowDeps['store'] & Pick<Store, 'acceptDelivery' | 'countUnfinishedJobs'>;
-  hosts: RepositoryHostSource;
+  /** The code hosts, metered as background work (it leaves the budget's reserve to webhook scans). */
+  backgroundHosts: CodeHostSource;
   treeScanLimits?: Partial<TreeScanLimits>;
 }
 
@@ -96,7 +97,7 @@ async function scanRepository(deps: BackfillDeps, job: Job, runId: string, recor
     updatedAt: deps.now().toISOString(),
   });
   try {
-    const host = await deps.hosts.forInstallation(job.clientKey);
+    const host = (await deps.backgroundHosts.forTenant(job.clientKey)).repositories;
     const current = await host.getRepository(record.fullName);
     if (!current || current.uuid !== record.uuid) {
       await deps.results.putRepository({ ...record, deletedAt: deps.now().toISOString() });

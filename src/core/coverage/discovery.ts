@@ -2,8 +2,9 @@ import type { Logger } from '../../log.ts';
 import type { CoverageState, DiscoveryChange, RepositoryRecord } from '../../store/coverage-types.ts';
 import type { ResultsStore } from '../../store/results-types.ts';
 import type { Store } from '../../store/types.ts';
+import type { CodeHostSource } from '../code-host.ts';
 import { coverageOf, extendBackfill, MAX_CHANGES } from './control.ts';
-import type { HostRepository, RepositoryHostSource } from './host.ts';
+import type { HostRepository } from './host.ts';
 
 /**
  * Discovery: lists every repository of the installation and records what changed since the
@@ -16,7 +17,8 @@ import type { HostRepository, RepositoryHostSource } from './host.ts';
 export interface DiscoveryDeps {
   results: ResultsStore;
   store: Pick<Store, 'acceptDelivery' | 'countUnfinishedJobs'>;
-  hosts: RepositoryHostSource;
+  /** The code hosts, metered as background work (it leaves the budget's reserve to webhook scans). */
+  backgroundHosts: CodeHostSource;
   now: () => Date;
 }
 
@@ -40,7 +42,7 @@ export async function discoverRepositories(deps: DiscoveryDeps, clientKey: strin
 }
 
 async function discover(deps: DiscoveryDeps, clientKey: string, log: Logger): Promise<DiscoverySummary> {
-  const host = await deps.hosts.forInstallation(clientKey);
+  const host = (await deps.backgroundHosts.forTenant(clientKey)).repositories;
   const listed = new Map<string, HostRepository>();
   for await (const repo of host.listRepositories()) listed.set(repo.uuid, repo);
 

@@ -5,14 +5,13 @@ import { keyFinding } from '../../scan/secrets/fingerprint.ts';
 import type { ScanRecord, StoredFinding } from '../../store/results-types.ts';
 import type { Job } from '../../store/types.ts';
 import { BudgetExhaustedError } from '../budget.ts';
-import { TenantUnavailableError } from '../code-host.ts';
+import { TenantUnavailableError, type CodeHostSource } from '../code-host.ts';
 import { policyOf } from '../policy.ts';
 import { PermanentJobError } from '../worker.ts';
 import { scanRecord, type WorkflowDeps } from '../workflows/context.ts';
 import { repoConfigAt } from './backfill.ts';
 import { CloneError, gitEnv, withClone } from './git-clone.ts';
 import { historyCommits } from './git-log.ts';
-import type { RepositoryHostSource } from './host.ts';
 
 export { HISTORY_JOB_TYPE } from './history-jobs.ts';
 
@@ -51,7 +50,8 @@ export const DEFAULT_HISTORY_LIMITS: HistoryLimits = {
 };
 
 export interface HistoryDeps extends WorkflowDeps {
-  hosts: RepositoryHostSource;
+  /** The code hosts, metered as background work (it leaves the budget's reserve to webhook scans). */
+  backgroundHosts: CodeHostSource;
   historyLimits?: Partial<HistoryLimits>;
 }
 
@@ -76,7 +76,7 @@ export async function runHistoryScan(deps: HistoryDeps, job: Job, log: Logger): 
   const known = await deps.results.getRepository(job.clientKey, repoUuid);
   if (!known || known.deletedAt !== null) return stop('The repository is not among those discovery found (deleted, or not discovered yet).');
   try {
-    const host = await deps.hosts.forInstallation(job.clientKey);
+    const host = (await deps.backgroundHosts.forTenant(job.clientKey)).repositories;
     const current = await host.getRepository(known.fullName);
     if (!current || current.uuid !== repoUuid) return await stop('The repository was deleted or moved away.');
     if (current.mainBranch === null) return await stop('The repository has no default branch (an empty repository).');

@@ -2,10 +2,12 @@ import type { RepositoryRecord } from '../../store/coverage-types.ts';
 import type { GitRemote } from './git-clone.ts';
 
 /**
- * What coverage needs of a code host, whichever it is: list the repositories of an
- * installation, read a repository's default branch head, list a directory of a commit, read
- * a file. Workflows call this interface; Bitbucket Cloud implements it (cloud-host.ts), and
- * Data Center or Forge installations plug in their own implementation.
+ * What coverage needs of a code host, whichever it is: list the repositories of a tenant,
+ * read a repository's default branch head, list a directory of a commit, read a file. It is
+ * the `repositories` part of every CodeHost (core/code-host.ts): Bitbucket Cloud's (Connect and
+ * Forge installations) in src/codehost/cloud/repository-host.ts, Data Center's in
+ * src/codehost/datacenter/repositories.ts. Discovery, the backfill and history scans reach it
+ * through the same code-host registry as every other job.
  */
 
 /** A repository as the host lists it: the stored record without what Gatehouse adds to it. */
@@ -40,8 +42,4 @@ export interface RepositoryHost {
   readFile(fullName: string, commit: string, path: string, maxBytes: number): Promise<string | null>;
   /** Where git clones the repository over HTTPS, and the token it sends (history scans); absent where the host offers no clone yet. */
   gitRemote?(fullName: string): Promise<GitRemote>;
-}
-
-export interface RepositoryHostSource {
-  forInstallation(clientKey: string): Promise<RepositoryHost>;
 }

@@ -1,10 +1,12 @@
 import type { Logger } from '../../log.ts';
 import type { ResultsStore } from '../../store/results-types.ts';
 import type { Store } from '../../store/types.ts';
+import { tenantKeyOf } from '../../datacenter/instance.ts';
 import { coverageOf, discoverGroup, ensureBackfillChain, queueDiscovery } from './control.ts';
 
 /**
- * The clock of coverage work. Each tick, for every installed installation:
+ * The clock of coverage work. Each tick, for every tenant (installed Connect and Forge
+ * installations, registered Data Center instances; one pipeline whatever the code host):
  * - a discovery is queued when none has run yet (a new installation: its first tick after
  *   the install) or the last one is older than a day;
  * - each lane of a running backfill with no queued or running link (lost in a crash between
@@ -15,7 +17,7 @@ import { coverageOf, discoverGroup, ensureBackfillChain, queueDiscovery } from '
  */
 
 export interface CoverageSchedulerOptions {
-  store: Pick<Store, 'listInstallations' | 'acceptDelivery' | 'countUnfinishedJobs'>;
+  store: Pick<Store, 'listInstallations' | 'listForgeInstallations' | 'listDatacenterInstances' | 'acceptDelivery' | 'countUnfinishedJobs'>;
   results: Pick<ResultsStore, 'getCoverage'>;
   logger: Logger;
   now?: () => Date;
@@ -60,9 +62,7 @@ export class CoverageScheduler {
   async #pass(): Promise<void> {
     let queued = false;
     try {
-      for (const installation of await this.#o.store.listInstallations()) {
-        if (installation.state !== 'installed') continue;
-        const { clientKey } = installation;
+      for (const clientKey of await this.#tenants()) {
         const state = await coverageOf(this.#o.results, clientKey, this.#o.now());
         const last = state.lastDiscoveryAt === null ? 0 : Date.parse(state.lastDiscoveryAt);
         const due = this.#o.now().getTime() - last >= this.#o.discoveryEveryMs;
@@ -79,5 +79,15 @@ export class CoverageScheduler {
       this.#o.logger.error({ err: error }, 'coverage scheduler tick failed; trying again next tick');
     }
     if (queued) this.#o.onQueued();
+  }
+
+  /** Each tenant key once: a workspace that moved from Connect to Forge keeps its key. */
+  async #tenants(): Promise<string[]> {
+    const { store } = this.#o;
+    const keys = new Set<string>();
+    for (const i of await store.listInstallations()) if (i.state === 'installed') keys.add(i.clientKey);
+    for (const f of await store.listForgeInstallations()) if (f.state === 'installed') keys.add(f.clientKey);
+    for (const d of await store.listDatacenterInstances()) keys.add(tenantKeyOf(d.instanceId));
+    return [...keys];
   }
 }

@@ -16,7 +16,7 @@ function targetOver(tree: Record<string, string[]>) {
       }
     },
   } as unknown as BitbucketClient;
-  return { target: { host: cloudCodeHost(client, 'https://bitbucket.org'), workspace: 'ws', slug: 'repo' }, listed };
+  return { target: { host: cloudCodeHost(client, 'https://bitbucket.org', { workspace: async () => 'ws', gitAuthorization: async () => 'Bearer unused' }), workspace: 'ws', slug: 'repo' }, listed };
 }
 
 const tree = {

@@ -282,6 +282,22 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     },
   },
 
+  // Newest first from `until` (a commit or a ref; the default branch without one), along first
+  // parents: enough for the page sizes the app asks for (the head of a branch, limit=1).
+  [`GET ${API}/commits`]: {
+    permission: 'REPO_READ',
+    async handle(state, call) {
+      const repo = repoOf(state, call);
+      const start = Math.max(0, Number(call.query.get('start') ?? 0) || 0);
+      const limit = Math.min(1000, Math.max(1, Number(call.query.get('limit') ?? 25) || 25));
+      const commits = [];
+      for (let hash: string | null = await commitOf(repo, call.query.get('until')); hash && commits.length < start + limit + 1; hash = await repo.git.firstParent(hash)) {
+        commits.push(shape.commit(await repo.git.commitInfo(hash)));
+      }
+      return { status: 200, json: shape.page(commits, call.query) };
+    },
+  },
+
   [`GET ${API}/commits/{commitId}`]: {
     permission: 'REPO_READ',
     async handle(state, call) {
