@@ -17,7 +17,9 @@ import type {
 import { OriginAllowList } from './origin.ts';
 import { paginate } from './paginate.ts';
 import type { RetryPolicy } from './retry.ts';
-import { Transport, type BitbucketLogger, type HttpMethod } from './transport.ts';
+import { transportWithDefaults, type HttpMethod, type Transport, type TransportOptions } from './transport.ts';
+
+export { CLIENT_DEFAULTS } from './transport.ts';
 import type {
   AnnotationInput,
   BuildStatusInput,
@@ -28,18 +30,11 @@ import type {
   ReportInput,
 } from './types.ts';
 
-interface CommonClientOptions {
+interface CommonClientOptions extends TransportOptions {
   /** The installation's `baseApiUrl`, e.g. https://api.bitbucket.org. */
   baseApiUrl: string;
   /** BITBUCKET_API_URLS (FORGE_API_URLS for Forge): every API request, redirect and `next` link must stay within these. */
   allowedApiOrigins: readonly string[];
-  fetch?: typeof fetch;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  timeoutMs?: number;
-  maxRetries?: number;
-  logger?: BitbucketLogger;
 }
 
 /** A Connect installation: requests signed with, or a token granted for, its shared secret. */
@@ -65,16 +60,6 @@ export interface BearerClientOptions extends CommonClientOptions {
 
 export type BitbucketClientOptions = ConnectClientOptions | BearerClientOptions;
 
-export const CLIENT_DEFAULTS = {
-  timeoutMs: 30_000,
-  maxRetries: 4,
-  baseDelayMs: 1_000,
-  maxDelayMs: 30_000,
-  maxRetryAfterMs: 120_000,
-  maxRedirects: 5,
-  /** No JSON page Bitbucket sends comes near this; file contents ask for their own bound. */
-  maxBodyBytes: 32 * 1024 * 1024,
-} as const;
 
 /** Code Insights limits (BITBUCKET.md); checked before sending so the caller gets a clear error. */
 export const MAX_ANNOTATIONS_PER_REQUEST = 100;
@@ -106,19 +91,7 @@ export class BitbucketClient {
     this.apiBase = this.apiAllow.check(options.baseApiUrl);
 
     const now = options.now ?? Date.now;
-    this.transport = new Transport({
-      fetch: options.fetch ?? globalThis.fetch,
-      now,
-      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-      random: options.random ?? Math.random,
-      timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
-      maxRetries: options.maxRetries ?? CLIENT_DEFAULTS.maxRetries,
-      backoff: { baseDelayMs: CLIENT_DEFAULTS.baseDelayMs, maxDelayMs: CLIENT_DEFAULTS.maxDelayMs },
-      maxRetryAfterMs: CLIENT_DEFAULTS.maxRetryAfterMs,
-      maxRedirects: CLIENT_DEFAULTS.maxRedirects,
-      maxBodyBytes: CLIENT_DEFAULTS.maxBodyBytes,
-      logger: options.logger,
-    });
+    this.transport = transportWithDefaults({ ...options, now });
     this.auth = options.auth === 'bearer' ? bearerAuth(options.bearerToken, options.onTokenRefused) : this.connectAuth(options, now);
   }
 

@@ -296,3 +296,42 @@ function guardStream(body: ReadableStream<Uint8Array>, timer: AttemptTimer, iden
     },
   });
 }
+
+export const CLIENT_DEFAULTS = {
+  timeoutMs: 30_000,
+  maxRetries: 4,
+  baseDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  maxRetryAfterMs: 120_000,
+  maxRedirects: 5,
+  /** No JSON page Bitbucket sends comes near this; file contents ask for their own bound. */
+  maxBodyBytes: 32 * 1024 * 1024,
+} as const;
+
+/** What a REST client's caller may set of its transport; the rest is CLIENT_DEFAULTS. */
+export interface TransportOptions {
+  fetch?: typeof fetch;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  logger?: BitbucketLogger;
+}
+
+/** The transport every REST client uses (Cloud's and Data Center's): the caller's options over CLIENT_DEFAULTS. */
+export function transportWithDefaults(options: TransportOptions): Transport {
+  return new Transport({
+    fetch: options.fetch ?? globalThis.fetch,
+    now: options.now ?? Date.now,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: options.random ?? Math.random,
+    timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+    maxRetries: options.maxRetries ?? CLIENT_DEFAULTS.maxRetries,
+    backoff: { baseDelayMs: CLIENT_DEFAULTS.baseDelayMs, maxDelayMs: CLIENT_DEFAULTS.maxDelayMs },
+    maxRetryAfterMs: CLIENT_DEFAULTS.maxRetryAfterMs,
+    maxRedirects: CLIENT_DEFAULTS.maxRedirects,
+    maxBodyBytes: CLIENT_DEFAULTS.maxBodyBytes,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+}

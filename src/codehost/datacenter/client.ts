@@ -1,15 +1,14 @@
 import type { z } from 'zod';
 import { bearerAuth } from '../../bitbucket/auth/bearer.ts';
 import type { AuthStrategy } from '../../bitbucket/auth/types.ts';
-import { CLIENT_DEFAULTS } from '../../bitbucket/client.ts';
 import { BitbucketApiError, BitbucketInputError, BitbucketOriginError, BitbucketProtocolError } from '../../bitbucket/errors.ts';
 import { OriginAllowList } from '../../bitbucket/origin.ts';
 import type { RetryPolicy } from '../../bitbucket/retry.ts';
-import { Transport, type BitbucketLogger, type HttpMethod } from '../../bitbucket/transport.ts';
+import { transportWithDefaults, type HttpMethod, type Transport, type TransportOptions } from '../../bitbucket/transport.ts';
 import { TenantCredentialsRejectedError } from '../../core/code-host.ts';
 import { pageSchema } from './schemas.ts';
 
-export interface DatacenterClientOptions {
+export interface DatacenterClientOptions extends TransportOptions {
   /** The instance's registered base URL, e.g. https://bitbucket.example.com or http://10.0.0.5:7990/bitbucket. */
   baseUrl: string;
   /** An HTTP access token (project, repository or personal). Never logged, never in an error. */
@@ -20,13 +19,6 @@ export interface DatacenterClientOptions {
   onCredentialsRejected?: (error: TenantCredentialsRejectedError) => Promise<void>;
   /** Carried by a TenantCredentialsRejectedError: which registration of the token was refused. */
   credentials?: string;
-  fetch?: typeof fetch;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  timeoutMs?: number;
-  maxRetries?: number;
-  logger?: BitbucketLogger;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -91,19 +83,7 @@ export class DatacenterClient {
     if (typeof token !== 'string' || token.trim() === '' || /[\r\n]/.test(token)) throw new BitbucketInputError('the Data Center access token must be one non-empty line');
     // A fixed token: a 401 cannot be cured by asking again (bearerAuth then does not retry).
     this.auth = bearerAuth(async () => token);
-    this.transport = new Transport({
-      fetch: options.fetch ?? globalThis.fetch,
-      now: options.now ?? Date.now,
-      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-      random: options.random ?? Math.random,
-      timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
-      maxRetries: options.maxRetries ?? CLIENT_DEFAULTS.maxRetries,
-      backoff: { baseDelayMs: CLIENT_DEFAULTS.baseDelayMs, maxDelayMs: CLIENT_DEFAULTS.maxDelayMs },
-      maxRetryAfterMs: CLIENT_DEFAULTS.maxRetryAfterMs,
-      maxRedirects: CLIENT_DEFAULTS.maxRedirects,
-      maxBodyBytes: CLIENT_DEFAULTS.maxBodyBytes,
-      ...(options.logger ? { logger: options.logger } : {}),
-    });
+    this.transport = transportWithDefaults(options);
   }
 
   /** `path` is below /rest/, e.g. `api/latest/projects/P/repos/r`; segments are already encoded. */
