@@ -1,6 +1,6 @@
 // Compiles src/ to plain JavaScript in dist/: one .js per .ts, in the same layout, so
 // paths that code resolves from import.meta.url (worker entries, ../../views) work
-// unchanged. Plain JavaScript starts in a fraction of the time that compiling TypeScript
+// unchanged; the secret engine is one module with everything it imports (BUNDLED). Plain JavaScript starts in a fraction of the time that compiling TypeScript
 // on every start takes. Types are checked by `npm run lint`, not here: this only strips them.
 //
 // Run by `npm ci` (prepare), `npm start` (prestart) and `npm test` (globalSetup), which
@@ -77,6 +77,15 @@ const keepImportsSeparate = {
 };
 
 /**
+ * The secret engine with its rules, allow-lists and helpers (about 27 modules) built again
+ * as one module over its per-file build. Every scan loads it, in each of its threads, and
+ * loading one file costs about half of what loading the 27 does (module by module the ESM
+ * loader resolves, reads and links each). Nothing in it keeps state that a second copy of
+ * one of its modules, loaded elsewhere by its own path, would need to share.
+ */
+const BUNDLED = ['scan/secrets/engine'];
+
+/**
  * Builds into a fresh directory and swaps it in, so dist/ never holds a half-written or
  * mixed build, and files whose source was deleted do not linger. The Forge Custom UI bundles
  * (forge/static/) are built first, the same way: the stamp in dist/ covers both.
@@ -89,19 +98,24 @@ export async function build() {
   const esbuild = await import('esbuild');
   await buildForgeUi(esbuild);
   try {
-    await esbuild.build({
-      entryPoints: modules,
-      outdir: temporary,
-      outbase: SRC,
-      bundle: true,
-      plugins: [keepImportsSeparate],
+    const common = {
       format: 'esm',
       platform: 'node',
       target: 'node20',
       // Node 20.10+ reads `with { type: 'json' }`; esbuild's node20 table predates it and would drop it.
       supported: { 'import-attributes': true },
       logLevel: 'error',
-    });
+    };
+    await esbuild.build({ ...common, entryPoints: modules, outdir: temporary, outbase: SRC, bundle: true, plugins: [keepImportsSeparate] });
+    for (const module of BUNDLED) {
+      await esbuild.build({
+        ...common,
+        entryPoints: [path.join(SRC, `${module}.ts`)],
+        outfile: path.join(temporary, `${module}.js`),
+        bundle: true,
+        packages: 'external',
+      });
+    }
   } catch (error) {
     rmSync(temporary, { recursive: true, force: true });
     throw error;
