@@ -11,6 +11,7 @@ import { createDispatcher, type Dispatcher } from './core/dispatch.ts';
 import { DEFAULT_TENANT_QUEUE_LIMIT, limitQueuedJobs } from './core/tenant-queue-limit.ts';
 import { datacenterResultsRouter } from './datacenter/results-routes.ts';
 import { datacenterAdminRouter } from './datacenter/admin-routes.ts';
+import { datacenterOperatorPage } from './datacenter/operator-page.ts';
 import { datacenterWebhookIntake } from './datacenter/webhooks.ts';
 import { addForgeRoutes } from './forge/router.ts';
 import { forgeUserPermissions } from './forge/user-permissions.ts';
@@ -95,7 +96,8 @@ export function createApp(options: AppOptions): RequestListener {
     routes.use(datacenterAdminRouter({ adminToken: config.adminToken, instances: store, encryptionKey: config.encryptionKey, publicBaseUrl: config.baseUrl, now }));
     routes.use(deadJobsAdminRouter({ adminToken: config.adminToken, store }));
     routes.use(diagnosticsAdminRouter({ adminToken: config.adminToken, diagnostics }));
-    if (results) routes.use(datacenterResultsRouter({ adminToken: config.adminToken, store, results }));
+    // The page's styles and scripts are the pages' assets (/ui/static/), served beside them whenever results are.
+    if (results) routes.use(datacenterResultsRouter({ adminToken: config.adminToken, store, results }), datacenterOperatorPage({ publicBaseUrl: config.baseUrl }));
   }
 
   const basePath = basePathOf(config.baseUrl);

@@ -38,3 +38,17 @@ export function setFramedPagePolicy(res: Response, bitbucketOrigins: readonly st
 export function originOf(url: string): string {
   return new URL(url).origin;
 }
+
+/**
+ * The Content-Security-Policy of a page of our own that nothing frames (the Data Center operator
+ * page): the framed pages' rules without all.js, framing refused, and no form may be submitted
+ * anywhere (its one form is read by script, so the token it takes can never travel in a URL).
+ */
+export function setOwnPagePolicy(res: Response): void {
+  res.setHeader(
+    'Content-Security-Policy',
+    ["default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "object-src 'none'", "frame-ancestors 'none'"].join('; '),
+  );
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cache-Control', 'no-store');
+}

@@ -26,6 +26,8 @@ export const ASSET_FILES = {
   'page-session.js': path.join(STATIC_DIR, 'page-session.js'),
   'panel.js': path.join(STATIC_DIR, 'panel.js'),
   'settings.js': path.join(STATIC_DIR, 'settings.js'),
+  'operator.css': path.join(STATIC_DIR, 'operator.css'),
+  'datacenter.js': path.join(STATIC_DIR, 'datacenter.js'),
 } as const;
 export type AssetName = keyof typeof ASSET_FILES;
 
@@ -57,5 +59,10 @@ const fmt = { time: formatTime, lozengeClass };
 
 /** A whole page (templates that use the layout) or one region of it, for the page's own requests to swap in. */
 export function render(template: string, page: PageChrome, data: object): string {
-  return eta.render(`/${template}`, { ...data, page, fmt });
+  return renderView(template, { ...data, page });
+}
+
+/** A template of its own, without the framed pages' chrome (the Data Center operator page). */
+export function renderView(template: string, data: object): string {
+  return eta.render(`/${template}`, { ...data, fmt });
 }

@@ -1,9 +1,11 @@
 /* global window, document, setTimeout */
 // What every Gatehouse page script needs, loaded before them (views/ui/layout.eta): the page
 // session token that each request carries in a header and each answer renews, and the page's
-// live region, error flag and iframe height.
+// live region, error flag and iframe height, and times as the server writes them. The Data
+// Center operator page (not framed, no session) uses the last three.
 (function () {
   'use strict';
+  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
   function token() {
     var meta = document.querySelector('meta[name="gatehouse-session"]');
@@ -44,6 +46,15 @@
     if (alert) alert.hidden = true;
   }
 
+  // Same wording as the server (src/ui/format.ts).
+  function formatTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    var hh = String(d.getUTCHours()).padStart(2, '0');
+    var mm = String(d.getUTCMinutes()).padStart(2, '0');
+    return d.getUTCDate() + ' ' + MONTHS[d.getUTCMonth()] + ' ' + d.getUTCFullYear() + ', ' + hh + ':' + mm + ' UTC';
+  }
+
   window.GatehouseSession = Object.freeze({
     HEADER: 'X-Gatehouse-Session',
     token: token,
@@ -52,5 +63,6 @@
     resize: resize,
     showError: showError,
     clearError: clearError,
+    formatTime: formatTime,
   });
 })();

@@ -8,7 +8,6 @@
   var HEADER = session.HEADER;
   var ACTIVE_POLL_MS = 3000;
   var IDLE_POLL_MS = 20000;
-  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   var STATE_LABEL = { idle: 'Not started', discovering: 'Discovering repositories', running: 'Backfilling', paused: 'Paused', done: 'Done' };
 
   var token = session.token;
@@ -16,6 +15,7 @@
   var announce = session.announce;
   var resize = session.resize;
   var showError = session.showError;
+  var formatTime = session.formatTime;
 
   /** JSON in, JSON out; an error answer becomes an Error carrying the API's message. */
   function api(method, url, body) {
@@ -34,15 +34,6 @@
         return json;
       });
     });
-  }
-
-  // Same wording as the server (src/ui/format.ts, src/ui/view-models/coverage.ts).
-  function formatTime(iso) {
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return iso;
-    var hh = String(d.getUTCHours()).padStart(2, '0');
-    var mm = String(d.getUTCMinutes()).padStart(2, '0');
-    return d.getUTCDate() + ' ' + MONTHS[d.getUTCMonth()] + ' ' + d.getUTCFullYear() + ', ' + hh + ':' + mm + ' UTC';
   }
 
   function etaText(seconds) {
