@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseCloudEvent } from '../bitbucket/events/index.ts';
 import type { Dispatcher } from '../core/dispatch.ts';
-import { sha256Hex } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
-import { HttpError, sendError, sendJson } from '../http/errors.ts';
+import { HttpError, sendError } from '../http/errors.ts';
 import { respondToIntakeError } from '../http/intake-errors.ts';
+import { deliveryIdOf, header, recordAndAcknowledge } from '../http/intake-record.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
 import { UNATTRIBUTED, type DiagnosticsRecorder } from '../core/diagnostics/recorder.ts';
@@ -17,7 +17,6 @@ export const WEBHOOK_PATH = '/connect/webhook';
 /** Bitbucket caps payloads at 256 KB; 1 MB leaves room without inviting memory abuse. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-const REQUEST_UUID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -30,11 +29,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function unwrap(body: Record<string, unknown>): { payload: unknown; bodyEvent: string | undefined } {
   const bodyEvent = typeof body.event === 'string' ? body.event : undefined;
   return isObject(body.data) ? { payload: body.data, bodyEvent } : { payload: body, bodyEvent };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 export interface WebhookDeps extends AuthDeps {
@@ -101,28 +95,10 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
       throw new HttpError(400, 'event_key_mismatch', `X-Event-Key "${headerEvent}" disagrees with body event "${bodyEvent}"`);
     }
 
-    const requestUuid = header(req, 'x-request-uuid');
-    if (requestUuid !== undefined && !REQUEST_UUID.test(requestUuid)) {
-      throw new HttpError(400, 'invalid_request_uuid', 'X-Request-UUID must be 1 to 128 letters, digits, dots, dashes, colons or underscores');
-    }
-    // Without a request id, identical bytes are the same delivery.
-    const deliveryId = requestUuid ?? `sha256:${sha256Hex(bytes)}`;
+    const deliveryId = deliveryIdOf(req, 'X-Request-UUID', bytes);
     const log = deps.logger.child({ clientKey, requestId: deliveryId });
-
     const parsed = parseCloudEvent(eventKey, payload, deliveryId);
-    if (parsed.kind === 'invalid') {
-      log.warn({ event: eventKey, problems: parsed.problems }, 'webhook payload rejected');
-      throw new HttpError(400, 'invalid_payload', `The ${eventKey} payload is invalid: ${parsed.problems.join('; ')}`);
-    }
-    const tenant = { clientKey };
-    const result =
-      parsed.kind === 'event'
-        ? await deps.dispatcher.dispatch(tenant, parsed.event)
-        : await deps.dispatcher.ignore(tenant, { deliveryId, sourceEvent: eventKey });
-
-    const status = parsed.kind === 'event' ? 'accepted' : 'ignored';
-    log.info({ event: eventKey, status, duplicate: result.duplicate, jobId: result.jobId }, 'webhook acknowledged');
-    sendJson(res, result.duplicate ? 200 : 202, { status, duplicate: result.duplicate, deliveryId, jobId: result.jobId }, security);
+    await recordAndAcknowledge(res, parsed, { dispatcher: deps.dispatcher, log, security, label: 'webhook', clientKey, eventKey, deliveryId });
   }
 
   /**

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from '../core/dispatch.ts';
-import { decryptSecret, sha256Hex } from '../crypto.ts';
+import { decryptSecret } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
 import { HttpError, sendError, sendJson } from '../http/errors.ts';
 import { respondToIntakeError } from '../http/intake-errors.ts';
+import { deliveryIdOf, header, recordAndAcknowledge } from '../http/intake-record.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
 import type { DatacenterInstance, Store } from '../store/types.ts';
@@ -16,7 +17,6 @@ import { matchesAny, parseSignatureHeader } from './signature.ts';
 export const DATACENTER_WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 const INSTANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Decrypted secrets kept in memory (by envelope): a handful per instance, bounded for safety. */
 const MAX_CACHED_SECRETS = 1024;
 
@@ -35,11 +35,6 @@ export interface DatacenterWebhookIntake {
   handles(req: IncomingMessage): boolean;
   /** Answers the request itself; never throws, never leaves it unanswered. */
   handle(req: IncomingMessage, res: ServerResponse): void;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -137,28 +132,18 @@ export function datacenterWebhookIntake(deps: DatacenterWebhookDeps): Datacenter
       return;
     }
 
-    const requestId = header(req, 'x-request-id');
-    if (requestId !== undefined && !REQUEST_ID.test(requestId)) {
-      throw new HttpError(400, 'invalid_request_id', 'X-Request-Id must be 1 to 128 letters, digits, dots, dashes, colons or underscores');
-    }
-    // Without a request id, identical bytes are the same delivery.
-    const deliveryId = requestId ?? `sha256:${sha256Hex(bytes)}`;
+    const deliveryId = deliveryIdOf(req, 'X-Request-Id', bytes);
     const log = deps.logger.child({ clientKey, requestId: deliveryId });
-
     const parsed = parseDatacenterEvent(body, { deliveryId, sourceEvent: eventKey, instanceId: instance.instanceId });
-    if (parsed.kind === 'invalid') {
-      log.warn({ event: eventKey, problems: parsed.problems }, 'Data Center webhook payload rejected');
-      throw new HttpError(400, 'invalid_payload', `The ${eventKey} payload is invalid: ${parsed.problems.join('; ')}`);
-    }
-    const tenant = { clientKey };
-    const result =
-      parsed.kind === 'event'
-        ? await deps.dispatcher.dispatch(tenant, parsed.event)
-        : await deps.dispatcher.ignore(tenant, { deliveryId, sourceEvent: eventKey });
-    const status = parsed.kind === 'event' ? 'accepted' : 'ignored';
-    const reason = parsed.kind === 'ignored' ? parsed.reason : parsed.kind === 'unhandled' ? `Gatehouse does not act on ${eventKey}` : undefined;
-    log.info({ event: eventKey, status, reason, duplicate: result.duplicate, jobId: result.jobId }, 'Data Center webhook acknowledged');
-    sendJson(res, result.duplicate ? 200 : 202, { status, ...(reason ? { reason } : {}), duplicate: result.duplicate, deliveryId, jobId: result.jobId }, security);
+    await recordAndAcknowledge(res, parsed.kind === 'unhandled' ? { kind: 'ignored', reason: `Gatehouse does not act on ${eventKey}` } : parsed, {
+      dispatcher: deps.dispatcher,
+      log,
+      security,
+      label: 'Data Center webhook',
+      clientKey,
+      eventKey,
+      deliveryId,
+    });
   }
 
   return {
