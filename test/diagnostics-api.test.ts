@@ -119,6 +119,12 @@ describe('diagnostics API', () => {
     const again = await post(a);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('not_dead');
+    // A double click: both requests at once, one job queued.
+    await store.updateJob(jobId!, { status: 'dead', attempts: 5, lastError: 'gave up again' });
+    const queued = await store.countQueuedJobs(a.clientKey);
+    const both = await Promise.all([post(a), post(a)]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(await store.countQueuedJobs(a.clientKey)).toBe(queued + 1);
     const bad = `/api/diagnostics/dead-jobs/${encodeURIComponent('../x y')}/retry`;
     expect((await request(app).post(bad).set('Authorization', `JWT ${signFor(t, a, 'POST', bad)}`)).status).toBe(400);
   });

@@ -368,6 +368,22 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect(await store.claimJobs(10, FAR_FUTURE)).toEqual([]);
       });
 
+      it('retries a dead job of its installation once, however many ask at once', async () => {
+        const dead = await accept('r-1', newJob(1));
+        const alive = await accept('r-2', newJob(2));
+        await store.claimJobs(2, new Date());
+        await store.updateJob(dead!, { status: 'dead', attempts: 5, lastError: 'gave up' });
+        const retry = { runAfter: '2026-01-01T00:00:00.000Z', lastError: 'retried by admin' };
+        expect(await store.retryDeadJob(dead!, 'another-client', retry)).toBe('not_found');
+        expect(await store.retryDeadJob('no-such-job', CLIENT, retry)).toBe('not_found');
+        expect(await store.retryDeadJob(alive!, CLIENT, retry)).toBe('not_dead');
+        const outcomes = await Promise.all(Array.from({ length: 5 }, () => store.retryDeadJob(dead!, CLIENT, retry)));
+        expect(outcomes.sort()).toEqual(['not_dead', 'not_dead', 'not_dead', 'not_dead', 'retried']);
+        expect(await store.getJob(dead!)).toMatchObject({ status: 'queued', attempts: 0, runAfter: retry.runAfter, lastError: 'retried by admin' });
+        expect(await store.countQueuedJobs(CLIENT)).toBe(1);
+        expect((await store.claimJobs(10, FAR_FUTURE)).map((j) => j.id)).toEqual([dead]);
+      });
+
       it('bumps updatedAt on every change', async () => {
         const id = await accept('u-1');
         const created = (await store.getJob(id!))!;

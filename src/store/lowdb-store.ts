@@ -371,6 +371,17 @@ export class LowdbStore implements Store {
     await this.#writeJobStates([{ ...stateOf(entry.job), ...change, updatedAt: this.#timestamp() }]).durable;
   }
 
+  async retryDeadJob(id: string, clientKey: string, retry: { runAfter: string; lastError: string }): Promise<'retried' | 'not_found' | 'not_dead'> {
+    this.#assertOpen();
+    const change = checkJobPatch({ status: 'queued', attempts: 0, ...retry });
+    const entry = this.#index.jobs.get(id);
+    if (!entry || entry.job.clientKey !== clientKey) return 'not_found';
+    if (entry.job.status !== 'dead') return 'not_dead';
+    // Checked and applied with no await between: a second caller sees the job queued already.
+    await this.#writeJobStates([{ ...stateOf(entry.job), ...change, updatedAt: this.#timestamp() }]).durable;
+    return 'retried';
+  }
+
   /** Not a hot path (an operator asks): walks the live jobs, bounded by retention. */
   async readDeadJobs(opts: { limit: number; clientKey?: string }): Promise<JobSummary[]> {
     this.#assertOpen();

@@ -190,6 +190,13 @@ export interface Store {
    * more are due; the next call goes on.
    */
   claimJobs(limit: number, now: Date): Promise<Job[]>;
+  /**
+   * Puts a dead job of the installation back in the queue from its first attempt (attempts 0,
+   * `runAfter`, `lastError` saying who retried it), in one atomic step: of callers racing (a
+   * double click, two instances), exactly one gets `retried`, the others `not_dead`.
+   * `not_found` when there is no such job or it is another installation's.
+   */
+  retryDeadJob(id: string, clientKey: string, retry: { runAfter: string; lastError: string }): Promise<'retried' | 'not_found' | 'not_dead'>;
   /** Finish: done, requeue with backoff (status queued + runAfter), or dead with the reason. */
   updateJob(id: string, patch: Partial<Pick<Job, 'status' | 'attempts' | 'runAfter' | 'lastError'>>): Promise<void>;
   /**

@@ -54,7 +54,7 @@ const VULNDB_STALE_HOURS = 24;
 
 export interface DiagnosticsDeps {
   recorder: DiagnosticsRecorder;
-  store: Pick<Store, 'countQueuedJobs' | 'readDeadJobs' | 'getJob' | 'updateJob' | 'listInstallations'>;
+  store: Pick<Store, 'countQueuedJobs' | 'readDeadJobs' | 'getJob' | 'retryDeadJob' | 'listInstallations'>;
   dataDir: string;
   now: () => Date;
   /** TENANT_QUEUE_LIMIT: webhooks are refused (429) once this many jobs are queued. */
@@ -96,14 +96,11 @@ export class Diagnostics {
     };
   }
 
-  /** Puts one of the installation's dead jobs back in the queue, from its first attempt. */
+  /** Puts one of the installation's dead jobs back in the queue, from its first attempt (once, however many ask at once). */
   async retryDeadJob(clientKey: string, jobId: string, by: string): Promise<'retried' | 'not_found' | 'not_dead'> {
     const job = await this.deps.store.getJob(jobId);
-    if (!job || job.clientKey !== clientKey) return 'not_found';
-    if (job.status !== 'dead') return 'not_dead';
-    const before = job.lastError ? `; it had failed with: ${job.lastError}` : '';
-    await this.deps.store.updateJob(jobId, { status: 'queued', attempts: 0, runAfter: this.deps.now().toISOString(), lastError: `retried by ${by}${before}`.slice(0, 1_000) });
-    return 'retried';
+    const before = job?.lastError ? `; it had failed with: ${job.lastError}` : '';
+    return this.deps.store.retryDeadJob(jobId, clientKey, { runAfter: this.deps.now().toISOString(), lastError: `retried by ${by}${before}`.slice(0, 1_000) });
   }
 
   private assemble(health: TenantHealth, queued: number, vulndb: DiagnosticsView['vulnerabilityDatabase']): DiagnosticsView {

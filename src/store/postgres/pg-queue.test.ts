@@ -41,6 +41,16 @@ describe('PgStore queue across instances', () => {
     for (const store of opened.splice(0)) await store.close().catch(() => undefined);
   });
 
+  it('retries a dead job once when two instances are asked at the same moment', async () => {
+    const { jobId } = await a.acceptDelivery(delivery('d-1'), job(1));
+    await a.claimJobs(1, new Date());
+    await a.updateJob(jobId!, { status: 'dead', lastError: 'gave up' });
+    const retry = { runAfter: new Date().toISOString(), lastError: 'retried by admin' };
+    const outcomes = await Promise.all([a, b, a, b].map((store) => store.retryDeadJob(jobId!, CLIENT, retry)));
+    expect(outcomes.sort()).toEqual(['not_dead', 'not_dead', 'not_dead', 'retried']);
+    expect(await b.countQueuedJobs(CLIENT)).toBe(1);
+  });
+
   it('runs one job of a pull request at a time, whichever instance claims', async () => {
     const { jobId: first } = await a.acceptDelivery(delivery('g-1'), job(1, 'pr:1'));
     const { jobId: second } = await b.acceptDelivery(delivery('g-2'), job(2, 'pr:1'));

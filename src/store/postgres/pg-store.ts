@@ -339,6 +339,25 @@ export class PgStore implements Store {
     return rows.map(toJob);
   }
 
+  async retryDeadJob(id: string, clientKey: string, retry: { runAfter: string; lastError: string }): Promise<'retried' | 'not_found' | 'not_dead'> {
+    this.#assertOpen();
+    const change = checkJobPatch({ status: 'queued', attempts: 0, ...retry });
+    // One statement: the row is locked by the UPDATE, so of two racing instances one matches `dead`.
+    const { rows } = await query<{ retried: boolean }>(
+      this.#pool,
+      `WITH u AS (
+         UPDATE jobs SET status = 'queued', attempts = 0, run_after = $3, last_error = $4, updated_at = $5, read_at = NULL, lease_owner = NULL, lease_until = NULL
+         WHERE id = $1 AND client_key = $2 AND status = 'dead'
+         RETURNING id
+       )
+       SELECT EXISTS (SELECT 1 FROM u) AS retried, (SELECT count(pg_notify('${JOBS_CHANNEL}', '')) FROM u) AS notified`,
+      [id, clientKey, change.runAfter, change.lastError, this.#now()],
+    );
+    if (rows[0]?.retried) return 'retried';
+    const found = await query<{ one: number }>(this.#pool, 'SELECT 1 AS one FROM jobs WHERE id = $1 AND client_key = $2', [id, clientKey]);
+    return found.rows.length > 0 ? 'not_dead' : 'not_found';
+  }
+
   async updateJob(id: string, patch: Partial<Pick<Job, 'status' | 'attempts' | 'runAfter' | 'lastError'>>): Promise<void> {
     this.#assertOpen();
     const change = checkJobPatch(patch);
