@@ -1,34 +1,19 @@
-import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LODASH_ADVISORY, run, sampleProject, startOsvMirror, tempDir } from './fixtures/cli/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { LODASH_ADVISORY, run, useMirroredProject } from './fixtures/cli/harness.ts';
 
-let root: string;
-let mirror: { url: string; close: () => Promise<void> };
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  root = tempDir();
-  sampleProject(path.join(root, 'shop'));
-  mirror = await startOsvMirror([LODASH_ADVISORY]);
-  env = { DATA_DIR: path.join(root, 'data'), OSV_MIRROR_URL: mirror.url };
-});
-
-afterAll(async () => {
-  await mirror.close();
-  rmSync(root, { recursive: true, force: true });
-});
+const project = useMirroredProject([LODASH_ADVISORY]);
 
 describe('gatehouse db update, then scan', () => {
   it('downloads the database from OSV_MIRROR_URL and prints what changed', async () => {
-    const result = await run(['db', 'update', '--ecosystems', 'npm'], { cwd: root, env });
+    const result = await run(['db', 'update', '--ecosystems', 'npm'], { cwd: project.root, env: project.env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^npm +full +1 added, 0 updated, 0 withdrawn \(1 advisories\)$/m);
     expect(result.stdout).toMatch(/database version \S+ is active/);
   });
 
   it('reports vulnerable packages from the lockfile with the CONTRACT fields', async () => {
-    const result = await run(['scan', 'shop', '--format', 'json'], { cwd: root, env });
+    const result = await run(['scan', 'shop', '--format', 'json'], { cwd: project.root, env: project.env });
     const { findings, notices } = JSON.parse(result.stdout) as { findings: Record<string, unknown>[]; notices: string[] };
     expect(findings.find((f) => f.kind === 'dependency')).toMatchObject({
       ruleId: 'GHSA-jf85-cpcp-j695',
@@ -48,7 +33,7 @@ describe('gatehouse db update, then scan', () => {
   });
 
   it('a second update applies the delta and says nothing changed', async () => {
-    const result = await run(['db', 'update', '--ecosystems', 'NPM'], { cwd: root, env });
+    const result = await run(['db', 'update', '--ecosystems', 'NPM'], { cwd: project.root, env: project.env });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^npm +unchanged +up to date/m);
     expect(result.stdout).toMatch(/already current/);
@@ -60,16 +45,16 @@ describe('gatehouse db update, then scan', () => {
     [['db', 'frob'], {}, 2, /unknown subcommand "frob"/],
     [['db', 'update', 'extra'], {}, 2, /Unexpected argument 'extra'/],
   ])('%j fails with status %i', async (argv, extraEnv, code, message) => {
-    const result = await run(argv, { cwd: root, env: { DATA_DIR: path.join(root, 'other-data'), ...extraEnv } });
+    const result = await run(argv, { cwd: project.root, env: { DATA_DIR: path.join(project.root, 'other-data'), ...extraEnv } });
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
   });
 
   it('exits 1 and keeps the old database when the mirror fails', async () => {
-    const result = await run(['db', 'update', '--ecosystems', 'PyPI'], { cwd: root, env });
+    const result = await run(['db', 'update', '--ecosystems', 'PyPI'], { cwd: project.root, env: project.env });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/db update failed: .*HTTP 404.*still in use/);
-    const scan = await run(['scan', 'shop', '--format', 'json'], { cwd: root, env });
+    const scan = await run(['scan', 'shop', '--format', 'json'], { cwd: project.root, env: project.env });
     expect(scan.stdout).toContain('GHSA-jf85-cpcp-j695');
   });
 });

@@ -1,32 +1,19 @@
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_KEY, LODASH_ADVISORY, run, sampleProject, startOsvMirror, tempDir, writeTree } from './fixtures/cli/harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AWS_KEY, LODASH_ADVISORY, run, useMirroredProject, writeTree } from './fixtures/cli/harness.ts';
 import { validateSarif } from './fixtures/cli/sarif-validator.ts';
 
 // Every --format the CLI offers, on the same project: one scan, four readers.
 
-let root: string;
-let mirror: { url: string; close: () => Promise<void> };
-let env: NodeJS.ProcessEnv;
+const project = useMirroredProject([LODASH_ADVISORY]);
 
 beforeAll(async () => {
-  root = tempDir();
-  sampleProject(path.join(root, 'shop'));
-  mirror = await startOsvMirror([LODASH_ADVISORY]);
-  env = { DATA_DIR: path.join(root, 'data'), OSV_MIRROR_URL: mirror.url };
-  expect((await run(['db', 'update', '--ecosystems', 'npm'], { cwd: root, env })).code).toBe(0);
-});
-
-afterAll(async () => {
-  await mirror.close();
-  rmSync(root, { recursive: true, force: true });
+  expect((await run(['db', 'update', '--ecosystems', 'npm'], { cwd: project.root, env: project.env })).code).toBe(0);
 });
 
 describe('gatehouse scan --format', { timeout: 60_000 }, () => {
   it('cyclonedx: a valid CycloneDX 1.6 SBOM of the packages read, with their known vulnerabilities', async () => {
-    const result = await run(['scan', 'shop', '--format', 'cyclonedx'], { cwd: root, env });
+    const result = await run(['scan', 'shop', '--format', 'cyclonedx'], { cwd: project.root, env: project.env });
     expect(await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(result.stdout)).toBeNull();
     const bom = JSON.parse(result.stdout) as {
       components: { purl: string; 'bom-ref': string }[];
@@ -49,9 +36,9 @@ describe('gatehouse scan --format', { timeout: 60_000 }, () => {
   });
 
   it('text, json and sarif report the same findings', async () => {
-    const json = await run(['scan', 'shop', '--format', 'json'], { cwd: root, env });
-    const sarif = await run(['scan', 'shop', '--format', 'sarif'], { cwd: root, env });
-    const text = await run(['scan', 'shop'], { cwd: root, env });
+    const json = await run(['scan', 'shop', '--format', 'json'], { cwd: project.root, env: project.env });
+    const sarif = await run(['scan', 'shop', '--format', 'sarif'], { cwd: project.root, env: project.env });
+    const text = await run(['scan', 'shop'], { cwd: project.root, env: project.env });
     const ids = (JSON.parse(json.stdout) as { findings: { ruleId: string }[] }).findings.map((f) => f.ruleId).sort();
     const log = JSON.parse(sarif.stdout);
     expect(validateSarif(log)).toBe(true);
@@ -61,8 +48,8 @@ describe('gatehouse scan --format', { timeout: 60_000 }, () => {
   });
 
   it('cyclonedx of a tree without lockfiles is an SBOM with no components', async () => {
-    writeTree(root, { 'plain/readme.md': 'hello\n' });
-    const result = await run(['scan', 'plain', '--format', 'cyclonedx'], { cwd: root, env });
+    writeTree(project.root, { 'plain/readme.md': 'hello\n' });
+    const result = await run(['scan', 'plain', '--format', 'cyclonedx'], { cwd: project.root, env: project.env });
     expect(result.code).toBe(0);
     const bom = JSON.parse(result.stdout) as { bomFormat: string; components?: unknown[] };
     expect(bom.bomFormat).toBe('CycloneDX');
