@@ -30,17 +30,27 @@ export function assignedTo(names: string, value: string, alphabet: string): { re
 }
 
 /**
+ * A body that can match one way only: characters, escapes and classes, each once or a fixed
+ * `{n}` times; no group, alternative, optional part or range of lengths.
+ */
+const FIXED_BODY = /^(?:(?:\\.|\[(?:[^\]\\]|\\.)*\]|[^\\[\](){}|?*+.^$])(?:\{\d+\})?)+$/;
+
+/**
  * A token with a distinctive prefix, as group 1. It must not be preceded by a word
  * character nor followed by a character of its own alphabet, so a longer random
  * string that merely contains the pattern is not reported.
  *
- * The token is captured inside a lookahead and then consumed with a backreference: JS
- * lookaheads are atomic, so when the boundary check fails the engine does not retry every
- * shorter length of a `{20,200}` body (a run of prefixes would otherwise cost
- * length x retries at each one). Use it as a rule's whole regex: its group is group 1.
+ * A token of variable length is captured inside a lookahead and then consumed with a
+ * backreference: JS lookaheads are atomic, so when the boundary check fails the engine does
+ * not retry every shorter length of a `{20,200}` body (a run of prefixes would otherwise
+ * cost length x retries at each one). A body that matches one way only has nothing to
+ * retry and is matched plainly: V8 then skips ahead to its literal start, which a
+ * lookahead hides from it (on lines that hold the keyword but no token, such as `pat` in
+ * every `path`, about 30x less time). Use it as a rule's whole regex: its group is group 1.
  */
 export function prefixed(body: string, alphabet: string): string {
-  return `(?<![A-Za-z0-9_])(?=(${body}))\\1(?![${alphabet}])`;
+  const token = FIXED_BODY.test(body) ? `(${body})` : `(?=(${body}))\\1`;
+  return `(?<![A-Za-z0-9_])${token}(?![${alphabet}])`;
 }
 
 export const HEX_DIGITS = '0123456789abcdef';

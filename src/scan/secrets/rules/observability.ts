@@ -349,7 +349,7 @@ export const OBSERVABILITY_RULES: readonly SecretRule[] = [
     id: 'launchdarkly-access-token',
     description: 'LaunchDarkly API access token or server-side SDK key',
     severity: 'high',
-    keywords: ['launchdarkly', 'ld_'],
+    keywords: ['launchdarkly', 'ld_sdk', 'ld_api', 'ld_access'],
     ...assignedTo('launchdarkly|ld_(?:sdk|api|access)', `(?:api|sdk)-${UUID}`, 'A-Za-z0-9\\-'),
     flags: 'i',
     secretGroup: 1,
