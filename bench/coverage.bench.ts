@@ -6,7 +6,8 @@
 //     BENCH_COVERAGE_PACKAGES packages (default 1,000);
 //   - 429 (with Retry-After: 1) on 5 % of the API calls, the whole run;
 //   - discovery on demand, then the backfill: repositories/minute, MB scanned/s, peak RSS
-//     (VmHWM of each server process), API calls per repository;
+//     (VmHWM of each server process), API calls per repository, broken down by kind (listings,
+//     file reads, publication, the calls answered 429 and so made again) so the figure is explained;
 //   - at 50 % the server is killed with SIGKILL and started again on the same DATA_DIR: the
 //     backfill must go on without scanning a finished repository again (counted at the
 //     simulator: a repository whose branch report was published before the kill and one of
@@ -63,6 +64,44 @@ async function startServer(sim: Simulator, port: number, dataDir: string): Promi
   throw new Error('server did not start');
 }
 
+/** What an API call of the backfill is for: the breakdown of calls per repository. */
+const CALL_KINDS = ['workspace listing', 'repository and branch head', 'directory listings', 'file reads', 'report, annotations, build status', 'other'] as const;
+type CallKind = (typeof CALL_KINDS)[number];
+
+function callKind(method: string, urlPath: string): CallKind {
+  const p = urlPath.split('?')[0]!;
+  if (/\/reports\/|\/statuses\/build/.test(p)) return 'report, annotations, build status';
+  if (/^\/2\.0\/repositories\/[^/]+\/?$/.test(p)) return 'workspace listing';
+  if (/^\/2\.0\/repositories\/[^/]+\/[^/]+\/?$/.test(p) || /\/refs\/branches\//.test(p)) return 'repository and branch head';
+  if (method === 'GET' && /\/src\/[0-9a-f]{40}\/(.*\/)?$/.test(p)) return 'directory listings';
+  if (method === 'GET' && /\/src\/[0-9a-f]{40}\/./.test(p)) return 'file reads';
+  return 'other';
+}
+
+/** Calls of each kind per repository, and how many of them were answered 429 (each made again after its Retry-After). */
+function callBreakdown(calls: readonly { method: string; path: string }[], throttled: readonly { method: string; url: string }[], repositories: number, killIndex: number): string[] {
+  const count = new Map<CallKind, number>(CALL_KINDS.map((k) => [k, 0]));
+  const refused = new Map<CallKind, number>(CALL_KINDS.map((k) => [k, 0]));
+  for (const c of calls) count.set(callKind(c.method, c.path), count.get(callKind(c.method, c.path))! + 1);
+  for (const t of throttled) refused.set(callKind(t.method, t.url), refused.get(callKind(t.method, t.url))! + 1);
+  const lines = CALL_KINDS.filter((k) => count.get(k)! > 0).map((k) => `    ${k}: ${(count.get(k)! / repositories).toFixed(1)} per repository (${count.get(k)} calls, ${refused.get(k)} of them answered 429 and made again)`);
+  // A file read more than once and not because of a 429: its repository's scan was started
+  // again, because it was in flight at the kill (first read before it, again after), or because
+  // an attempt of its job failed (both reads on the same side of the kill).
+  const firstRead = new Map<string, number>();
+  let afterKill = 0;
+  let sameSide = 0;
+  calls.forEach((c, index) => {
+    if (callKind(c.method, c.path) !== 'file reads') return;
+    const first = firstRead.get(c.path);
+    if (first === undefined) firstRead.set(c.path, index);
+    else if (first < killIndex && index >= killIndex) afterKill++;
+    else sameSide++;
+  });
+  lines.push(`    of the file reads, read again: ${afterKill} of repositories in flight at the kill, ${Math.max(0, sameSide - refused.get('file reads')!)} after a failed attempt of a repository's job`);
+  return lines;
+}
+
 /** Peak resident set of a live process, in MB (Linux VmHWM). */
 function peakRssMb(proc: ChildProcess): number {
   const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
@@ -86,6 +125,7 @@ async function main(): Promise<void> {
     const tenant = sim.installation()!;
     sim.faults.add({ pathPattern: '/2.0/', count: 1e9, kind: '429-retry-after', retryAfterSeconds: 1, share: 0.05 });
     const callsBefore = sim.site.apiCalls.length;
+    const throttledBefore = sim.site.faults.triggered.length;
     const coverage = async () => (await signedCall(baseUrl, tenant, 'GET', '/api/coverage')).body as Coverage;
 
     const t0 = Date.now();
@@ -132,7 +172,9 @@ async function main(): Promise<void> {
     const r = state!.repositories;
     console.log(`backfill: ${r.total} repositories (${r.scanned} scanned, ${r.skipped} skipped, ${r.failed} failed) in ${seconds.toFixed(0)} s, restart included`);
     console.log(`  ${(r.total / (seconds / 60)).toFixed(1)} repositories/minute; ${(state!.bytes / 1e6 / seconds).toFixed(2)} MB scanned/s (${(state!.bytes / 1e6).toFixed(1)} MB, ${state!.files} files, ${state!.findings} findings)`);
-    console.log(`  ${(calls / r.total).toFixed(1)} API calls per repository (${calls} calls, ${sim.site.faults.triggered.length} answered 429)`);
+    const throttled = sim.site.faults.triggered.slice(throttledBefore);
+    console.log(`  ${(calls / r.total).toFixed(1)} API calls per repository (${calls} calls, ${throttled.length} answered 429); ${(workspace.files / REPOS).toFixed(1)} files per repository on average:`);
+    for (const line of callBreakdown(sim.site.apiCalls.slice(callsBefore), throttled, r.total, killIndex - callsBefore)) console.log(line);
     console.log(`  peak RSS ${peak.toFixed(0)} MB (largest VmHWM of the two server processes)`);
     console.log(`  resume after SIGKILL at ${killedAt}/${r.total}: finished repositories scanned again: ${twice} (target 0); repositories in flight at the kill, read again: ${inFlight}`);
     for (const e of state!.errors.slice(0, 5)) console.log(`  failed: ${e.repository}: ${e.reason}`);
