@@ -19,6 +19,7 @@ const SHORT = 3;
 
 /** Escapes whose extent is more than one character, or that refer to a group: never rewritten. */
 const OPAQUE_ESCAPE = /\\(?:[1-9]\d*|0|x[0-9A-Fa-f]{2}|u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|c[A-Za-z]|k<[^>]*>|[pP]\{[^}]*\})/y;
+const OPAQUE_START = new Set('0123456789xuckpP');
 const GROUP_OPENER = /\((?:\?(?::|=|!|<=|<!|<[A-Za-z_$][\w$]*>))?/y;
 const BOUNDED_REPEAT = /\{(\d+),(\d+)\}(\??)/y;
 
@@ -55,7 +56,7 @@ export function loopShortRepeats(source: string, flags = ''): string {
         pos++;
         continue;
       } else if (c === '\\') {
-        const opaque = matchAt(OPAQUE_ESCAPE, source, pos)?.[0];
+        const opaque = OPAQUE_START.has(source[pos + 1]!) ? matchAt(OPAQUE_ESCAPE, source, pos)?.[0] : undefined;
         atom = opaque ?? source.slice(pos, pos + 2);
         repeatable = opaque === undefined;
         pos += atom.length;
