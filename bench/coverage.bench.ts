@@ -8,6 +8,8 @@
 //   - discovery on demand, then the backfill: repositories/minute, MB scanned/s, peak RSS
 //     (VmHWM of each server process), API calls per repository, broken down by kind (listings,
 //     file reads, publication, the calls answered 429 and so made again) so the figure is explained;
+//   - at the end, the inventory exported as JSON Lines: every repository listed, how many with
+//     findings and with components;
 //   - at 50 % the server is killed with SIGKILL and started again on the same DATA_DIR: the
 //     backfill must go on without scanning a finished repository again (counted at the
 //     simulator: a repository whose branch report was published before the kill and one of
@@ -21,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
 import { generateWorkspace } from '../src/simulator/workspace-generator.ts';
+import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl, SymmetricAlgorithm } from 'atlassian-jwt';
 import { signedCall } from '../test/helpers/pipeline-app.ts';
 import { freePort } from '../test/helpers/server-process.ts';
 
@@ -102,6 +105,35 @@ function callBreakdown(calls: readonly { method: string; path: string }[], throt
   return lines;
 }
 
+/**
+ * What the security lead exports at the end: the inventory as JSON Lines, read line by line.
+ * Counts the entities by type, and the repositories that appear with their findings and components.
+ */
+async function exportInventory(baseUrl: string, tenant: { clientKey: string; sharedSecret: string }): Promise<{ seconds: number; bytes: number; byType: Map<string, number>; repositories: Set<string>; withFindings: Set<string>; withComponents: Set<string> }> {
+  const started = Date.now();
+  const pathAndQuery = '/api/inventory/export?format=jsonl';
+  const now = Math.floor(Date.now() / 1000);
+  const url = new URL(pathAndQuery, baseUrl);
+  const qsh = createQueryStringHash(fromMethodAndUrl('GET', url.pathname + url.search), false, baseUrl);
+  const jwt = encodeSymmetric({ iss: tenant.clientKey, sub: 'bench-admin', iat: now, exp: now + 600, qsh }, tenant.sharedSecret, SymmetricAlgorithm.HS256);
+  const response = await fetch(url, { headers: { Authorization: `JWT ${jwt}` } });
+  if (!response.ok) throw new Error(`inventory export answered ${response.status}: ${await response.text()}`);
+  const text = await response.text();
+  const byType = new Map<string, number>();
+  const repositories = new Set<string>();
+  const withFindings = new Set<string>();
+  const withComponents = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const entity = JSON.parse(line) as { type: string; fullName?: string; repositoryFullName?: string; repositories?: string[] };
+    byType.set(entity.type, (byType.get(entity.type) ?? 0) + 1);
+    if (entity.type === 'repository') repositories.add(entity.fullName!);
+    if (entity.type === 'finding') withFindings.add(entity.repositoryFullName!);
+    if (entity.type === 'component') for (const r of entity.repositories ?? []) withComponents.add(r);
+  }
+  return { seconds: (Date.now() - started) / 1000, bytes: Buffer.byteLength(text), byType, repositories, withFindings, withComponents };
+}
+
 /** Peak resident set of a live process, in MB (Linux VmHWM). */
 function peakRssMb(proc: ChildProcess): number {
   const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
@@ -178,6 +210,12 @@ async function main(): Promise<void> {
     console.log(`  peak RSS ${peak.toFixed(0)} MB (largest VmHWM of the two server processes)`);
     console.log(`  resume after SIGKILL at ${killedAt}/${r.total}: finished repositories scanned again: ${twice} (target 0); repositories in flight at the kill, read again: ${inFlight}`);
     for (const e of state!.errors.slice(0, 5)) console.log(`  failed: ${e.repository}: ${e.reason}`);
+    const inventory = await exportInventory(baseUrl, tenant);
+    const missing = workspace.repositories.filter((name) => !inventory.repositories.has(name));
+    console.log(
+      `  inventory export (JSON Lines): ${(inventory.bytes / 1e6).toFixed(1)} MB in ${inventory.seconds.toFixed(1)} s; ${[...inventory.byType].map(([t, n]) => `${n} ${t}`).join(', ')}; ` +
+        `${inventory.repositories.size} of ${REPOS} repositories listed${missing.length ? ` (missing: ${missing.slice(0, 5).join(', ')})` : ''}, ${inventory.withFindings.size} with findings, ${inventory.withComponents.size} with components`,
+    );
     console.log(`  load average during the run: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
   } finally {
     if (server && server.exitCode === null) server.kill('SIGTERM');
