@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createMigratedDatabase, emptyTables, type TestDatabase } from '../../../test/helpers/postgres.ts';
 import { createPool } from './database.ts';
 import { LeaseLostError, PgStore } from './pg-store.ts';
+import { JobWakeups } from './wakeups.ts';
 
 /**
  * What the PostgreSQL queue adds to the Store contract for several instances: two stores
@@ -104,5 +105,31 @@ describe('PgStore queue across instances', () => {
     await a.claimJobs(1, new Date());
     await a.close();
     expect((await b.claimJobs(1, new Date())).map((j) => j.id)).toEqual([jobId]);
+  });
+
+  it('wakes a listening instance for a burst of jobs with a few notices sent after their commits, every job found', async () => {
+    // b claims on each wake-up only (no poll): a notice sent before a job's commit, or one
+    // lost while another was on its way, would leave that job unclaimed here.
+    const claimed = new Set<string>();
+    let notices = 0;
+    let claiming = Promise.resolve();
+    const wakeups = new JobWakeups(db.url, () => {
+      notices += 1;
+      claiming = claiming.then(async () => {
+        for (const j of await b.claimJobs(100, new Date())) claimed.add(j.id);
+      });
+    });
+    await wakeups.start();
+    try {
+      const accepted = await Promise.all(Array.from({ length: 40 }, (_, n) => a.acceptDelivery(delivery(`n-${n}`), job(n))));
+      for (let waited = 0; claimed.size < 40 && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      await claiming;
+      expect([...claimed].sort()).toEqual(accepted.map((r) => r.jobId).sort());
+      // Not one notice per job: each would be a commit serialised behind the database's notify lock.
+      expect(notices).toBeGreaterThanOrEqual(1);
+      expect(notices).toBeLessThan(40);
+    } finally {
+      await wakeups.stop();
+    }
   });
 });

@@ -32,7 +32,7 @@ import {
 } from '../types.ts';
 import { query } from './database.ts';
 import { checkSchema } from './migrate.ts';
-import { JOBS_CHANNEL } from './wakeups.ts';
+import { JOBS_CHANNEL, JobNotices } from './wakeups.ts';
 
 /**
  * The Store on PostgreSQL, for several instances sharing one database.
@@ -107,6 +107,7 @@ export class PgStore implements Store {
   readonly #owner = `${process.pid}-${randomUUID()}`;
   /** Jobs claimed here and still being worked on: their leases are renewed. */
   readonly #held = new Set<string>();
+  readonly #notices: JobNotices;
   #state: 'new' | 'open' | 'closed' = 'new';
   #timers: NodeJS.Timeout[] = [];
 
@@ -117,6 +118,7 @@ export class PgStore implements Store {
     this.#retention = { ...DEFAULT_RETENTION, ...opts.retention };
     this.#leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     this.#pruneEveryMs = opts.pruneEveryMs ?? PRUNE_EVERY_MS;
+    this.#notices = new JobNotices(() => query(this.#pool, `SELECT pg_notify('${JOBS_CHANNEL}', '')`), this.#logger);
   }
 
   get owner(): string {
@@ -141,6 +143,7 @@ export class PgStore implements Store {
     this.#state = 'closed';
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
+    await this.#notices.settled();
     if (this.#held.size === 0) return;
     const ids = [...this.#held];
     this.#held.clear();
@@ -270,7 +273,8 @@ export class PgStore implements Store {
     const jobId = newJob ? randomUUID() : null;
     // One statement, so one transaction: the delivery and its job are durable together. A
     // known id inside the dedupe window inserts nothing; one past it is accepted afresh.
-    const { rows } = await query<{ accepted: boolean }>(
+    // Other instances hear of the job once it is committed (JobNotices).
+    const { rows } = await query<{ accepted: boolean; queued: boolean }>(
       this.#pool,
       `WITH d AS (
          INSERT INTO deliveries (id, client_key, event, job_id, received_at) VALUES ($1, $2, $3, $4, $5)
@@ -282,7 +286,7 @@ export class PgStore implements Store {
          SELECT $4, $7, $8, $9, 'queued', 0, $5, $5, $5, $10, $11 WHERE $4::text IS NOT NULL AND EXISTS (SELECT 1 FROM d)
          RETURNING 1
        )
-       SELECT EXISTS (SELECT 1 FROM d) AS accepted, (SELECT count(pg_notify('${JOBS_CHANNEL}', '')) FROM j) AS notified`,
+       SELECT EXISTS (SELECT 1 FROM d) AS accepted, EXISTS (SELECT 1 FROM j) AS queued`,
       [
         d.id,
         d.clientKey,
@@ -297,6 +301,7 @@ export class PgStore implements Store {
         newJob?.job.supersedes === true,
       ],
     );
+    if (rows[0]?.queued) this.#notices.notify();
     if (rows[0]?.accepted) return { duplicate: false, jobId };
     // Known: what it was accepted with (read now, so a concurrent first accept is seen committed).
     const known = await query<{ job_id: string | null }>(this.#pool, 'SELECT job_id FROM deliveries WHERE id = $1', [d.id]);
@@ -380,10 +385,14 @@ export class PgStore implements Store {
          WHERE id = $1 AND ($7::text IS NULL OR (status = 'running' AND lease_owner = $7))
          RETURNING status
        )
-       SELECT status, CASE WHEN status <> 'running' THEN pg_notify('${JOBS_CHANNEL}', '') END AS notified FROM u`,
+       SELECT status FROM u`,
       [id, change.status ?? null, change.attempts ?? null, change.runAfter ?? null, change.lastError ?? null, this.#now(), held ? this.#owner : null],
     );
-    if (rows.length > 0) return;
+    if (rows.length > 0) {
+      // Out of `running`: the job's pull request may be free for its next job elsewhere.
+      if (rows[0]!.status !== 'running') this.#notices.notify();
+      return;
+    }
     if (held) {
       this.#held.delete(id);
       throw new LeaseLostError(`job ${id} is no longer leased to this instance (its lease ran out and another instance took it over)`);
