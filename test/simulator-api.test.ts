@@ -192,6 +192,24 @@ describe('git-backed content', () => {
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { type: string }).type).toBe('error');
   });
+
+  it('seeds branches off main in one go without a webhook, each one commit a pull request diffs; pull requests opened at once get distinct ids', async () => {
+    await sim.createRepository('acme', 'seeded');
+    const sent = sim.deliveries.length;
+    await sim.seedBranches('acme/seeded', [1, 2, 3].map((n) => ({ branch: `leak-${n}`, files: { [`dir/key${n}.js`]: `key ${n}\n` } })), 'Leak');
+    expect(sim.deliveries.length).toBe(sent);
+    // Opened at the same time: each its own id, as Bitbucket numbers them.
+    const opened = await Promise.all([1, 2, 3].map((n) => sim.openPullRequest('acme/seeded', { source: `leak-${n}`, title: `Leak ${n}` })));
+    expect(opened.map((p) => p.id).sort()).toEqual([1, 2, 3]);
+    const pr = opened[1]!;
+    expect(sim.pullRequest('acme/seeded', pr.id).sourceBranch).toBe('leak-2');
+    const diff = await (await call('GET', `/repositories/acme/seeded/diff/${pr.sourceHash}..${pr.destinationHash}`)).text();
+    expect(diff).toContain('+key 2');
+    expect(diff).not.toContain('key1');
+    expect(await (await call('GET', `/repositories/acme/seeded/src/${pr.sourceHash}/README.md`)).text()).toBe('# seeded\n');
+    await expect(sim.seedBranches('acme/seeded', [{ branch: 'leak-3', files: { 'x.js': 'x' } }], 'Again')).rejects.toThrow(/leak-3 already exists/);
+    expect(sim.violations).toEqual([]);
+  });
 });
 
 describe('Code Insights, build statuses and comments', () => {

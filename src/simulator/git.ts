@@ -251,6 +251,34 @@ export class GitRepository {
   }
 
   /**
+   * Many branches at once, each one commit of `files` on top of `from`, through one
+   * `git fast-import`: a load test's ten thousand pull-request branches in seconds instead of
+   * nine git processes each. Existing branches are refused (fast-import would move them).
+   */
+  async commitBranches(from: string, branches: { branch: string; files: Record<string, string> }[], message: string): Promise<void> {
+    await this.serialise(async () => {
+      const base = await this.branchHead(from);
+      if (!base) throw new GitError(`unknown start point ${from}`, null, '');
+      const existing = new Set((await this.text(['for-each-ref', '--format=%(refname:strip=2)', 'refs/heads/'])).split('\n'));
+      const taken = branches.find(({ branch }) => existing.has(branch));
+      if (taken) throw new GitError(`branch ${taken.branch} already exists`, null, '');
+      const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+      const when = `${Math.floor(Date.now() / 1000)} +0000`;
+      const stream = branches.map(({ branch, files }) =>
+        [
+          `commit refs/heads/${branch}\n`,
+          `committer ${IDENTITY.name} <${IDENTITY.email}> ${when}\n`,
+          data(`${message}\n`),
+          `from ${base}\n`,
+          ...Object.entries(files).map(([file, content]) => `M 100644 inline ${normaliseRepoPath(file)}\n${data(content)}`),
+          '\n',
+        ].join(''),
+      );
+      await this.run(['fast-import', '--quiet'], { input: stream.join('') });
+    });
+  }
+
+  /**
    * Writes blobs and returns their hashes in order. Many at once go through one git process
    * (`--stdin-paths` over temporary files): a generated workspace commits thousands of files.
    */

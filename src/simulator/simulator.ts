@@ -435,6 +435,17 @@ export class Simulator {
     return newHash;
   }
 
+  /**
+   * Branches off the main branch, one commit each, sent as no webhook: as if pushed before the
+   * app was installed. Load tests prepare thousands of pull requests this way, so that the app
+   * sees only the pull requests they measure.
+   */
+  async seedBranches(fullName: string, branches: { branch: string; files: Record<string, string> }[], message: string): Promise<void> {
+    const repo = this.repository(fullName);
+    await repo.git.commitBranches(repo.mainBranch, branches, message);
+    repo.updatedOn = this.site.now().toISOString();
+  }
+
   async createBranch(fullName: string, branch: string, from?: string): Promise<string> {
     const repo = this.repository(fullName);
     if (await repo.git.branchHead(branch)) throw new Error(`branch ${branch} already exists in ${fullName}`);
@@ -448,12 +459,12 @@ export class Simulator {
     const destination = input.destination ?? repo.mainBranch;
     const sourceRepository = input.sourceRepository ? this.repository(input.sourceRepository) : undefined;
     if (sourceRepository && sourceRepository.parent !== repo) throw new Error(`${input.sourceRepository} is not a fork of ${fullName}`);
-    const id = repo.pullRequests.length + 1;
-    // Bitbucket keeps a fork's pull-request head in the destination under refs/pull-requests/{id}/from.
-    if (sourceRepository) await repo.git.fetchFrom(sourceRepository.git, `+refs/heads/${input.source}:refs/pull-requests/${id}/from`);
     const sourceHash = await (sourceRepository ?? repo).git.branchHead(input.source);
     const destinationHash = await repo.git.branchHead(destination);
     if (!sourceHash || !destinationHash) throw new Error(`both branches must exist: ${input.source} -> ${destination}`);
+    // The id is taken and the pull request recorded with no await in between, so pull requests
+    // opened at the same time in one repository get distinct ids.
+    const id = repo.pullRequests.length + 1;
     const now = this.site.now().toISOString();
     const pr: PullRequest = {
       id,
@@ -473,6 +484,8 @@ export class Simulator {
       comments: [],
     };
     repo.pullRequests.push(pr);
+    // Bitbucket keeps a fork's pull-request head in the destination under refs/pull-requests/{id}/from.
+    if (sourceRepository) await repo.git.fetchFrom(sourceRepository.git, `+refs/heads/${input.source}:refs/pull-requests/${id}/from`);
     await this.sendEvent(repo, 'pullrequest:created', pullRequestPayload(this.site.resources, repo, pr, this.user), { pullRequest: pr });
     return pr;
   }
