@@ -138,8 +138,10 @@ export class PgResultsStore implements ResultsStore {
 
   async listPullRequestScans(clientKey: string, repoUuid: string, prId: number): Promise<ScanSummary[]> {
     await this.#pruneIfDue();
+    // coalesce(pr_id, -1) as scans_prune_order indexes it: found through that index, one pull
+    // request's scans cost the same however many other pull requests the repository has.
     return this.#many<ScanSummary>(
-      "SELECT summary AS v FROM scans WHERE client_key = $1 AND repo_uuid = $2 AND kind = 'pull_request' AND pr_id = $3 ORDER BY seq",
+      "SELECT summary AS v FROM scans WHERE client_key = $1 AND repo_uuid = $2 AND kind = 'pull_request' AND coalesce(pr_id, -1) = $3 ORDER BY seq",
       [clientKey, repoUuid, prId],
     );
   }
