@@ -40,8 +40,9 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `gatehouse_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+/** `prefix` names who created it (a bench's databases are told apart from the tests'). */
+export async function createTestDatabase(prefix = 'gatehouse_test_'): Promise<TestDatabase> {
+  const name = `${prefix}${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(TEST_DATABASE_BASE_URL);
   url.pathname = `/${name}`;
