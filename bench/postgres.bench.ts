@@ -9,8 +9,9 @@
 //     repository) opened 20 at a time, clock from the first opening to the last report
 //     published; two instances over one, as a ratio;
 //   - exactly-once: BENCH_PG_DELIVERIES pull requests (default 10,000) across two instances,
-//     one SIGKILLed once half of them are opened; report PUTs counted per head commit at the
-//     simulator (duplicates: a commit published more than once; missing: never published).
+//     one SIGKILLed once half of them are opened; counted at the simulator: reports held per
+//     head commit and comments posted per pull request (each should be one), report PUTs
+//     repeated by a job rerun after the kill, and deliveries not acknowledged in the end.
 //
 // What bounds the jobs: every Bitbucket API call answers after BENCH_PG_LATENCY_MS (default
 // 30 ms, the order of Bitbucket Cloud's own answers; the simulator's slow fault), and a pull
@@ -176,7 +177,8 @@ async function drained(pool: pg.Pool): Promise<number> {
 interface Pr {
   repo: string;
   branch: string;
-  /** The source commit once opened: its report is what gets published. */
+  /** Once opened: its id, and the source commit, whose report is what gets published. */
+  id?: number;
   head?: string;
 }
 
@@ -196,29 +198,41 @@ async function preparePullRequests(sim: Simulator, prefix: string, count: number
   return prs;
 }
 
-/** Report PUTs per path, read from the simulator's call log as it grows (never rescanned). */
+/** Report PUTs and comment POSTs per path, read from the simulator's call log as it grows (never rescanned). */
 function publications(sim: Simulator) {
-  const puts = new Map<string, number>();
+  const counts = new Map<string, number>();
   let seen = 0;
-  return (pr: Pr): number => {
+  const count = (path: string) => {
     const calls = sim.apiCalls;
     for (; seen < calls.length; seen++) {
       const call = calls[seen]!;
-      if (call.method === 'PUT' && call.path.endsWith(`/reports/${REPORT}`)) puts.set(call.path, (puts.get(call.path) ?? 0) + 1);
+      if ((call.method === 'PUT' && call.path.endsWith(`/reports/${REPORT}`)) || (call.method === 'POST' && call.path.endsWith('/comments'))) {
+        counts.set(`${call.method} ${call.path}`, (counts.get(`${call.method} ${call.path}`) ?? 0) + 1);
+      }
     }
-    return pr.head === undefined ? 0 : (puts.get(`/2.0/repositories/${pr.repo}/commit/${pr.head}/reports/${REPORT}`) ?? 0);
+    return counts.get(path) ?? 0;
+  };
+  return {
+    reportPuts: (pr: Pr) => (pr.head === undefined ? 0 : count(`PUT /2.0/repositories/${pr.repo}/commit/${pr.head}/reports/${REPORT}`)),
+    commentPosts: (pr: Pr) => (pr.id === undefined ? 0 : count(`POST /2.0/repositories/${pr.repo}/pullrequests/${pr.id}/comments`)),
   };
 }
+type Publications = ReturnType<typeof publications>;
 
 /**
  * Opens every pull request (OPEN_AT_ONCE at a time) and waits until each has a published
  * report, saying how far it got every 30 s; `midway` runs once half are opened.
  */
-async function openAndDrain(sim: Simulator, prs: Pr[], published: (pr: Pr) => number, midway?: () => void) {
+async function openAndDrain(sim: Simulator, prs: Pr[], published: Publications, midway?: () => void) {
   const from = performance.now();
   let calledMidway = false;
   for (let k = 0; k < prs.length; k += OPEN_AT_ONCE) {
-    await Promise.all(prs.slice(k, k + OPEN_AT_ONCE).map(async (pr) => (pr.head = (await sim.openPullRequest(pr.repo, { source: pr.branch, title: 'Leak' })).sourceHash)));
+    await Promise.all(
+      prs.slice(k, k + OPEN_AT_ONCE).map(async (pr) => {
+        const opened = await sim.openPullRequest(pr.repo, { source: pr.branch, title: 'Leak' });
+        Object.assign(pr, { id: opened.id, head: opened.sourceHash });
+      }),
+    );
     if (midway && !calledMidway && k + OPEN_AT_ONCE >= prs.length / 2) {
       calledMidway = true;
       midway();
@@ -226,10 +240,10 @@ async function openAndDrain(sim: Simulator, prs: Pr[], published: (pr: Pr) => nu
   }
   const opened = (performance.now() - from) / 1000;
   let told = performance.now();
-  let waiting = prs.filter((pr) => published(pr) === 0);
+  let waiting = prs.filter((pr) => published.reportPuts(pr) === 0);
   while (waiting.length > 0) {
     await sleep(200);
-    waiting = waiting.filter((pr) => published(pr) === 0);
+    waiting = waiting.filter((pr) => published.reportPuts(pr) === 0);
     if (performance.now() - told > 30_000) {
       told = performance.now();
       say(`  ${prs.length - waiting.length} of ${prs.length} published`);
@@ -238,7 +252,7 @@ async function openAndDrain(sim: Simulator, prs: Pr[], published: (pr: Pr) => nu
   return { opened, seconds: (performance.now() - from) / 1000 };
 }
 
-async function phase(label: string, sim: Simulator, balancer: Balancer, instances: Instance[], pool: pg.Pool, published: (pr: Pr) => number, prefix: string) {
+async function phase(label: string, sim: Simulator, balancer: Balancer, instances: Instance[], pool: pg.Pool, published: Publications, prefix: string) {
   let cpu = cpuMeter(instances);
   const ack = await acknowledgements(sim, instances, balancer.url);
   say(`${label}: acknowledgements ${ack.rate.toFixed(0)} req/s, p99 ${ack.p99} ms (${ack.failed} not 202); ${cpu()}`);
@@ -281,14 +295,22 @@ async function main(): Promise<void> {
       victim.proc.kill('SIGKILL');
       say(`  SIGKILLed one instance after ${killedAt} pull requests were opened`);
     });
-    const counts = prs.map(published);
-    const duplicates = counts.filter((n) => n > 1).length;
-    const missing = counts.filter((n) => n === 0).length;
-    const refused = sim.deliveries.filter((d) => d.attempts.at(-1)?.status !== 202).length;
+    // What users see: the reports Bitbucket holds per head commit (a PUT replaces the same
+    // report) and the comments posted per pull request. A job killed between publishing and
+    // recording it runs again elsewhere and PUTs its report again: counted apart.
+    const reports = prs.map((pr) => (sim.repository(pr.repo).reports.get(pr.head!) ?? []).filter((r) => r.externalId === REPORT).length);
+    const comments = prs.map(published.commentPosts);
+    const puts = prs.map(published.reportPuts);
+    const statuses = new Map<string, number>();
+    for (const d of sim.deliveries) {
+      const status = String(d.attempts.at(-1)?.status ?? d.attempts.at(-1)?.error ?? 'none');
+      if (status !== '202') statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
     say(
-      `exactly-once: ${DELIVERIES} pull requests over two instances, one SIGKILLed after ${killedAt}; ${seconds.toFixed(1)} s ` +
-        `(${(DELIVERIES / seconds).toFixed(1)} jobs/s); commits published more than once: ${duplicates}, never published: ${missing}; ` +
-        `deliveries not acknowledged 202 in the end: ${refused}; ${cpu()}`,
+      `exactly-once: ${DELIVERIES} pull requests over two instances, one SIGKILLed after ${killedAt} were opened; ${seconds.toFixed(1)} s ` +
+        `(${(DELIVERIES / seconds).toFixed(1)} jobs/s); commits with more than one report: ${reports.filter((n) => n > 1).length}, with none: ${reports.filter((n) => n === 0).length}; ` +
+        `pull requests with more than one comment posted: ${comments.filter((n) => n > 1).length}, with none: ${comments.filter((n) => n === 0).length}; ` +
+        `reports PUT again by a rerun job: ${puts.filter((n) => n > 1).length}; deliveries whose last attempt was not 202: ${JSON.stringify(Object.fromEntries(statuses))}; ${cpu()}`,
     );
   } finally {
     for (const instance of instances) await stopInstance(instance);
