@@ -19,6 +19,7 @@ import { deadJobsAdminRouter } from './http/dead-jobs-route.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { healthz } from './http/health.ts';
 import { DiagnosticsRecorder } from './core/diagnostics/recorder.ts';
+import type { SharedDiagnostics } from './core/diagnostics/shared.ts';
 import { Diagnostics } from './core/diagnostics/view.ts';
 import { diagnosticsAdminRouter } from './connect/diagnostics-api.ts';
 import { bitbucketPermissions } from './ui/permissions.ts';
@@ -46,6 +47,8 @@ export interface AppOptions {
   onJobQueued?: () => void;
   /** Counters for the Health view; one is made when not given. Every metered call of `budget` is told to it. */
   diagnostics?: DiagnosticsRecorder;
+  /** With several instances (PostgreSQL): the counters they share, which the Health view reads. */
+  sharedDiagnostics?: SharedDiagnostics;
 }
 
 /**
@@ -81,7 +84,7 @@ export function createApp(options: AppOptions): RequestListener {
   const { results } = options;
   const budget = options.budget ?? new CallBudget();
   budget.observe((clientKey, outcome) => recorder.call(clientKey, outcome));
-  const diagnostics = new Diagnostics({ recorder, store, dataDir: config.dataDir, now, queueLimit: config.tenantQueueLimit ?? DEFAULT_TENANT_QUEUE_LIMIT });
+  const diagnostics = new Diagnostics({ recorder, ...(options.sharedDiagnostics ? { shared: options.sharedDiagnostics } : {}), store, dataDir: config.dataDir, now, queueLimit: config.tenantQueueLimit ?? DEFAULT_TENANT_QUEUE_LIMIT });
   const tuning = options.clientTuning ? { tuning: options.clientTuning } : {};
   const clients = results ? bitbucketClients({ config, store, now: () => now().getTime(), budget, ...tuning }) : undefined;
   const clientTuning = options.clientTuning ? { clientTuning: options.clientTuning } : {};

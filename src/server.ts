@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { DiagnosticsRecorder } from './core/diagnostics/recorder.ts';
 import { persistDiagnostics } from './core/diagnostics/persist.ts';
+import { shareDiagnostics } from './core/diagnostics/shared.ts';
 import { loadConfig } from './config.ts';
 import { createHttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
@@ -55,10 +56,11 @@ const coverage = new CoverageScheduler({ store, results, logger, onQueued: () =>
 const monitor = new AdvisoryMonitor({ config, store, results, logger, runAlone: stores.runAlone, onQueued: () => worker.wake() });
 
 let accepting = true;
-// The Health view's counters, kept in DATA_DIR across restarts.
+// The Health view's counters: shared by every instance on PostgreSQL, else kept in DATA_DIR across restarts.
 const diagnostics = new DiagnosticsRecorder();
-const keptDiagnostics = await persistDiagnostics(diagnostics, { dataDir: config.dataDir, logger });
-const app = createApp({ config, store, results, budget, logger, diagnostics, ready: () => accepting, onJobQueued: () => worker.wake() });
+const sharedDiagnostics = stores.diagnostics ? shareDiagnostics(diagnostics, stores.diagnostics, { logger }) : undefined;
+const keptDiagnostics = sharedDiagnostics ?? (await persistDiagnostics(diagnostics, { dataDir: config.dataDir, logger }));
+const app = createApp({ config, store, results, budget, logger, diagnostics, ...(sharedDiagnostics ? { sharedDiagnostics } : {}), ready: () => accepting, onJobQueued: () => worker.wake() });
 const server = createHttpServer(app).listen(config.port);
 
 server.on('listening', () => {

@@ -8,6 +8,8 @@ import { withAdvisoryLock } from './postgres/advisory-lock.ts';
 import { migrate } from './postgres/migrate.ts';
 import { PgResultsStore } from './postgres/pg-results-store.ts';
 import { PgStore } from './postgres/pg-store.ts';
+import { PgDiagnosticsCounters } from './postgres/pg-diagnostics.ts';
+import type { DiagnosticsCounterStore } from '../core/diagnostics/shared.ts';
 import { JobWakeups } from './postgres/wakeups.ts';
 import { JournalResultsStore } from './results-store.ts';
 import type { ResultsStore } from './results-types.ts';
@@ -33,6 +35,8 @@ export interface OpenStores {
    * another instance had it.
    */
   runAlone<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined>;
+  /** The Health view's counters shared by every instance (PostgreSQL); absent with the embedded store, whose one instance keeps them in DATA_DIR. */
+  diagnostics?: DiagnosticsCounterStore;
   /** Calls `wake` whenever any instance queues a job or frees a pull request's next one. */
   listen(wake: () => void): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +88,7 @@ export async function openStores(config: Config, logger: Logger): Promise<OpenSt
     store,
     results,
     pollMs: SHARED_QUEUE_POLL_MS,
+    diagnostics: new PgDiagnosticsCounters(pool),
     runAlone: (name, work) => withAdvisoryLock(pool, `gatehouse:${name}`, work),
     listen: async (wake) => {
       wakeups = new JobWakeups(databaseUrl, wake, logger);

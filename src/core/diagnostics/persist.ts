@@ -6,8 +6,8 @@ import type { DiagnosticsRecorder, DiagnosticsSnapshot } from './recorder.ts';
 /**
  * Keeps the diagnostics counters across restarts: read from DATA_DIR once at start-up,
  * written every `intervalMs` and once more at shutdown, off every request path. A file that cannot be read starts the counters afresh, with a warning: they are a help for
- * troubleshooting, never a reason not to start. Instances that share a DATA_DIR share the
- * file too: the last one to write wins, so each shows its own counters, roughly kept.
+ * troubleshooting, never a reason not to start. This is the embedded store's way (one
+ * instance holds DATA_DIR); on PostgreSQL the instances share their counters instead (shared.ts).
  */
 export const DIAGNOSTICS_FILE = 'diagnostics.json';
 

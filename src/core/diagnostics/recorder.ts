@@ -57,7 +57,7 @@ interface Counters {
 }
 
 export const MAX_EVENT_TYPES = 64;
-const MAX_REFUSAL_REASONS = 16;
+export const MAX_REFUSAL_REASONS = 16;
 const MAX_MESSAGE = 300;
 /** Refusals no installation can be named for (an unknown or forged issuer). */
 export const UNATTRIBUTED = '';
@@ -152,6 +152,13 @@ export class DiagnosticsRecorder {
       for (const r of arrayOf(t.refusals).slice(0, MAX_REFUSAL_REASONS)) if (isEntry(r, 'reason', 'lastAt', 'lastMessage')) c.refusals.set(r.reason, { reason: r.reason, count: r.count, lastAt: r.lastAt, lastMessage: r.lastMessage });
       for (const f of arrayOf(t.callFailures)) if (isEntry(f, 'kind', 'lastAt', 'lastError') && KINDS.has(f.kind)) c.failures.set(f.kind as CallFailureKind, { kind: f.kind as CallFailureKind, count: f.count, lastAt: f.lastAt, lastError: f.lastError });
     }
+  }
+
+  /** Everything recorded since the last drain, and nothing kept: what an instance adds to the shared counters (shared.ts). */
+  drain(): DiagnosticsSnapshot {
+    const drained = this.snapshot();
+    this.#tenants.clear();
+    return drained;
   }
 
   /** Every installation with something recorded (UNATTRIBUTED included), for the operator's view. */

@@ -1,6 +1,7 @@
 import { readCurrent } from '../../vulndb/store.ts';
 import type { Store } from '../../store/types.ts';
 import { UNATTRIBUTED, type CallFailureKind, type DiagnosticsRecorder, type TenantHealth } from './recorder.ts';
+import type { SharedDiagnostics } from './shared.ts';
 
 /**
  * An installation's integration health, as GET /api/diagnostics answers it and the settings
@@ -54,6 +55,8 @@ const VULNDB_STALE_HOURS = 24;
 
 export interface DiagnosticsDeps {
   recorder: DiagnosticsRecorder;
+  /** With several instances (PostgreSQL): the counters every instance adds to, read instead of this recorder's own. */
+  shared?: Pick<SharedDiagnostics, 'flush' | 'read'>;
   store: Pick<Store, 'countQueuedJobs' | 'readDeadJobs' | 'getJob' | 'retryDeadJob' | 'listInstallations'>;
   dataDir: string;
   now: () => Date;
@@ -67,12 +70,12 @@ export class Diagnostics {
   constructor(private readonly deps: DiagnosticsDeps) {}
 
   async forInstallation(clientKey: string): Promise<DiagnosticsView> {
-    const [queued, dead, vulndb] = await Promise.all([
+    const [queued, dead, vulndb, health] = await Promise.all([
       this.deps.store.countQueuedJobs(clientKey),
       this.deps.store.readDeadJobs({ limit: MAX_DEAD_JOBS_SHOWN, clientKey }),
       this.vulnerabilityDatabase(),
+      this.health(clientKey),
     ]);
-    const health = this.deps.recorder.tenant(clientKey);
     const view = this.assemble(health, queued, vulndb);
     view.deadJobs = dead.map((j) => ({ id: j.id, type: j.type, attempts: j.attempts, lastError: j.lastError ?? null, diedAt: j.updatedAt, action: DEAD_JOB_ACTION }));
     if (dead.length > 0) view.problems.push({ problem: `${dead.length === MAX_DEAD_JOBS_SHOWN ? `At least ${dead.length}` : dead.length} job(s) gave up`, action: DEAD_JOB_ACTION });
@@ -84,14 +87,14 @@ export class Diagnostics {
     const [installations, vulndb] = await Promise.all([this.deps.store.listInstallations(), this.vulnerabilityDatabase()]);
     const rows = await Promise.all(
       installations.map(async (i) => {
-        const { deadJobs: _d, vulnerabilityDatabase: _v, countingSince: _c, ...rest } = this.assemble(this.deps.recorder.tenant(i.clientKey), await this.deps.store.countQueuedJobs(i.clientKey), vulndb);
+        const { deadJobs: _d, vulnerabilityDatabase: _v, countingSince: _c, ...rest } = this.assemble(await this.health(i.clientKey), await this.deps.store.countQueuedJobs(i.clientKey), vulndb);
         return { clientKey: i.clientKey, state: i.state, ...rest };
       }),
     );
     return {
       countingSince: this.deps.recorder.started,
       vulnerabilityDatabase: vulndb,
-      unattributedRefusals: refusalsOf(this.deps.recorder.tenant(UNATTRIBUTED)),
+      unattributedRefusals: refusalsOf(await this.health(UNATTRIBUTED)),
       installations: rows,
     };
   }
@@ -101,6 +104,14 @@ export class Diagnostics {
     const job = await this.deps.store.getJob(jobId);
     const before = job?.lastError ? `; it had failed with: ${job.lastError}` : '';
     return this.deps.store.retryDeadJob(jobId, clientKey, { runAfter: this.deps.now().toISOString(), lastError: `retried by ${by}${before}`.slice(0, 1_000) });
+  }
+
+  /** The installation's counters: every instance's when they are shared (this one's added first), else this process's. */
+  private async health(clientKey: string): Promise<TenantHealth> {
+    const { shared } = this.deps;
+    if (!shared) return this.deps.recorder.tenant(clientKey);
+    await shared.flush();
+    return shared.read(clientKey);
   }
 
   private assemble(health: TenantHealth, queued: number, vulndb: DiagnosticsView['vulnerabilityDatabase']): DiagnosticsView {
