@@ -9,6 +9,7 @@ import { createHttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { createPipeline } from './core/pipeline.ts';
 import { datacenterJobOutcomes } from './datacenter/status.ts';
+import { DatacenterTokenWatch } from './datacenter/token-watch.ts';
 import { openStores, type OpenStores } from './store/open-stores.ts';
 import { CoverageScheduler } from './core/coverage/scheduler.ts';
 import { AdvisoryMonitor } from './core/monitoring/monitor.ts';
@@ -53,6 +54,8 @@ await stores.listen(() => worker.wake());
 // Discovery on install and daily, and the backfill chain kept going (core/coverage).
 const coverage = new CoverageScheduler({ store, results, logger, onQueued: () => worker.wake() });
 // OSV refreshed every OSV_UPDATE_INTERVAL and default branches re-evaluated (core/monitoring).
+// A Data Center token registered anywhere releases the jobs that waited for one (datacenter/token-watch.ts).
+const tokens = new DatacenterTokenWatch({ store, logger, now: () => new Date(), onReleased: () => worker.wake() });
 const monitor = new AdvisoryMonitor({ config, store, results, logger, runAlone: stores.runAlone, onQueued: () => worker.wake() });
 
 let accepting = true;
@@ -68,6 +71,7 @@ server.on('listening', () => {
   logger.info({ port, baseUrl: config.baseUrl }, `Gatehouse listening on http://localhost:${port} (public URL ${config.baseUrl})`);
   worker.start();
   coverage.start();
+  tokens.start();
   void monitor.start();
 });
 server.on('error', (err) => {
@@ -96,7 +100,7 @@ function shutdown(signal: string): void {
   }, SHUTDOWN_GRACE_MS);
   force.unref();
   server.close(() => {
-    Promise.all([coverage.stop(), monitor.stop(), keptDiagnostics.stop()])
+    Promise.all([coverage.stop(), monitor.stop(), tokens.stop(), keptDiagnostics.stop()])
       .then(() => worker.stop())
       .then(() => stores.close())
       .then(() => {

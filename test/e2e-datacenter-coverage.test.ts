@@ -8,6 +8,7 @@ import { tenantKeyOf } from '../src/datacenter/instance.ts';
 import { createLogger } from '../src/log.ts';
 import { fakeAwsKeyPair } from '../src/simulator/demo-repository.ts';
 import { newAccessToken, startDatacenterSession, type DatacenterSession } from '../src/simulator/datacenter/session.ts';
+import { until } from './helpers/until.ts';
 
 // Whole-organisation coverage of a Data Center instance through the same pipeline as Cloud's:
 // the scheduler finds the registered instance, discovery lists every repository its token can
@@ -15,22 +16,10 @@ import { newAccessToken, startDatacenterSession, type DatacenterSession } from '
 // branch at its head and publishes a Code Insights report and a build status there. Every
 // request the app makes is checked against the Data Center OpenAPI by the local instance.
 
-const TIMEOUT = 60_000;
-
 let session: DatacenterSession;
 let dataDir: string;
 let tenantKey: string;
 const leaked = fakeAwsKeyPair();
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + TIMEOUT;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-e2e-dc-coverage-'));

@@ -6,6 +6,7 @@ import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles } fr
 import { waitForDatacenterResults } from '../src/simulator/datacenter/results.ts';
 import { newAccessToken, startDatacenterSession, type DatacenterSession, type RegisteredInstance } from '../src/simulator/datacenter/session.ts';
 import type { Job } from '../src/store/types.ts';
+import { until } from './helpers/until.ts';
 
 // What goes wrong between a Data Center webhook and its job, on the local Data Center: the
 // instance is down for a while, the repository is deleted before the job runs, and a pull
@@ -18,16 +19,6 @@ const MAX_DIFF_BYTES = 256 * 1024;
 let session: DatacenterSession;
 let instance: RegisteredInstance;
 let dataDir: string;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = TIMEOUT): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function jobsOf(type: string): Promise<Job[]> {
   return session.app.store!.listJobs({ clientKey: `datacenter:${instance.instanceId}`, type });

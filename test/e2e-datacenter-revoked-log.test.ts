@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles } from '../src/simulator/demo-repository.ts';
 import { waitForDatacenterResults } from '../src/simulator/datacenter/results.ts';
 import { newAccessToken, startDatacenterSession, type DatacenterSession, type RegisteredInstance } from '../src/simulator/datacenter/session.ts';
+import { until } from './helpers/until.ts';
 
 // A token Data Center revokes while several jobs of the instance are due: the operator's log
 // gets one warning (and one line when a new token lets the jobs run again), not a line per
@@ -25,16 +26,6 @@ let session: DatacenterSession;
 let instance: RegisteredInstance;
 let dataDir: string;
 const lines: Line[] = [];
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + TIMEOUT;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-e2e-dc-revoked-'));

@@ -7,6 +7,7 @@ import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles, pul
 import { deliver } from '../src/simulator/datacenter/delivery.ts';
 import { waitForDatacenterResults } from '../src/simulator/datacenter/results.ts';
 import { newAccessToken, startDatacenterSession, type DatacenterSession, type RegisteredInstance } from '../src/simulator/datacenter/session.ts';
+import { until } from './helpers/until.ts';
 
 // The app against the local Data Center, registered through the operator API as an operator
 // would (token checked, project webhook installed with a generated secret): a pull request
@@ -18,16 +19,6 @@ const TIMEOUT = 60_000;
 let session: DatacenterSession;
 let instance: RegisteredInstance;
 let dataDir: string;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = TIMEOUT): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function openLeakingPullRequest(branch: string) {
   await session.dc.createBranch(REPO, branch);

@@ -1,6 +1,7 @@
 import jsonwebtoken from 'jsonwebtoken';
 import type { Config } from '../config.ts';
 import { encryptSecret } from '../crypto.ts';
+import { releaseWaitingJobs } from '../core/release-waiting-jobs.ts';
 import { TOKEN_START_MARGIN_MS, tokenUsable, WAITING_FOR_TOKEN } from '../codehost/cloud/forge-clients.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Logger } from '../log.ts';
@@ -136,23 +137,13 @@ async function offerToken(deps: ForgeInstallationDeps, installation: ForgeInstal
   const kept = await deps.store.offerForgeSystemToken(installation.installationId, offered, at);
   if (!kept) return installation;
   const renewed = { ...installation, systemToken: offered, updatedAt: at };
-  if (!tokenUsable(installation, deps.now().getTime(), TOKEN_START_MARGIN_MS) && tokenUsable(renewed, deps.now().getTime(), TOKEN_START_MARGIN_MS)) await releaseWaitingJobs(deps, installation);
+  if (!tokenUsable(installation, deps.now().getTime(), TOKEN_START_MARGIN_MS) && tokenUsable(renewed, deps.now().getTime(), TOKEN_START_MARGIN_MS)) await releaseJobsWaitingForToken(deps, installation);
   return renewed;
 }
 
-/**
- * Jobs that waited for a token (none, expired, or refused by Bitbucket) run now rather than at
- * the end of their wait. Only asked when a usable token replaces an unusable one, which is
- * rare: the tenant's queued jobs are bounded by its queue limit.
- */
-async function releaseWaitingJobs(deps: ForgeInstallationDeps, installation: ForgeInstallation): Promise<void> {
-  const now = deps.now();
-  let released = 0;
-  for (const job of await deps.store.listJobs({ clientKey: installation.clientKey, status: 'queued' })) {
-    if (Date.parse(job.runAfter) <= now.getTime() || !job.lastError?.includes(WAITING_FOR_TOKEN)) continue;
-    await deps.store.updateJob(job.id, { runAfter: now.toISOString() });
-    released++;
-  }
+/** Jobs that waited for a token (none, expired, or refused by Bitbucket) run now rather than at the end of their wait. */
+async function releaseJobsWaitingForToken(deps: ForgeInstallationDeps, installation: ForgeInstallation): Promise<void> {
+  const released = await releaseWaitingJobs(deps.store, installation.clientKey, deps.now(), (lastError) => lastError.includes(WAITING_FOR_TOKEN));
   if (released > 0) deps.logger.info({ installationId: installation.installationId, clientKey: installation.clientKey, released }, 'new Forge system token: jobs that waited for one run now');
 }
 

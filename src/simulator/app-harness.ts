@@ -5,6 +5,7 @@ import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { createPipeline, type PipelineOptions } from '../core/pipeline.ts';
 import { datacenterJobOutcomes } from '../datacenter/status.ts';
+import { DatacenterTokenWatch } from '../datacenter/token-watch.ts';
 import { FORGE_DIR, renderManifest, uiResources } from '../forge/manifest.ts';
 import type { WorkerPool } from '../core/worker.ts';
 import { createLogger } from '../log.ts';
@@ -52,6 +53,8 @@ export interface AttachOptions {
   env?: Record<string, string>;
   /** Job pipeline knobs, e.g. how long a job without usable credentials waits, or smaller diff bounds. */
   pipeline?: Pick<PipelineOptions, 'credentialsWaitMs' | 'retryBaseDelayMs' | 'pollMs' | 'diffLimits'>;
+  /** How often registered Data Center tokens are compared (datacenter/token-watch.ts). */
+  tokenWatchMs?: number;
 }
 
 export interface InProcessAppOptions {
@@ -76,6 +79,7 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
   let store: LowdbStore | undefined;
   let results: JournalResultsStore | undefined;
   let worker: WorkerPool | undefined;
+  let tokens: DatacenterTokenWatch | undefined;
   let forgeAppId: string | undefined;
 
   return {
@@ -118,13 +122,16 @@ export async function listenForApp(opts: InProcessAppOptions): Promise<InProcess
       await results.open();
       const pipeline = createPipeline({ config, store, results, logger, ...more.pipeline, onJobOutcome: datacenterJobOutcomes({ store, logger, now: () => new Date() }) });
       worker = pipeline.worker;
+      tokens = new DatacenterTokenWatch({ store, logger, now: () => new Date(), onReleased: () => pipeline.worker.wake(), ...(more.tokenWatchMs === undefined ? {} : { intervalMs: more.tokenWatchMs }) });
       const app = createApp({ config, store, results, budget: pipeline.budget, logger, onJobQueued: () => pipeline.worker.wake() });
       server.removeAllListeners('request');
       server.on('request', app);
       worker.start();
+      tokens.start();
     },
     async stop() {
       // Running jobs finish first: they publish through the simulator, which stops after us.
+      await tokens?.stop();
       await worker?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -19,6 +19,7 @@ export interface DatacenterSessionOptions {
   /** Where the app's log lines go (stdout by default). */
   logDestination?: InProcessAppOptions['logDestination'];
   pipeline?: AttachOptions['pipeline'];
+  tokenWatchMs?: AttachOptions['tokenWatchMs'];
   /** Routes beside the instance at /_sim/ext/<name> (the OSV mirror). */
   extensions?: Record<string, RequestHandler>;
 }
@@ -56,7 +57,7 @@ export async function startDatacenterSession(options: DatacenterSessionOptions):
   try {
     app = await listenForApp({ dataDir: options.dataDir, ...(options.appPort === undefined ? {} : { port: options.appPort }), logLevel: options.logLevel ?? 'error', ...(options.logDestination ? { logDestination: options.logDestination } : {}) });
     // No Bitbucket Cloud here: its origins point at the instance, whose extensions serve the OSV mirror.
-    await app.attach({ web: dc.originUrl, api: dc.originUrl }, undefined, { env: { ADMIN_TOKEN: adminToken }, ...(options.pipeline ? { pipeline: options.pipeline } : {}) });
+    await app.attach({ web: dc.originUrl, api: dc.originUrl }, undefined, { env: { ADMIN_TOKEN: adminToken }, ...(options.pipeline ? { pipeline: options.pipeline } : {}), ...(options.tokenWatchMs === undefined ? {} : { tokenWatchMs: options.tokenWatchMs }) });
   } catch (error) {
     await dc.stop();
     throw error;
