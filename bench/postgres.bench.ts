@@ -295,6 +295,9 @@ async function main(): Promise<void> {
       victim.proc.kill('SIGKILL');
       say(`  SIGKILLed one instance after ${killedAt} pull requests were opened`);
     });
+    // A pull request's comment is posted after its report: counted once every job is settled.
+    const settling = await drained(pool);
+    say(`  every job settled ${settling.toFixed(1)} s after the last report`);
     // What users see: the reports Bitbucket holds per head commit (a PUT replaces the same
     // report) and the comments posted per pull request. A job killed between publishing and
     // recording it runs again elsewhere and PUTs its report again: counted apart.
@@ -310,7 +313,8 @@ async function main(): Promise<void> {
       `exactly-once: ${DELIVERIES} pull requests over two instances, one SIGKILLed after ${killedAt} were opened; ${seconds.toFixed(1)} s ` +
         `(${(DELIVERIES / seconds).toFixed(1)} jobs/s); commits with more than one report: ${reports.filter((n) => n > 1).length}, with none: ${reports.filter((n) => n === 0).length}; ` +
         `pull requests with more than one comment posted: ${comments.filter((n) => n > 1).length}, with none: ${comments.filter((n) => n === 0).length}; ` +
-        `reports PUT again by a rerun job: ${puts.filter((n) => n > 1).length}; deliveries whose last attempt was not 202: ${JSON.stringify(Object.fromEntries(statuses))}; ${cpu()}`,
+        `reports PUT again by a rerun job: ${puts.filter((n) => n > 1).length}; deliveries whose last attempt was not 202 ` +
+        `(200: a redelivery already recorded): ${JSON.stringify(Object.fromEntries(statuses))}; ${cpu()}`,
     );
   } finally {
     for (const instance of instances) await stopInstance(instance);
