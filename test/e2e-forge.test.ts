@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoverageScheduler } from '../src/core/coverage/scheduler.ts';
 import { createLogger } from '../src/log.ts';
+import { until } from './helpers/until.ts';
 import { waitForResults, type Published } from '../src/simulator/demo-results.ts';
 import { runDemo, type DemoRun } from '../src/simulator/demo.ts';
 import { fakeAwsKeyPair, pullRequestFixFiles } from '../src/simulator/demo-repository.ts';
@@ -98,11 +99,7 @@ describe('Forge round trip on the local Forge, beside Connect', { timeout: 300_0
     const tenant = installation!.clientKey;
     const scheduler = new CoverageScheduler({ store: app.store!, results: app.results!, logger: createLogger('silent'), onQueued: () => app.wake() });
     await scheduler.tick();
-    const deadline = Date.now() + 90_000;
-    while ((await app.results!.getCoverage(tenant))?.state !== 'done') {
-      if (Date.now() > deadline) throw new Error('gave up waiting for the Forge backfill');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until('the Forge backfill to finish', async () => ((await app.results!.getCoverage(tenant))?.state === 'done' ? true : undefined), 90_000);
     const repos = await app.results!.listRepositories(tenant);
     expect(repos.map((r) => r.fullName)).toContain(forge.repository);
     expect((await app.results!.listRepositoryCoverage(tenant)).map((e) => e.status)).toEqual(repos.map(() => 'scanned'));
