@@ -5,7 +5,7 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminPagePath } from '../src/simulator/admin-page.ts';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { chromiumAvailable, CHROMIUM, launchChromium } from './helpers/browser.ts';
+import { chromiumAvailable, CHROMIUM, launchChromium, openWatchedPage, panelFrameOf } from './helpers/browser.ts';
 import { startPipelineApp, type PipelineApp } from './helpers/pipeline-app.ts';
 
 // The settings page's coverage and API token sections and the repository panel's findings
@@ -23,8 +23,8 @@ describe('coverage, API tokens and the repository findings list in a browser', {
   let sim: Simulator;
   let browser: Browser;
   let page: Page;
-  const dialogs: string[] = [];
-  const cspViolations: string[] = [];
+  let dialogs: string[] = [];
+  let cspViolations: string[] = [];
 
   beforeAll(async () => {
     if (!chromiumAvailable()) throw new Error(`chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -39,14 +39,7 @@ describe('coverage, API tokens and the repository findings list in a browser', {
     await sim.createRepository('acme', 'clean', { files: { 'README.md': '# clean\n' } });
     await sim.createRepository('acme', 'docs', { files: { 'index.md': '# docs\n' } });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1100 }, colorScheme: 'light' });
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
-    });
+    ({ page, dialogs, cspViolations } = await openWatchedPage(browser, { viewport: { width: 1280, height: 1100 } }));
   });
 
   afterAll(async () => {
@@ -56,17 +49,9 @@ describe('coverage, API tokens and the repository findings list in a browser', {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  async function panelFrame(): Promise<Frame> {
-    const handle = await page.waitForSelector('iframe.ap-panel');
-    const frame = await handle.contentFrame();
-    if (!frame) throw new Error('panel iframe has no frame');
-    await frame.waitForSelector('[data-gh-region], .gh-state');
-    return frame;
-  }
-
   async function openSettings(): Promise<Frame> {
     await page.goto(`${sim.webOrigin}${adminPagePath('acme', 'gatehouse-settings')}`);
-    return panelFrame();
+    return panelFrameOf(page);
   }
 
   /** Waits until `selector`'s text is `text` (polled from here: the page's CSP forbids string predicates). */
@@ -152,7 +137,7 @@ describe('coverage, API tokens and the repository findings list in a browser', {
 
   it('the repository panel lists the 20 worst open findings with source links and masked previews, then the rest', async () => {
     await page.goto(`${sim.webOrigin}/acme/leaky`);
-    const frame = await panelFrame();
+    const frame = await panelFrameOf(page);
     await frame.waitForSelector('#gh-open-list');
     const items = () => frame.$$eval('#gh-open-list > li', (els) => els.map((e) => e.textContent?.replace(/\s+/g, ' ').trim() ?? ''));
     const first = await items();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_REPOSITORY, fakeAwsKeyPair, mainBranchFiles, pullRequestFiles } from '../src/simulator/demo-repository.ts';
 import { waitForDatacenterResults, type DcPublished } from '../src/simulator/datacenter/results.ts';
 import { newAccessToken, startDatacenterSession, type DatacenterSession } from '../src/simulator/datacenter/session.ts';
-import { chromiumAvailable, CHROMIUM, launchChromium } from './helpers/browser.ts';
+import { chromiumAvailable, CHROMIUM, launchChromium, openWatchedPage } from './helpers/browser.ts';
 
 // The Data Center operator page in Debian's chromium, on results the app published for a real
 // pull request on the local Data Center: the operator signs in with ADMIN_TOKEN (a wrong one is
@@ -29,7 +29,7 @@ describe('the Data Center operator page in a browser', { timeout: 180_000 }, () 
   let historyAtLoad: number;
   const requested: string[] = [];
   const navigations: string[] = [];
-  const cspViolations: string[] = [];
+  let cspViolations: string[] = [];
 
   beforeAll(async () => {
     if (!chromiumAvailable()) throw new Error(`chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -47,13 +47,10 @@ describe('the Data Center operator page in a browser', { timeout: 180_000 }, () 
     pageUrl = `${session.appBaseUrl}/admin/datacenter`;
 
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light' });
+    ({ page, cspViolations } = await openWatchedPage(browser));
     page.on('request', (r) => requested.push(r.url()));
     page.on('framenavigated', (f) => {
       if (f === page.mainFrame()) navigations.push(f.url());
-    });
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
     });
   }, 150_000);
 

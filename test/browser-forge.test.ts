@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForResults } from '../src/simulator/demo-results.ts';
 import { fakeAwsKeyPair, pullRequestFiles } from '../src/simulator/demo-repository.ts';
 import { startForgeSession, type ForgeSession } from '../src/simulator/forge/session.ts';
-import { chromiumAvailable, CHROMIUM, launchChromium } from './helpers/browser.ts';
+import { chromiumAvailable, CHROMIUM, launchChromium, openWatchedPage } from './helpers/browser.ts';
 import { leakyFiles } from './helpers/leaky-files.ts';
 import { npmLockfile } from './helpers/npm-fixtures.ts';
 
@@ -22,8 +22,8 @@ describe('Forge Custom UI in a browser, on the local Forge', { timeout: 180_000 
   let browser: Browser;
   let page: Page;
   let prId: number;
-  const dialogs: string[] = [];
-  const cspViolations: string[] = [];
+  let dialogs: string[] = [];
+  let cspViolations: string[] = [];
 
   beforeAll(async () => {
     if (!chromiumAvailable()) throw new Error(`chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -36,14 +36,7 @@ describe('Forge Custom UI in a browser, on the local Forge', { timeout: 180_000 
     prId = (await sim.openPullRequest('acme/web', { source: 'nightly-export', title: 'Nightly export' })).id;
     await waitForResults(sim, 'acme/web', prId, 90_000);
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light', acceptDownloads: true });
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
-    });
+    ({ page, dialogs, cspViolations } = await openWatchedPage(browser, { acceptDownloads: true }));
   }, 180_000);
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { npmLockfile } from './helpers/npm-fixtures.ts';
 import { adminPagePath } from '../src/simulator/admin-page.ts';
 import { grantWorkspace } from '../src/simulator/permissions.ts';
 import { startSimulator, type Simulator } from '../src/simulator/simulator.ts';
-import { chromiumAvailable, CHROMIUM, launchChromium } from './helpers/browser.ts';
+import { chromiumAvailable, CHROMIUM, launchChromium, openWatchedPage, panelFrameOf } from './helpers/browser.ts';
 import { startPipelineApp, type PipelineApp } from './helpers/pipeline-app.ts';
 
 // Through the simulator's host pages, in Debian's chromium: the panels show a real scan's
@@ -40,8 +40,8 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
   let sim: Simulator;
   let browser: Browser;
   let page: Page;
-  const dialogs: string[] = [];
-  const cspViolations: string[] = [];
+  let dialogs: string[] = [];
+  let cspViolations: string[] = [];
 
   beforeAll(async () => {
     if (!chromiumAvailable()) throw new Error(`chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -53,14 +53,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     await sim.install();
     await sim.createRepository('acme', 'web', { files: { 'README.md': '# web\n', 'package-lock.json': npmLockfile('web', { lodash: '4.17.15' }) } });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light' });
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    page.on('console', (m) => {
-      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
-    });
+    ({ page, dialogs, cspViolations } = await openWatchedPage(browser));
   });
 
   afterAll(async () => {
@@ -70,17 +63,9 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  async function panelFrame(): Promise<Frame> {
-    const handle = await page.waitForSelector('iframe.ap-panel');
-    const frame = await handle.contentFrame();
-    if (!frame) throw new Error('panel iframe has no frame');
-    await frame.waitForSelector('[data-gh-region], .gh-state');
-    return frame;
-  }
-
   async function openPullRequest(id: number): Promise<Frame> {
     await page.goto(`${sim.webOrigin}/acme/web/pull-requests/${id}`);
-    return panelFrame();
+    return panelFrameOf(page);
   }
 
   /** The page's aria-live region said `text` (what a screen reader announces). */
@@ -189,7 +174,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     expect(await verdict(await openPullRequest(pr.id))).toBe('Security check failed');
 
     await page.goto(`${sim.webOrigin}${adminPagePath('acme', 'gatehouse-settings')}`);
-    const settings = await panelFrame();
+    const settings = await panelFrameOf(page);
     expect(await settings.inputValue('#gh-threshold')).toBe('high');
     await settings.selectOption('#gh-threshold', 'critical');
     await settings.fill('#gh-ignored', 'test/fixtures/**');
@@ -213,7 +198,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
 
   it('a user who is no longer a workspace admin is refused by the server, even with the form on screen', async () => {
     await page.goto(`${sim.webOrigin}${adminPagePath('acme', 'gatehouse-settings')}`);
-    const settings = await panelFrame();
+    const settings = await panelFrameOf(page);
     const workspace = sim.site.repositories.get('acme/web')!.workspace;
     grantWorkspace(sim.site, workspace, sim.user, 'member');
     try {
@@ -245,7 +230,7 @@ describe('panels and settings in a browser, on the local Bitbucket', { timeout: 
     await sim.mergePullRequest('acme/web', 1);
     await stack.settle();
     await page.goto(`${sim.webOrigin}/acme/web`);
-    const frame = await panelFrame();
+    const frame = await panelFrameOf(page);
     await frame.waitForSelector('.gh-facts');
     const facts = (await frame.textContent('.gh-facts'))?.replace(/\s+/g, ' ') ?? '';
     expect(facts).toMatch(/Components\s*2 from 1 dependency file/);
