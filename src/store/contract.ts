@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DatacenterNameTakenError, type DatacenterInstance, type ForgeInstallation, type Installation, type NewJob, type Store } from './types.ts';
+import { storagePerTest } from './contract-storage.ts';
 
 /**
  * The behaviour every Store must have, run against each implementation (lowdb now,
@@ -79,22 +80,7 @@ const FAR_FUTURE = new Date('2999-01-01T00:00:00.000Z');
 export function storeContract(name: string, makeStore: StoreFactory): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
-    let reopenStorage: () => Promise<Store>;
-    let cleanup: () => Promise<void>;
-
-    beforeEach(async () => {
-      ({ store, reopen: reopenStorage, cleanup } = await makeStore());
-    });
-
-    afterEach(async () => {
-      await cleanup();
-    });
-
-    async function reopen(): Promise<Store> {
-      await store.close();
-      store = await reopenStorage();
-      return store;
-    }
+    const reopen = storagePerTest(makeStore, (opened) => (store = opened));
 
     async function accept(id: string, job: NewJob | null = newJob(0), clientKey = CLIENT) {
       const result = await store.acceptDelivery(delivery(id, clientKey), job);

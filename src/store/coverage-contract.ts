@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApiTokenRecord, CoverageState, RepositoryCoverage, RepositoryRecord } from './coverage-types.ts';
 import type { ResultsStoreFactory } from './results-contract.ts';
 import type { AdvisoryState, InventoryRecord, ResultsStore } from './results-types.ts';
+import { storagePerTest } from './contract-storage.ts';
 
 /**
  * The coverage part of every ResultsStore (repositories, backfill entries, coverage state,
@@ -42,19 +43,7 @@ const inventory = (clientKey: string, repoUuid: string, branch: string): Invento
 export function coverageStoreContract(name: string, make: ResultsStoreFactory): void {
   describe(`ResultsStore coverage contract: ${name}`, () => {
     let store: ResultsStore;
-    let reopenStorage: () => Promise<ResultsStore>;
-    let cleanup: () => Promise<void>;
-
-    beforeEach(async () => {
-      ({ store, reopen: reopenStorage, cleanup } = await make());
-    });
-    afterEach(async () => cleanup());
-
-    async function reopen(): Promise<ResultsStore> {
-      await store.close();
-      store = await reopenStorage();
-      return store;
-    }
+    const reopen = storagePerTest(make, (opened) => (store = opened));
 
     it('keeps repositories, backfill entries, coverage state and tokens across a reopen, the latest per key winning', async () => {
       await store.putRepository(repo(A, '{r1}'));

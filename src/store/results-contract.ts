@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InventoryRecord, Policy, PullRequestRecord, ResultsStore, ScanRecord, StoredFinding, TriageMark } from './results-types.ts';
+import { storagePerTest } from './contract-storage.ts';
 
 /**
  * The behaviour every ResultsStore must have (the journal now, Postgres later), in the same
@@ -42,19 +43,7 @@ const inventory: InventoryRecord = {
 export function resultsStoreContract(name: string, make: ResultsStoreFactory): void {
   describe(`ResultsStore contract: ${name}`, () => {
     let store: ResultsStore;
-    let reopenStorage: () => Promise<ResultsStore>;
-    let cleanup: () => Promise<void>;
-
-    beforeEach(async () => {
-      ({ store, reopen: reopenStorage, cleanup } = await make());
-    });
-    afterEach(async () => cleanup());
-
-    async function reopen(): Promise<ResultsStore> {
-      await store.close();
-      store = await reopenStorage();
-      return store;
-    }
+    const reopen = storagePerTest(make, (opened) => (store = opened));
 
     it('keeps everything across a reopen, the latest write per key winning', async () => {
       await store.putPolicy(A, policy);

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DAY_MS } from './job-index.ts';
 import type { InventoryRecord, PullRequestRecord, ResultsStore, ScanRecord } from './results-types.ts';
+import { storagePerTest } from './contract-storage.ts';
 
 /**
  * What every ResultsStore keeps of its scans and what it lets go, on a clock the suite moves
@@ -39,23 +40,17 @@ export function resultsRetentionContract(name: string, make: ResultsRetentionFac
   describe(`ResultsStore retention contract: ${name}`, () => {
     let now = START;
     let store: ResultsStore;
-    let reopenStorage: () => Promise<ResultsStore>;
-    let cleanup: () => Promise<void>;
     const at = (days: number) => {
       now = START + days * DAY_MS;
     };
     const has = async (n: number, kind: ScanRecord['kind'], prId: number | null) => (await store.getScan(A, REPO, commit(n), kind, prId)) !== undefined;
-
-    beforeEach(async () => {
-      now = START;
-      ({ store, reopen: reopenStorage, cleanup } = await make({ now: () => new Date(now), supersededScanMs: GRACE }));
-    });
-    afterEach(async () => cleanup());
-
-    async function reopen(): Promise<void> {
-      await store.close();
-      store = await reopenStorage();
-    }
+    const reopen = storagePerTest(
+      () => {
+        now = START;
+        return make({ now: () => new Date(now), supersededScanMs: GRACE });
+      },
+      (opened) => (store = opened),
+    );
 
     it("keeps a pull request's newest scan, and an older one for the grace period after a newer one replaced it", async () => {
       await store.putScan(prScan(1, 4, 0));

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DAY_MS, type Retention } from './job-index.ts';
 import type { NewJob, Store } from './types.ts';
+import { storagePerTest } from './contract-storage.ts';
 
 /**
  * What every Store keeps and lets go of, with a clock the suite moves (so it would run on a
@@ -24,24 +25,16 @@ export function retentionContract(name: string, makeStore: RetentionStoreFactory
   describe(`Store retention contract: ${name}`, () => {
     let now = START;
     let store: Store;
-    let reopenStorage: () => Promise<Store>;
-    let cleanup: () => Promise<void>;
     const at = (days: number) => {
       now = START + days * DAY_MS;
     };
-
-    beforeEach(async () => {
-      now = START;
-      ({ store, reopen: reopenStorage, cleanup } = await makeStore({ now: () => new Date(now), retention: RETENTION }));
-    });
-    afterEach(async () => {
-      await cleanup();
-    });
-
-    async function reopen(): Promise<void> {
-      await store.close();
-      store = await reopenStorage();
-    }
+    const reopen = storagePerTest(
+      () => {
+        now = START;
+        return makeStore({ now: () => new Date(now), retention: RETENTION });
+      },
+      (opened) => (store = opened),
+    );
 
     it('remembers a delivery id for the dedupe window, then lets it be accepted again', async () => {
       const first = await store.acceptDelivery(delivery('d-1'), job(1));
