@@ -4,7 +4,7 @@ import type { Dispatcher } from '../core/dispatch.ts';
 import { readBody } from '../http/body.ts';
 import { HttpError, sendError } from '../http/errors.ts';
 import { respondToIntakeError } from '../http/intake-errors.ts';
-import { deliveryIdOf, header, recordAndAcknowledge } from '../http/intake-record.ts';
+import { deliveryIdOf, header, jsonObjectBody, recordAndAcknowledge } from '../http/intake-record.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
 import { UNATTRIBUTED, type DiagnosticsRecorder } from '../core/diagnostics/recorder.ts';
@@ -77,17 +77,7 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
     }
     const { clientKey } = outcome.auth;
     const bytes = await readBody(req, WEBHOOK_BODY_LIMIT);
-    if (bytes.length === 0) throw new HttpError(400, 'empty_body', 'The webhook body is empty');
-
-    let body: unknown;
-    try {
-      body = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'malformed_json', 'The webhook body is not valid JSON');
-    }
-    if (!isObject(body)) throw new HttpError(400, 'malformed_payload', 'The webhook body must be a JSON object');
-
-    const { payload, bodyEvent } = unwrap(body);
+    const { payload, bodyEvent } = unwrap(jsonObjectBody(bytes));
     const headerEvent = header(req, 'x-event-key');
     const eventKey = headerEvent ?? bodyEvent;
     if (!eventKey) throw new HttpError(400, 'missing_event_key', 'No X-Event-Key header and no "event" in the body');

@@ -5,7 +5,7 @@ import { decryptSecret } from '../crypto.ts';
 import { readBody } from '../http/body.ts';
 import { HttpError, sendError, sendJson } from '../http/errors.ts';
 import { respondToIntakeError } from '../http/intake-errors.ts';
-import { deliveryIdOf, header, recordAndAcknowledge } from '../http/intake-record.ts';
+import { deliveryIdOf, header, jsonObjectBody, recordAndAcknowledge } from '../http/intake-record.ts';
 import { fixedSecurityHeaders } from '../http/security.ts';
 import type { Logger } from '../log.ts';
 import type { DatacenterInstance, Store } from '../store/types.ts';
@@ -35,10 +35,6 @@ export interface DatacenterWebhookIntake {
   handles(req: IncomingMessage): boolean;
   /** Answers the request itself; never throws, never leaves it unanswered. */
   handle(req: IncomingMessage, res: ServerResponse): void;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -113,14 +109,7 @@ export function datacenterWebhookIntake(deps: DatacenterWebhookDeps): Datacenter
       sendJson(res, 200, { status: 'ok' }, security);
       return;
     }
-    if (bytes.length === 0) throw new HttpError(400, 'empty_body', 'The webhook body is empty');
-    let body: unknown;
-    try {
-      body = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'malformed_json', 'The webhook body is not valid JSON');
-    }
-    if (!isObject(body)) throw new HttpError(400, 'malformed_payload', 'The webhook body must be a JSON object');
+    const body = jsonObjectBody(bytes);
     const bodyEvent = typeof body.eventKey === 'string' ? body.eventKey : undefined;
     const eventKey = headerEvent ?? bodyEvent;
     if (!eventKey) throw new HttpError(400, 'missing_event_key', 'No X-Event-Key header and no "eventKey" in the body');

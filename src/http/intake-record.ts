@@ -27,6 +27,19 @@ export function deliveryIdOf(req: IncomingMessage, headerName: string, bytes: Bu
   return id ?? `sha256:${sha256Hex(bytes)}`;
 }
 
+/** The verified body as a JSON object: 400 naming the problem when it is empty, not JSON or not an object. */
+export function jsonObjectBody(bytes: Buffer): Record<string, unknown> {
+  if (bytes.length === 0) throw new HttpError(400, 'empty_body', 'The webhook body is empty');
+  let body: unknown;
+  try {
+    body = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'malformed_json', 'The webhook body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'malformed_payload', 'The webhook body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
 export type ParsedDelivery =
   | { kind: 'event'; event: DomainEvent }
   | { kind: 'ignored'; reason: string }
