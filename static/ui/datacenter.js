@@ -44,14 +44,7 @@
       cache: 'no-store',
       referrerPolicy: 'no-referrer',
     }).then(function (res) {
-      return res.json().catch(function () { return null; }).then(function (json) {
-        if (!res.ok) {
-          var error = new Error((json && json.error && json.error.message) || 'The request failed (' + res.status + ').');
-          error.status = res.status;
-          throw error;
-        }
-        return json;
-      });
+      return session.jsonAnswer(res);
     });
   }
 

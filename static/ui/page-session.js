@@ -55,6 +55,18 @@
     return d.getUTCDate() + ' ' + MONTHS[d.getUTCMonth()] + ' ' + d.getUTCFullYear() + ', ' + hh + ':' + mm + ' UTC';
   }
 
+  /** The JSON of an API answer; an error answer throws with the server's message and its status. */
+  function jsonAnswer(res) {
+    return res.json().catch(function () { return null; }).then(function (json) {
+      if (!res.ok) {
+        var error = new Error((json && json.error && json.error.message) || 'The request failed (' + res.status + ').');
+        error.status = res.status;
+        throw error;
+      }
+      return json;
+    });
+  }
+
   window.GatehouseSession = Object.freeze({
     HEADER: 'X-Gatehouse-Session',
     token: token,
@@ -64,5 +76,6 @@
     showError: showError,
     clearError: clearError,
     formatTime: formatTime,
+    jsonAnswer: jsonAnswer,
   });
 })();

@@ -25,14 +25,7 @@
     return fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' }).then(function (res) {
       setToken(res.headers.get(HEADER));
       if (res.status === 204) return null;
-      return res.json().catch(function () { return null; }).then(function (json) {
-        if (!res.ok) {
-          var error = new Error((json && json.error && json.error.message) || 'The request failed (' + res.status + ').');
-          error.status = res.status;
-          throw error;
-        }
-        return json;
-      });
+      return session.jsonAnswer(res);
     });
   }
 
