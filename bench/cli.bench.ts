@@ -85,12 +85,15 @@ interface Run {
 
 /**
  * Runs a command through bash so that `times` can report its CPU time (Node cannot read a
- * child's resource usage); stdout goes to `stdoutFile`.
+ * child's resource usage); stdout goes to `stdoutFile`. Standard input is /dev/null: on a
+ * socket (what a Node 'pipe' is), Debian's bash takes itself for an rsh/ssh session and
+ * sources ~/.bashrc, whose start-up (pyenv's, on these machines: 0.3-0.6 s) both tools'
+ * times would carry.
  */
 function timed(command: string[], cwd: string, stdoutFile: string, env: NodeJS.ProcessEnv = process.env): { wallMs: number; cpuMs: number | undefined; status: number | null; stderr: string } {
   const script = '"$@" > "$OUT"; status=$?; times >&2; exit $status';
   const start = process.hrtime.bigint();
-  const run = spawnSync('bash', ['-c', script, 'bash', ...command], { cwd, env: { ...env, OUT: stdoutFile }, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const run = spawnSync('bash', ['-c', script, 'bash', ...command], { cwd, env: { ...env, OUT: stdoutFile }, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   // `times` prints the shell's own times, then its children's: "0m1.234s 0m0.567s".
   const children = run.stderr.trim().split('\n').at(-1)?.match(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/);
