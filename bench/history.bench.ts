@@ -206,7 +206,9 @@ async function measure(size: number, stubOrigin: string): Promise<Record<string,
 
     const port = await freePort();
     const startedAt = performance.now();
-    const server = spawn(process.execPath, [path.join(ROOT, 'dist/server.js')], {
+    // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. --cpu-prof to profile it.
+    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const server = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/server.js')], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {

@@ -182,7 +182,9 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     description: 'Secret-named setting with an unquoted literal value (.env, INI, properties, shell, Dockerfile ARG/ENV)',
     severity: 'medium',
     keywords: KEYWORDS,
-    regex: `^[ \\t]{0,20}(?:export[ \\t]{1,5}|(?:ENV|ARG)[ \\t]{1,5}|setx?[ \\t]{1,5})?(${NAME})[ \\t]{0,3}(?::{1,3}=|[?+]=|=)[ \\t]{0,3}(${BARE_VALUE})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
+    // A member assignment (`self.token = nextchar` in Python, `this.key = value`) is code in
+    // every language, never a settings file: its unquoted value names a variable.
+    regex: `^[ \\t]{0,20}(?!(?:self|this|cls)\\.)(?:export[ \\t]{1,5}|(?:ENV|ARG)[ \\t]{1,5}|setx?[ \\t]{1,5})?(${NAME})[ \\t]{0,3}(?::{1,3}=|[?+]=|=)[ \\t]{0,3}(${BARE_VALUE})[ \\t]{0,5}(?:#[^\\n]{0,300})?$`,
     flags: 'im',
     secretGroup: 2,
     entropy: ENTROPY,
@@ -198,6 +200,9 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         'password = user_supplied_password',
         'password = password',
         'this.credentials = credentials || this.defaultCredentials()',
+        '                    self.token = nextchar',
+        '        self.credentials = credentials',
+        'this.apiToken = providedToken',
         '_credentials = credentials;',
       ],
     },
