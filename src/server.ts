@@ -45,6 +45,8 @@ const { worker, budget } = createPipeline({
   logger,
   concurrency: config.workerConcurrency,
   ...(config.callBudget ? { budget: config.callBudget } : {}),
+  // One budget per installation across every instance on PostgreSQL; in memory on the embedded store.
+  ...(stores.callBuckets ? { sharedBuckets: stores.callBuckets } : {}),
   // A Data Center instance's refused token or outage goes on its status, once.
   onJobOutcome: datacenterJobOutcomes({ store, logger, now: () => new Date() }),
   ...(stores.pollMs !== undefined ? { pollMs: stores.pollMs } : {}),

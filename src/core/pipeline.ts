@@ -7,7 +7,7 @@ import { BitbucketCredentialsUnavailableError } from '../bitbucket/auth/bearer.t
 import { BitbucketApiError, BitbucketInputError, BitbucketOriginError, BitbucketTooLargeError } from '../bitbucket/errors.ts';
 import { createCodeHosts } from '../codehost/index.ts';
 import type { ClientTuning } from '../codehost/cloud/clients.ts';
-import { CallBudget, DEFAULT_BUDGET, type BudgetOptions, type CallMeter } from './budget.ts';
+import { CallBudget, DEFAULT_BUDGET, type BudgetOptions, type CallBuckets, type CallMeter } from './budget.ts';
 import { TenantCredentialsRejectedError, TenantUnavailableError, type CodeHostSource } from './code-host.ts';
 import { LockfileCache } from './dependency-check.ts';
 import type { DiffLimits } from './diff-scan.ts';
@@ -36,6 +36,11 @@ export interface PipelineOptions {
   retryBaseDelayMs?: number;
   pollMs?: number;
   budget?: BudgetOptions;
+  /**
+   * The buckets the budget takes calls from when several instances share them (OpenStores.callBuckets,
+   * PostgreSQL); in this process's memory when absent.
+   */
+  sharedBuckets?: (options: BudgetOptions) => CallBuckets;
   /** Defaults to the database `gatehouse db update` keeps in DATA_DIR. */
   vulnIndex?: () => VulnIndex | null;
   client?: ClientTuning;
@@ -66,7 +71,8 @@ export interface PipelineOptions {
  * `jobTypeOf`). The caller starts and stops the returned pool.
  */
 export function createPipeline(options: PipelineOptions): { worker: WorkerPool; budget: CallBudget } {
-  const budget = new CallBudget(options.budget ?? DEFAULT_BUDGET);
+  const budgetOptions = options.budget ?? DEFAULT_BUDGET;
+  const budget = new CallBudget(options.sharedBuckets?.(budgetOptions) ?? budgetOptions);
   const now = options.now ?? (() => new Date());
   const scans = new ScanPool({
     size: scanThreadsFor(options.concurrency ?? WORKER_DEFAULTS.concurrency),

@@ -10,6 +10,9 @@ import { PgResultsStore } from './postgres/pg-results-store.ts';
 import { PgStore } from './postgres/pg-store.ts';
 import { PgDiagnosticsCounters } from './postgres/pg-diagnostics.ts';
 import type { DiagnosticsCounterStore } from '../core/diagnostics/shared.ts';
+import type { BudgetOptions, CallBuckets } from '../core/budget.ts';
+import { LeasedBuckets } from '../core/budget-leases.ts';
+import { PgCallBank } from './postgres/pg-call-bank.ts';
 import { JobWakeups } from './postgres/wakeups.ts';
 import { JournalResultsStore } from './results-store.ts';
 import type { ResultsStore } from './results-types.ts';
@@ -37,6 +40,12 @@ export interface OpenStores {
   runAlone<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined>;
   /** The Health view's counters shared by every instance (PostgreSQL); absent with the embedded store, whose one instance keeps them in DATA_DIR. */
   diagnostics?: DiagnosticsCounterStore;
+  /**
+   * The installations' call budgets shared by every instance (PostgreSQL: leased from the
+   * database, core/budget-leases.ts); absent with the embedded store, whose one process keeps
+   * them in memory.
+   */
+  callBuckets?: (options: BudgetOptions) => CallBuckets;
   /** Calls `wake` whenever any instance queues a job or frees a pull request's next one. */
   listen(wake: () => void): Promise<void>;
   close(): Promise<void>;
@@ -89,6 +98,7 @@ export async function openStores(config: Config, logger: Logger): Promise<OpenSt
     results,
     pollMs: SHARED_QUEUE_POLL_MS,
     diagnostics: new PgDiagnosticsCounters(pool),
+    callBuckets: (options) => new LeasedBuckets(new PgCallBank(pool), options),
     runAlone: (name, work) => withAdvisoryLock(pool, `gatehouse:${name}`, work),
     listen: async (wake) => {
       wakeups = new JobWakeups(databaseUrl, wake, logger);

@@ -73,6 +73,6 @@ export async function createMigratedDatabase(): Promise<TestDatabase & { pool: p
 /** Empties every Gatehouse table (identities restart), for a fresh store within one database. */
 export async function emptyTables(pool: pg.Pool): Promise<void> {
   await pool.query(
-    'TRUNCATE installations, datacenter_instances, forge_installations, deliveries, jobs, policies, triage_marks, pull_requests, scans, inventories, repositories, repository_coverage, coverage_states, api_tokens, diagnostics_counters RESTART IDENTITY',
+    'TRUNCATE installations, datacenter_instances, forge_installations, deliveries, jobs, policies, triage_marks, pull_requests, scans, inventories, repositories, repository_coverage, coverage_states, api_tokens, diagnostics_counters, call_budgets RESTART IDENTITY',
   );
 }

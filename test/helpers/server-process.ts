@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 /**
  * The real server as a separate process, for tests that kill it (SIGKILL) mid-work and
@@ -26,12 +27,17 @@ export interface ServerProcessOptions {
   entry: 'src' | 'dist';
   /** Show the server's stdout (its log) when set, e.g. from an env var that asks for it. */
   showLog?: boolean;
+  /** Told every line of the server's stdout (its log), for tests that read what it logged. */
+  onLog?: (line: string) => void;
 }
 
 /** Starts the server with exactly `env` (plus PORT); see waitHealthy. */
 export function spawnServer(o: ServerProcessOptions): ChildProcess {
   const args = o.entry === 'src' ? ['--import', 'tsx', 'src/server.ts'] : ['dist/server.js'];
-  return spawn(process.execPath, args, { cwd: ROOT, env: { ...o.env, PORT: String(o.port) }, stdio: ['ignore', o.showLog ? 'inherit' : 'ignore', 'inherit'] });
+  const stdout = o.onLog ? 'pipe' : o.showLog ? 'inherit' : 'ignore';
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...o.env, PORT: String(o.port) }, stdio: ['ignore', stdout, 'inherit'] });
+  if (o.onLog && proc.stdout) createInterface({ input: proc.stdout }).on('line', o.onLog);
+  return proc;
 }
 
 /** Starts the server and resolves once /healthz answers 200. */
