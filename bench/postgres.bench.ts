@@ -32,12 +32,12 @@
 // clock starts. CPU seconds of the instances and of this process (fake, balancer, load) are printed
 // beside each figure to show which side ran out.
 //
-// Made to measure the workers, not the guards around them (each a documented per-process
-// setting): BITBUCKET_CALL_BUDGET is lifted, since its default (600 calls, then one a
-// second, per installation and per instance) would stop one installation's jobs after about
-// 43 pull requests and would give two instances twice the budget, a 2x that says nothing
-// about the workers; TENANT_QUEUE_LIMIT is lifted because the bench queues jobs for one
-// installation faster than a workspace's developers would. Prints figures as each phase
+// Made to measure the workers, not the guards around them (each a documented setting):
+// BITBUCKET_CALL_BUDGET is lifted, since its default (600 calls, then one a second, per
+// installation, shared by every instance on the database) would stop one installation's
+// jobs after about 43 pull requests, and two instances would then share that one budget, a
+// ratio that says nothing about the workers; TENANT_QUEUE_LIMIT is lifted because the bench
+// queues jobs for one installation faster than a workspace's developers would. Prints figures as each phase
 // ends, asserts nothing about them.
 //
 //   npm run bench -- postgres      (BENCH_PG_DELIVERIES=200 BENCH_PG_JOBS=40 for a short run)
