@@ -64,6 +64,26 @@ describe('PgStore queue across instances', () => {
     expect((await b.claimJobs(10, new Date())).map((j) => j.id)).toEqual([second]);
   });
 
+  it('keeps a pull request in acceptance order while another claim holds its oldest job', async () => {
+    const { jobId: first } = await a.acceptDelivery(delivery('o-1'), job(1, 'pr:1'));
+    const { jobId: second } = await a.acceptDelivery(delivery('o-2'), job(2, 'pr:1'));
+    const { jobId: other } = await a.acceptDelivery(delivery('o-3'), job(3, 'pr:2'));
+    // Another instance's claim, caught after locking the first job's row: the moment in which
+    // a claim beside it used to skip that job and run the second one first.
+    const racing = await db.pool.connect();
+    try {
+      await racing.query('BEGIN');
+      await racing.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [first]);
+      expect((await b.claimJobs(10, new Date())).map((j) => j.id)).toEqual([other]);
+      await racing.query('ROLLBACK');
+    } finally {
+      racing.release();
+    }
+    expect((await b.claimJobs(10, new Date())).map((j) => j.id)).toEqual([first]);
+    await b.updateJob(first!, { status: 'done' });
+    expect((await a.claimJobs(10, new Date())).map((j) => j.id)).toEqual([second]);
+  });
+
   it('hands a job of a dead instance to another once its lease ran out', async () => {
     const { jobId } = await a.acceptDelivery(delivery('l-1'), job(1, 'pr:1'));
     // An instance whose connections are gone: it can neither renew nor finish (a kill -9).
