@@ -18,8 +18,10 @@ export interface CompiledRule {
   description: string;
   severity: Severity;
   keywords: string[];
+  /** False for a path-only (whole-file) rule. */
+  hasRegex: boolean;
   /** Global regex; `undefined` for a path-only (whole-file) rule. */
-  regex: RuleRegex | undefined;
+  readonly regex: RuleRegex | undefined;
   /** Capture group holding the secret; -1 = the first non-empty group, else the whole match. */
   secretGroup: number;
   entropy: number;
@@ -27,7 +29,7 @@ export interface CompiledRule {
   path: Pick<RegExp, 'test'> | undefined;
   allowlists: CompiledAllowlist[];
   /** Lines before and after each keyword's line the regex runs on; undefined: the line alone. */
-  window: { before: number; after: number } | undefined;
+  readonly window: { before: number; after: number } | undefined;
   verify: ((secret: string) => boolean) | undefined;
   checksum: ((secret: string) => boolean) | undefined;
   /**
@@ -56,23 +58,49 @@ export function isMultiline(source: string, flags: string): boolean {
   );
 }
 
+/** `make()` once, on the first call. */
+function once<T>(make: () => T): () => T {
+  let made = false;
+  let value: T;
+  return () => {
+    if (!made) {
+      value = make();
+      made = true;
+    }
+    return value;
+  };
+}
+
 /**
  * Built-in rules are ours and run on JavaScript's engine, with their short repeats kept as
  * loops (short-repeats.ts: they compile in a fraction of the time); a repository's rules
  * (the ones with `allowlists`) and their allow-lists run on the linear-time one, whatever
  * they contain.
+ *
+ * A built-in rule's regex (and the window that follows from it) is compiled when the rule
+ * first runs: a scan of a few files, like a pre-commit hook's, meets a handful of the rules'
+ * keywords, and compiling all of them was about half of building the scanner. A repository's
+ * rule is compiled at once, so that a bad pattern is reported before the scan starts.
  */
 export function compileRule(rule: SecretRule | CustomRule): CompiledRule {
   const flags = [...new Set(`g${(rule.flags ?? '').replace(/[gyd]/g, '')}`)].join('');
   const fromRepository = 'allowlists' in rule;
   const compile = fromRepository ? (source: string, f = '') => new LinearRegex(source, f) : (source: string, f = '') => new RegExp(loopShortRepeats(source, f), f);
-  let regex: RuleRegex | undefined;
-  try {
-    regex = rule.regex === '' ? undefined : compile(rule.regex, flags);
-  } catch (error) {
-    throw new Error(`secret rule "${rule.id}": invalid regex: ${(error as Error).message}`);
-  }
-  if (!regex && rule.path === undefined) throw new Error(`secret rule "${rule.id}": needs a regex or a path`);
+  const hasRegex = rule.regex !== '';
+  if (!hasRegex && rule.path === undefined) throw new Error(`secret rule "${rule.id}": needs a regex or a path`);
+  const regexOf = once((): RuleRegex | undefined => {
+    if (!hasRegex) return undefined;
+    try {
+      return compile(rule.regex, flags);
+    } catch (error) {
+      throw new Error(`secret rule "${rule.id}": invalid regex: ${(error as Error).message}`);
+    }
+  });
+  if (fromRepository) regexOf();
+  const windowOf = once(() => {
+    const regex = regexOf();
+    return !regex ? undefined : (rule.window ?? (isMultiline(regex.source, regex.flags) ? { before: WINDOW_LINES, after: WINDOW_LINES } : undefined));
+  });
   const allowlists: Allowlist[] =
     fromRepository
       ? rule.allowlists
@@ -84,12 +112,17 @@ export function compileRule(rule: SecretRule | CustomRule): CompiledRule {
     description: rule.description,
     severity: rule.severity,
     keywords: rule.keywords.map((k) => k.toLowerCase()).filter((k) => k.length > 0),
-    regex,
+    hasRegex,
+    get regex() {
+      return regexOf();
+    },
     secretGroup: rule.secretGroup === 'first' ? -1 : (rule.secretGroup ?? 0),
     entropy: rule.entropy ?? 0,
     path: rule.path === undefined ? undefined : compile(rule.path),
     allowlists: allowlists.map((a) => new CompiledAllowlist(a, compile)),
-    window: !regex ? undefined : (rule.window ?? (isMultiline(regex.source, regex.flags) ? { before: WINDOW_LINES, after: WINDOW_LINES } : undefined)),
+    get window() {
+      return windowOf();
+    },
     verify: rule.verify ? VERIFIERS[rule.verify] : undefined,
     checksum: rule.checksum ? CHECKSUMS[rule.checksum] : undefined,
     generic: rule.id.startsWith('generic'),

@@ -234,7 +234,16 @@ describe('SecretScanner with repository configuration', () => {
     expect(and.scanText('src/a.md', text)).toHaveLength(1);
   });
 
-  it('rejects a rule with an invalid regex with a message naming it', () => {
-    expect(() => new SecretScanner({ rules: [{ ...RULES[0]!, id: 'broken', regex: '(' }] })).toThrow(/broken.*invalid regex/);
+  it('reports a built-in rule with an invalid regex, naming it, when the rule first runs', () => {
+    // Built-in rules compile on their first keyword hit (every one runs in rules.test.ts).
+    const broken = { ...RULES[0]!, id: 'broken', regex: '(' };
+    const s = new SecretScanner({ rules: [broken] });
+    expect(s.scanText('a.txt', 'nothing to see\n')).toEqual([]);
+    expect(() => s.scanText('a.txt', `x ${broken.keywords[0]} y\n`)).toThrow(/broken.*invalid regex/);
+  });
+
+  it('rejects a repository rule with an invalid regex at once, naming it', () => {
+    const customRules = [{ id: 'acme-broken', description: 'ACME', severity: 'medium' as const, keywords: ['acme_'], regex: '(', allowlists: [] }];
+    expect(() => scanner({ customRules })).toThrow(/acme-broken.*invalid regex/);
   });
 });

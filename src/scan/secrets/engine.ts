@@ -83,7 +83,7 @@ export class SecretScanner {
     this.#keywordless = [];
     this.#pathOnly = [];
     this.#rules.forEach((rule, r) => {
-      if (!rule.regex) {
+      if (!rule.hasRegex) {
         this.#pathOnly.push(r);
         return;
       }
