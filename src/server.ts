@@ -8,6 +8,7 @@ import { loadConfig } from './config.ts';
 import { createHttpServer } from './http/server.ts';
 import { createLogger } from './log.ts';
 import { createPipeline } from './core/pipeline.ts';
+import { loopPressure } from './core/loop-pressure.ts';
 import { datacenterJobOutcomes } from './datacenter/status.ts';
 import { DatacenterTokenWatch } from './datacenter/token-watch.ts';
 import { openStores, type OpenStores } from './store/open-stores.ts';
@@ -36,6 +37,8 @@ try {
   process.exit(1);
 }
 const { store, results } = stores;
+/** Requests the HTTP server received: jobs give way to them only while some are arriving (core/loop-pressure.ts). */
+let requests = 0;
 // Jobs a crash left running are back in the queue (store.open; on PostgreSQL once their lease
 // runs out); the pool runs them first.
 const { worker, budget } = createPipeline({
@@ -50,6 +53,7 @@ const { worker, budget } = createPipeline({
   // A Data Center instance's refused token or outage goes on its status, once.
   onJobOutcome: datacenterJobOutcomes({ store, logger, now: () => new Date() }),
   ...(stores.pollMs !== undefined ? { pollMs: stores.pollMs } : {}),
+  busy: loopPressure({ arrivals: () => requests }),
 });
 // Jobs other instances queue (PostgreSQL) wake this pool too.
 await stores.listen(() => worker.wake());
@@ -85,6 +89,7 @@ server.on('error', (err) => {
 // so a keep-alive socket does not hold the process open for its idle timeout afterwards.
 const inFlight = new Set<ServerResponse>();
 server.on('request', (_req, res: ServerResponse) => {
+  requests += 1;
   inFlight.add(res);
   res.on('close', () => inFlight.delete(res));
 });

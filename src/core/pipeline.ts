@@ -63,6 +63,8 @@ export interface PipelineOptions {
   historyLimits?: Partial<HistoryLimits>;
   /** How each job attempt ended (see WorkerOptions.onOutcome): front doors record their tenants' health from it. */
   onJobOutcome?: (job: Job, outcome: AttemptOutcome) => Promise<void>;
+  /** When the event loop is too busy to claim jobs (see WorkerOptions.busy). */
+  busy?: () => boolean;
   now?: () => Date;
 }
 
@@ -143,6 +145,7 @@ export function createPipeline(options: PipelineOptions): { worker: WorkerPool; 
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
     ...(options.retryBaseDelayMs !== undefined ? { baseDelayMs: options.retryBaseDelayMs } : {}),
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+    ...(options.busy ? { busy: options.busy } : {}),
   });
   return { worker, budget };
 }

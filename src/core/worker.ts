@@ -1,6 +1,7 @@
 import type { Logger } from '../log.ts';
 import type { Job, Store } from '../store/types.ts';
 import { BudgetExhaustedError } from './budget.ts';
+import { LOOP_PRESSURE_DEFAULTS, loopPressure } from './loop-pressure.ts';
 
 /**
  * The job runner: claims due jobs from the store and runs them on a pool of concurrent
@@ -72,6 +73,20 @@ export interface WorkerOptions {
    * slot instead of queueing behind hours of backfill.
    */
   isBackground?: (job: Job) => boolean;
+  /**
+   * Whether the event loop is too busy for more job work (default: its utilization over the last
+   * 50 ms above one half, see loop-pressure.ts). Jobs share the loop with the webhook route, and
+   * a job costs many times an acknowledgement, so while this says yes no job is claimed (running
+   * ones finish) and acknowledgements keep their latency; jobs, background ones too, take the slack.
+   */
+  busy?: () => boolean;
+  /** How often `busy()` is asked again while it says yes. */
+  busyRecheckMs?: number;
+  /**
+   * The starvation guard: however busy the loop stays, one job is claimed when no claim was made
+   * for this long, so the queue always moves.
+   */
+  starvationMs?: number;
   now?: () => Date;
   random?: () => number;
 }
@@ -84,6 +99,8 @@ export const WORKER_DEFAULTS = {
   pollMs: 200,
   /** A job whose group is busy waits this long before it is looked at again. */
   groupBusyDelayMs: 200,
+  busyRecheckMs: LOOP_PRESSURE_DEFAULTS.windowMs,
+  starvationMs: 250,
 } as const;
 
 export class WorkerPool {
@@ -94,6 +111,11 @@ export class WorkerPool {
   #state: 'idle' | 'running' | 'stopping' = 'idle';
   #loop: Promise<void> | null = null;
   #wakeUp: (() => void) | null = null;
+  /** False while held back by a busy loop: every acknowledgement wakes the pool, to no purpose then. */
+  #wakeable = true;
+  #wakePending = false;
+  /** performance.now() of the last claim, for the starvation guard. */
+  #claimedAt = -Infinity;
 
   constructor(options: WorkerOptions) {
     const concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
@@ -116,6 +138,9 @@ export class WorkerPool {
       onOutcome: options.onOutcome ?? (async () => {}),
       onStart: options.onStart ?? (() => {}),
       isBackground: options.isBackground ?? (() => false),
+      busy: options.busy ?? loopPressure(),
+      busyRecheckMs: options.busyRecheckMs ?? WORKER_DEFAULTS.busyRecheckMs,
+      starvationMs: options.starvationMs ?? WORKER_DEFAULTS.starvationMs,
       now: options.now ?? (() => new Date()),
       random: options.random ?? Math.random,
     };
@@ -128,16 +153,25 @@ export class WorkerPool {
     this.#loop = this.#run();
   }
 
-  /** Looks for work now instead of at the next poll (called after a webhook is accepted). */
+  /**
+   * Looks for work soon instead of at the next poll (called after a webhook is accepted): once
+   * the current callback is done, so the acknowledgement that queued the job is sent before the
+   * claim runs, and a burst of wakes within one turn of the loop makes one claim.
+   */
   wake(): void {
-    this.#wakeUp?.();
+    if (this.#wakePending) return;
+    this.#wakePending = true;
+    setImmediate(() => {
+      this.#wakePending = false;
+      if (this.#wakeable) this.#wakeUp?.();
+    });
   }
 
   /** Stops claiming, waits for running jobs to finish. Jobs still queued stay queued. */
   async stop(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#state = 'stopping';
-    this.wake();
+    this.#wakeUp?.();
     await this.#loop;
     await Promise.allSettled(this.#running.values());
     this.#state = 'idle';
@@ -146,17 +180,29 @@ export class WorkerPool {
   async #run(): Promise<void> {
     while (this.#state === 'running') {
       const free = this.#o.concurrency - this.#running.size;
+      const limit = free > 0 ? this.#claimLimit(free) : 0;
+      if (free > 0 && limit === 0) {
+        await this.#pause(Math.min(this.#o.busyRecheckMs, this.#claimedAt + this.#o.starvationMs - performance.now()), false);
+        continue;
+      }
       let claimed: Job[] = [];
-      if (free > 0) {
+      if (limit > 0) {
+        this.#claimedAt = performance.now();
         try {
-          claimed = await this.#o.store.claimJobs(free, this.#o.now());
+          claimed = await this.#o.store.claimJobs(limit, this.#o.now());
         } catch (error) {
           this.#o.logger.error({ err: error }, 'could not claim jobs; trying again shortly');
         }
       }
       for (const job of claimed) this.#launch(job);
-      if (claimed.length === 0 || this.#running.size >= this.#o.concurrency) await this.#pause();
+      if (claimed.length === 0 || this.#running.size >= this.#o.concurrency) await this.#pause(this.#o.pollMs, true);
     }
+  }
+
+  /** How many of the free slots may be filled now: all when the loop has slack, else the guard's one or none. */
+  #claimLimit(free: number): number {
+    if (!this.#o.busy()) return free;
+    return performance.now() - this.#claimedAt >= this.#o.starvationMs ? 1 : 0;
   }
 
   #launch(job: Job): void {
@@ -254,15 +300,18 @@ export class WorkerPool {
     return false;
   }
 
-  #pause(): Promise<void> {
+  /** Waits `ms`, or less if `wakeable` and wake() is called; stop() always ends the wait. */
+  #pause(ms: number, wakeable: boolean): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.#wakeUp = null;
+        this.#wakeable = true;
         resolve();
       };
-      const timer = setTimeout(done, this.#o.pollMs);
+      const timer = setTimeout(done, Math.max(0, ms));
       this.#wakeUp = done;
+      this.#wakeable = wakeable;
     });
   }
 }

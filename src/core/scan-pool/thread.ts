@@ -1,3 +1,4 @@
+import { getPriority, platform, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { TaskMessage, TaskValue, ThreadMessage } from './protocol.ts';
 import { dependencyContextTask, dependencySetTask, diffTask, filesTask, lockfileTask } from './tasks.ts';
@@ -11,6 +12,23 @@ import { dependencyContextTask, dependencySetTask, diffTask, filesTask, lockfile
 
 const port = parentPort;
 if (!port) throw new Error('scan thread started outside a worker thread');
+
+/**
+ * Scans are job work, which nobody waits on by the millisecond; the main thread answers webhooks,
+ * which Bitbucket times. On a machine with few cores the OS would share them evenly, so a busy
+ * scan thread would delay acknowledgements; niced, it runs on what the main thread leaves.
+ * Linux only: there setpriority(pid 0) changes the calling thread alone, while elsewhere it would
+ * nice the whole process, main thread included. A refusal (a sandbox, a seccomp filter) leaves
+ * the thread as it was.
+ */
+const SCAN_THREAD_NICE = 10;
+if (platform() === 'linux') {
+  try {
+    setPriority(0, Math.max(getPriority(0), SCAN_THREAD_NICE));
+  } catch {
+    // Scans still run, at the main thread's priority.
+  }
+}
 
 port.on('message', (message: TaskMessage) => {
   const run = async (): Promise<TaskValue> => {
