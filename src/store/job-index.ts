@@ -72,6 +72,12 @@ function stillStandsFor(kind: 'done' | 'dead' | 'read', current: JobSummary, not
   if (current.status !== noted.status || current.updatedAt !== noted.updatedAt) return false;
   return kind !== 'read' || current.readAt === noted.readAt;
 }
+/** When an item noted at `time` (ISO) is past a cutoff `keepMs` behind: never for no item, at once for a time that does not parse. */
+function dueAt(time: string | undefined, keepMs: number): number {
+  if (time === undefined) return Infinity;
+  const due = Date.parse(time) + keepMs;
+  return Number.isNaN(due) ? -Infinity : due;
+}
 const groupKey = (clientKey: string, group: string) => `${clientKey}\n${group}`;
 
 export class JobIndex {
@@ -93,6 +99,14 @@ export class JobIndex {
   /** Records and live references per journal segment (segment-compaction.ts). */
   readonly segments = new SegmentUse();
   #seq = 0;
+  /**
+   * Until this time (ms) sweep() has nothing to forget: it stops at each queue's head, and every
+   * head is younger than its cutoff. Every acknowledgement sweeps, and working out the four
+   * cutoffs was most of what a sweep cost. A queue's head changes only when sweep() takes it,
+   * when an empty queue gets an item (which resets this) and on replay (likewise).
+   */
+  #quietUntil = -Infinity;
+  #quietFor: Retention | null = null;
 
   /** Entries in each structure (bench/store-footprint.ts: what grows with history). */
   sizes(): Record<string, number> {
@@ -115,6 +129,7 @@ export class JobIndex {
 
   /** After replay: the forgetting queues in time order (see Fifo#sortBy). */
   replayed(): void {
+    this.#quietUntil = -Infinity;
     this.#deliveryOrder.sortBy((d) => d.delivery.receivedAt);
     for (const kind of ['done', 'dead', 'read'] as const) this.#finished[kind].sortBy((f) => noteTime(kind, f.job));
   }
@@ -133,6 +148,7 @@ export class JobIndex {
       return;
     }
     this.deliveries.set(entry.delivery.id, entry);
+    if (this.#deliveryOrder.peek() === undefined) this.#quietUntil = -Infinity;
     this.#deliveryOrder.push(entry);
     this.segments.ref(entry.segment);
   }
@@ -220,6 +236,7 @@ export class JobIndex {
 
   /** Forgets what has outlived its retention at `now` (ms); costs what it forgets, nothing more. */
   sweep(now: number, retention: Retention): void {
+    if (retention === this.#quietFor && now <= this.#quietUntil) return;
     const deliveryCutoff = new Date(now - retention.deliveryMs).toISOString();
     for (let d = this.#deliveryOrder.peek(); d && d.delivery.receivedAt < deliveryCutoff; d = this.#deliveryOrder.peek()) {
       this.#deliveryOrder.shift();
@@ -235,6 +252,14 @@ export class JobIndex {
         if (this.jobs.get(f.job.id) === f.entry && stillStandsFor(kind, f.entry.job, f.job)) this.#dropJob(f.entry);
       }
     }
+    this.#quietFor = retention;
+    this.#quietUntil = Math.min(
+      dueAt(this.#deliveryOrder.peek()?.delivery.receivedAt, retention.deliveryMs),
+      ...(['done', 'dead', 'read'] as const).map((kind) => {
+        const head = this.#finished[kind].peek();
+        return dueAt(head && noteTime(kind, head.job), kind === 'dead' ? retention.deadJobMs : retention.doneJobMs);
+      }),
+    );
   }
 
   /** Forgets a delivery (its FIFO item, if still queued, is then stale and skipped). */
@@ -252,8 +277,13 @@ export class JobIndex {
 
   #noteFinished(entry: JobEntry): void {
     const { job } = entry;
-    if (job.status === 'done' || job.status === 'dead') this.#finished[job.status].push({ entry, job });
-    if (isReadDead(job)) this.#finished.read.push({ entry, job });
+    if (job.status === 'done' || job.status === 'dead') this.#noteIn(this.#finished[job.status], { entry, job });
+    if (isReadDead(job)) this.#noteIn(this.#finished.read, { entry, job });
+  }
+
+  #noteIn(fifo: Fifo<FinishedItem>, item: FinishedItem): void {
+    if (fifo.peek() === undefined) this.#quietUntil = -Infinity;
+    fifo.push(item);
   }
 
   #dropJob(entry: JobEntry): void {

@@ -422,13 +422,17 @@ export class LowdbStore implements Store {
 
   /** Forgets what outlived its retention; costs what it forgets (job-index.ts), so every call may. */
   #sweep(): void {
-    this.#index.sweep(Date.parse(this.#timestamp()), this.#retention);
+    this.#index.sweep(this.#clock().getTime(), this.#retention);
   }
 
   #timestamp(): string {
+    return this.#clock().toISOString();
+  }
+
+  #clock(): Date {
     const now = this.#now();
     if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new Error('store clock returned an invalid Date');
-    return now.toISOString();
+    return now;
   }
 
   #replay(meta: unknown, body: BodyRef | null, segment: number): void {
