@@ -86,9 +86,8 @@ export function webhookIntake(deps: WebhookDeps): WebhookIntake {
     }
 
     const deliveryId = deliveryIdOf(req, 'X-Request-UUID', bytes);
-    const log = deps.logger.child({ clientKey, requestId: deliveryId });
     const parsed = parseCloudEvent(eventKey, payload, deliveryId);
-    await recordAndAcknowledge(res, parsed, { dispatcher: deps.dispatcher, log, security, label: 'webhook', clientKey, eventKey, deliveryId });
+    await recordAndAcknowledge(res, parsed, { dispatcher: deps.dispatcher, logger: deps.logger, security, label: 'webhook', clientKey, eventKey, deliveryId });
   }
 
   /**

@@ -122,11 +122,10 @@ export function datacenterWebhookIntake(deps: DatacenterWebhookDeps): Datacenter
     }
 
     const deliveryId = deliveryIdOf(req, 'X-Request-Id', bytes);
-    const log = deps.logger.child({ clientKey, requestId: deliveryId });
     const parsed = parseDatacenterEvent(body, { deliveryId, sourceEvent: eventKey, instanceId: instance.instanceId });
     await recordAndAcknowledge(res, parsed.kind === 'unhandled' ? { kind: 'ignored', reason: `Gatehouse does not act on ${eventKey}` } : parsed, {
       dispatcher: deps.dispatcher,
-      log,
+      logger: deps.logger,
       security,
       label: 'Data Center webhook',
       clientKey,

@@ -48,8 +48,11 @@ export type ParsedDelivery =
 
 export interface RecordContext {
   dispatcher: Dispatcher;
-  /** Already bound to the tenant and the delivery id. */
-  log: Logger;
+  /**
+   * The app's logger, unbound: the tenant and the delivery id go on each line instead of on a
+   * child logger, which serialised them on every delivery even with the lines below the level.
+   */
+  logger: Logger;
   security: readonly string[];
   /** Named in log lines: `webhook`, `Data Center webhook`. */
   label: string;
@@ -63,18 +66,18 @@ export interface RecordContext {
  * recorded as ignored, so a redelivery is a duplicate too), then 202, or 200 for a duplicate.
  */
 export async function recordAndAcknowledge(res: ServerResponse, parsed: ParsedDelivery, ctx: RecordContext): Promise<void> {
-  const { eventKey, deliveryId, log } = ctx;
+  const { eventKey, deliveryId, logger, clientKey } = ctx;
   if (parsed.kind === 'invalid') {
-    log.warn({ event: eventKey, problems: parsed.problems }, `${ctx.label} payload rejected`);
+    logger.warn({ clientKey, requestId: deliveryId, event: eventKey, problems: parsed.problems }, `${ctx.label} payload rejected`);
     throw new HttpError(400, 'invalid_payload', `The ${eventKey} payload is invalid: ${parsed.problems.join('; ')}`);
   }
-  const tenant = { clientKey: ctx.clientKey };
+  const tenant = { clientKey };
   const result =
     parsed.kind === 'event'
       ? await ctx.dispatcher.dispatch(tenant, parsed.event)
       : await ctx.dispatcher.ignore(tenant, { deliveryId, sourceEvent: eventKey });
   const status = parsed.kind === 'event' ? 'accepted' : 'ignored';
   const reason = parsed.kind === 'ignored' ? parsed.reason : undefined;
-  log.info({ event: eventKey, status, reason, duplicate: result.duplicate, jobId: result.jobId }, `${ctx.label} acknowledged`);
+  logger.info({ clientKey, requestId: deliveryId, event: eventKey, status, reason, duplicate: result.duplicate, jobId: result.jobId }, `${ctx.label} acknowledged`);
   sendJson(res, result.duplicate ? 200 : 202, { status, ...(reason ? { reason } : {}), duplicate: result.duplicate, deliveryId, jobId: result.jobId }, ctx.security);
 }
