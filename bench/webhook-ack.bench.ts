@@ -58,6 +58,9 @@ async function serveGatehouse(prefill: number): Promise<void> {
   await serveAckApp({
     dirPrefix: 'gatehouse-bench-',
     baseUrl: BASE_URL,
+    // Every request queues a job and nothing runs them here: the default cap (500) would
+    // answer 429 within the first second.
+    tenantQueueLimit: 10_000_000,
     onListening: reportCpuOn,
     async seed(store, encryptionKey) {
       const at = new Date().toISOString();

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from './fsync.ts';
-import { indexLine, readSegmentIndex, writeSegmentIndex } from './segment-index.ts';
+import { IndexLines, readSegmentIndex, writeSegmentIndex } from './segment-index.ts';
 
 /**
  * An append-only, fsync'd log of JSON records, split into numbered segment files.
@@ -73,8 +73,8 @@ export class Journal {
   #firstSegment = 1;
   #writer: { segment: number; handle: FileHandle } | null = null;
   /** Index lines of the segment being planned, and of planned-sealed segments not yet written. */
-  #indexLines: string[] = [];
-  #sealed = new Map<number, { bytes: number; lines: string[] }>();
+  #indexLines = new IndexLines();
+  #sealed = new Map<number, { bytes: number; lines: IndexLines }>();
   #readers = new Map<number, Promise<FileHandle>>();
   /** Reads and index writes in progress; close() waits for them. */
   #background = new Set<Promise<unknown>>();
@@ -113,7 +113,7 @@ export class Journal {
         }
       }
       const data = await readFile(file);
-      const lines: string[] = [];
+      const lines = new IndexLines();
       const valid = replaySegment(file, segment, data, onRecord, lines);
       if (valid < data.length) {
         if (!isLast) throw new JournalCorruptError(`${file}: unreadable record at byte ${valid} in a sealed segment`);
@@ -151,7 +151,7 @@ export class Journal {
     const data = Buffer.from(body === undefined ? `${metaJson}\n` : `${metaJson}\t${body}\n`, 'utf8');
     if (this.#planOffset > 0 && this.#planOffset + data.length > this.#maxSegmentBytes) {
       this.#sealed.set(this.#planSegment, { bytes: this.#planOffset, lines: this.#indexLines });
-      this.#indexLines = [];
+      this.#indexLines = new IndexLines();
       this.#planSegment += 1;
       this.#planOffset = 0;
     }
@@ -160,7 +160,7 @@ export class Journal {
       ? null
       : { segment: this.#planSegment, offset: this.#planOffset + metaBytes + 1, length: data.length - metaBytes - 2 };
     this.#planOffset += data.length;
-    this.#indexLines.push(indexLine(metaJson, ref));
+    this.#indexLines.add(data, 0, metaBytes, ref);
     const batch = this.#batch ?? this.#startBatch();
     batch.writes.push({ segment: this.#planSegment, data });
     return { body: ref, segment: this.#planSegment, durable: batch.done };
@@ -280,9 +280,9 @@ export class Journal {
   }
 
   /** Best effort: the index only speeds up open(), which falls back to the segment without it. */
-  async #writeIndex(segment: number, bytes: number, lines: string[]): Promise<void> {
+  async #writeIndex(segment: number, bytes: number, lines: IndexLines): Promise<void> {
     try {
-      await writeSegmentIndex(this.#indexPath(segment), { segment, bytes, records: lines.length }, lines);
+      await writeSegmentIndex(this.#indexPath(segment), { segment, bytes, records: lines.count }, lines);
     } catch {
       // Nothing to do: the next open() replays the segment itself and tries again.
     }
@@ -333,7 +333,7 @@ export class Journal {
  * Feeds each complete record to `onRecord` and collects its index line; returns the length
  * of the readable prefix.
  */
-function replaySegment(file: string, segment: number, data: Buffer, onRecord: ReplayHandler, indexLines: string[]): number {
+function replaySegment(file: string, segment: number, data: Buffer, onRecord: ReplayHandler, indexLines: IndexLines): number {
   let pos = 0;
   while (pos < data.length) {
     const end = data.indexOf(NEWLINE, pos);
@@ -349,7 +349,7 @@ function replaySegment(file: string, segment: number, data: Buffer, onRecord: Re
     }
     const body = meta.tab === -1 ? null : { segment, offset: meta.tab + 1, length: end - meta.tab - 1 };
     replayOne(`${file}: record at byte ${pos}`, onRecord, meta.value, body, segment);
-    indexLines.push(indexLine(meta.json, body));
+    indexLines.add(data, pos, meta.tab === -1 ? end : meta.tab, body);
     pos = end + 1;
   }
   return pos;
@@ -363,14 +363,14 @@ function replayOne(location: string, onRecord: ReplayHandler, meta: unknown, bod
   }
 }
 
-/** The record's meta, its JSON text, and the absolute position of the tab before its body (-1 if none). */
-function parseMeta(data: Buffer, start: number, end: number): { value: object; json: string; tab: number } | undefined {
+/** The record's meta and the absolute position of the tab before its body (-1 if none). */
+function parseMeta(data: Buffer, start: number, end: number): { value: object; tab: number } | undefined {
   const relative = data.subarray(start, end).indexOf(TAB);
   const tab = relative === -1 ? -1 : start + relative;
   const json = data.toString('utf8', start, tab === -1 ? end : tab);
   try {
     const value: unknown = JSON.parse(json);
-    return typeof value === 'object' && value !== null ? { value, json, tab } : undefined;
+    return typeof value === 'object' && value !== null ? { value, tab } : undefined;
   } catch {
     return undefined;
   }
