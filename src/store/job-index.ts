@@ -51,6 +51,8 @@ export interface JobEntry {
 /** One group's counters and newest superseding job, so no question about a group scans jobs. */
 interface GroupEntry {
   unfinished: number;
+  /** Of the unfinished, how many are running (claimed and not yet finished or put back). */
+  running: number;
   newestSuperseding: JobEntry | null;
 }
 
@@ -177,8 +179,9 @@ export class JobIndex {
     }
     if (group !== undefined) {
       const key = groupKey(clientKey, group);
-      const g = this.#groups.get(key) ?? { unfinished: 0, newestSuperseding: null };
+      const g = this.#groups.get(key) ?? { unfinished: 0, running: 0, newestSuperseding: null };
       if (isUnfinished(status)) g.unfinished += 1;
+      if (status === 'running') g.running += 1;
       if (entry.job.supersedes === true && (g.newestSuperseding === null || g.newestSuperseding.seq < entry.seq)) g.newestSuperseding = entry;
       this.#groups.set(key, g);
     }
@@ -213,6 +216,7 @@ export class JobIndex {
     }
     const g = entry.job.group === undefined ? undefined : this.#groups.get(groupKey(entry.job.clientKey, entry.job.group));
     if (g && isUnfinished(was) !== isUnfinished(now)) g.unfinished += isUnfinished(now) ? 1 : -1;
+    if (g && (was === 'running') !== (now === 'running')) g.running += now === 'running' ? 1 : -1;
     // Every change of a finished job is noted again: the older note is stale from now on.
     this.#noteFinished(entry);
     return true;
@@ -224,6 +228,12 @@ export class JobIndex {
 
   countUnfinished(clientKey: string, group: string): number {
     return this.#groups.get(groupKey(clientKey, group))?.unfinished ?? 0;
+  }
+
+  /** Whether a job of `entry`'s group is running. */
+  groupRunning(entry: JobEntry): boolean {
+    const { group, clientKey } = entry.job;
+    return group !== undefined && (this.#groups.get(groupKey(clientKey, group))?.running ?? 0) > 0;
   }
 
   /** The group's newest superseding job when it is newer than `entry`. */

@@ -233,6 +233,34 @@ describe('LowdbStore on disk', () => {
     await store.close();
   });
 
+  it('leaves a job queued, writing nothing, while a job of its pull request runs; claims it once that one ends, also after a restart', async () => {
+    const pr = (n: number) => ({ ...job(n), group: 'pr:1', supersedes: true });
+    let store = await openStore(dataDir);
+    const first = (await store.acceptDelivery(delivery('g-1'), pr(1))).jobId!;
+    const other = (await store.acceptDelivery(delivery('g-2'), { ...job(2), group: 'pr:2' })).jobId!;
+    expect((await store.claimJobs(1, new Date())).map((j) => j.id)).toEqual([first]);
+    const second = (await store.acceptDelivery(delivery('g-3'), pr(3))).jobId!;
+    const journalBytes = async () => (await stat(segmentPath(1))).size;
+    // The other pull request's job is claimed; this one's newer job is passed over, unrecorded.
+    expect((await store.claimJobs(5, new Date())).map((j) => j.id)).toEqual([other]);
+    const before = await journalBytes();
+    expect(await store.claimJobs(5, new Date())).toEqual([]);
+    expect(await journalBytes()).toBe(before);
+    expect(await store.countQueuedJobs('client-1')).toBe(1);
+    expect((await store.getJob(second))!.status).toBe('queued');
+    await store.close();
+
+    // A restart puts the running jobs back in the queue: the newer one supersedes the first.
+    store = await openStore(dataDir);
+    expect((await store.claimJobs(5, new Date())).map((j) => j.id)).toEqual([other, second]);
+    expect((await store.getJob(first))!.lastError).toBe(`skipped: superseded by job ${second}`);
+    const third = (await store.acceptDelivery(delivery('g-4'), pr(4))).jobId!;
+    expect(await store.claimJobs(5, new Date())).toEqual([]);
+    await store.updateJob(second, { status: 'done' });
+    expect((await store.claimJobs(5, new Date())).map((j) => j.id)).toEqual([third]);
+    await store.close();
+  });
+
   it('uses the injected clock for receivedAt, createdAt and updatedAt', async () => {
     let now = new Date('2026-03-04T05:06:07.000Z');
     const store = await openStore(dataDir, { now: () => now });

@@ -325,15 +325,23 @@ export class LowdbStore implements Store {
     // Superseded jobs are finished on the way and do not count towards the limit; at most
     // MAX_SUPERSEDED_PER_CLAIM of them per call, so one claim's record and work stay bounded
     // however many events a pull request piled up (the next claim goes on from there).
+    // A job whose group (pull request) has one running stays queued, unrecorded: the worker
+    // would only put it back (two records, two writes), and a busy pull request's new
+    // deliveries would make that happen on every acknowledgement. The worker still checks
+    // groups itself, for stores that do not skip them.
+    const skipped: JobEntry[] = [];
     for (const entry of this.#index.queued.takeDue(now.toISOString())) {
-      if (claimed.length >= limit || states.length - claimed.length >= MAX_SUPERSEDED_PER_CLAIM) break;
+      if (claimed.length >= limit || states.length - claimed.length + skipped.length >= MAX_SUPERSEDED_PER_CLAIM) break;
       const newer = this.#index.supersederOf(entry);
       if (newer) states.push({ ...stateOf(entry.job), status: 'done', lastError: `skipped: superseded by job ${newer.job.id}`, updatedAt: at });
+      else if (this.#index.groupRunning(entry)) skipped.push(entry);
       else {
         claimed.push(entry);
         states.push({ ...stateOf(entry.job), status: 'running', updatedAt: at });
       }
     }
+    // Taken off the queue by the walk above: queued again, in the same order (same seq and time).
+    for (const entry of skipped) this.#index.queued.add(entry);
     if (states.length === 0) return [];
     const { durable } = this.#writeJobStates(states);
     const snapshot = claimed.map((e) => ({ job: e.job, payload: e.payload }));
