@@ -502,6 +502,19 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect(await store.countQueuedJobs(CLIENT)).toBe(0);
         expect(await store.countUnfinishedJobs(CLIENT, 'pr:1')).toBe(1);
       });
+
+      it('leaves a job queued while a job of its group runs, and hands it out once that one ends', async () => {
+        const running = await accept('r-1', newJob(1, { group: 'pr:1', supersedes: true }));
+        expect((await store.claimJobs(1, new Date())).map((j) => j.id)).toEqual([running]);
+        const next = await accept('r-2', newJob(2, { group: 'pr:1', supersedes: true }));
+        const other = await accept('r-3', newJob(3, { group: 'pr:2', supersedes: true }));
+        expect((await store.claimJobs(5, new Date())).map((j) => j.id)).toEqual([other]);
+        expect(await store.claimJobs(5, new Date())).toEqual([]);
+        expect(await store.getJob(next!)).toMatchObject({ status: 'queued', attempts: 0 });
+        expect(await store.countQueuedJobs(CLIENT)).toBe(1);
+        await store.updateJob(running!, { status: 'done' });
+        expect((await store.claimJobs(5, new Date())).map((j) => j.id)).toEqual([next]);
+      });
     });
 
     describe('concurrency', () => {

@@ -325,10 +325,10 @@ export class LowdbStore implements Store {
     // Superseded jobs are finished on the way and do not count towards the limit; at most
     // MAX_SUPERSEDED_PER_CLAIM of them per call, so one claim's record and work stay bounded
     // however many events a pull request piled up (the next claim goes on from there).
-    // A job whose group (pull request) has one running stays queued, unrecorded: the worker
-    // would only put it back (two records, two writes), and a busy pull request's new
-    // deliveries would make that happen on every acknowledgement. The worker still checks
-    // groups itself, for stores that do not skip them.
+    // A job whose group (pull request) has one running stays queued, unrecorded, as the
+    // PostgreSQL claim does too: handed out, the worker would only put it back (two records,
+    // two writes), and a busy pull request's deliveries made that happen on every
+    // acknowledgement. The worker's own group check stays as a guard.
     const skipped: JobEntry[] = [];
     for (const entry of this.#index.queued.takeDue(now.toISOString())) {
       if (claimed.length >= limit || states.length - claimed.length + skipped.length >= MAX_SUPERSEDED_PER_CLAIM) break;
