@@ -15,6 +15,7 @@ import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, 
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './percentile.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Number(process.env.CLI_BENCH_ROUNDS ?? 2);
@@ -23,7 +24,6 @@ const NPM_PACKAGES = ['typescript', 'eslint', 'lodash', 'moment', '@babel', 'mon
 /** Directories no user would scan as their own code; both tools skip node_modules by default anyway. */
 const LEFT_OUT = new Set(['node_modules', '__pycache__', 'site-packages', 'dist-packages']);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Corpus {
   name: string;

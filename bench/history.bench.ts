@@ -27,6 +27,7 @@ import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlass
 import { freePort } from '../test/helpers/server-process.ts';
 import { buildHistory, pullRequestPayload } from './history-builder.ts';
 import { pacedLoad } from './paced-load.ts';
+import { median } from './percentile.ts';
 
 const require = createRequire(import.meta.url);
 const SELF = fileURLToPath(import.meta.url);
@@ -115,10 +116,11 @@ interface Autocannon {
 }
 
 const ROUNDS = 3;
+/** One pull request's delivery (the fixture's), which every acknowledgement run posts. */
+const ACK_BODY = JSON.stringify(pullRequestPayload(9));
 
 /** One full-speed run of 5 s (after `warm` seconds unmeasured): req/s and the server's CPU per request. */
 async function fullSpeed(port: number, pid: number, warm = 0): Promise<{ rate: number; cpuMicros: number; failed: number }> {
-  const body = JSON.stringify(pullRequestPayload(9));
   const autocannon = require('autocannon') as Autocannon;
   const load = (seconds: number) =>
     autocannon({
@@ -127,7 +129,7 @@ async function fullSpeed(port: number, pid: number, warm = 0): Promise<{ rate: n
       connections: 10,
       duration: seconds,
       headers: headers(),
-      body,
+      body: ACK_BODY,
       requests: [{ setupRequest: (req: { headers: Record<string, string> }) => ({ ...req, headers: { ...req.headers, 'x-request-uuid': randomUUID() } }) }],
     });
   if (warm > 0) await load(warm);
@@ -150,8 +152,6 @@ async function settled(pid: number): Promise<void> {
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 /**
  * Full speed: ROUNDS runs of 5 s of each server, alternating (Gatehouse, ACE, Gatehouse...), so
  * that a change in the machine's load hits both; the medians, and the median of the rounds'
@@ -169,19 +169,20 @@ async function acknowledgements(port: number, pid: number, ace: { port: number; 
     await settled(ace.pid);
   }
   const ratio = median(ours.map((o, i) => o.rate / theirs[i]!.rate));
-  const body = JSON.stringify(pullRequestPayload(9));
-  const paced = await pacedLoad({ port, path: ROUTE, rate: RATE, seconds: 8, body: Buffer.from(body), headers: () => ({ ...headers(), 'x-request-uuid': randomUUID() }) });
-  // Refusals (429 once a tenant's queue is full, resets) are counted and shown, not hidden.
-  if (paced.failures > 0) console.log(`  port ${port}: ${paced.failures} failed requests at ${RATE}/s, first: ${paced.firstFailure}`);
+  const paced = await pacedRun(port);
   const summary = (runs: typeof ours) => ({ maxRate: median(runs.map((r) => r.rate)), cpuMicrosPerRequest: median(runs.map((r) => r.cpuMicros)), failed: runs.reduce((n, r) => n + r.failed, 0) });
-  const failed = summary(ours).failed + paced.failures;
-  return { ours: { ...summary(ours), p50: paced.p50, p99: paced.p99, achieved: paced.achievedRate, failed }, ace: summary(theirs), ratio };
+  const mine = summary(ours);
+  return { ours: { ...mine, ...paced, failed: mine.failed + paced.failed }, ace: summary(theirs), ratio };
 }
 
-/** ACE's latency at the same paced rate (it has no worker pool, so once is enough). */
-async function acePaced(port: number): Promise<Record<string, number>> {
-  const body = JSON.stringify(pullRequestPayload(9));
-  const paced = await pacedLoad({ port, path: ROUTE, rate: RATE, seconds: 8, body: Buffer.from(body), headers: () => ({ ...headers(), 'x-request-uuid': randomUUID() }) });
+/**
+ * 8 s at a paced RATE: p50, p99, the rate achieved and the failures. Used for ACE once, after
+ * the last Gatehouse server: it has no worker pool, so its latency does not depend on history.
+ */
+async function pacedRun(port: number): Promise<{ p50: number; p99: number; achieved: number; failed: number }> {
+  const paced = await pacedLoad({ port, path: ROUTE, rate: RATE, seconds: 8, body: Buffer.from(ACK_BODY), headers: () => ({ ...headers(), 'x-request-uuid': randomUUID() }) });
+  // Refusals (429 once a tenant's queue is full, resets) are counted and shown, not hidden.
+  if (paced.failures > 0) console.log(`  port ${port}: ${paced.failures} failed requests at ${RATE}/s, first: ${paced.firstFailure}`);
   return { p50: paced.p50, p99: paced.p99, achieved: paced.achievedRate, failed: paced.failures };
 }
 
@@ -306,7 +307,7 @@ async function main(): Promise<void> {
       rows.push([String(size), measured.row]);
       aceRuns.push(measured.ace);
     }
-    rows.push(['ACE 11', { ...aceRuns[0]!, ...(await acePaced(ace.info.port!)) }]);
+    rows.push(['ACE 11', { ...aceRuns[0]!, ...(await pacedRun(ace.info.port!)) }]);
   } finally {
     await stop(ace.child);
     await stop(stub.child);

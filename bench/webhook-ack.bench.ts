@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import { pacedLoad, type PacedLoadResult } from './paced-load.ts';
+import { median } from './percentile.ts';
 import { serveAckApp } from './ack-app.ts';
 
 const require = createRequire(import.meta.url);
@@ -273,7 +274,6 @@ async function measured<T>(mode: string, args: string[], measure: (port: number)
 
 const fmt = (ms: number) => `${ms.toFixed(1).padStart(5)} ms`;
 const cpu = (micros: number) => `server CPU ${micros.toFixed(0).padStart(4)} µs/req`;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main(): Promise<void> {
   // The machine is shared: the load before and during the run says how far to trust the figures.
