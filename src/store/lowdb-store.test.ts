@@ -7,6 +7,7 @@ import { storeContract } from './contract.ts';
 import { retentionContract } from './retention-contract.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
 import { DAY_MS } from './job-index.ts';
+import { contentEnd } from './journal.ts';
 import { LowdbStore, type LowdbStoreOptions } from './lowdb-store.ts';
 
 async function openStore(dataDir: string, options: Omit<LowdbStoreOptions, 'dataDir'> = {}): Promise<LowdbStore> {
@@ -48,6 +49,18 @@ describe('LowdbStore on disk', () => {
   let dataDir: string;
   const journalDir = () => path.join(dataDir, 'journal');
   const segmentPath = (n: number) => path.join(journalDir(), `${String(n).padStart(10, '0')}.jsonl`);
+  /** A segment's records, without the zero-filled runway after them (journal.ts). */
+  const segmentContent = async (n: number) => {
+    const data = await readFile(segmentPath(n));
+    return data.subarray(0, contentEnd(data, 0));
+  };
+  /** Writes bytes where the next record would go, as a write cut short by a crash leaves them. */
+  const writeAtEnd = async (n: number, bytes: string | Buffer) => {
+    const at = (await segmentContent(n)).length;
+    const handle = await open(segmentPath(n), 'r+');
+    await handle.write(Buffer.from(bytes), 0, Buffer.byteLength(bytes), at);
+    await handle.close();
+  };
   const delivery = (id: string) => ({ id, clientKey: 'client-1', event: 'repo:push' });
   const job = (n: number) => ({ clientKey: 'client-1', type: 'webhook:repo:push', payload: { push: n, text: 'tab\there, newline\nthere' } });
 
@@ -63,7 +76,7 @@ describe('LowdbStore on disk', () => {
     const store = await openStore(dataDir);
     const { jobId } = await store.acceptDelivery(delivery('d-1'), job(1));
     await store.close();
-    const lines = (await readFile(segmentPath(1), 'utf8')).split('\n');
+    const lines = (await segmentContent(1)).toString('utf8').split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe('');
     const [meta, body] = lines[0]!.split('\t');
@@ -75,11 +88,11 @@ describe('LowdbStore on disk', () => {
     let store = await openStore(dataDir);
     const { jobId } = await store.acceptDelivery(delivery('d-1'), job(1));
     await store.close();
-    const sizeBefore = (await stat(segmentPath(1))).size;
-    await appendFile(segmentPath(1), '{"t":"accept","delivery":{"id":"d-torn","clie');
+    const sizeBefore = (await segmentContent(1)).length;
+    await writeAtEnd(1, '{"t":"accept","delivery":{"id":"d-torn","clie');
 
     store = await openStore(dataDir);
-    expect((await stat(segmentPath(1))).size).toBe(sizeBefore);
+    expect((await segmentContent(1)).length).toBe(sizeBefore);
     expect(await store.getDelivery('d-torn')).toBeUndefined();
     expect((await store.getJob(jobId!))!.payload).toEqual(job(1).payload);
     await store.acceptDelivery(delivery('d-2'), job(2));
@@ -94,7 +107,7 @@ describe('LowdbStore on disk', () => {
     let store = await openStore(dataDir);
     await store.acceptDelivery(delivery('d-1'), job(1));
     await store.close();
-    await appendFile(segmentPath(1), Buffer.concat([Buffer.alloc(64), Buffer.from('\n')]));
+    await writeAtEnd(1, Buffer.concat([Buffer.alloc(64), Buffer.from('\n')]));
     store = await openStore(dataDir);
     expect(await store.countDeliveries()).toBe(1);
     await store.close();
@@ -115,7 +128,7 @@ describe('LowdbStore on disk', () => {
     let store = await openStore(dataDir);
     await store.acceptDelivery(delivery('d-1'), null);
     await store.close();
-    await appendFile(segmentPath(1), '{"t":"finding"}\n');
+    await writeAtEnd(1, '{"t":"finding"}\n');
     store = new LowdbStore({ dataDir });
     await expect(store.open()).rejects.toThrow(/record at byte \d+: unknown record type "finding"/);
   });
@@ -240,7 +253,7 @@ describe('LowdbStore on disk', () => {
     const other = (await store.acceptDelivery(delivery('g-2'), { ...job(2), group: 'pr:2' })).jobId!;
     expect((await store.claimJobs(1, new Date())).map((j) => j.id)).toEqual([first]);
     const second = (await store.acceptDelivery(delivery('g-3'), pr(3))).jobId!;
-    const journalBytes = async () => (await stat(segmentPath(1))).size;
+    const journalBytes = async () => (await segmentContent(1)).length;
     // The other pull request's job is claimed; this one's newer job is passed over, unrecorded.
     expect((await store.claimJobs(5, new Date())).map((j) => j.id)).toEqual([other]);
     const before = await journalBytes();
