@@ -1,7 +1,8 @@
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fileHandlePrototype } from '../../test/helpers/file-handle.ts';
 import { pullRequestScan, secretFinding } from '../../test/helpers/scan-records.ts';
 import { LowdbStore, MAX_SUPERSEDED_PER_CLAIM } from './lowdb-store.ts';
 import { JournalResultsStore } from './results-store.ts';
@@ -26,12 +27,6 @@ interface Cost {
   writes: number;
   bytesWritten: number;
   largestWalk: number;
-}
-
-async function fileHandlePrototype(): Promise<{ read: (...args: unknown[]) => Promise<unknown>; write: (...args: unknown[]) => Promise<{ bytesWritten: number }> }> {
-  const handle = await open(import.meta.filename, 'r');
-  await handle.close();
-  return Object.getPrototypeOf(handle);
 }
 
 const isRunway = (data: unknown): boolean => Buffer.isBuffer(data) && !data.some((byte) => byte !== 0);
