@@ -61,6 +61,33 @@ interface FinishedItem {
   job: JobSummary;
 }
 
+/**
+ * A job's summary with `state` applied: every field written in one order by one literal, so
+ * that all summaries share a few hidden classes. Built by spreading (`{ ...job, ...state }`),
+ * each one got a hidden class of its own once the spread's inline cache went megamorphic: a
+ * map and a descriptor array, about 390 bytes per live job, a third of what the index held.
+ * The job's identity (id, tenant, type, group, creation) never changes; its state does.
+ */
+export function summaryWith(job: JobSummary, state: Partial<JobSummary> = {}): JobSummary {
+  const summary: JobSummary = {
+    id: job.id,
+    clientKey: job.clientKey,
+    type: job.type,
+    status: state.status ?? job.status,
+    attempts: state.attempts ?? job.attempts,
+    runAfter: state.runAfter ?? job.runAfter,
+    createdAt: job.createdAt,
+    updatedAt: state.updatedAt ?? job.updatedAt,
+  };
+  if (job.group !== undefined) summary.group = job.group;
+  if (job.supersedes === true) summary.supersedes = true;
+  const lastError = 'lastError' in state ? state.lastError : job.lastError;
+  if (lastError !== undefined) summary.lastError = lastError;
+  const readAt = 'readAt' in state ? state.readAt : job.readAt;
+  if (readAt !== undefined) summary.readAt = readAt;
+  return summary;
+}
+
 const isUnfinished = (status: Job['status']) => status === 'queued' || status === 'running';
 /** Read by an operator while in its current dead state (a read before a later change does not count). */
 export const isReadDead = (job: JobSummary): boolean => job.status === 'dead' && job.readAt !== undefined && job.readAt >= job.updatedAt;
@@ -197,7 +224,7 @@ export class JobIndex {
     if (!entry) return false;
     const was = entry.job.status;
     const wasDueAt = entry.job.runAfter;
-    entry.job = { ...entry.job, ...state };
+    entry.job = summaryWith(entry.job, state);
     if (!carried) {
       this.segments.unref(entry.stateSegment);
       entry.stateSegment = segment;

@@ -325,7 +325,7 @@ export class Journal {
 
   /** Writes `length` zero bytes at `position` and makes them durable. */
   async #zeroFill(handle: FileHandle, position: number, length: number): Promise<void> {
-    const zeros = Buffer.alloc(Math.min(length, this.#preallocationStep));
+    const zeros = zeroBuffer();
     for (let done = 0; done < length; ) {
       const n = Math.min(zeros.length, length - done);
       done += (await handle.write(zeros, 0, n, position + done)).bytesWritten;
@@ -483,12 +483,18 @@ function hasReadableRecordAfter(data: Buffer, from: number): boolean {
   return false;
 }
 
-const ZERO_PAGE = Buffer.alloc(64 * 1024);
+let zeros: Buffer | undefined;
+
+/** One read-only megabyte of zeros for every journal: zeroing a fresh one per renewal cost the main thread. */
+function zeroBuffer(): Buffer {
+  return (zeros ??= Buffer.alloc(PREALLOCATION_STEP));
+}
 
 /** Where the last non-zero byte at or after `from` ends: the runway's zeros are not content. */
 export function contentEnd(data: Buffer, from: number): number {
+  const page = zeroBuffer().subarray(0, 64 * 1024);
   let end = data.length;
-  while (end - from >= ZERO_PAGE.length && data.subarray(end - ZERO_PAGE.length, end).equals(ZERO_PAGE)) end -= ZERO_PAGE.length;
+  while (end - from >= page.length && data.subarray(end - page.length, end).equals(page)) end -= page.length;
   while (end > from && data[end - 1] === NUL) end -= 1;
   return end;
 }

@@ -5,7 +5,7 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { DatacenterInstanceFile } from './datacenter-instance-file.ts';
 import { InstallationLog } from './installation-log.ts';
 import { checkClaim, checkDeadJobRead, checkDelivery, checkForgeInstallation, checkInstallation, checkJobFilter, checkJobPatch, checkNewJob, copyInstallation, type JobPatch } from './input.ts';
-import { DEFAULT_RETENTION, isReadDead, JobIndex, type JobEntry, type Retention } from './job-index.ts';
+import { DEFAULT_RETENTION, isReadDead, JobIndex, summaryWith, type JobEntry, type Retention } from './job-index.ts';
 import { parseRecord, type AcceptRecord, type CarryRecord, type JobState, type JobsRecord } from './journal-records.ts';
 import { Journal, type BodyRef } from './journal.ts';
 import { dropUnneededSegments } from './segment-compaction.ts';
@@ -330,10 +330,13 @@ export class LowdbStore implements Store {
     // two writes), and a busy pull request's deliveries made that happen on every
     // acknowledgement. The worker's own group check stays as a guard.
     const skipped: JobEntry[] = [];
+    // One reason string per superseding job, not one per superseded job: each stays in memory for the retention period.
+    const reasons = new Map<string, string>();
+    const supersededBy = (id: string) => reasons.get(id) ?? reasons.set(id, `skipped: superseded by job ${id}`).get(id)!;
     for (const entry of this.#index.queued.takeDue(now.toISOString())) {
       if (claimed.length >= limit || states.length - claimed.length + skipped.length >= MAX_SUPERSEDED_PER_CLAIM) break;
       const newer = this.#index.supersederOf(entry);
-      if (newer) states.push({ ...stateOf(entry.job), status: 'done', lastError: `skipped: superseded by job ${newer.job.id}`, updatedAt: at });
+      if (newer) states.push({ ...stateOf(entry.job), status: 'done', lastError: supersededBy(newer.job.id), updatedAt: at });
       else if (this.#index.groupRunning(entry)) skipped.push(entry);
       else {
         claimed.push(entry);
@@ -478,7 +481,7 @@ export class LowdbStore implements Store {
     });
     if (job === null || body === null) return;
     if (this.#index.jobs.has(job.id)) throw new Error(`job ${job.id} recorded twice`);
-    const meta: JobSummary = {
+    const meta = summaryWith({
       id: job.id,
       clientKey: this.#intern(job.clientKey),
       type: this.#intern(job.type),
@@ -487,9 +490,9 @@ export class LowdbStore implements Store {
       runAfter: job.createdAt,
       createdAt: job.createdAt,
       updatedAt: job.createdAt,
-    };
-    if (job.group !== undefined) meta.group = job.group;
-    if (job.supersedes === true) meta.supersedes = true;
+      group: job.group,
+      supersedes: job.supersedes,
+    });
     this.#index.addJob({ seq: job.seq ?? this.#index.nextSeq(), job: meta, payload: body, stateSegment: segment });
   }
 
@@ -501,7 +504,7 @@ export class LowdbStore implements Store {
     if (record.job) {
       if (body === null) throw new Error('a carried job must carry its payload');
       const { seq, ...job } = record.job;
-      this.#index.addJob({ seq, job: { ...job, clientKey: this.#intern(job.clientKey), type: this.#intern(job.type) }, payload: body, stateSegment: segment });
+      this.#index.addJob({ seq, job: summaryWith({ ...job, clientKey: this.#intern(job.clientKey), type: this.#intern(job.type) }), payload: body, stateSegment: segment });
     }
   }
 
