@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { summaryWith } from './job-index.ts';
+import { DEFAULT_RETENTION, JobIndex, summaryWith, type JobEntry } from './job-index.ts';
 import type { JobSummary } from './types.ts';
 
 const queued: JobSummary = {
@@ -32,4 +32,27 @@ it('writes every summary with its fields in one order, however its input was put
   expect(order).toEqual(['id', 'clientKey', 'type', 'status', 'attempts', 'runAfter', 'createdAt', 'updatedAt', 'group', 'supersedes', 'lastError']);
   const { group: _group, supersedes: _supersedes, ...ungrouped } = queued;
   expect(Object.keys(summaryWith(ungrouped))).toEqual(['id', 'clientKey', 'type', 'status', 'attempts', 'runAfter', 'createdAt', 'updatedAt']);
+});
+
+it('keeps each tenant\'s groups apart and lets a group go with its last job', () => {
+  const index = new JobIndex();
+  const job = (id: string, clientKey: string, status: JobSummary['status']): JobEntry => ({
+    seq: index.nextSeq(),
+    job: summaryWith({ ...queued, id, clientKey, status }),
+    payload: { segment: 1, offset: 0, length: 2 },
+    stateSegment: 1,
+  });
+  index.addJob(job('a', 'tenant-1', 'queued'));
+  index.addJob(job('b', 'tenant-2', 'queued'));
+  expect([index.countUnfinished('tenant-1', 'pr:1'), index.countUnfinished('tenant-2', 'pr:1')]).toEqual([1, 1]);
+  expect(index.sizes().groups).toBe(2);
+
+  const finishedAt = '2026-01-01T00:00:01.000Z';
+  index.applyState({ id: 'a', status: 'done', attempts: 1, runAfter: queued.runAfter, updatedAt: finishedAt }, 1);
+  expect(index.countUnfinished('tenant-1', 'pr:1')).toBe(0);
+  expect(index.sharedGroup('tenant-1', 'pr:1')).toBe('pr:1');
+  index.sweep(Date.parse(finishedAt) + DEFAULT_RETENTION.doneJobMs + 1, DEFAULT_RETENTION);
+  expect(index.jobs.has('a')).toBe(false);
+  expect(index.sizes().groups).toBe(1);
+  expect(index.countUnfinished('tenant-2', 'pr:1')).toBe(1);
 });

@@ -50,6 +50,8 @@ export interface JobEntry {
 
 /** One group's counters and newest superseding job, so no question about a group scans jobs. */
 interface GroupEntry {
+  /** The group's name as its first live job spelled it; later jobs share this copy. */
+  readonly group: string;
   unfinished: number;
   /** Of the unfinished, how many are running (claimed and not yet finished or put back). */
   running: number;
@@ -107,14 +109,15 @@ function dueAt(time: string | undefined, keepMs: number): number {
   const due = Date.parse(time) + keepMs;
   return Number.isNaN(due) ? -Infinity : due;
 }
-const groupKey = (clientKey: string, group: string) => `${clientKey}\n${group}`;
 
 export class JobIndex {
   readonly deliveries = new Map<string, DeliveryEntry>();
   readonly jobs = new Map<string, JobEntry>();
   readonly queued = new JobQueue<JobEntry>();
   readonly #queuedByClient = new Map<string, number>();
-  readonly #groups = new Map<string, GroupEntry>();
+  /** Per tenant, then per group: a lookup builds no key string (it ran several times per acknowledgement). */
+  readonly #groups = new Map<string, Map<string, GroupEntry>>();
+  #groupCount = 0;
   readonly #deliveryOrder = new Fifo<DeliveryEntry>();
   /**
    * Jobs in the order they finished (or, for `read`, were read dead), with the state they were
@@ -147,7 +150,7 @@ export class JobIndex {
       queueWaitingNodes: waiting,
       queueReadyNodes: ready,
       queuedByClient: this.#queuedByClient.size,
-      groups: this.#groups.size,
+      groups: this.#groupCount,
       deliveryOrder: this.#deliveryOrder.size.held,
       finishedDone: this.#finished.done.size.held,
       finishedDead: this.#finished.dead.size.held,
@@ -205,12 +208,16 @@ export class JobIndex {
       this.#countQueued(clientKey, 1);
     }
     if (group !== undefined) {
-      const key = groupKey(clientKey, group);
-      const g = this.#groups.get(key) ?? { unfinished: 0, running: 0, newestSuperseding: null };
+      let tenant = this.#groups.get(clientKey);
+      if (tenant === undefined) this.#groups.set(clientKey, (tenant = new Map()));
+      let g = tenant.get(group);
+      if (g === undefined) {
+        tenant.set(group, (g = { group, unfinished: 0, running: 0, newestSuperseding: null }));
+        this.#groupCount += 1;
+      }
       if (isUnfinished(status)) g.unfinished += 1;
       if (status === 'running') g.running += 1;
       if (entry.job.supersedes === true && (g.newestSuperseding === null || g.newestSuperseding.seq < entry.seq)) g.newestSuperseding = entry;
-      this.#groups.set(key, g);
     }
     this.#noteFinished(entry);
   }
@@ -241,7 +248,7 @@ export class JobIndex {
       // Put off (or brought forward) while queued: queued again under its new time.
       this.queued.add(entry);
     }
-    const g = entry.job.group === undefined ? undefined : this.#groups.get(groupKey(entry.job.clientKey, entry.job.group));
+    const g = this.#groupOf(entry.job.clientKey, entry.job.group);
     if (g && isUnfinished(was) !== isUnfinished(now)) g.unfinished += isUnfinished(now) ? 1 : -1;
     if (g && (was === 'running') !== (now === 'running')) g.running += now === 'running' ? 1 : -1;
     // Every change of a finished job is noted again: the older note is stale from now on.
@@ -254,20 +261,24 @@ export class JobIndex {
   }
 
   countUnfinished(clientKey: string, group: string): number {
-    return this.#groups.get(groupKey(clientKey, group))?.unfinished ?? 0;
+    return this.#groupOf(clientKey, group)?.unfinished ?? 0;
+  }
+
+  /** A live group's copy of its name, so that every job of a busy pull request holds one string, not one each. */
+  sharedGroup(clientKey: string, group: string): string {
+    return this.#groupOf(clientKey, group)?.group ?? group;
   }
 
   /** Whether a job of `entry`'s group is running. */
   groupRunning(entry: JobEntry): boolean {
     const { group, clientKey } = entry.job;
-    return group !== undefined && (this.#groups.get(groupKey(clientKey, group))?.running ?? 0) > 0;
+    return (this.#groupOf(clientKey, group)?.running ?? 0) > 0;
   }
 
   /** The group's newest superseding job when it is newer than `entry`. */
   supersederOf(entry: JobEntry): JobEntry | undefined {
     const { group, clientKey } = entry.job;
-    if (group === undefined) return undefined;
-    const newest = this.#groups.get(groupKey(clientKey, group))?.newestSuperseding;
+    const newest = this.#groupOf(clientKey, group)?.newestSuperseding;
     return newest && newest.seq > entry.seq ? newest : undefined;
   }
 
@@ -328,11 +339,18 @@ export class JobIndex {
     this.segments.unref(entry.payload.segment);
     this.segments.unref(entry.stateSegment);
     const { group, clientKey } = entry.job;
-    if (group === undefined) return;
-    const key = groupKey(clientKey, group);
-    const g = this.#groups.get(key);
-    if (g?.newestSuperseding === entry) g.newestSuperseding = null;
-    if (g && g.unfinished === 0 && g.newestSuperseding === null) this.#groups.delete(key);
+    const g = this.#groupOf(clientKey, group);
+    if (g === undefined) return;
+    if (g.newestSuperseding === entry) g.newestSuperseding = null;
+    if (g.unfinished > 0 || g.newestSuperseding !== null) return;
+    const tenant = this.#groups.get(clientKey)!;
+    tenant.delete(g.group);
+    this.#groupCount -= 1;
+    if (tenant.size === 0) this.#groups.delete(clientKey);
+  }
+
+  #groupOf(clientKey: string, group: string | undefined): GroupEntry | undefined {
+    return group === undefined ? undefined : this.#groups.get(clientKey)?.get(group);
   }
 
   #countQueued(clientKey: string, change: number): void {

@@ -490,7 +490,7 @@ export class LowdbStore implements Store {
       runAfter: job.createdAt,
       createdAt: job.createdAt,
       updatedAt: job.createdAt,
-      group: job.group,
+      group: job.group === undefined ? undefined : this.#index.sharedGroup(job.clientKey, job.group),
       supersedes: job.supersedes,
     });
     this.#index.addJob({ seq: job.seq ?? this.#index.nextSeq(), job: meta, payload: body, stateSegment: segment });
