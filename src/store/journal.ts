@@ -106,8 +106,8 @@ export class Journal {
   #firstSegment = 1;
   #writer: Writer | null = null;
   readonly #preallocationStep: number;
-  /** Zeros being written to [from, to) of the writer's segment, beside the record writes. */
-  #extension: { segment: number; from: number; to: number; done: Promise<void> } | null = null;
+  /** Zeros being written from `from` on in the writer's segment, beside the record writes. */
+  #extension: { segment: number; from: number; done: Promise<void> } | null = null;
   /** Index lines of the segment being planned, and of planned-sealed segments not yet written. */
   #indexLines = new IndexLines();
   #sealed = new Map<number, { bytes: number; lines: IndexLines }>();
@@ -313,7 +313,7 @@ export class Journal {
       },
       () => undefined,
     );
-    this.#extension = { segment: writer.segment, from, to, done };
+    this.#extension = { segment: writer.segment, from, done };
     void this.#track(done).finally(() => {
       this.#extension = null;
     });
