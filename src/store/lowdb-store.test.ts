@@ -3,11 +3,11 @@ import { appendFile, mkdtemp, open, readdir, readFile, readlink, rm, stat, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { segmentRecords } from '../../test/helpers/journal-files.ts';
 import { storeContract } from './contract.ts';
 import { retentionContract } from './retention-contract.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
 import { DAY_MS } from './job-index.ts';
-import { contentEnd } from './journal.ts';
 import { LowdbStore, type LowdbStoreOptions } from './lowdb-store.ts';
 
 async function openStore(dataDir: string, options: Omit<LowdbStoreOptions, 'dataDir'> = {}): Promise<LowdbStore> {
@@ -50,10 +50,7 @@ describe('LowdbStore on disk', () => {
   const journalDir = () => path.join(dataDir, 'journal');
   const segmentPath = (n: number) => path.join(journalDir(), `${String(n).padStart(10, '0')}.jsonl`);
   /** A segment's records, without the zero-filled runway after them (journal.ts). */
-  const segmentContent = async (n: number) => {
-    const data = await readFile(segmentPath(n));
-    return data.subarray(0, contentEnd(data, 0));
-  };
+  const segmentContent = (n: number) => segmentRecords(segmentPath(n));
   /** Writes bytes where the next record would go, as a write cut short by a crash leaves them. */
   const writeAtEnd = async (n: number, bytes: string | Buffer) => {
     const at = (await segmentContent(n)).length;

@@ -1,9 +1,9 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it, vi } from 'vitest';
+import { segmentRecords } from '../../test/helpers/journal-files.ts';
 import { DAY_MS } from './job-index.ts';
-import { contentEnd } from './journal.ts';
 import { coverageStoreContract } from './coverage-contract.ts';
 import { resultsStoreContract, type ResultsStoreFactory } from './results-contract.ts';
 import { resultsRetentionContract } from './results-retention-contract.ts';
@@ -115,10 +115,7 @@ it('JournalResultsStore: a write appends one record, whatever is already stored'
     clientKey: 'c', repoUuid: '{r}', commit, kind: 'push', prId: null, result: 'PASSED',
     counts: { critical: 0, high: 0, medium: 0, low: 0, new: 0, existing: 0, triaged: 0 }, durationMs: 1, skipped: [], notices: [], createdAt: '2026-01-01T00:00:00.000Z', findings: [],
   });
-  const size = async () => {
-    const data = await readFile(path.join(dataDir, 'results', '0000000001.jsonl'));
-    return contentEnd(data, 0);
-  };
+  const size = async () => (await segmentRecords(path.join(dataDir, 'results', '0000000001.jsonl'))).length;
   await store.putScan(scan('0'.repeat(40)));
   const one = await size();
   for (let i = 1; i <= 200; i++) await store.putScan(scan(i.toString(16).padStart(40, '0')));

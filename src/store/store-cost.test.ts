@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileHandlePrototype } from '../../test/helpers/file-handle.ts';
+import { isZeroFill } from '../../test/helpers/journal-files.ts';
 import { pullRequestScan, secretFinding } from '../../test/helpers/scan-records.ts';
 import { LowdbStore, MAX_SUPERSEDED_PER_CLAIM } from './lowdb-store.ts';
 import { JournalResultsStore } from './results-store.ts';
@@ -29,8 +30,6 @@ interface Cost {
   largestWalk: number;
 }
 
-const isRunway = (data: unknown): boolean => Buffer.isBuffer(data) && !data.some((byte) => byte !== 0);
-
 /** Runs `work` with the counters on; every patch is undone before it returns. */
 async function cost<T>(work: () => Promise<T>): Promise<{ cost: Cost; value: T }> {
   const counted: Cost = { reads: 0, writes: 0, bytesWritten: 0, largestWalk: 0 };
@@ -42,7 +41,7 @@ async function cost<T>(work: () => Promise<T>): Promise<{ cost: Cost; value: T }
   };
   handle.write = async function (this: unknown, ...args: unknown[]) {
     const result = await write.apply(this, args);
-    if (!isRunway(args[0])) {
+    if (!isZeroFill(args[0])) {
       counted.writes += 1;
       counted.bytesWritten += result.bytesWritten;
     }
